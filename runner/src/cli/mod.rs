@@ -1,0 +1,98 @@
+//! The command line: parses arguments, runs a command, and maps the result to an exit code.
+//! This is an edge: it reads the disk, the environment and git, and writes the terminal.
+
+mod local_repo;
+mod render_command;
+mod report;
+mod schema_command;
+mod validate_command;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::exit_code::Outcome;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "shoal",
+    version,
+    about = "GitOps workflow runner for Docker Swarm",
+    long_about = "shoal keeps Docker Swarm clusters in step with a git repository of workflows, \
+                  Jinja-templated compose files and config files, rendered per environment.",
+    after_help = "Examples:\n  shoal validate --repo ./infra\n  shoal render --env local --repo ./infra\n\n\
+                  Exit codes: 0 success, 1 errors in the config repo or a failed command, \
+                  64 wrong command line."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Options every command that reads a config repo takes.
+#[derive(Debug, clap::Args)]
+pub struct RepoArgs {
+    /// The config repo: a folder with shoal.yml and workflows/.
+    #[arg(long, default_value = ".", env = "SHOAL_REPO")]
+    repo: PathBuf,
+    /// Text for people, or JSON for programs.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    output: OutputFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check a config repo and render every workflow for every environment; report every error.
+    #[command(
+        after_help = "Examples:\n  shoal validate\n  shoal validate --repo ./infra --output json\n\n\
+                             Errors print as path:line:column: message, with the source line and a caret.\n\
+                             Secrets are replaced by placeholders: validation needs none of their values.\n\
+                             Exit codes: 0 valid, 1 errors found."
+    )]
+    Validate(validate_command::ValidateArgs),
+    /// Render the files of a workflow for one environment, to the terminal or a folder.
+    #[command(
+        after_help = "Examples:\n  shoal render --env local\n  shoal render --env prod --workflow infrastructure --out ./rendered\n  \
+                             shoal render --env staging --input version=1.2.3\n\n\
+                             Secret values come from each secret's source (an environment variable or a file) \
+                             and never appear on the terminal; files written with --out keep them, readable by \
+                             their owner only."
+    )]
+    Render(render_command::RenderArgs),
+    /// Write the JSON Schemas of shoal.yml and workflow files (for editors and CI).
+    #[command(after_help = "Example:\n  shoal schema --out schemas/")]
+    Schema(schema_command::SchemaArgs),
+}
+
+/// Runs shoal with the process's arguments.
+pub fn main() -> Outcome {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return if error.use_stderr() {
+                Outcome::Usage
+            } else {
+                Outcome::Success
+            };
+        }
+    };
+    let result = match cli.command {
+        Command::Validate(args) => validate_command::run(&args),
+        Command::Render(args) => render_command::run(&args),
+        Command::Schema(args) => schema_command::run(&args),
+    };
+    match result {
+        Ok(outcome) => outcome,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            Outcome::Failure
+        }
+    }
+}

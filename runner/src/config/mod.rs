@@ -1,0 +1,17 @@
+//! The config repo's file formats as written by users: serde input types with
+//! `deny_unknown_fields`, from which the JSON Schemas in `schemas/` are generated.
+//! Validation turns them into the domain types of [`crate::model`].
+
+mod shoal_file;
+mod step_input;
+mod workflow_file;
+
+pub use shoal_file::{DockerInput, EnvironmentInput, SecretSource, ShoalFile, SshInput, TlsInput};
+pub use step_input::{
+    ConfigInput, NetworkInput, OneOrMany, PLANNED_KINDS, RemoveInput, SUPPORTED_KINDS, StackInput,
+    StepInput, WaitInput,
+};
+pub use workflow_file::{
+    BranchFilterInput, DispatchInput, InputDeclaration, InputKind, ScheduleInput, TriggersInput,
+    WorkflowFile,
+};

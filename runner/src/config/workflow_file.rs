@@ -1,0 +1,121 @@
+//! A file under `workflows/`: when it runs (`on`), against which environments, and its steps.
+
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use super::StepInput;
+use crate::yaml::Spanned;
+
+/// One workflow.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(
+    title = "shoal workflow",
+    extend("$id" = "https://shoal.dev/schemas/workflow.schema.json")
+)]
+pub struct WorkflowFile {
+    /// Shown in runs and check names; defaults to the file name without `.yml`.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The events that start this workflow.
+    #[serde(default)]
+    pub on: TriggersInput,
+    /// Environments to run against, in order; all of `shoal.yml`'s when absent.
+    #[serde(default)]
+    pub environments: Option<Vec<Spanned<String>>>,
+    /// Template naming the concurrency group: at most one run per group at a time.
+    /// Defaults to the environment name.
+    #[serde(default)]
+    pub concurrency: Option<Spanned<String>>,
+    /// The steps, run in order. The loader decodes each step on its own, so that one bad
+    /// step does not hide the errors of the next.
+    pub steps: Vec<StepInput>,
+}
+
+/// The `on:` section.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TriggersInput {
+    /// A new commit on a branch: apply.
+    #[serde(default)]
+    pub push: Option<BranchFilterInput>,
+    /// A pull request opened or updated: plan only, shown on the pull request.
+    #[serde(default)]
+    pub pull_request: Option<BranchFilterInput>,
+    /// Cron schedules: a plan-only drift check on the branch head.
+    #[serde(default)]
+    pub schedule: Vec<ScheduleInput>,
+    /// Started by hand with `shoal dispatch`.
+    #[serde(default)]
+    pub workflow_dispatch: Option<DispatchInput>,
+}
+
+/// Which branches and changed paths start a run.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BranchFilterInput {
+    /// Branch name globs; any branch when absent.
+    #[serde(default)]
+    pub branches: Vec<Spanned<String>>,
+    /// Path globs; the run starts only when a changed file matches one. Any path when absent.
+    #[serde(default)]
+    pub paths: Vec<Spanned<String>>,
+}
+
+/// One schedule.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleInput {
+    /// Five fields: minute hour day-of-month month day-of-week, in UTC.
+    pub cron: Spanned<String>,
+    /// Apply the changes found instead of only reporting drift.
+    #[serde(default)]
+    pub heal: bool,
+}
+
+/// Manual runs and the inputs they take.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DispatchInput {
+    #[serde(default)]
+    pub inputs: IndexMap<String, Spanned<InputDeclaration>>,
+}
+
+/// One input of a manual run, available to templates as `inputs.NAME`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InputDeclaration {
+    #[serde(rename = "type", default)]
+    pub kind: InputKind,
+    /// The allowed values of a `choice` input.
+    #[serde(default)]
+    pub options: Vec<String>,
+    #[serde(default)]
+    pub default: Option<Spanned<serde_json::Value>>,
+    #[serde(default)]
+    pub required: bool,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum InputKind {
+    #[default]
+    String,
+    Boolean,
+    Number,
+    Choice,
+}
+
+impl InputKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            InputKind::String => "string",
+            InputKind::Boolean => "boolean",
+            InputKind::Number => "number",
+            InputKind::Choice => "choice",
+        }
+    }
+}

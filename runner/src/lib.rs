@@ -1,0 +1,17 @@
+//! shoal: a GitOps workflow runner for Docker Swarm.
+//!
+//! One run flows through the modules in this order: [`load`] reads and checks the config
+//! repo into a [`model::ConfigRepo`], [`render`] renders the files of a workflow for an
+//! environment. The core does no I/O of its own: it reads files through
+//! [`load::RepoFiles`]; the [`cli`] is the edge that talks to the terminal and the disk.
+
+pub mod cli;
+pub mod config;
+pub mod exit_code;
+pub mod load;
+pub mod model;
+pub mod render;
+pub mod schema;
+pub mod source;
+pub mod validation;
+pub mod yaml;

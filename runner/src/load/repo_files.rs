@@ -1,0 +1,191 @@
+//! The files of a config repo at one point in time: a directory on disk, a git commit,
+//! or files held in memory by tests. The core reads through this trait only.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Why a file of the repo could not be had.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReadError {
+    #[error("file not found")]
+    NotFound,
+    #[error("path is outside the config repo")]
+    OutsideRepo,
+    #[error("file is not UTF-8 text")]
+    NotText,
+    #[error("could not read file: {0}")]
+    Io(String),
+}
+
+/// Read access to the files of a config repo, by path relative to its root with `/`.
+pub trait RepoFiles: Send + Sync {
+    fn read(&self, path: &str) -> Result<Arc<str>, ReadError>;
+
+    /// Paths of the files directly inside a folder, sorted.
+    fn list(&self, folder: &str) -> Vec<String>;
+
+    fn exists(&self, path: &str) -> bool {
+        self.read(path).is_ok()
+    }
+}
+
+/// Normalises a repo-relative path (`a/./b/../c` to `a/c`), refusing absolute paths and
+/// paths that climb out of the repo.
+pub fn normalize(path: &str) -> Result<String, ReadError> {
+    if path.starts_with('/') || path.contains('\\') || path.contains(':') {
+        return Err(ReadError::OutsideRepo);
+    }
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop().ok_or(ReadError::OutsideRepo)?;
+            }
+            part => parts.push(part),
+        }
+    }
+    Ok(parts.join("/"))
+}
+
+/// Joins a path relative to a file's folder (`dir/of/file.yml` + `../x` = `dir/x`).
+pub fn join_relative(file: &str, relative: &str) -> Result<String, ReadError> {
+    let folder = file.rsplit_once('/').map_or("", |(folder, _)| folder);
+    normalize(&format!("{folder}/{relative}"))
+}
+
+/// A config repo checked out in a directory.
+pub struct DirectoryFiles {
+    root: PathBuf,
+}
+
+impl DirectoryFiles {
+    pub fn new(root: impl Into<PathBuf>) -> DirectoryFiles {
+        DirectoryFiles { root: root.into() }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+}
+
+impl RepoFiles for DirectoryFiles {
+    fn read(&self, path: &str) -> Result<Arc<str>, ReadError> {
+        let relative = normalize(path)?;
+        let full = self.root.join(&relative);
+        // A symbolic link could point out of the repo: resolve and check.
+        let resolved = full.canonicalize().map_err(|error| match error.kind() {
+            std::io::ErrorKind::NotFound => ReadError::NotFound,
+            _ => ReadError::Io(error.to_string()),
+        })?;
+        let root = self
+            .root
+            .canonicalize()
+            .map_err(|error| ReadError::Io(error.to_string()))?;
+        if !resolved.starts_with(&root) {
+            return Err(ReadError::OutsideRepo);
+        }
+        if !resolved.is_file() {
+            return Err(ReadError::NotFound);
+        }
+        let bytes = std::fs::read(&resolved).map_err(|error| ReadError::Io(error.to_string()))?;
+        String::from_utf8(bytes)
+            .map(Arc::from)
+            .map_err(|_| ReadError::NotText)
+    }
+
+    fn list(&self, folder: &str) -> Vec<String> {
+        let Ok(relative) = normalize(folder) else {
+            return Vec::new();
+        };
+        let Ok(entries) = std::fs::read_dir(self.root.join(&relative)) else {
+            return Vec::new();
+        };
+        let mut paths: Vec<String> = entries
+            .filter_map(Result::ok)
+            .filter(|entry| {
+                entry
+                    .file_type()
+                    .is_ok_and(|t| t.is_file() || t.is_symlink())
+            })
+            .filter_map(|entry| entry.file_name().into_string().ok())
+            .map(|name| {
+                if relative.is_empty() {
+                    name
+                } else {
+                    format!("{relative}/{name}")
+                }
+            })
+            .collect();
+        paths.sort();
+        paths
+    }
+}
+
+/// Files held in memory: for tests, and for repos read from git objects.
+#[derive(Debug, Default, Clone)]
+pub struct MemoryFiles {
+    files: BTreeMap<String, Arc<str>>,
+}
+
+impl MemoryFiles {
+    pub fn new() -> MemoryFiles {
+        MemoryFiles::default()
+    }
+
+    pub fn with(mut self, path: &str, text: &str) -> MemoryFiles {
+        self.insert(path, text);
+        self
+    }
+
+    pub fn insert(&mut self, path: &str, text: &str) {
+        self.files.insert(path.to_owned(), Arc::from(text));
+    }
+}
+
+impl RepoFiles for MemoryFiles {
+    fn read(&self, path: &str) -> Result<Arc<str>, ReadError> {
+        let path = normalize(path)?;
+        self.files.get(&path).cloned().ok_or(ReadError::NotFound)
+    }
+
+    fn list(&self, folder: &str) -> Vec<String> {
+        let Ok(folder) = normalize(folder) else {
+            return Vec::new();
+        };
+        let prefix = if folder.is_empty() {
+            String::new()
+        } else {
+            format!("{folder}/")
+        };
+        self.files
+            .keys()
+            .filter(|path| {
+                path.strip_prefix(&prefix)
+                    .is_some_and(|rest| !rest.is_empty() && !rest.contains('/'))
+            })
+            .cloned()
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_cannot_climb_out() {
+        assert_eq!(normalize("a/./b/../c"), Ok("a/c".to_owned()));
+        assert_eq!(normalize("../x"), Err(ReadError::OutsideRepo));
+        assert_eq!(normalize("/etc/passwd"), Err(ReadError::OutsideRepo));
+        assert_eq!(
+            join_relative("stacks/a/compose.yml", "./cfg/t.yaml"),
+            Ok("stacks/a/cfg/t.yaml".to_owned())
+        );
+        assert_eq!(
+            join_relative("compose.yml", "../t"),
+            Err(ReadError::OutsideRepo)
+        );
+    }
+}

@@ -1,0 +1,745 @@
+//! Loads one file of `workflows/` into a [`Workflow`], checking everything that can be
+//! checked without a cluster: step kinds, ids, environments, cron, globs, expressions,
+//! durations, dispatch inputs and the files steps reference.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use super::{Document, ReadError, RepoFiles, normalize};
+use crate::config::{
+    ConfigInput, InputDeclaration, InputKind, PLANNED_KINDS, SUPPORTED_KINDS, StepInput,
+    WorkflowFile,
+};
+use crate::model::{
+    BranchFilter, ConfigSource, ConfigStep, DispatchInputs, Environment, NetworkStep, RemoveStep,
+    Schedule, StackStep, Step, StepKind, Triggers, WaitStep, Workflow,
+};
+use crate::source::{Diagnostics, Span};
+use crate::yaml::{Node, NodeValue, Spanned};
+
+const DEFAULT_WAIT_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Loads and checks `path`; `None` when it has errors (they are in `diagnostics`).
+pub fn load_workflow(
+    files: &dyn RepoFiles,
+    path: &str,
+    environments: &[Environment],
+    diagnostics: &mut Diagnostics,
+) -> Option<Workflow> {
+    let errors_before = diagnostics.error_count();
+    let document = Document::read(files, path, diagnostics)?;
+    let checker = WorkflowChecker {
+        document: &document,
+        files,
+        environments,
+    };
+
+    // The steps are decoded one by one below; the rest of the file is decoded without them.
+    let mut header = document.root.clone();
+    let step_nodes = take_steps(&mut header);
+    let input: Option<WorkflowFile> = document.decode(&header, diagnostics);
+    let Some(step_nodes) = step_nodes else {
+        if input.is_some() {
+            diagnostics.push(document.error(document.root.span, "missing key `steps`"));
+        }
+        return None;
+    };
+    let steps = checker.steps(&step_nodes, diagnostics);
+    let input = input?;
+
+    let name = input.name.clone().unwrap_or_else(|| file_stem(path));
+    let environments = checker.environments(&input, diagnostics);
+    let triggers = checker.triggers(&input, diagnostics);
+    let concurrency = match &input.concurrency {
+        Some(template) => {
+            checker.template_syntax(template, "concurrency", diagnostics);
+            template.value.clone()
+        }
+        None => "{{ environment.name }}".to_owned(),
+    };
+    if diagnostics.error_count() > errors_before {
+        return None;
+    }
+    Some(Workflow {
+        name,
+        path: path.to_owned(),
+        triggers,
+        environments,
+        concurrency,
+        steps,
+    })
+}
+
+/// Replaces the `steps` list with an empty one and returns its items.
+fn take_steps(root: &mut Node) -> Option<Node> {
+    let NodeValue::Mapping(entries) = &mut root.value else {
+        return None;
+    };
+    let (_, value) = entries
+        .iter_mut()
+        .find(|(key, _)| key.as_scalar_text() == Some("steps"))?;
+    let empty = Node {
+        span: value.span,
+        value: NodeValue::Sequence(Vec::new()),
+    };
+    Some(std::mem::replace(value, empty))
+}
+
+fn file_stem(path: &str) -> String {
+    std::path::Path::new(path).file_stem().map_or_else(
+        || path.to_owned(),
+        |stem| stem.to_string_lossy().into_owned(),
+    )
+}
+
+struct WorkflowChecker<'a> {
+    document: &'a Document,
+    files: &'a dyn RepoFiles,
+    environments: &'a [Environment],
+}
+
+impl WorkflowChecker<'_> {
+    fn steps(&self, steps_node: &Node, diagnostics: &mut Diagnostics) -> Vec<Step> {
+        let Some(items) = steps_node.as_sequence() else {
+            diagnostics.push(self.document.error(
+                steps_node.span,
+                format!("expected a list of steps, found {}", steps_node.kind_name()),
+            ));
+            return Vec::new();
+        };
+        if items.is_empty() {
+            diagnostics.push(
+                self.document
+                    .error(steps_node.span, "a workflow needs at least one step"),
+            );
+        }
+        let mut ids: HashMap<String, Span> = HashMap::new();
+        let mut steps = Vec::new();
+        for node in items {
+            let kind_count = self.kind_keys(node, diagnostics);
+            let Some(input) = self.document.decode::<StepInput>(node, diagnostics) else {
+                continue;
+            };
+            if let Some(id) = &input.id {
+                self.step_id(id, &mut ids, diagnostics);
+            }
+            if kind_count != Some(1) {
+                continue;
+            }
+            if let Some(step) = self.step(node, input, diagnostics) {
+                steps.push(step);
+            }
+        }
+        steps
+    }
+
+    /// Checks that a step has exactly one kind key, and that it is supported.
+    /// Returns how many known kind keys the step has, or `None` when it is not a map.
+    fn kind_keys(&self, node: &Node, diagnostics: &mut Diagnostics) -> Option<usize> {
+        let entries = node.as_mapping()?;
+        let mut found: Vec<&Node> = Vec::new();
+        for (key, _) in entries {
+            let Some(name) = key.as_scalar_text() else {
+                continue;
+            };
+            if let Some((_, purpose)) = PLANNED_KINDS.iter().find(|(kind, _)| *kind == name) {
+                diagnostics.push(
+                    self.document
+                        .error(key.span, format!("step kind `{name}` is not supported yet"))
+                        .with_help(format!(
+                            "`{name}` ({purpose}) is planned; this version runs {}",
+                            list(SUPPORTED_KINDS)
+                        )),
+                );
+                found.push(key);
+            } else if SUPPORTED_KINDS.contains(&name) {
+                found.push(key);
+            }
+        }
+        if found.len() > 1 {
+            let names: Vec<&str> = found
+                .iter()
+                .filter_map(|key| key.as_scalar_text())
+                .collect();
+            diagnostics.push(
+                self.document
+                    .error(
+                        found[1].span,
+                        format!(
+                            "a step has one kind, this one has {}",
+                            names
+                                .iter()
+                                .map(|n| format!("`{n}`"))
+                                .collect::<Vec<_>>()
+                                .join(" and ")
+                        ),
+                    )
+                    .with_help("split it into one step per kind"),
+            );
+        }
+        let has_unknown_keys = entries
+            .iter()
+            .any(|(key, _)| key.as_scalar_text().is_some_and(|name| !is_step_key(name)));
+        if found.is_empty() && !has_unknown_keys {
+            diagnostics.push(
+                self.document
+                    .error(node.span, "step has no kind")
+                    .with_help(format!("give it one of {}", list(SUPPORTED_KINDS))),
+            );
+        }
+        Some(found.len())
+    }
+
+    fn step_id(
+        &self,
+        id: &Spanned<String>,
+        ids: &mut HashMap<String, Span>,
+        diagnostics: &mut Diagnostics,
+    ) {
+        let valid = id
+            .value
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && id
+                .value
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        if !valid {
+            diagnostics.push(self.document.error(
+                id.span,
+                format!("invalid step id `{}`: use letters, digits, `_` and `-`, starting with a letter", id.value),
+            ));
+        }
+        if let Some(first) = ids.get(&id.value) {
+            diagnostics.push(
+                self.document
+                    .error(id.span, format!("duplicate step id `{}`", id.value))
+                    .with_help(format!(
+                        "first used at line {}, column {}",
+                        first.start.line, first.start.column
+                    )),
+            );
+        } else {
+            ids.insert(id.value.clone(), id.span);
+        }
+    }
+
+    fn step(&self, node: &Node, input: StepInput, diagnostics: &mut Diagnostics) -> Option<Step> {
+        let errors_before = diagnostics.error_count();
+        if let Some(condition) = &input.condition {
+            self.expression_syntax(condition, diagnostics);
+        }
+        let timeout = input
+            .timeout
+            .as_ref()
+            .and_then(|t| self.duration(t, diagnostics));
+        let kind = if let Some(stack) = input.stack {
+            for compose in stack.compose.to_vec() {
+                self.referenced_file(&compose, diagnostics);
+            }
+            let verbatim: Vec<String> = stack.verbatim.iter().map(|g| g.value.clone()).collect();
+            for glob in &stack.verbatim {
+                self.glob(glob, diagnostics);
+            }
+            self.object_name(&stack.name, diagnostics);
+            StepKind::Stack(StackStep {
+                name: stack.name.value,
+                compose: stack
+                    .compose
+                    .to_vec()
+                    .into_iter()
+                    .map(|c| normalize(&c.value).unwrap_or(c.value))
+                    .collect(),
+                prune: stack.prune,
+                wait: stack.wait,
+                verbatim,
+            })
+        } else if let Some(network) = input.network {
+            self.object_name(&network.name, diagnostics);
+            if let Some(subnet) = &network.subnet {
+                if !is_cidr(&subnet.value) {
+                    diagnostics.push(self.document.error(
+                        subnet.span,
+                        format!(
+                            "invalid subnet `{}`: expected CIDR notation such as 10.10.0.0/16",
+                            subnet.value
+                        ),
+                    ));
+                }
+            }
+            StepKind::Network(NetworkStep {
+                name: network.name.value,
+                driver: network.driver,
+                attachable: network.attachable,
+                internal: network.internal,
+                encrypted: network.encrypted,
+                subnet: network.subnet.map(|s| s.value),
+                labels: network.labels,
+            })
+        } else if let Some(config) = input.config {
+            StepKind::Config(self.config_step(node, "config", config, diagnostics)?)
+        } else if let Some(secret) = input.secret {
+            StepKind::Secret(self.config_step(node, "secret", secret, diagnostics)?)
+        } else if let Some(wait) = input.wait {
+            if wait.services.is_empty() && wait.url.is_none() {
+                let span = node.entry("wait").map_or(node.span, |(key, _)| key.span);
+                diagnostics.push(
+                    self.document
+                        .error(span, "`wait` needs `services`, `url` or both"),
+                );
+            }
+            if let Some(url) = &wait.url {
+                if !(url.value.starts_with("http://") || url.value.starts_with("https://")) {
+                    diagnostics.push(self.document.error(
+                        url.span,
+                        format!("invalid URL `{}`: expected http:// or https://", url.value),
+                    ));
+                }
+            }
+            let timeout = wait
+                .timeout
+                .as_ref()
+                .and_then(|t| self.duration(t, diagnostics));
+            StepKind::Wait(WaitStep {
+                services: wait.services,
+                url: wait.url.map(|u| u.value),
+                status: wait.status,
+                timeout: timeout.unwrap_or(DEFAULT_WAIT_TIMEOUT),
+            })
+        } else if let Some(remove) = input.remove {
+            self.object_name(&remove.stack, diagnostics);
+            StepKind::Remove(RemoveStep {
+                stack: remove.stack.value,
+            })
+        } else {
+            return None;
+        };
+        if diagnostics.error_count() > errors_before {
+            return None;
+        }
+        let name = input
+            .name
+            .clone()
+            .or_else(|| input.id.as_ref().map(|id| id.value.clone()))
+            .unwrap_or_else(|| default_step_name(&kind));
+        Some(Step {
+            id: input.id.map(|id| id.value),
+            name,
+            condition: input.condition.map(|c| (c.value, c.span)),
+            timeout,
+            continue_on_error: input.continue_on_error,
+            kind,
+            span: node.span,
+        })
+    }
+
+    fn config_step(
+        &self,
+        node: &Node,
+        kind: &str,
+        input: ConfigInput,
+        diagnostics: &mut Diagnostics,
+    ) -> Option<ConfigStep> {
+        self.object_name(&input.name, diagnostics);
+        let source = match (input.template, input.file) {
+            (Some(template), None) => {
+                self.referenced_file(&template, diagnostics);
+                ConfigSource::Template(normalize(&template.value).unwrap_or(template.value))
+            }
+            (None, Some(file)) => {
+                self.referenced_file(&file, diagnostics);
+                ConfigSource::File(normalize(&file.value).unwrap_or(file.value))
+            }
+            (Some(_), Some(file)) => {
+                diagnostics.push(
+                    self.document
+                        .error(
+                            file.span,
+                            format!("a {kind} takes `template` or `file`, not both"),
+                        )
+                        .with_help(
+                            "`template` is rendered for each environment, `file` is taken as it is",
+                        ),
+                );
+                return None;
+            }
+            (None, None) => {
+                let span = node.entry(kind).map_or(node.span, |(key, _)| key.span);
+                diagnostics.push(
+                    self.document
+                        .error(span, format!("a {kind} needs `template` or `file`")),
+                );
+                return None;
+            }
+        };
+        Some(ConfigStep {
+            name: input.name.value,
+            source,
+            labels: input.labels,
+        })
+    }
+
+    fn environments(&self, input: &WorkflowFile, diagnostics: &mut Diagnostics) -> Vec<String> {
+        let known: Vec<&str> = self.environments.iter().map(|e| e.name.as_str()).collect();
+        match &input.environments {
+            None => known.iter().map(|name| (*name).to_owned()).collect(),
+            Some(names) => {
+                let mut seen: Vec<&str> = Vec::new();
+                for name in names {
+                    if !known.contains(&name.value.as_str()) {
+                        diagnostics.push(
+                            self.document
+                                .error(name.span, format!("unknown environment `{}`", name.value))
+                                .with_help(suggest_or_list(
+                                    &name.value,
+                                    &known,
+                                    "shoal.yml defines",
+                                )),
+                        );
+                    } else if seen.contains(&name.value.as_str()) {
+                        diagnostics.push(self.document.error(
+                            name.span,
+                            format!("environment `{}` is listed twice", name.value),
+                        ));
+                    }
+                    seen.push(&name.value);
+                }
+                names.iter().map(|name| name.value.clone()).collect()
+            }
+        }
+    }
+
+    fn triggers(&self, input: &WorkflowFile, diagnostics: &mut Diagnostics) -> Triggers {
+        let on = &input.on;
+        let branch_filter = |filter: &crate::config::BranchFilterInput,
+                             diagnostics: &mut Diagnostics| {
+            for glob in filter.branches.iter().chain(&filter.paths) {
+                self.glob(glob, diagnostics);
+            }
+            BranchFilter {
+                branches: filter.branches.iter().map(|b| b.value.clone()).collect(),
+                paths: filter.paths.iter().map(|p| p.value.clone()).collect(),
+            }
+        };
+        let push = on.push.as_ref().map(|f| branch_filter(f, diagnostics));
+        let pull_request = on
+            .pull_request
+            .as_ref()
+            .map(|f| branch_filter(f, diagnostics));
+        let schedules = on
+            .schedule
+            .iter()
+            .map(|schedule| {
+                self.cron(&schedule.cron, diagnostics);
+                Schedule {
+                    cron: schedule.cron.value.clone(),
+                    heal: schedule.heal,
+                }
+            })
+            .collect();
+        let dispatch = on.workflow_dispatch.as_ref().map(|dispatch| {
+            for (name, declaration) in &dispatch.inputs {
+                self.dispatch_input(name, declaration, diagnostics);
+            }
+            DispatchInputs {
+                inputs: dispatch
+                    .inputs
+                    .iter()
+                    .map(|(name, d)| (name.clone(), d.value.clone()))
+                    .collect(),
+            }
+        });
+        Triggers {
+            push,
+            pull_request,
+            schedules,
+            dispatch,
+        }
+    }
+
+    fn dispatch_input(
+        &self,
+        name: &str,
+        declaration: &Spanned<InputDeclaration>,
+        diagnostics: &mut Diagnostics,
+    ) {
+        let kind = declaration.kind;
+        if kind == InputKind::Choice && declaration.options.is_empty() {
+            diagnostics.push(self.document.error(
+                declaration.span,
+                format!("input `{name}` is a choice but has no `options`"),
+            ));
+        }
+        if kind != InputKind::Choice && !declaration.options.is_empty() {
+            diagnostics.push(self.document.error(
+                declaration.span,
+                format!("input `{name}` has `options` but is not of type `choice`"),
+            ));
+        }
+        let Some(default) = &declaration.default else {
+            return;
+        };
+        let fits = match (&default.value, kind) {
+            (serde_json::Value::String(_), InputKind::String) => true,
+            (serde_json::Value::Bool(_), InputKind::Boolean) => true,
+            (serde_json::Value::Number(_), InputKind::Number) => true,
+            (serde_json::Value::String(value), InputKind::Choice) => {
+                if !declaration.options.contains(value) {
+                    diagnostics.push(
+                        self.document
+                            .error(
+                                default.span,
+                                format!(
+                                    "default `{value}` of input `{name}` is not one of its options"
+                                ),
+                            )
+                            .with_help(format!(
+                                "options: {}",
+                                declaration
+                                    .options
+                                    .iter()
+                                    .map(|o| format!("`{o}`"))
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            )),
+                    );
+                }
+                true
+            }
+            _ => false,
+        };
+        if !fits {
+            diagnostics.push(self.document.error(
+                default.span,
+                format!(
+                    "default of input `{name}` must be a {}, found {}",
+                    kind.name(),
+                    json_kind(&default.value)
+                ),
+            ));
+        }
+    }
+
+    fn cron(&self, cron: &Spanned<String>, diagnostics: &mut Diagnostics) {
+        let fields = cron.value.split_whitespace().count();
+        let message = if fields != 5 {
+            Some(format!(
+                "invalid cron expression `{}`: expected 5 fields (minute hour day-of-month month day-of-week), found {fields}",
+                cron.value
+            ))
+        } else {
+            let parser = croner::parser::CronParser::builder()
+                .seconds(croner::parser::Seconds::Disallowed)
+                .year(croner::parser::Year::Disallowed)
+                .build();
+            parser
+                .parse(&cron.value)
+                .err()
+                .map(|error| format!("invalid cron expression `{}`: {error}", cron.value))
+        };
+        if let Some(message) = message {
+            diagnostics.push(
+                self.document
+                    .error(cron.span, message)
+                    .with_help("e.g. `*/15 * * * *` runs every 15 minutes"),
+            );
+        }
+    }
+
+    fn glob(&self, glob: &Spanned<String>, diagnostics: &mut Diagnostics) {
+        if let Err(error) = globset::Glob::new(&glob.value) {
+            diagnostics.push(self.document.error(
+                glob.span,
+                format!("invalid glob `{}`: {}", glob.value, error.kind()),
+            ));
+        }
+    }
+
+    fn duration(&self, text: &Spanned<String>, diagnostics: &mut Diagnostics) -> Option<Duration> {
+        match humantime::parse_duration(&text.value) {
+            Ok(duration) if !duration.is_zero() => Some(duration),
+            Ok(_) => {
+                diagnostics.push(
+                    self.document
+                        .error(text.span, "a timeout must be longer than zero"),
+                );
+                None
+            }
+            Err(error) => {
+                diagnostics.push(
+                    self.document
+                        .error(
+                            text.span,
+                            format!("invalid duration `{}`: {error}", text.value),
+                        )
+                        .with_help("e.g. `90s`, `5m`, `1h 30m`"),
+                );
+                None
+            }
+        }
+    }
+
+    fn referenced_file(&self, path: &Spanned<String>, diagnostics: &mut Diagnostics) {
+        let problem = match self.files.read(&path.value) {
+            Ok(_) => return,
+            Err(ReadError::NotFound) => {
+                format!("file `{}` not found in the config repo", path.value)
+            }
+            Err(error) => format!("cannot use file `{}`: {error}", path.value),
+        };
+        diagnostics.push(
+            self.document
+                .error(path.span, problem)
+                .with_help("paths are relative to the root of the config repo"),
+        );
+    }
+
+    /// Names of Swarm objects; templates are allowed and checked when rendered.
+    fn object_name(&self, name: &Spanned<String>, diagnostics: &mut Diagnostics) {
+        if name.value.contains("{{") || name.value.contains("{%") {
+            self.template_syntax(name, "name", diagnostics);
+            return;
+        }
+        let valid = !name.value.is_empty()
+            && name
+                .value
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphanumeric())
+            && name
+                .value
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
+        if !valid {
+            diagnostics.push(self.document.error(
+                name.span,
+                format!("invalid name `{}`: use letters, digits, `_`, `.` and `-`, starting with a letter or digit", name.value),
+            ));
+        }
+    }
+
+    fn expression_syntax(&self, expression: &Spanned<String>, diagnostics: &mut Diagnostics) {
+        let environment = minijinja::Environment::new();
+        let source = crate::render::condition_expression(&expression.value);
+        if let Err(error) = environment.compile_expression(source) {
+            let span = self.locate_in_value(expression, source, error.range());
+            diagnostics.push(self.document.error(
+                span,
+                format!(
+                    "invalid `if` expression: {}",
+                    error.detail().unwrap_or("syntax error")
+                ),
+            ));
+        }
+    }
+
+    fn template_syntax(
+        &self,
+        template: &Spanned<String>,
+        what: &str,
+        diagnostics: &mut Diagnostics,
+    ) {
+        let environment = minijinja::Environment::new();
+        if let Err(error) = environment.template_from_str(&template.value) {
+            let span = self.locate_in_value(template, &template.value, error.range());
+            diagnostics.push(self.document.error(
+                span,
+                format!(
+                    "invalid template in `{what}`: {}",
+                    error.detail().unwrap_or("syntax error")
+                ),
+            ));
+        }
+    }
+
+    /// Points into a scalar value at a byte range of `text` (a part of the value), when the
+    /// value is written on one line; otherwise at the whole value.
+    fn locate_in_value(
+        &self,
+        value: &Spanned<String>,
+        text: &str,
+        range: Option<std::ops::Range<usize>>,
+    ) -> Span {
+        let Some(range) = range else {
+            return value.span;
+        };
+        let Some(line) = self.document.file.line(value.span.start.line) else {
+            return value.span;
+        };
+        let column_offset = value.span.start.column.saturating_sub(1);
+        let after_start: String = line.chars().skip(column_offset).collect();
+        let Some(found) = after_start.find(text) else {
+            return value.span;
+        };
+        let start = after_start[..found].chars().count()
+            + text[..range.start.min(text.len())].chars().count();
+        let width = text
+            .get(range.clone())
+            .map_or(1, |part| part.chars().count().max(1));
+        Span::on_line(
+            value.span.start.line,
+            value.span.start.column + start,
+            width,
+        )
+    }
+}
+
+fn is_step_key(name: &str) -> bool {
+    ["id", "name", "if", "timeout", "continue_on_error"].contains(&name)
+        || SUPPORTED_KINDS.contains(&name)
+        || PLANNED_KINDS.iter().any(|(kind, _)| *kind == name)
+}
+
+fn default_step_name(kind: &StepKind) -> String {
+    match kind {
+        StepKind::Stack(stack) => format!("stack {}", stack.name),
+        StepKind::Network(network) => format!("network {}", network.name),
+        StepKind::Config(config) => format!("config {}", config.name),
+        StepKind::Secret(secret) => format!("secret {}", secret.name),
+        StepKind::Wait(_) => "wait".to_owned(),
+        StepKind::Remove(remove) => format!("remove {}", remove.stack),
+    }
+}
+
+fn list(names: &[&str]) -> String {
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn suggest_or_list(given: &str, known: &[&str], intro: &str) -> String {
+    let suggestion = crate::yaml::suggest(given, known);
+    if suggestion.starts_with("did you mean") {
+        suggestion
+    } else {
+        format!("{intro} {}", list(known))
+    }
+}
+
+fn json_kind(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "a list",
+        serde_json::Value::Object(_) => "a map",
+    }
+}
+
+fn is_cidr(text: &str) -> bool {
+    let Some((address, prefix)) = text.split_once('/') else {
+        return false;
+    };
+    let Ok(prefix) = prefix.parse::<u8>() else {
+        return false;
+    };
+    match address.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(_)) => prefix <= 32,
+        Ok(std::net::IpAddr::V6(_)) => prefix <= 128,
+        Err(_) => false,
+    }
+}

@@ -1,0 +1,60 @@
+//! A validated workflow: its triggers, target environments and steps.
+
+use indexmap::IndexMap;
+
+use super::Step;
+use crate::config::InputDeclaration;
+
+#[derive(Debug, Clone)]
+pub struct Workflow {
+    pub name: String,
+    /// The file it came from, relative to the repo root.
+    pub path: String,
+    pub triggers: Triggers,
+    /// Target environments in the order they are applied.
+    pub environments: Vec<String>,
+    /// Template of the concurrency group name.
+    pub concurrency: String,
+    pub steps: Vec<Step>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Triggers {
+    pub push: Option<BranchFilter>,
+    pub pull_request: Option<BranchFilter>,
+    pub schedules: Vec<Schedule>,
+    pub dispatch: Option<DispatchInputs>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct BranchFilter {
+    pub branches: Vec<String>,
+    pub paths: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Schedule {
+    pub cron: String,
+    pub heal: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct DispatchInputs {
+    pub inputs: IndexMap<String, InputDeclaration>,
+}
+
+impl DispatchInputs {
+    /// Each input's default value, or null where it has none.
+    pub fn defaults(&self) -> serde_json::Map<String, serde_json::Value> {
+        self.inputs
+            .iter()
+            .map(|(name, declaration)| {
+                let value = declaration
+                    .default
+                    .as_ref()
+                    .map_or(serde_json::Value::Null, |d| d.value.clone());
+                (name.clone(), value)
+            })
+            .collect()
+    }
+}

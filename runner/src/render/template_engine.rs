@@ -1,0 +1,82 @@
+//! The minijinja environment shoal renders with: strict about undefined values, loading
+//! templates from the config repo and never from outside it, with shoal's filters.
+
+use std::sync::Arc;
+
+use minijinja::{Error, ErrorKind, UndefinedBehavior};
+
+use super::filters;
+use crate::load::{ReadError, RepoFiles, join_relative, normalize};
+
+pub struct TemplateEngine {
+    environment: minijinja::Environment<'static>,
+}
+
+impl TemplateEngine {
+    pub fn new(files: Arc<dyn RepoFiles>) -> TemplateEngine {
+        let mut environment = minijinja::Environment::new();
+        environment.set_undefined_behavior(UndefinedBehavior::Strict);
+        // Rendered files keep their last newline, as the files they came from.
+        if let Ok(syntax) = minijinja::syntax::SyntaxConfig::builder()
+            .keep_trailing_newline(true)
+            .build()
+        {
+            environment.set_syntax(syntax);
+        }
+        // No auto-escaping: these are config files, not HTML.
+        environment.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+        filters::register(&mut environment);
+        // `{% include "./part.yml" %}` is relative to the including file; other names are
+        // relative to the repo root.
+        environment.set_path_join_callback(|name, parent| {
+            if name.starts_with("./") || name.starts_with("../") {
+                join_relative(parent, name).map_or_else(|_| name.to_owned().into(), Into::into)
+            } else {
+                name.to_owned().into()
+            }
+        });
+        environment.set_loader(move |name| match files.read(name) {
+            Ok(text) => Ok(Some(text.to_string())),
+            Err(ReadError::NotFound) => Ok(None),
+            Err(ReadError::OutsideRepo) => Err(Error::new(
+                ErrorKind::InvalidOperation,
+                format!("template `{name}` is outside the config repo"),
+            )),
+            Err(error) => Err(Error::new(
+                ErrorKind::InvalidOperation,
+                format!("cannot read template `{name}`: {error}"),
+            )),
+        });
+        TemplateEngine { environment }
+    }
+
+    /// Renders the template at a repo path.
+    pub fn render_file(&self, path: &str, context: &minijinja::Value) -> Result<String, Error> {
+        let path = normalize(path).map_err(|_| {
+            Error::new(
+                ErrorKind::InvalidOperation,
+                format!("template `{path}` is outside the config repo"),
+            )
+        })?;
+        self.environment
+            .get_template(&path)?
+            .render(context.clone())
+    }
+
+    /// Renders a template written inline in a workflow (a name, a concurrency group).
+    pub fn render_str(&self, source: &str, context: &minijinja::Value) -> Result<String, Error> {
+        self.environment.render_str(source, context.clone())
+    }
+
+    /// Evaluates an `if` expression to true or false.
+    pub fn evaluate_condition(
+        &self,
+        expression: &str,
+        context: &minijinja::Value,
+    ) -> Result<bool, Error> {
+        let expression = self
+            .environment
+            .compile_expression_owned(super::condition_expression(expression).to_owned())?;
+        Ok(expression.eval(context.clone())?.is_true())
+    }
+}

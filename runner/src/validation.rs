@@ -1,0 +1,79 @@
+//! Validation of a whole config repo: load it, then render every workflow for every
+//! environment it targets, with placeholder secrets and default inputs, so that an
+//! undefined variable is found before any run needs the file.
+
+use std::sync::Arc;
+
+use crate::load::{RepoFiles, load_repo};
+use crate::model::{ConfigRepo, Environment, Workflow};
+use crate::render::{
+    CommitInfo, RenderContext, SecretValues, TemplateEngine, TriggerInfo, render_workflow,
+};
+use crate::source::Diagnostics;
+
+/// What validating a repo found.
+#[derive(Debug)]
+pub struct Validation {
+    /// The repo, when it loaded without errors (renders may still have failed).
+    pub repo: Option<ConfigRepo>,
+    pub diagnostics: Diagnostics,
+    /// How many (workflow, environment) pairs were rendered, and how many files in all.
+    pub renders: usize,
+    pub rendered_files: usize,
+}
+
+impl Validation {
+    pub fn is_valid(&self) -> bool {
+        !self.diagnostics.has_errors()
+    }
+}
+
+/// Loads the repo and renders everything, collecting every problem.
+pub fn validate_repo(files: Arc<dyn RepoFiles>, commit: &CommitInfo) -> Validation {
+    let (repo, mut diagnostics) = load_repo(files.as_ref());
+    let mut renders = 0;
+    let mut rendered_files = 0;
+    if let Some(repo) = &repo {
+        for environment in &repo.environments {
+            let engine = TemplateEngine::new(files.clone());
+            for workflow in repo
+                .workflows
+                .iter()
+                .filter(|w| w.environments.contains(&environment.name))
+            {
+                let context = placeholder_context(environment, workflow, commit);
+                renders += 1;
+                match render_workflow(files.as_ref(), &engine, workflow, &context) {
+                    Ok(rendered) => rendered_files += rendered.files().count(),
+                    Err(problems) => diagnostics.extend(problems),
+                }
+            }
+        }
+    }
+    Validation {
+        repo,
+        diagnostics,
+        renders,
+        rendered_files,
+    }
+}
+
+/// A context with each secret replaced by a placeholder and each input by its default.
+pub fn placeholder_context(
+    environment: &Environment,
+    workflow: &Workflow,
+    commit: &CommitInfo,
+) -> RenderContext {
+    RenderContext {
+        environment: environment.clone(),
+        inputs: workflow
+            .triggers
+            .dispatch
+            .as_ref()
+            .map(|d| d.defaults())
+            .unwrap_or_default(),
+        commit: commit.clone(),
+        trigger: TriggerInfo::default(),
+        secrets: SecretValues::placeholders(environment.secrets.keys()),
+    }
+}
