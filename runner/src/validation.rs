@@ -33,6 +33,7 @@ pub fn validate_repo(files: Arc<dyn RepoFiles>, commit: &CommitInfo) -> Validati
     let (repo, mut diagnostics) = load_repo(files.as_ref());
     let mut renders = 0;
     let mut rendered_files = 0;
+    let mut render_problems = Vec::new();
     if let Some(repo) = &repo {
         for environment in &repo.environments {
             let engine = TemplateEngine::new(files.clone());
@@ -45,11 +46,12 @@ pub fn validate_repo(files: Arc<dyn RepoFiles>, commit: &CommitInfo) -> Validati
                 renders += 1;
                 match render_workflow(files.as_ref(), &engine, workflow, &context) {
                     Ok(rendered) => rendered_files += rendered.files().count(),
-                    Err(problems) => diagnostics.extend(problems),
+                    Err(problems) => render_problems.push((environment.name.clone(), problems)),
                 }
             }
         }
     }
+    diagnostics.extend(Diagnostics::for_environments(render_problems));
     Validation {
         repo,
         diagnostics,

@@ -1,1 +1,8 @@
-//! integration tests
+//! shoal's integration tests: one binary, one module per feature. They drive the real
+//! `shoal` binary over config repos written to temporary folders or kept in `fixtures/`.
+
+mod cli_render;
+mod cli_validate;
+mod fixtures;
+mod schemas;
+mod test_repo;

@@ -8,9 +8,10 @@ use crate::config::SecretSource;
 use crate::model::Environment;
 use crate::render::{CommitInfo, SecretValues};
 
-/// The commit checked out at `repo`, or an empty one when it is not a git repository.
+/// The commit checked out at `repo`, or an empty one when `repo` is not the top folder
+/// of a git work tree (a config repo must be a repository of its own to have commits).
 pub fn commit_info(repo: &Path) -> CommitInfo {
-    let Ok(repository) = git2::Repository::discover(repo) else {
+    let Ok(repository) = git2::Repository::open(repo) else {
         return CommitInfo::default();
     };
     let Ok(head) = repository.head() else {

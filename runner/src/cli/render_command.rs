@@ -85,7 +85,10 @@ pub fn run(args: &RenderArgs) -> anyhow::Result<Outcome> {
         };
         match render_workflow(files.as_ref(), &engine, workflow, &context) {
             Ok(result) => rendered.push(result),
-            Err(found) => problems.extend(found),
+            Err(found) => problems.extend(Diagnostics::for_environments(vec![(
+                environment.name.clone(),
+                found,
+            )])),
         }
     }
     if problems.has_errors() {

@@ -10,7 +10,7 @@ use crate::yaml::Spanned;
 /// The root file of a config repo.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[schemars(title = "shoal.yml", extend("$id" = "https://shoal.dev/schemas/shoal.schema.json"))]
+#[schemars(title = "shoal.yml")]
 pub struct ShoalFile {
     /// Variables every environment starts from; an environment's own `vars` override them key by key.
     #[serde(default)]

@@ -10,10 +10,7 @@ use crate::yaml::Spanned;
 /// One workflow.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[schemars(
-    title = "shoal workflow",
-    extend("$id" = "https://shoal.dev/schemas/workflow.schema.json")
-)]
+#[schemars(title = "shoal workflow")]
 pub struct WorkflowFile {
     /// Shown in runs and check names; defaults to the file name without `.yml`.
     #[serde(default)]
@@ -28,8 +25,9 @@ pub struct WorkflowFile {
     /// Defaults to the environment name.
     #[serde(default)]
     pub concurrency: Option<Spanned<String>>,
-    /// The steps, run in order. The loader decodes each step on its own, so that one bad
-    /// step does not hide the errors of the next.
+    // The loader decodes each step on its own, so that one bad step does not hide the
+    // errors of the next.
+    /// The steps, run in order.
     pub steps: Vec<StepInput>,
 }
 

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use super::cron::check_cron;
 use super::{Document, ReadError, RepoFiles, normalize};
 use crate::config::{
     ConfigInput, InputDeclaration, InputKind, PLANNED_KINDS, SUPPORTED_KINDS, StepInput,
@@ -257,16 +258,16 @@ impl WorkflowChecker<'_> {
             })
         } else if let Some(network) = input.network {
             self.object_name(&network.name, diagnostics);
-            if let Some(subnet) = &network.subnet {
-                if !is_cidr(&subnet.value) {
-                    diagnostics.push(self.document.error(
-                        subnet.span,
-                        format!(
-                            "invalid subnet `{}`: expected CIDR notation such as 10.10.0.0/16",
-                            subnet.value
-                        ),
-                    ));
-                }
+            if let Some(subnet) = &network.subnet
+                && !is_cidr(&subnet.value)
+            {
+                diagnostics.push(self.document.error(
+                    subnet.span,
+                    format!(
+                        "invalid subnet `{}`: expected CIDR notation such as 10.10.0.0/16",
+                        subnet.value
+                    ),
+                ));
             }
             StepKind::Network(NetworkStep {
                 name: network.name.value,
@@ -289,13 +290,13 @@ impl WorkflowChecker<'_> {
                         .error(span, "`wait` needs `services`, `url` or both"),
                 );
             }
-            if let Some(url) = &wait.url {
-                if !(url.value.starts_with("http://") || url.value.starts_with("https://")) {
-                    diagnostics.push(self.document.error(
-                        url.span,
-                        format!("invalid URL `{}`: expected http:// or https://", url.value),
-                    ));
-                }
+            if let Some(url) = &wait.url
+                && !(url.value.starts_with("http://") || url.value.starts_with("https://"))
+            {
+                diagnostics.push(self.document.error(
+                    url.span,
+                    format!("invalid URL `{}`: expected http:// or https://", url.value),
+                ));
             }
             let timeout = wait
                 .timeout
@@ -522,27 +523,14 @@ impl WorkflowChecker<'_> {
     }
 
     fn cron(&self, cron: &Spanned<String>, diagnostics: &mut Diagnostics) {
-        let fields = cron.value.split_whitespace().count();
-        let message = if fields != 5 {
-            Some(format!(
-                "invalid cron expression `{}`: expected 5 fields (minute hour day-of-month month day-of-week), found {fields}",
-                cron.value
-            ))
-        } else {
-            let parser = croner::parser::CronParser::builder()
-                .seconds(croner::parser::Seconds::Disallowed)
-                .year(croner::parser::Year::Disallowed)
-                .build();
-            parser
-                .parse(&cron.value)
-                .err()
-                .map(|error| format!("invalid cron expression `{}`: {error}", cron.value))
-        };
-        if let Some(message) = message {
+        if let Err(problem) = check_cron(&cron.value) {
             diagnostics.push(
                 self.document
-                    .error(cron.span, message)
-                    .with_help("e.g. `*/15 * * * *` runs every 15 minutes"),
+                    .error(
+                        cron.span,
+                        format!("invalid cron expression `{}`: {problem}", cron.value),
+                    )
+                    .with_help("five fields in UTC, e.g. `*/15 * * * *` runs every 15 minutes"),
             );
         }
     }

@@ -55,7 +55,9 @@ impl RenderedWorkflow {
 }
 
 /// Renders every file `workflow` uses for the environment in `context`. All problems
-/// are collected; the result is `Err` when there is at least one error.
+/// are collected; the result is `Err` when there is at least one error. Messages do not
+/// name the environment: callers say it once for all the diagnostics of a render
+/// ([`crate::source::Diagnostics::for_environments`]).
 pub fn render_workflow(
     files: &dyn RepoFiles,
     engine: &TemplateEngine,
@@ -66,7 +68,6 @@ pub fn render_workflow(
     let renderer = Renderer {
         files,
         engine,
-        environment: &context.environment.name,
         values: &values,
     };
     let mut diagnostics = Diagnostics::default();
@@ -101,7 +102,6 @@ pub fn render_workflow(
 struct Renderer<'a> {
     files: &'a dyn RepoFiles,
     engine: &'a TemplateEngine,
-    environment: &'a str,
     values: &'a minijinja::Value,
 }
 
@@ -186,12 +186,7 @@ impl Renderer<'_> {
         match self.engine.render_file(path, self.values) {
             Ok(content) => Some(content),
             Err(error) => {
-                diagnostics.push(template_diagnostic(
-                    self.files,
-                    path,
-                    self.environment,
-                    &error,
-                ));
+                diagnostics.push(template_diagnostic(self.files, path, &error));
                 None
             }
         }
@@ -219,10 +214,7 @@ impl Renderer<'_> {
         let rendered_file = SourceFile::new(compose_path, content);
         let parsed = yaml::parse_document(&rendered_file);
         for mut problem in parsed.problems {
-            problem.message = format!(
-                "{} (in the file as rendered for environment `{}`)",
-                problem.message, self.environment
-            );
+            problem.message = format!("{} (in the file as rendered)", problem.message);
             diagnostics.push(problem);
         }
         let Some(root) = parsed.root else { return };
@@ -286,14 +278,10 @@ impl Renderer<'_> {
     ) -> Diagnostic {
         let message = match error.kind() {
             minijinja::ErrorKind::UndefinedError => {
-                format!(
-                    "undefined variable in `{what}` when rendering for environment `{}`",
-                    self.environment
-                )
+                format!("undefined variable in `{what}`")
             }
             _ => format!(
-                "cannot evaluate `{what}` for environment `{}`: {}",
-                self.environment,
+                "cannot evaluate `{what}`: {}",
                 error.detail().unwrap_or("error")
             ),
         };

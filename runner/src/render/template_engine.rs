@@ -16,14 +16,17 @@ impl TemplateEngine {
     pub fn new(files: Arc<dyn RepoFiles>) -> TemplateEngine {
         let mut environment = minijinja::Environment::new();
         environment.set_undefined_behavior(UndefinedBehavior::Strict);
-        // Rendered files keep their last newline, as the files they came from.
+        // Rendered files keep their last newline, as the files they came from, and a
+        // newline right after a block tag is dropped, as Ansible's templates do.
         if let Ok(syntax) = minijinja::syntax::SyntaxConfig::builder()
             .keep_trailing_newline(true)
+            .trim_blocks(true)
             .build()
         {
             environment.set_syntax(syntax);
         }
-        // No auto-escaping: these are config files, not HTML.
+        // No escaping of any kind: these are config files, and minijinja would otherwise
+        // JSON-escape values in files named *.yml and *.json.
         environment.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
         filters::register(&mut environment);
         // `{% include "./part.yml" %}` is relative to the including file; other names are
@@ -78,5 +81,38 @@ impl TemplateEngine {
             .environment
             .compile_expression_owned(super::condition_expression(expression).to_owned())?;
         Ok(expression.eval(context.clone())?.is_true())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::MemoryFiles;
+
+    fn render(path: &str, text: &str) -> String {
+        let files = MemoryFiles::new().with(path, text);
+        let context = minijinja::Value::from(minijinja::value::Serde(
+            serde_json::json!({ "level": "info" }),
+        ));
+        TemplateEngine::new(Arc::new(files))
+            .render_file(path, &context)
+            .expect("renders")
+    }
+
+    #[test]
+    fn yaml_and_json_files_are_not_escaped() {
+        assert_eq!(
+            render("a.yml", "level: \"{{ level }}\"\n"),
+            "level: \"info\"\n"
+        );
+        assert_eq!(
+            render("a.json", "{\"level\": \"{{ level }}\"}"),
+            "{\"level\": \"info\"}"
+        );
+    }
+
+    #[test]
+    fn block_tags_eat_their_newline_and_files_keep_theirs() {
+        assert_eq!(render("a.conf", "{% if true %}\nx\n{% endif %}\n"), "x\n");
     }
 }

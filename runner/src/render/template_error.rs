@@ -6,12 +6,11 @@ use minijinja::ErrorKind;
 use crate::load::RepoFiles;
 use crate::source::{Diagnostic, SourceFile, Span};
 
-/// A diagnostic for a failed render of `path` for `environment`. The error may concern
+/// A diagnostic for a failed render of `path`. The error may concern
 /// a template that `path` includes; the diagnostic then points into that one.
 pub fn template_diagnostic(
     files: &dyn RepoFiles,
     path: &str,
-    environment: &str,
     error: &minijinja::Error,
 ) -> Diagnostic {
     let failing_path = error.name().unwrap_or(path).to_owned();
@@ -32,7 +31,7 @@ pub fn template_diagnostic(
                 || "a value".to_owned(),
                 |expression| format!("`{}`", expression.trim()),
             );
-            format!("undefined variable {what} when rendering for environment `{environment}`")
+            format!("undefined variable {what}")
         }
         ErrorKind::SyntaxError => format!(
             "template syntax error: {}",
@@ -45,7 +44,7 @@ pub fn template_diagnostic(
             format!("unknown filter: {}", detail.clone().unwrap_or_default())
         }
         _ => format!(
-            "template error when rendering for environment `{environment}`: {}",
+            "template error: {}",
             detail.clone().unwrap_or_else(|| error.kind().to_string())
         ),
     };

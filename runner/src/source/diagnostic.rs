@@ -151,6 +151,35 @@ impl Diagnostics {
         items
     }
 
+    /// Merges the diagnostics of renders for several environments: a problem found for
+    /// more than one environment is reported once, naming them all.
+    pub fn for_environments(renders: Vec<(String, Diagnostics)>) -> Diagnostics {
+        let mut merged: Vec<(Diagnostic, Vec<String>)> = Vec::new();
+        for (environment, diagnostics) in renders {
+            for diagnostic in diagnostics.items {
+                match merged.iter_mut().find(|(seen, _)| *seen == diagnostic) {
+                    Some((_, environments)) => environments.push(environment.clone()),
+                    None => merged.push((diagnostic, vec![environment.clone()])),
+                }
+            }
+        }
+        let mut result = Diagnostics::default();
+        for (mut diagnostic, environments) in merged {
+            let names: Vec<String> = environments
+                .iter()
+                .map(|name| format!("`{name}`"))
+                .collect();
+            let plural = if names.len() == 1 { "" } else { "s" };
+            diagnostic.message = format!(
+                "{} (environment{plural} {})",
+                diagnostic.message,
+                names.join(", ")
+            );
+            result.push(diagnostic);
+        }
+        result
+    }
+
     /// The number of distinct files with at least one error.
     pub fn files_with_errors(&self) -> usize {
         let mut paths: Vec<&str> = self

@@ -52,15 +52,15 @@ impl Scalar {
             ".nan" | ".NaN" | ".NAN" => return Resolved::Float(f64::NAN),
             _ => {}
         }
-        if let Some(hex) = text.strip_prefix("0x") {
-            if let Ok(value) = u64::from_str_radix(hex, 16) {
-                return Resolved::Unsigned(value);
-            }
+        if let Some(hex) = text.strip_prefix("0x")
+            && let Ok(value) = u64::from_str_radix(hex, 16)
+        {
+            return Resolved::Unsigned(value);
         }
-        if let Some(octal) = text.strip_prefix("0o") {
-            if let Ok(value) = u64::from_str_radix(octal, 8) {
-                return Resolved::Unsigned(value);
-            }
+        if let Some(octal) = text.strip_prefix("0o")
+            && let Ok(value) = u64::from_str_radix(octal, 8)
+        {
+            return Resolved::Unsigned(value);
         }
         let looks_numeric = text
             .trim_start_matches(['-', '+'])
@@ -72,10 +72,10 @@ impl Scalar {
             if let Ok(value) = text.parse::<u64>() {
                 return Resolved::Unsigned(value);
             }
-            if text.chars().any(|c| c.is_ascii_digit()) {
-                if let Ok(value) = text.parse::<f64>() {
-                    return Resolved::Float(value);
-                }
+            if text.chars().any(|c| c.is_ascii_digit())
+                && let Ok(value) = text.parse::<f64>()
+            {
+                return Resolved::Float(value);
             }
         }
         Resolved::String(text)

@@ -30,7 +30,7 @@ pub fn parse_document(file: &SourceFile) -> ParsedDocument {
         match event {
             Ok((event, span)) => {
                 if let Err(problem) = builder.on_event(event, to_span(span)) {
-                    builder.problems.push(problem);
+                    builder.problems.push(*problem);
                     return ParsedDocument {
                         root: None,
                         problems: builder.problems,
@@ -41,9 +41,17 @@ pub fn parse_document(file: &SourceFile) -> ParsedDocument {
                 let marker = error.marker();
                 let span = Span::on_line(marker.line(), marker.col() + 1, 1);
                 let message = format!("invalid YAML: {}", error.info());
-                builder
-                    .problems
-                    .push(Diagnostic::error(file, span, message));
+                let mut problem = Diagnostic::error(file, span, message);
+                if error.info().contains("flow") {
+                    problem =
+                        problem.with_help("a `[` or `{` opened before this point is not closed");
+                } else if error.info().contains("indentation")
+                    || error.info().contains("mapping values")
+                {
+                    problem =
+                        problem.with_help("check the indentation of this line and the one before");
+                }
+                builder.problems.push(problem);
                 return ParsedDocument {
                     root: None,
                     problems: builder.problems,
@@ -95,16 +103,16 @@ struct TreeBuilder<'a> {
 }
 
 impl TreeBuilder<'_> {
-    fn on_event(&mut self, event: Event<'_>, span: Span) -> Result<(), Diagnostic> {
+    fn on_event(&mut self, event: Event<'_>, span: Span) -> Result<(), Box<Diagnostic>> {
         match event {
             Event::DocumentStart(_) => {
                 self.documents += 1;
                 if self.documents > 1 {
-                    return Err(Diagnostic::error(
+                    return Err(Box::new(Diagnostic::error(
                         self.file,
                         span,
                         "expected a single YAML document, found a second one",
-                    ));
+                    )));
                 }
             }
             Event::Scalar(text, style, anchor, tag) => {
@@ -120,7 +128,11 @@ impl TreeBuilder<'_> {
             }
             Event::Alias(anchor) => {
                 let Some(node) = self.anchors.get(&anchor).cloned() else {
-                    return Err(Diagnostic::error(self.file, span, "unknown YAML alias"));
+                    return Err(Box::new(Diagnostic::error(
+                        self.file,
+                        span,
+                        "unknown YAML alias",
+                    )));
                 };
                 self.complete(node, 0);
             }
@@ -139,6 +151,8 @@ impl TreeBuilder<'_> {
                 let Some(frame) = self.stack.pop() else {
                     return Ok(());
                 };
+                // A flow collection ends at its closing bracket, on the same line.
+                let closing = span.end;
                 let (node, anchor) = match frame {
                     Frame::Sequence {
                         mut span,
@@ -147,6 +161,9 @@ impl TreeBuilder<'_> {
                     } => {
                         if let Some(last) = items.last() {
                             span.end = span.end.max(last.span.end);
+                        }
+                        if closing.line == span.start.line {
+                            span.end = span.end.max(closing);
                         }
                         (
                             Node {
@@ -164,6 +181,9 @@ impl TreeBuilder<'_> {
                     } => {
                         if let Some((_, last)) = entries.last() {
                             span.end = span.end.max(last.span.end);
+                        }
+                        if closing.line == span.start.line {
+                            span.end = span.end.max(closing);
                         }
                         let entries = self.resolve_mapping(entries);
                         (

@@ -1,0 +1,182 @@
+//! `shoal render`: files per environment, secrets kept off the terminal, inputs checked,
+//! nothing written when anything fails.
+
+use crate::test_repo::TestRepo;
+
+fn repo_with_secret() -> TestRepo {
+    TestRepo::new()
+        .file(
+            "shoal.yml",
+            "
+            vars: { image: busybox }
+            environments:
+              local:
+                vars: { replicas: 1 }
+                secrets: { db_password: { env: TEST_DB_PASSWORD } }
+              prod:
+                vars: { replicas: 3, image: registry.example/busybox }
+                secrets: { db_password: { env: TEST_DB_PASSWORD } }
+            ",
+        )
+        .file(
+            "stacks/app/compose.yml",
+            "
+            services:
+              app:
+                image: {{ vars.image }}
+                deploy: { replicas: {{ vars.replicas }} }
+                environment:
+                  PASSWORD_HASH: {{ secrets.db_password | sha256 }}
+                  LEAKY: {{ secrets.db_password }}
+            configs:
+              app_conf:
+                file: ./app.conf
+            secrets:
+              db_password:
+                file: ./password.txt
+            ",
+        )
+        .file(
+            "stacks/app/app.conf",
+            "replicas={{ vars.replicas }}\nenv={{ environment.name }}\n",
+        )
+        .file("stacks/app/password.txt", "{{ secrets.db_password }}")
+        .file(
+            "workflows/deploy.yml",
+            "
+            on:
+              workflow_dispatch:
+                inputs:
+                  tag: { type: string, default: latest }
+                  dry: { type: boolean, default: false }
+            steps:
+              - stack: { name: app, compose: stacks/app/compose.yml }
+              - if: environment.name == 'prod'
+                config: { name: banner, template: stacks/app/app.conf }
+            ",
+        )
+}
+
+#[test]
+fn secrets_never_reach_the_terminal() {
+    let run = repo_with_secret()
+        .env("TEST_DB_PASSWORD", "s3cr3t-value")
+        .run(&["render", "--env", "local"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!run.stdout.contains("s3cr3t-value"), "{}", run.stdout);
+    assert!(run.stdout.contains("LEAKY: ********"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("### stacks/app/password.txt (secret, rendered, 13 bytes"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("(secret content not shown)"));
+    assert!(
+        run.stdout
+            .contains("## step 2 config: config banner (skipped: `if` is false)"),
+        "{}",
+        run.stdout
+    );
+    let json = repo_with_secret()
+        .env("TEST_DB_PASSWORD", "s3cr3t-value")
+        .run(&["render", "--env", "prod", "--output", "json"]);
+    assert_eq!(json.code, 0, "{}", json.stderr);
+    assert!(!json.stdout.contains("s3cr3t-value"));
+    let report: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
+    let files = &report["workflows"][0]["steps"][0]["files"];
+    assert_eq!(files[0]["path"], "stacks/app/compose.yml");
+    assert_eq!(files[1]["path"], "stacks/app/app.conf");
+    assert_eq!(files[1]["content"], "replicas=3\nenv=prod\n");
+    assert_eq!(files[2]["role"], "secret");
+    assert!(files[2].get("content").is_none());
+}
+
+#[test]
+fn out_writes_files_and_keeps_secret_files_private() {
+    let repo = repo_with_secret().env("TEST_DB_PASSWORD", "s3cr3t-value");
+    let out = tempfile::tempdir().expect("temp");
+    let out_path = out.path().to_str().expect("utf-8");
+    let run = repo.run(&["render", "--env", "prod", "--out", out_path]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!run.stdout.contains("s3cr3t-value"));
+    let base = out.path().join("deploy/stacks/app");
+    assert_eq!(
+        std::fs::read_to_string(base.join("app.conf")).expect("conf"),
+        "replicas=3\nenv=prod\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(base.join("password.txt")).expect("secret"),
+        "s3cr3t-value\n"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(base.join("password.txt"))
+            .expect("meta")
+            .permissions()
+            .mode();
+        assert_eq!(
+            mode & 0o077,
+            0,
+            "secret file is readable by others: {mode:o}"
+        );
+    }
+    let compose = std::fs::read_to_string(base.join("compose.yml")).expect("compose");
+    assert!(
+        compose.contains("image: registry.example/busybox"),
+        "{compose}"
+    );
+}
+
+#[test]
+fn a_missing_secret_stops_the_render_before_anything_is_written() {
+    let out = tempfile::tempdir().expect("temp");
+    let target = out.path().join("rendered");
+    let run = repo_with_secret().run(&[
+        "render",
+        "--env",
+        "local",
+        "--out",
+        target.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(run.code, 1);
+    assert_eq!(
+        run.stderr,
+        "error: secret `db_password` of environment `local`: environment variable TEST_DB_PASSWORD is not set\n\
+         error: secrets are missing; nothing was rendered\n"
+    );
+    assert!(!target.exists());
+}
+
+#[test]
+fn inputs_are_checked_against_their_declarations() {
+    let repo = repo_with_secret().env("TEST_DB_PASSWORD", "x");
+    let run = repo.run(&["render", "--env", "local", "--input", "dry=maybe"]);
+    assert_eq!(run.code, 1);
+    assert_eq!(
+        run.stderr,
+        "error: input `dry` is a boolean: give true or false, not `maybe`\n"
+    );
+    let run = repo.run(&["render", "--env", "local", "--input", "colour=red"]);
+    assert_eq!(
+        run.stderr,
+        "error: workflow `deploy` has no input `colour`; its inputs are: tag, dry\n"
+    );
+}
+
+#[test]
+fn unknown_environment_and_workflow_are_named() {
+    let repo = repo_with_secret();
+    let run = repo.run(&["render", "--env", "stage"]);
+    assert_eq!(run.code, 1);
+    assert_eq!(
+        run.stderr,
+        "error: unknown environment `stage`; shoal.yml defines local, prod\n"
+    );
+    let run = repo.run(&["render", "--env", "local", "--workflow", "nope"]);
+    assert_eq!(
+        run.stderr,
+        "error: unknown workflow `nope`; the repo has deploy\n"
+    );
+}
