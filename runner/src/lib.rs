@@ -13,5 +13,6 @@ pub mod model;
 pub mod render;
 pub mod schema;
 pub mod source;
+pub mod swarm;
 pub mod validation;
 pub mod yaml;

@@ -1,0 +1,17 @@
+//! What shoal wants a swarm to hold: services, networks, configs and secrets, as values.
+//! Service specs are kept in the Docker Engine API's own JSON shape (the `Spec` that
+//! `docker service inspect` shows), so that the desired spec, the live spec and the spec
+//! `docker stack deploy` would send compare field by field. Built by [`crate::convert`]
+//! (pure), read from a cluster by [`crate::docker`] (edge), compared by [`crate::plan`].
+
+mod labels;
+mod network_spec;
+mod object_spec;
+mod service_spec;
+mod stack_spec;
+
+pub use labels::*;
+pub use network_spec::{IpamConfig, NetworkSpec};
+pub use object_spec::{ObjectKind, ObjectSpec};
+pub use service_spec::ServiceSpec;
+pub use stack_spec::{ExternalReferences, StackSpec};
