@@ -18,21 +18,42 @@ fn main() {
     let root = folder.path();
     write(root, "shoal.yml", &shoal_yml());
     for workflow in 0..WORKFLOWS {
-        write(root, &format!("workflows/w{workflow:03}.yml"), &workflow_yml(workflow));
-        write(root, &format!("stacks/s{workflow:03}/compose.yml"), &compose(workflow));
+        write(
+            root,
+            &format!("workflows/w{workflow:03}.yml"),
+            &workflow_yml(workflow),
+        );
+        write(
+            root,
+            &format!("stacks/s{workflow:03}/compose.yml"),
+            &compose(workflow),
+        );
         for template in 1..TEMPLATES_PER_WORKFLOW {
-            write(root, &format!("stacks/s{workflow:03}/conf{template}.yaml"), &config_template(template));
+            write(
+                root,
+                &format!("stacks/s{workflow:03}/conf{template}.yaml"),
+                &config_template(template),
+            );
         }
     }
     let files = Arc::new(DirectoryFiles::new(root));
-    let commit = CommitInfo::new("0123456789abcdef0123456789abcdef01234567", "bench", "bench", "main");
+    let commit = CommitInfo::new(
+        "0123456789abcdef0123456789abcdef01234567",
+        "bench",
+        "bench",
+        "main",
+    );
     let mut timings: Vec<Duration> = Vec::new();
     let mut rendered = 0;
     for _ in 0..RUNS {
         let start = Instant::now();
         let validation = validate_repo(files.clone(), &commit);
         timings.push(start.elapsed());
-        assert!(validation.is_valid(), "generated repo is invalid: {:?}", validation.diagnostics.sorted().first());
+        assert!(
+            validation.is_valid(),
+            "generated repo is invalid: {:?}",
+            validation.diagnostics.sorted().first()
+        );
         rendered = validation.rendered_files;
     }
     timings.sort();
@@ -66,7 +87,9 @@ fn compose(index: usize) -> String {
         "version: \"3.8\"\nservices:\n  app:\n    image: busybox:{{{{ commit.short_sha }}}}\n    deploy:\n      replicas: {{{{ vars.replicas }}}}\n      labels:\n        traefik.http.routers.s{index}.rule: Host(`s{index}.{{{{ vars.domain }}}}`)\nconfigs:\n"
     );
     for template in 1..TEMPLATES_PER_WORKFLOW {
-        text.push_str(&format!("  conf{template}:\n    file: ./conf{template}.yaml\n"));
+        text.push_str(&format!(
+            "  conf{template}:\n    file: ./conf{template}.yaml\n"
+        ));
     }
     text
 }

@@ -60,7 +60,7 @@ pub fn validate_repo(files: Arc<dyn RepoFiles>, commit: &CommitInfo) -> Validati
     }
 }
 
-/// A context with each secret replaced by a placeholder and each input by its default.
+/// A context with every secret masked and every input at its default.
 pub fn placeholder_context(
     environment: &Environment,
     workflow: &Workflow,
@@ -76,6 +76,6 @@ pub fn placeholder_context(
             .unwrap_or_default(),
         commit: commit.clone(),
         trigger: TriggerInfo::default(),
-        secrets: SecretValues::placeholders(environment.secrets.keys()),
+        secrets: SecretValues::masked(environment.secrets.keys()),
     }
 }

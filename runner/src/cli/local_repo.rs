@@ -1,7 +1,7 @@
 //! The edge between a config repo on disk and the core: its commit, and the values of the
 //! secrets an environment names.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use crate::config::SecretSource;
@@ -33,12 +33,20 @@ pub fn commit_info(repo: &Path) -> CommitInfo {
     )
 }
 
-/// Reads the value of every secret of `environment`. Relative file paths are taken from
-/// the config repo's folder; one trailing newline of a file is dropped.
-pub fn read_secrets(repo: &Path, environment: &Environment) -> Result<SecretValues, Vec<String>> {
+/// Reads the values of the named secrets of `environment`. Relative file paths are taken
+/// from the config repo's folder; one trailing newline of a file is dropped.
+pub fn read_secrets(
+    repo: &Path,
+    environment: &Environment,
+    names: &BTreeSet<String>,
+) -> Result<SecretValues, Vec<String>> {
     let mut values = BTreeMap::new();
     let mut problems = Vec::new();
-    for (name, source) in &environment.secrets {
+    for (name, source) in environment
+        .secrets
+        .iter()
+        .filter(|(name, _)| names.contains(*name))
+    {
         let value = match source {
             SecretSource::Env(variable) => std::env::var(variable).map_err(|_| {
                 format!("secret `{name}` of environment `{}`: environment variable {variable} is not set", environment.name)

@@ -90,9 +90,19 @@ pub fn main() -> Outcome {
     };
     match result {
         Ok(outcome) => outcome,
+        // A reader that stops early (`shoal render | head`) is not an error.
+        Err(error) if is_broken_pipe(&error) => Outcome::Success,
         Err(error) => {
             eprintln!("error: {error:#}");
             Outcome::Failure
         }
     }
+}
+
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }

@@ -58,24 +58,14 @@ pub fn run(args: &RenderArgs) -> anyhow::Result<Outcome> {
         )
     })?;
     let workflows = selected_workflows(&repo, args)?;
-    let secrets = match local_repo::read_secrets(root, &environment) {
-        Ok(secrets) => secrets,
-        Err(problems) => {
-            for problem in problems {
-                eprintln!("error: {problem}");
-            }
-            eprintln!("error: secrets are missing; nothing was rendered");
-            return Ok(Outcome::Failure);
-        }
-    };
     let commit = local_repo::commit_info(root);
     let engine = TemplateEngine::new(files.clone());
-    let mut rendered = Vec::new();
-    let mut problems = Diagnostics::default();
-    for workflow in workflows {
+    let render = |workflow: &Workflow,
+                  inputs: &serde_json::Map<String, serde_json::Value>,
+                  secrets: &SecretValues| {
         let context = RenderContext {
             environment: environment.clone(),
-            inputs: inputs(workflow, &args.inputs)?,
+            inputs: inputs.clone(),
             commit: commit.clone(),
             trigger: TriggerInfo {
                 event: "manual".to_owned(),
@@ -83,94 +73,203 @@ pub fn run(args: &RenderArgs) -> anyhow::Result<Outcome> {
             },
             secrets: secrets.clone(),
         };
-        match render_workflow(files.as_ref(), &engine, workflow, &context) {
+        render_workflow(files.as_ref(), &engine, workflow, &context)
+            .map_err(|found| Diagnostics::for_environments(vec![(environment.name.clone(), found)]))
+    };
+
+    // First with every secret masked: that output is safe to print whatever the templates
+    // do with the values, and it tells which secrets the files really use.
+    let masked = SecretValues::masked(environment.secrets.keys());
+    let mut rendered = Vec::new();
+    let mut problems = Diagnostics::default();
+    for (workflow, inputs) in &workflows {
+        match render(workflow, inputs, &masked) {
             Ok(result) => rendered.push(result),
-            Err(found) => problems.extend(Diagnostics::for_environments(vec![(
-                environment.name.clone(),
-                found,
-            )])),
+            Err(found) => problems.extend(found),
         }
     }
     if problems.has_errors() {
-        report::print_diagnostics(&problems, &secrets);
+        report::print_diagnostics(&problems, &masked);
         return Ok(Outcome::Failure);
     }
     if let Some(out) = &args.out {
-        write_files(out, &rendered)?;
+        // Only the secrets the files read are needed, and only for files written to disk.
+        let secrets = match local_repo::read_secrets(root, &environment, &masked.used()) {
+            Ok(secrets) => secrets,
+            Err(missing) => {
+                for problem in missing {
+                    eprintln!("error: {problem}");
+                }
+                eprintln!("error: secrets are missing; nothing was written");
+                return Ok(Outcome::Failure);
+            }
+        };
+        let mut real = Vec::new();
+        for (workflow, inputs) in &workflows {
+            match render(workflow, inputs, &secrets) {
+                Ok(result) => real.push(result),
+                Err(found) => problems.extend(found),
+            }
+        }
+        if problems.has_errors() {
+            report::print_diagnostics(&problems, &secrets);
+            return Ok(Outcome::Failure);
+        }
+        write_files(out, &real)?;
     }
     match args.repo.output {
         OutputFormat::Json => println!(
             "{}",
-            serde_json::to_string_pretty(&json_report(&rendered, &secrets, args.out.is_none()))?
+            serde_json::to_string_pretty(&json_report(&rendered, args.out.is_none()))?
         ),
-        OutputFormat::Text => print_text(&rendered, &secrets, args.out.as_deref())?,
+        OutputFormat::Text => print_text(&rendered, args.out.as_deref())?,
     }
     Ok(Outcome::Success)
 }
 
+/// The workflows to render, each with its inputs. Without `--workflow`, every workflow
+/// that targets the environment, each taking the `--input`s it declares; a workflow with
+/// a required input that is not given is left out, with a note.
 fn selected_workflows<'a>(
     repo: &'a ConfigRepo,
     args: &RenderArgs,
-) -> anyhow::Result<Vec<&'a Workflow>> {
-    match &args.workflow {
-        Some(name) => {
-            let workflow = repo.workflow(name).with_context(|| {
-                let names: Vec<&str> = repo.workflows.iter().map(|w| w.name.as_str()).collect();
-                format!(
-                    "unknown workflow `{name}`; the repo has {}",
-                    names.join(", ")
-                )
-            })?;
-            anyhow::ensure!(
-                workflow.environments.contains(&args.env),
-                "workflow `{}` does not target environment `{}`; it targets {}",
-                workflow.name,
-                args.env,
-                workflow.environments.join(", ")
-            );
-            Ok(vec![workflow])
+) -> anyhow::Result<Vec<(&'a Workflow, serde_json::Map<String, serde_json::Value>)>> {
+    let arguments = parse_input_arguments(&args.inputs)?;
+    if let Some(name) = &args.workflow {
+        let workflow = repo.workflow(name).with_context(|| {
+            let names: Vec<&str> = repo.workflows.iter().map(|w| w.name.as_str()).collect();
+            format!(
+                "unknown workflow `{name}`; the repo has {}",
+                names.join(", ")
+            )
+        })?;
+        anyhow::ensure!(
+            workflow.environments.contains(&args.env),
+            "workflow `{}` does not target environment `{}`; it targets {}",
+            workflow.name,
+            args.env,
+            workflow.environments.join(", ")
+        );
+        for (input, _) in &arguments {
+            anyhow::ensure!(declares(workflow, input), "{}", undeclared(workflow, input));
         }
-        None => {
-            let workflows: Vec<&Workflow> = repo
-                .workflows
-                .iter()
-                .filter(|w| w.environments.contains(&args.env))
-                .collect();
-            anyhow::ensure!(
-                !workflows.is_empty(),
-                "no workflow targets environment `{}`",
-                args.env
-            );
-            Ok(workflows)
+        let inputs = inputs(workflow, &arguments)?;
+        if let Some(missing) = missing_required(workflow, &inputs) {
+            anyhow::bail!("input `{missing}` is required: pass --input {missing}=VALUE");
+        }
+        return Ok(vec![(workflow, inputs)]);
+    }
+    let candidates: Vec<&Workflow> = repo
+        .workflows
+        .iter()
+        .filter(|w| w.environments.contains(&args.env))
+        .collect();
+    anyhow::ensure!(
+        !candidates.is_empty(),
+        "no workflow targets environment `{}`",
+        args.env
+    );
+    for (input, _) in &arguments {
+        anyhow::ensure!(
+            candidates.iter().any(|workflow| declares(workflow, input)),
+            "no workflow for environment `{}` has an input `{input}`",
+            args.env
+        );
+    }
+    let mut selected = Vec::new();
+    for workflow in candidates {
+        let own: Vec<(String, String)> = arguments
+            .iter()
+            .filter(|(name, _)| declares(workflow, name))
+            .cloned()
+            .collect();
+        let inputs = inputs(workflow, &own)?;
+        match missing_required(workflow, &inputs) {
+            Some(missing) => eprintln!(
+                "note: workflow `{}` not rendered: its input `{missing}` is required (pass --workflow {} --input {missing}=VALUE)",
+                workflow.name, workflow.name
+            ),
+            None => selected.push((workflow, inputs)),
         }
     }
+    anyhow::ensure!(
+        !selected.is_empty(),
+        "every workflow for environment `{}` needs inputs: pass them with --input",
+        args.env
+    );
+    Ok(selected)
+}
+
+fn parse_input_arguments(arguments: &[String]) -> anyhow::Result<Vec<(String, String)>> {
+    arguments
+        .iter()
+        .map(|argument| {
+            argument
+                .split_once('=')
+                .map(|(name, value)| (name.to_owned(), value.to_owned()))
+                .with_context(|| format!("--input `{argument}` is not NAME=VALUE"))
+        })
+        .collect()
+}
+
+fn declares(workflow: &Workflow, input: &str) -> bool {
+    workflow
+        .triggers
+        .dispatch
+        .as_ref()
+        .is_some_and(|d| d.inputs.contains_key(input))
+}
+
+fn undeclared(workflow: &Workflow, input: &str) -> String {
+    let names: Vec<&str> = workflow
+        .triggers
+        .dispatch
+        .as_ref()
+        .map(|d| d.inputs.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    if names.is_empty() {
+        format!(
+            "workflow `{}` has no input `{input}`; it takes no inputs",
+            workflow.name
+        )
+    } else {
+        format!(
+            "workflow `{}` has no input `{input}`; its inputs are: {}",
+            workflow.name,
+            names.join(", ")
+        )
+    }
+}
+
+fn missing_required<'a>(
+    workflow: &'a Workflow,
+    values: &serde_json::Map<String, serde_json::Value>,
+) -> Option<&'a str> {
+    let declared = workflow.triggers.dispatch.as_ref()?;
+    declared
+        .inputs
+        .iter()
+        .find(|(name, declaration)| {
+            declaration.required && values.get(*name).is_none_or(serde_json::Value::is_null)
+        })
+        .map(|(name, _)| name.as_str())
 }
 
 /// The workflow's input defaults, overridden by `NAME=VALUE` arguments checked against
 /// the declared types.
 fn inputs(
     workflow: &Workflow,
-    arguments: &[String],
+    arguments: &[(String, String)],
 ) -> anyhow::Result<serde_json::Map<String, serde_json::Value>> {
     let declared = workflow.triggers.dispatch.as_ref();
     let mut values = declared.map(|d| d.defaults()).unwrap_or_default();
-    for argument in arguments {
-        let (name, text) = argument
-            .split_once('=')
-            .with_context(|| format!("--input `{argument}` is not NAME=VALUE"))?;
-        let declaration = declared.and_then(|d| d.inputs.get(name)).with_context(|| {
-            let names: Vec<&str> = declared
-                .map(|d| d.inputs.keys().map(String::as_str).collect())
-                .unwrap_or_default();
-            format!(
-                "workflow `{}` has no input `{name}`; its inputs are: {}",
-                workflow.name,
-                names.join(", ")
-            )
-        })?;
+    for (name, text) in arguments {
+        let declaration = declared
+            .and_then(|d| d.inputs.get(name))
+            .with_context(|| undeclared(workflow, name))?;
         let value = match declaration.kind {
-            InputKind::String => serde_json::Value::String(text.to_owned()),
-            InputKind::Boolean => match text {
+            InputKind::String => serde_json::Value::String(text.clone()),
+            InputKind::Boolean => match text.as_str() {
                 "true" => serde_json::Value::Bool(true),
                 "false" => serde_json::Value::Bool(false),
                 _ => anyhow::bail!("input `{name}` is a boolean: give true or false, not `{text}`"),
@@ -186,19 +285,10 @@ fn inputs(
                     "input `{name}` must be one of {}, not `{text}`",
                     declaration.options.join(", ")
                 );
-                serde_json::Value::String(text.to_owned())
+                serde_json::Value::String(text.clone())
             }
         };
-        values.insert(name.to_owned(), value);
-    }
-    if let Some(declared) = declared {
-        for (name, declaration) in &declared.inputs {
-            let missing = values.get(name).is_none_or(serde_json::Value::is_null);
-            anyhow::ensure!(
-                !(declaration.required && missing),
-                "input `{name}` is required: pass --input {name}=VALUE"
-            );
-        }
+        values.insert(name.clone(), value);
     }
     Ok(values)
 }
@@ -230,11 +320,7 @@ fn write_private_if_secret(path: &Path, content: &str, secret: bool) -> std::io:
     file.write_all(content.as_bytes())
 }
 
-fn print_text(
-    rendered: &[RenderedWorkflow],
-    secrets: &SecretValues,
-    out: Option<&Path>,
-) -> anyhow::Result<()> {
+fn print_text(rendered: &[RenderedWorkflow], out: Option<&Path>) -> anyhow::Result<()> {
     let mut stdout = std::io::stdout().lock();
     for workflow in rendered {
         writeln!(
@@ -267,13 +353,19 @@ fn print_text(
                     FileRole::Config => "config",
                     FileRole::Secret => "secret",
                 };
-                writeln!(
-                    stdout,
-                    "### {} ({role}, {how}, {} bytes, sha256 {})",
-                    file.path,
-                    file.content.len(),
-                    &hash[..12]
-                )?;
+                // What is shown was rendered with masked secrets: the size and hash of a
+                // secret file would be those of the mask, so they are not shown.
+                if file.role == FileRole::Secret {
+                    writeln!(stdout, "### {} ({role}, {how})", file.path)?;
+                } else {
+                    writeln!(
+                        stdout,
+                        "### {} ({role}, {how}, {} bytes, sha256 {})",
+                        file.path,
+                        file.content.len(),
+                        &hash[..12]
+                    )?;
+                }
                 if let Some(out) = out {
                     writeln!(
                         stdout,
@@ -283,7 +375,8 @@ fn print_text(
                 } else if file.role == FileRole::Secret {
                     writeln!(stdout, "(secret content not shown)")?;
                 } else {
-                    let content = secrets.redact(&file.content);
+                    // Rendered with masked secrets: safe to print as it is.
+                    let content = &file.content;
                     stdout.write_all(content.as_bytes())?;
                     if !content.ends_with('\n') {
                         writeln!(stdout)?;
@@ -295,11 +388,7 @@ fn print_text(
     Ok(())
 }
 
-fn json_report(
-    rendered: &[RenderedWorkflow],
-    secrets: &SecretValues,
-    with_content: bool,
-) -> serde_json::Value {
+fn json_report(rendered: &[RenderedWorkflow], with_content: bool) -> serde_json::Value {
     let workflows: Vec<serde_json::Value> = rendered
         .iter()
         .map(|workflow| {
@@ -315,11 +404,15 @@ fn json_report(
                                 "path": file.path,
                                 "role": file.role,
                                 "rendered": file.rendered,
-                                "bytes": file.content.len(),
-                                "sha256": hex::encode(sha2::Sha256::digest(file.content.as_bytes())),
                             });
-                            if with_content && file.role != FileRole::Secret {
-                                entry["content"] = serde_json::Value::String(secrets.redact(&file.content));
+                            // Rendered with masked secrets: a secret file's size and hash
+                            // would be the mask's, and its content is never shown.
+                            if file.role != FileRole::Secret {
+                                entry["bytes"] = file.content.len().into();
+                                entry["sha256"] = hex::encode(sha2::Sha256::digest(file.content.as_bytes())).into();
+                                if with_content {
+                                    entry["content"] = serde_json::Value::String(file.content.clone());
+                                }
                             }
                             entry
                         })

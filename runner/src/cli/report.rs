@@ -12,7 +12,7 @@ pub fn print_diagnostics(diagnostics: &Diagnostics, secrets: &SecretValues) {
         let errors = diagnostics.error_count();
         let files = diagnostics.files_with_errors();
         eprintln!(
-            "error: {errors} error{} in {files} file{}; nothing was applied",
+            "error: {errors} error{} in {files} file{}",
             if errors == 1 { "" } else { "s" },
             if files == 1 { "" } else { "s" }
         );

@@ -61,7 +61,12 @@ pub fn load_environments(
         }
         let mut vars = shoal_file.vars.clone();
         for (key, value) in input.vars {
-            vars.insert(key, value);
+            match vars.get_mut(&key) {
+                Some(global) => merge_value(global, value),
+                None => {
+                    vars.insert(key, value);
+                }
+            }
         }
         environments.push(Environment {
             name: name.value,
@@ -79,10 +84,49 @@ pub fn load_environments(
     Some(environments)
 }
 
+/// Deep merge: maps merge key by key, anything else is replaced. So an environment that
+/// sets `images: { traefik: ... }` keeps the global `images` it does not mention.
+fn merge_value(base: &mut serde_json::Value, overlay: serde_json::Value) {
+    match (base, overlay) {
+        (serde_json::Value::Object(base), serde_json::Value::Object(overlay)) => {
+            for (key, value) in overlay {
+                match base.get_mut(&key) {
+                    Some(existing) => merge_value(existing, value),
+                    None => {
+                        base.insert(key, value);
+                    }
+                }
+            }
+        }
+        (base, overlay) => *base = overlay,
+    }
+}
+
 /// Environment names end up in check names, labels and folder names.
 pub fn is_valid_name(name: &str) -> bool {
     !name.is_empty()
         && name
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::MemoryFiles;
+
+    #[test]
+    fn environment_vars_merge_deeply_over_global_ones() {
+        let files = MemoryFiles::new().with(
+            "shoal.yml",
+            "vars: { images: { a: a:1, b: b:1 }, n: 1 }\nenvironments:\n  prod: { vars: { images: { b: b:2 }, n: 2 } }\n",
+        );
+        let mut diagnostics = Diagnostics::default();
+        let environments = load_environments(&files, &mut diagnostics).expect("loads");
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        assert_eq!(
+            serde_json::to_value(&environments[0].vars).expect("json"),
+            serde_json::json!({ "images": { "a": "a:1", "b": "b:2" }, "n": 2 })
+        );
+    }
 }

@@ -291,6 +291,7 @@ impl WorkflowChecker<'_> {
                 );
             }
             if let Some(url) = &wait.url
+                && !url.value.contains("{{")
                 && !(url.value.starts_with("http://") || url.value.starts_with("https://"))
             {
                 diagnostics.push(self.document.error(

@@ -11,6 +11,13 @@ pub fn register(environment: &mut minijinja::Environment<'static>) {
     environment.add_filter("b64encode", b64encode);
     environment.add_filter("b64decode", b64decode);
     environment.add_filter("sha256", sha256);
+    environment.add_function("fail", fail);
+}
+
+/// `{{ fail("message") }}`: stops the render with the template's own error message,
+/// for checks such as `{% if vars.tls_mode not in ["self-signed", "letsencrypt"] %}`.
+fn fail(message: String) -> Result<String, Error> {
+    Err(Error::new(ErrorKind::InvalidOperation, message))
 }
 
 fn to_json_value(value: &Value) -> Result<serde_json::Value, Error> {

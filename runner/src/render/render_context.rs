@@ -69,13 +69,12 @@ struct ContextView<'a> {
     inputs: &'a serde_json::Map<String, serde_json::Value>,
     commit: &'a CommitInfo,
     trigger: &'a TriggerInfo,
-    secrets: &'a std::collections::BTreeMap<String, String>,
 }
 
 impl RenderContext {
     pub fn to_value(&self) -> minijinja::Value {
         let environment = &self.environment;
-        minijinja::Value::from(minijinja::value::Serde(ContextView {
+        let view = minijinja::Value::from(minijinja::value::Serde(ContextView {
             environment: EnvironmentView {
                 name: &environment.name,
                 vars: &environment.vars,
@@ -85,7 +84,7 @@ impl RenderContext {
             inputs: &self.inputs,
             commit: &self.commit,
             trigger: &self.trigger,
-            secrets: self.secrets.as_map(),
-        }))
+        }));
+        minijinja::context! { secrets => self.secrets.to_value(), ..view }
     }
 }

@@ -37,6 +37,15 @@ pub struct RenderedStep {
     pub kind: &'static str,
     /// True when the step's `if` evaluated to false for this environment.
     pub skipped: bool,
+    /// The name of the Swarm object the step manages (stack, network, config, secret),
+    /// with any template in it rendered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub object: Option<String>,
+    /// For `wait` steps: the services and URL, rendered.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub services: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
     pub files: Vec<RenderedFile>,
 }
 
@@ -116,6 +125,9 @@ impl Renderer<'_> {
             name: step.name.clone(),
             kind: step.kind.name(),
             skipped: false,
+            object: None,
+            services: Vec::new(),
+            url: None,
             files: Vec::new(),
         };
         if let Some((condition, span)) = &step.condition {
@@ -178,6 +190,29 @@ impl Renderer<'_> {
                 }
             }
             StepKind::Network(_) | StepKind::Wait(_) | StepKind::Remove(_) => {}
+        }
+        let inline = |template: &str, what: &str, diagnostics: &mut Diagnostics| {
+            self.inline_text(&workflow.path, step.span, what, template, diagnostics)
+        };
+        rendered.object = match &step.kind {
+            StepKind::Stack(stack) => inline(&stack.name, "name", diagnostics),
+            StepKind::Network(network) => inline(&network.name, "name", diagnostics),
+            StepKind::Config(config) | StepKind::Secret(config) => {
+                inline(&config.name, "name", diagnostics)
+            }
+            StepKind::Remove(remove) => inline(&remove.stack, "stack", diagnostics),
+            StepKind::Wait(_) => None,
+        };
+        if let StepKind::Wait(wait) = &step.kind {
+            rendered.services = wait
+                .services
+                .iter()
+                .filter_map(|service| inline(service, "services", diagnostics))
+                .collect();
+            rendered.url = wait
+                .url
+                .as_ref()
+                .and_then(|url| inline(url, "url", diagnostics));
         }
         rendered
     }
@@ -264,6 +299,28 @@ impl Renderer<'_> {
                         content,
                     });
                 }
+            }
+        }
+    }
+
+    /// Renders a string written in the workflow file, such as a name or a URL; most have
+    /// no template in them and are taken as they are.
+    fn inline_text(
+        &self,
+        workflow_path: &str,
+        span: crate::source::Span,
+        what: &str,
+        template: &str,
+        diagnostics: &mut Diagnostics,
+    ) -> Option<String> {
+        if !template.contains("{{") && !template.contains("{%") {
+            return Some(template.to_owned());
+        }
+        match self.engine.render_str(template, self.values) {
+            Ok(text) => Some(text),
+            Err(error) => {
+                diagnostics.push(self.inline_error(workflow_path, Some(span), what, &error));
+                None
             }
         }
     }

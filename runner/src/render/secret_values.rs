@@ -1,40 +1,59 @@
 //! The secret values a render sees, and the redaction that keeps them off terminals,
 //! logs and reports.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
 
-/// Secret values by name. Built at the edge (environment variables, files), or filled
-/// with placeholders when only the shape of the output matters, as in `shoal validate`.
-#[derive(Clone, Default)]
-pub struct SecretValues {
-    values: BTreeMap<String, String>,
-}
+use minijinja::value::{Enumerator, Object, ObjectRepr, Value};
 
 /// What replaces a secret value wherever text leaves shoal.
 pub const REDACTED: &str = "********";
 
+/// Secret values by name, as templates see them under `secrets`. Records which names
+/// the templates read, so that a caller can load only the secrets a render needs.
+#[derive(Clone, Default)]
+pub struct SecretValues {
+    values: Arc<BTreeMap<String, String>>,
+    used: Arc<Mutex<BTreeSet<String>>>,
+}
+
 impl SecretValues {
     pub fn new(values: BTreeMap<String, String>) -> SecretValues {
-        SecretValues { values }
-    }
-
-    /// A placeholder for each name, for checking templates without the real values.
-    pub fn placeholders<'a>(names: impl IntoIterator<Item = &'a String>) -> SecretValues {
         SecretValues {
-            values: names
-                .into_iter()
-                .map(|name| (name.clone(), format!("secret-placeholder-{name}")))
-                .collect(),
+            values: Arc::new(values),
+            used: Arc::default(),
         }
     }
 
-    pub fn as_map(&self) -> &BTreeMap<String, String> {
-        &self.values
+    /// Every named secret with a mask as its value, `__secret_NAME__`. Rendering with these
+    /// is safe to print whatever the templates do with the values (filters included), and
+    /// needs none of them: `shoal validate` and `shoal render` on a terminal use it. The mask
+    /// is plain in YAML, JSON, shell and URLs, so the files still parse.
+    pub fn masked<'a>(names: impl IntoIterator<Item = &'a String>) -> SecretValues {
+        SecretValues::new(
+            names
+                .into_iter()
+                .map(|name| (name.clone(), mask(name)))
+                .collect(),
+        )
+    }
+
+    /// The names templates have read since this value (or a clone of it) was made.
+    pub fn used(&self) -> BTreeSet<String> {
+        self.used
+            .lock()
+            .map(|used| used.clone())
+            .unwrap_or_default()
+    }
+
+    /// The template context's view: `secrets.NAME` and `secrets["NAME"]`.
+    pub fn to_value(&self) -> Value {
+        Value::from_object(self.clone())
     }
 
     /// `text` with every secret value replaced by [`REDACTED`].
     pub fn redact(&self, text: &str) -> String {
-        let mut values: Vec<&String> = self.values.values().filter(|v| !v.is_empty()).collect();
+        let mut values: Vec<&String> = self.values.values().filter(|v| v.len() > 1).collect();
         // Longest first, so that a value containing another is hidden whole.
         values.sort_by_key(|v| std::cmp::Reverse(v.len()));
         let mut text = text.to_owned();
@@ -44,6 +63,44 @@ impl SecretValues {
             }
         }
         text
+    }
+}
+
+/// The stand-in for a secret's value in output that people see.
+pub fn mask(name: &str) -> String {
+    format!("__secret_{name}__")
+}
+
+impl Object for SecretValues {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Map
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let name = key.as_str()?;
+        let value = self.values.get(name)?;
+        if let Ok(mut used) = self.used.lock() {
+            used.insert(name.to_owned());
+        }
+        Some(Value::from(value.as_str()))
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Values(
+            self.values
+                .keys()
+                .map(|name| Value::from(name.as_str()))
+                .collect(),
+        )
+    }
+
+    /// `{{ secrets }}` shows the names, never the values.
+    fn render(self: &Arc<Self>, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "<secrets: {}>",
+            self.values.keys().cloned().collect::<Vec<_>>().join(", ")
+        )
     }
 }
 
@@ -69,5 +126,20 @@ mod tests {
             "x ******** y ********"
         );
         assert_eq!(format!("{secrets:?}"), "{\"a\", \"b\"}");
+    }
+
+    #[test]
+    fn records_which_secrets_templates_read() {
+        let secrets = SecretValues::new(BTreeMap::from([
+            ("a".to_owned(), "1".to_owned()),
+            ("b".to_owned(), "2".to_owned()),
+        ]));
+        let environment = minijinja::Environment::new();
+        let context = minijinja::context! { secrets => secrets.to_value() };
+        let text = environment
+            .render_str("{{ secrets.b }}{{ secrets }}", context)
+            .expect("renders");
+        assert_eq!(text, "2<secrets: a, b>");
+        assert_eq!(secrets.used(), BTreeSet::from(["b".to_owned()]));
     }
 }

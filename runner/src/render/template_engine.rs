@@ -16,11 +16,12 @@ impl TemplateEngine {
     pub fn new(files: Arc<dyn RepoFiles>) -> TemplateEngine {
         let mut environment = minijinja::Environment::new();
         environment.set_undefined_behavior(UndefinedBehavior::Strict);
-        // Rendered files keep their last newline, as the files they came from, and a
-        // newline right after a block tag is dropped, as Ansible's templates do.
+        // Rendered files keep their last newline, as the files they came from. Block tags
+        // keep Jinja's default whitespace handling (no trim_blocks): with it, an inline
+        // `{% raw %}{{.Node.ID}}{% endraw %}` at the end of a line would join the next line
+        // into the value and still give valid but wrong YAML.
         if let Ok(syntax) = minijinja::syntax::SyntaxConfig::builder()
             .keep_trailing_newline(true)
-            .trim_blocks(true)
             .build()
         {
             environment.set_syntax(syntax);
@@ -112,7 +113,30 @@ mod tests {
     }
 
     #[test]
-    fn block_tags_eat_their_newline_and_files_keep_theirs() {
-        assert_eq!(render("a.conf", "{% if true %}\nx\n{% endif %}\n"), "x\n");
+    fn whitespace_is_jinja_default_and_files_keep_their_last_newline() {
+        assert_eq!(
+            render("a.conf", "{% if true %}\nx\n{% endif %}\n"),
+            "\nx\n\n"
+        );
+        assert_eq!(render("a.conf", "{% if true -%}\nx\n{%- endif %}\n"), "x\n");
+        assert_eq!(
+            render("a.yml", "env: {% raw %}{{.Node.ID}}{% endraw %}\nnext: 1\n"),
+            "env: {{.Node.ID}}\nnext: 1\n"
+        );
+    }
+
+    #[test]
+    fn fail_stops_a_render_with_the_template_s_message() {
+        let files = MemoryFiles::new().with(
+            "a.yml",
+            "{{ fail('tls_mode must be self-signed or letsencrypt') }}",
+        );
+        let error = TemplateEngine::new(Arc::new(files))
+            .render_file("a.yml", &minijinja::Value::UNDEFINED)
+            .expect_err("fails");
+        assert_eq!(
+            error.detail(),
+            Some("tls_mode must be self-signed or letsencrypt")
+        );
     }
 }

@@ -52,7 +52,7 @@ pub fn template_diagnostic(
         ErrorKind::UndefinedError => Some(
             "define it in shoal.yml (`vars`), give a default with `| default(...)`, or test it with `is defined`".to_owned(),
         ),
-        ErrorKind::UnknownFilter => Some("shoal adds to_yaml, to_json, b64encode, b64decode and sha256 to Jinja's filters".to_owned()),
+        ErrorKind::UnknownFilter => Some("shoal adds to_yaml, to_json, b64encode, b64decode and sha256 to Jinja's filters, and the function fail(message)".to_owned()),
         _ => None,
     };
     let diagnostic = match (&source, error.range(), error.line()) {
