@@ -7,9 +7,11 @@
 
 pub mod cli;
 pub mod config;
+pub mod docker;
 pub mod exit_code;
 pub mod load;
 pub mod model;
+pub mod plan;
 pub mod render;
 pub mod schema;
 pub mod source;

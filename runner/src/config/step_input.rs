@@ -104,11 +104,30 @@ pub struct StackInput {
     /// Wait until every changed service has converged (default true).
     #[serde(default = "default_true")]
     pub wait: bool,
+    /// Allow `prune` to remove every service when the compose files have none.
+    #[serde(default)]
+    pub allow_empty: bool,
+    /// What to do when a service fails to converge: `stop` (default) leaves the swarm as
+    /// it is; `rollback` restores every service this step changed to its previous spec.
+    #[serde(default)]
+    pub on_failure: OnFailure,
+    /// How many older content versions of each config and secret to keep for rollback
+    /// (default 3); older ones are removed once no service uses them.
+    #[serde(default = "default_keep_versions")]
+    pub keep_versions: usize,
     /// Globs (relative to the repo root) of files the compose files reference that are
     /// taken as they are rather than rendered as templates, e.g. Prometheus rules that
     /// use `{{ $labels }}` themselves.
     #[serde(default)]
     pub verbatim: Vec<Spanned<String>>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OnFailure {
+    #[default]
+    Stop,
+    Rollback,
 }
 
 /// `network:` ensures an overlay network exists with these options.
@@ -239,6 +258,10 @@ impl<'de> Deserialize<'de> for ListOrString {
 
 fn default_true() -> bool {
     true
+}
+
+fn default_keep_versions() -> usize {
+    3
 }
 
 fn default_driver() -> String {

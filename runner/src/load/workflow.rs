@@ -254,6 +254,9 @@ impl WorkflowChecker<'_> {
                     .collect(),
                 prune: stack.prune,
                 wait: stack.wait,
+                allow_empty: stack.allow_empty,
+                on_failure: stack.on_failure,
+                keep_versions: stack.keep_versions,
                 verbatim,
             })
         } else if let Some(network) = input.network {

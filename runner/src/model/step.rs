@@ -49,6 +49,9 @@ pub struct StackStep {
     pub compose: Vec<String>,
     pub prune: bool,
     pub wait: bool,
+    pub allow_empty: bool,
+    pub on_failure: crate::config::OnFailure,
+    pub keep_versions: usize,
     /// Globs of referenced files that are not rendered.
     pub verbatim: Vec<String>,
 }

@@ -5,12 +5,14 @@
 //! (pure), read from a cluster by [`crate::docker`] (edge), compared by [`crate::plan`].
 
 mod labels;
+mod live_state;
 mod network_spec;
 mod object_spec;
 mod service_spec;
 mod stack_spec;
 
 pub use labels::*;
+pub use live_state::{LiveNetwork, LiveObject, LiveService, LiveState, LiveTask};
 pub use network_spec::{IpamConfig, NetworkSpec};
 pub use object_spec::{ObjectKind, ObjectSpec};
 pub use service_spec::ServiceSpec;

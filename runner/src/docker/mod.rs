@@ -1,0 +1,8 @@
+//! The edge to the Docker Engine API (through bollard). Everything that leaves this module
+//! is a [`crate::swarm`] type: bollard's models stay here.
+
+mod docker_client;
+mod docker_error;
+
+pub use docker_client::DockerClient;
+pub use docker_error::DockerError;

@@ -1,0 +1,13 @@
+//! Plan: what applying a workflow for an environment would change on its swarm, computed
+//! from the desired state (rendered and converted) and a snapshot of the live state.
+
+mod desired_step;
+#[expect(clippy::module_inception, reason = "the module is named after its main type, Plan")]
+mod plan;
+mod planner;
+mod spec_diff;
+
+pub use desired_step::{Desired, DesiredStack, DesiredStep};
+pub use plan::{Action, Change, ObjectType, Plan, PlanSummary, RemoveReason, StepPlan};
+pub use planner::plan;
+pub use spec_diff::{BOOKKEEPING_LABEL_PREFIX, FieldDiff, diff_service_specs, normalize_service};

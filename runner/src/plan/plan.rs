@@ -1,0 +1,129 @@
+//! A plan: what applying the desired state would change, step by step. A value that can be
+//! printed, posted on a pull request and compared in tests, and that never holds a
+//! secret's value (only names, which carry a hash of the content).
+
+use serde::Serialize;
+
+use super::FieldDiff;
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Plan {
+    pub steps: Vec<StepPlan>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StepPlan {
+    /// The step's display name.
+    pub step: String,
+    pub kind: &'static str,
+    /// True when the step's `if` is false for this environment: it changes nothing.
+    pub skipped: bool,
+    pub changes: Vec<Change>,
+    /// What stops this step from being applied, e.g. a missing external network. Apply
+    /// refuses to start when any step of the plan has one.
+    pub problems: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Change {
+    pub object: ObjectType,
+    pub name: String,
+    pub action: Action,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ObjectType {
+    Network,
+    Config,
+    Secret,
+    Service,
+}
+
+impl ObjectType {
+    pub fn name(self) -> &'static str {
+        match self {
+            ObjectType::Network => "network",
+            ObjectType::Config => "config",
+            ObjectType::Secret => "secret",
+            ObjectType::Service => "service",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "action")]
+pub enum Action {
+    Create,
+    Update { diffs: Vec<FieldDiff> },
+    /// A network whose options differ: it can only be removed and created again.
+    Recreate { diffs: Vec<FieldDiff>, used_by: Vec<String> },
+    Remove { reason: RemoveReason },
+    Unchanged,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RemoveReason {
+    /// `prune: true` and no longer in the compose files.
+    Pruned,
+    /// An older content version of a config or secret that no service uses any more.
+    OldVersion,
+    /// A `remove` step.
+    Teardown,
+}
+
+/// Counts of a plan's changes, for one-line summaries.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct PlanSummary {
+    pub create: usize,
+    pub update: usize,
+    pub recreate: usize,
+    pub remove: usize,
+    pub unchanged: usize,
+}
+
+impl Plan {
+    pub fn summary(&self) -> PlanSummary {
+        let mut summary = PlanSummary::default();
+        for change in self.steps.iter().flat_map(|step| &step.changes) {
+            match change.action {
+                Action::Create => summary.create += 1,
+                Action::Update { .. } => summary.update += 1,
+                Action::Recreate { .. } => summary.recreate += 1,
+                Action::Remove { .. } => summary.remove += 1,
+                Action::Unchanged => summary.unchanged += 1,
+            }
+        }
+        summary
+    }
+
+    pub fn has_changes(&self) -> bool {
+        let summary = self.summary();
+        summary.create + summary.update + summary.recreate + summary.remove > 0
+    }
+
+    pub fn problems(&self) -> Vec<String> {
+        self.steps
+            .iter()
+            .flat_map(|step| step.problems.iter().map(move |problem| format!("step `{}`: {problem}", step.step)))
+            .collect()
+    }
+}
+
+impl PlanSummary {
+    /// "1 to create, 2 to update, 1 to remove" or "no changes".
+    pub fn describe(&self) -> String {
+        let parts: Vec<String> = [
+            (self.create, "to create"),
+            (self.update, "to update"),
+            (self.recreate, "to recreate"),
+            (self.remove, "to remove"),
+        ]
+        .iter()
+        .filter(|(count, _)| *count > 0)
+        .map(|(count, what)| format!("{count} {what}"))
+        .collect();
+        if parts.is_empty() { "no changes".to_owned() } else { parts.join(", ") }
+    }
+}

@@ -1,0 +1,193 @@
+//! Field-by-field comparison of a desired service spec with the one the daemon stores.
+//! Both are Engine API JSON; before comparing, each is brought to a common form, so that
+//! what the daemon fills in by itself and shoal's own bookkeeping labels are not changes.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// One field that differs, by its path in the spec (`TaskTemplate.ContainerSpec.Image`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FieldDiff {
+    pub path: String,
+    /// Absent when the field is added.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub before: Option<Value>,
+    /// Absent when the field is removed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub after: Option<Value>,
+}
+
+/// Label keys shoal writes to record what it applied; they change with every commit and
+/// never make a difference on their own.
+pub const BOOKKEEPING_LABEL_PREFIX: &str = "dev.shoal.";
+
+/// Values the daemon stores when a spec leaves them out. A live field holding one of these
+/// where the desired spec has nothing is the same spec.
+const DAEMON_DEFAULTS: &[(&str, &str)] = &[
+    ("TaskTemplate.ForceUpdate", "0"),
+    ("TaskTemplate.Runtime", "\"container\""),
+    ("TaskTemplate.ContainerSpec.Isolation", "\"default\""),
+    ("EndpointSpec.Mode", "\"vip\""),
+    ("Mode.Replicated.Replicas", "1"),
+    ("UpdateConfig.Parallelism", "1"),
+    ("RollbackConfig.Parallelism", "1"),
+];
+
+/// The differences between a desired and a live service spec. `network_names` maps the
+/// network IDs the daemon stores to the names a desired spec uses.
+pub fn diff_service_specs(desired: &Value, live: &Value, network_names: &BTreeMap<String, String>) -> Vec<FieldDiff> {
+    let desired = normalize_service(desired, &BTreeMap::new());
+    let mut live = normalize_service(live, network_names);
+    drop_daemon_defaults(&desired, &mut live);
+    let mut diffs = Vec::new();
+    diff_values("", Some(&desired), Some(&live), &mut diffs);
+    diffs
+}
+
+/// The common form: empty values removed, bookkeeping labels removed, config and secret
+/// references by name only, networks by name.
+pub fn normalize_service(spec: &Value, network_names: &BTreeMap<String, String>) -> Value {
+    let mut spec = spec.clone();
+    if let Some(container) = spec.pointer_mut("/TaskTemplate/ContainerSpec") {
+        for (list, id) in [("Configs", "ConfigID"), ("Secrets", "SecretID")] {
+            if let Some(Value::Array(references)) = container.get_mut(list) {
+                for reference in references {
+                    if let Some(reference) = reference.as_object_mut() {
+                        reference.remove(id);
+                    }
+                }
+            }
+        }
+    }
+    for pointer in ["/TaskTemplate/Networks", "/Networks"] {
+        if let Some(Value::Array(attachments)) = spec.pointer_mut(pointer) {
+            for attachment in attachments.iter_mut() {
+                if let Some(Value::String(target)) = attachment.get_mut("Target")
+                    && let Some(name) = network_names.get(target.as_str())
+                {
+                    *target = name.clone();
+                }
+            }
+            attachments.sort_by(|a, b| a.get("Target").map(Value::to_string).cmp(&b.get("Target").map(Value::to_string)));
+        }
+    }
+    prune(&mut spec);
+    spec
+}
+
+/// Removes empty values (null, "", false, {}, []) and bookkeeping labels, recursively.
+fn prune(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::Object(labels)) = map.get_mut("Labels") {
+                labels.retain(|key, _| !key.starts_with(BOOKKEEPING_LABEL_PREFIX));
+            }
+            for child in map.values_mut() {
+                prune(child);
+            }
+            map.retain(|_, child| !is_empty(child));
+        }
+        Value::Array(items) => {
+            for item in items.iter_mut() {
+                prune(item);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn is_empty(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::Bool(b) => !b,
+        Value::String(s) => s.is_empty(),
+        Value::Array(items) => items.is_empty(),
+        Value::Object(map) => map.is_empty(),
+        Value::Number(_) => false,
+    }
+}
+
+fn drop_daemon_defaults(desired: &Value, live: &mut Value) {
+    for (path, default) in DAEMON_DEFAULTS {
+        let pointer = format!("/{}", path.replace('.', "/"));
+        if desired.pointer(&pointer).is_some() {
+            continue;
+        }
+        let Ok(default) = serde_json::from_str::<Value>(default) else { continue };
+        if live.pointer(&pointer) == Some(&default)
+            && let Some((parent, key)) = pointer.rsplit_once('/')
+            && let Some(Value::Object(map)) = live.pointer_mut(parent)
+        {
+            map.remove(key);
+        }
+    }
+    prune(live);
+}
+
+fn diff_values(path: &str, desired: Option<&Value>, live: Option<&Value>, diffs: &mut Vec<FieldDiff>) {
+    match (desired, live) {
+        (Some(Value::Object(desired)), Some(Value::Object(live))) => diff_maps(path, desired, live, diffs),
+        (Some(desired), Some(live)) if desired == live => {}
+        (None, None) => {}
+        (desired, live) => diffs.push(FieldDiff {
+            path: path.to_owned(),
+            before: live.cloned(),
+            after: desired.cloned(),
+        }),
+    }
+}
+
+fn diff_maps(path: &str, desired: &Map<String, Value>, live: &Map<String, Value>, diffs: &mut Vec<FieldDiff>) {
+    let mut keys: Vec<&String> = desired.keys().chain(live.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    for key in keys {
+        let child = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+        diff_values(&child, desired.get(key), live.get(key), diffs);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn check(desired: Value, live: Value, expected: &[&str]) {
+        let networks = BTreeMap::from([("n1d".to_owned(), "app_default".to_owned())]);
+        let diffs: Vec<String> = diff_service_specs(&desired, &live, &networks)
+            .iter()
+            .map(|d| format!("{}: {} -> {}", d.path, d.before.as_ref().map_or("-".into(), Value::to_string), d.after.as_ref().map_or("-".into(), Value::to_string)))
+            .collect();
+        assert_eq!(diffs, expected);
+    }
+
+    #[test]
+    fn daemon_defaults_and_bookkeeping_are_not_changes() {
+        check(
+            json!({ "Name": "app_web", "Labels": { "dev.shoal.commit": "bbb", "a": "1" },
+                    "TaskTemplate": { "ContainerSpec": { "Image": "busybox", "Configs": [{ "ConfigName": "app_c-1234abcd", "ConfigID": "" }] },
+                                      "Networks": [{ "Target": "app_default" }] } }),
+            json!({ "Name": "app_web", "Labels": { "dev.shoal.commit": "aaa", "a": "1" },
+                    "TaskTemplate": { "ContainerSpec": { "Image": "busybox", "Isolation": "default", "Configs": [{ "ConfigName": "app_c-1234abcd", "ConfigID": "x9" }] },
+                                      "ForceUpdate": 0, "Runtime": "container", "Networks": [{ "Target": "n1d" }] },
+                    "EndpointSpec": { "Mode": "vip" } }),
+            &[],
+        );
+    }
+
+    #[test]
+    fn changes_name_their_fields() {
+        check(
+            json!({ "Name": "app_web", "TaskTemplate": { "ContainerSpec": { "Image": "busybox:2", "Env": ["A=1"] } }, "Mode": { "Replicated": { "Replicas": 3 } } }),
+            json!({ "Name": "app_web", "TaskTemplate": { "ContainerSpec": { "Image": "busybox:1", "Env": ["A=1", "B=2"] } }, "Mode": { "Replicated": { "Replicas": 1 } } }),
+            &[
+                "Mode.Replicated.Replicas: 1 -> 3",
+                "TaskTemplate.ContainerSpec.Env: [\"A=1\",\"B=2\"] -> [\"A=1\"]",
+                "TaskTemplate.ContainerSpec.Image: \"busybox:1\" -> \"busybox:2\"",
+            ],
+        );
+    }
+}
