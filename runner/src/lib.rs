@@ -5,6 +5,7 @@
 //! environment. The core does no I/O of its own: it reads files through
 //! [`load::RepoFiles`]; the [`cli`] is the edge that talks to the terminal and the disk.
 
+pub mod apply;
 pub mod cli;
 pub mod config;
 pub mod docker;

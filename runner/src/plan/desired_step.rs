@@ -1,6 +1,8 @@
 //! What one step of a workflow wants on the swarm, once its files are rendered and its
 //! compose files converted: the planner's input.
 
+use std::time::Duration;
+
 use crate::swarm::{NetworkSpec, ObjectSpec, StackSpec};
 
 #[derive(Debug, Clone)]
@@ -9,13 +11,19 @@ pub struct DesiredStep {
     pub kind: &'static str,
     /// The step's `if` is false for this environment.
     pub skipped: bool,
+    /// The step's `timeout`, if any.
+    pub timeout: Option<Duration>,
+    /// A failure of this step does not stop the run.
+    pub continue_on_error: bool,
     pub desired: Desired,
 }
 
 #[derive(Debug, Clone)]
 pub enum Desired {
-    /// `wait` steps and skipped steps change nothing.
+    /// Skipped steps change nothing.
     Nothing,
+    /// A `wait` step changes nothing either, but holds the run until its target is ready.
+    Wait(WaitTarget),
     Network(NetworkSpec),
     /// A `config` or `secret` step.
     Object(ObjectSpec),
@@ -32,4 +40,18 @@ pub struct DesiredStack {
     pub allow_empty: bool,
     /// Older content versions of configs and secrets kept for rollback.
     pub keep_versions: usize,
+    /// Wait until the changed services converged.
+    pub wait: bool,
+    /// Restore the services this step changed when one fails to converge.
+    pub rollback_on_failure: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WaitTarget {
+    /// Full service names that must have converged.
+    pub services: Vec<String>,
+    /// An http:// URL that must answer with `status`.
+    pub url: Option<String>,
+    pub status: u16,
+    pub timeout: Duration,
 }

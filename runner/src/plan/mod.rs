@@ -7,7 +7,7 @@ mod plan;
 mod planner;
 mod spec_diff;
 
-pub use desired_step::{Desired, DesiredStack, DesiredStep};
+pub use desired_step::{Desired, DesiredStack, DesiredStep, WaitTarget};
 pub use plan::{Action, Change, ObjectType, Plan, PlanSummary, RemoveReason, StepPlan};
 pub use planner::plan;
 pub use spec_diff::{BOOKKEEPING_LABEL_PREFIX, FieldDiff, diff_service_specs, normalize_service};

@@ -29,7 +29,7 @@ impl Planner<'_> {
             return plan;
         }
         match &step.desired {
-            Desired::Nothing => {}
+            Desired::Nothing | Desired::Wait(_) => {}
             Desired::Network(network) => plan.changes.push(self.network(network, &BTreeSet::new())),
             Desired::Object(object) => {
                 plan.changes.push(self.object(object));

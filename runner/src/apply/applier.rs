@@ -1,0 +1,429 @@
+//! Applies a plan to a swarm, step by step: creates networks, configs and secrets, then
+//! creates and updates services (concurrently, bounded), waits for them to converge,
+//! rolls back when asked to, then removes what the plan removes.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use futures_util::StreamExt as _;
+
+use super::convergence::{Convergence, convergence};
+use super::http_probe::http_status;
+use super::references::resolve_object_ids;
+use super::{ApplyError, ApplyEvent, ApplyObserver};
+use crate::docker::{DockerClient, DockerError};
+use crate::plan::{Action, Change, Desired, DesiredStack, DesiredStep, ObjectType, Plan, StepPlan, WaitTarget};
+use crate::swarm::{LiveState, ObjectKind};
+
+/// Default for how long a stack step waits for its services when the step has no timeout.
+const DEFAULT_CONVERGE_TIMEOUT: Duration = Duration::from_secs(600);
+/// How many services are created or updated at once.
+const PARALLELISM: usize = 4;
+/// How often convergence is checked.
+const POLL_INTERVAL: Duration = Duration::from_millis(500);
+/// How often an update is retried when the service changed since it was read.
+const OUT_OF_SEQUENCE_RETRIES: usize = 3;
+
+/// What an apply did, step by step.
+#[derive(Debug, Default)]
+pub struct ApplyReport {
+    pub steps: Vec<StepOutcome>,
+}
+
+#[derive(Debug)]
+pub struct StepOutcome {
+    pub step: String,
+    /// Write calls made.
+    pub changes: usize,
+    pub result: Result<(), String>,
+}
+
+impl ApplyReport {
+    pub fn changes(&self) -> usize {
+        self.steps.iter().map(|step| step.changes).sum()
+    }
+}
+
+pub struct Applier<'a> {
+    client: &'a DockerClient,
+    observer: &'a mut dyn ApplyObserver,
+}
+
+impl<'a> Applier<'a> {
+    pub fn new(client: &'a DockerClient, observer: &'a mut dyn ApplyObserver) -> Applier<'a> {
+        Applier { client, observer }
+    }
+
+    /// Applies `plan`, made from `steps`. Refuses before any write when the plan has
+    /// problems. Stops at the first failed step, unless it continues on error; the error
+    /// says what was applied before it.
+    pub async fn apply(&mut self, steps: &[DesiredStep], plan: &Plan) -> Result<ApplyReport, (ApplyReport, ApplyError)> {
+        let mut report = ApplyReport::default();
+        let problems = plan.problems();
+        if !problems.is_empty() {
+            return Err((report, ApplyError::Refused { problems }));
+        }
+        for (step, step_plan) in steps.iter().zip(&plan.steps) {
+            if step.skipped {
+                self.observer.event(ApplyEvent::StepSkipped { step: step.name.clone(), reason: "`if` is false".to_owned() });
+                continue;
+            }
+            self.observer.event(ApplyEvent::StepStarted { step: step.name.clone() });
+            let mut changes = 0;
+            let result = match step.timeout {
+                Some(limit) => match tokio::time::timeout(limit, self.step(step, step_plan, &mut changes)).await {
+                    Ok(result) => result,
+                    Err(_) => Err(ApplyError::Step {
+                        step: step.name.clone(),
+                        message: format!("timed out after {}", humantime::format_duration(limit)),
+                    }),
+                },
+                None => self.step(step, step_plan, &mut changes).await,
+            };
+            self.observer.event(ApplyEvent::StepFinished { step: step.name.clone(), changes });
+            match result {
+                Ok(()) => report.steps.push(StepOutcome { step: step.name.clone(), changes, result: Ok(()) }),
+                Err(error) => {
+                    report.steps.push(StepOutcome { step: step.name.clone(), changes, result: Err(error.to_string()) });
+                    if !step.continue_on_error {
+                        return Err((report, error));
+                    }
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    async fn step(&mut self, step: &DesiredStep, plan: &StepPlan, changes: &mut usize) -> Result<(), ApplyError> {
+        let docker = |source: DockerError| ApplyError::Docker { step: step.name.clone(), source };
+        match &step.desired {
+            Desired::Nothing => Ok(()),
+            Desired::Wait(target) => self.wait(&step.name, target).await,
+            Desired::Network(network) => {
+                for change in &plan.changes {
+                    if matches!(change.action, Action::Recreate { .. }) {
+                        self.client.remove_network(&network.name).await.map_err(docker)?;
+                        *changes += 1;
+                    }
+                    if matches!(change.action, Action::Create | Action::Recreate { .. }) {
+                        self.client.create_network(network).await.map_err(docker)?;
+                        *changes += 1;
+                        self.observer.event(ApplyEvent::Created { object: ObjectType::Network, name: network.name.clone() });
+                    }
+                }
+                Ok(())
+            }
+            Desired::Object(object) => {
+                for change in &plan.changes {
+                    match change.action {
+                        Action::Create => {
+                            self.client.create_object(object).await.map_err(docker)?;
+                            *changes += 1;
+                            self.observer.event(ApplyEvent::Created { object: change.object, name: change.name.clone() });
+                        }
+                        Action::Remove { .. } => *changes += self.remove_objects(&step.name, &[change]).await?,
+                        _ => {}
+                    }
+                }
+                Ok(())
+            }
+            Desired::Stack(stack) => self.stack(step, stack, plan, changes).await,
+            Desired::Remove { .. } => self.teardown(&step.name, plan, changes).await,
+        }
+    }
+
+    async fn stack(&mut self, step: &DesiredStep, stack: &DesiredStack, plan: &StepPlan, changes: &mut usize) -> Result<(), ApplyError> {
+        let docker = |source: DockerError| ApplyError::Docker { step: step.name.clone(), source };
+        for change in plan.changes.iter().filter(|c| c.object == ObjectType::Network) {
+            let Some(network) = stack.spec.networks.iter().find(|n| n.name == change.name) else { continue };
+            if matches!(change.action, Action::Recreate { .. }) {
+                self.client.remove_network(&network.name).await.map_err(docker)?;
+                *changes += 1;
+            }
+            if matches!(change.action, Action::Create | Action::Recreate { .. }) {
+                self.client.create_network(network).await.map_err(docker)?;
+                *changes += 1;
+                self.observer.event(ApplyEvent::Created { object: ObjectType::Network, name: network.name.clone() });
+            }
+        }
+        for change in plan.changes.iter().filter(|c| matches!(c.object, ObjectType::Config | ObjectType::Secret) && c.action == Action::Create) {
+            let Some(object) = stack.spec.objects.iter().find(|o| o.name == change.name) else { continue };
+            self.client.create_object(object).await.map_err(docker)?;
+            *changes += 1;
+            self.observer.event(ApplyEvent::Created { object: change.object, name: change.name.clone() });
+        }
+        let service_changes: Vec<&Change> = plan
+            .changes
+            .iter()
+            .filter(|c| c.object == ObjectType::Service && matches!(c.action, Action::Create | Action::Update { .. }))
+            .collect();
+        let mut previous: BTreeMap<String, serde_json::Value> = BTreeMap::new();
+        let mut created: Vec<String> = Vec::new();
+        if !service_changes.is_empty() {
+            let live = self.client.live_state().await.map_err(docker)?;
+            let old_tasks = self.task_ids(&live, &service_changes).await.map_err(docker)?;
+            let client = self.client;
+            let results = futures_util::stream::iter(service_changes.iter().map(|change| {
+                let desired = stack.spec.services.iter().find(|s| s.name == change.name);
+                let live = &live;
+                async move {
+                    let Some(desired) = desired else { return (change, Ok(None)) };
+                    let spec = resolve_object_ids(&desired.spec, live);
+                    (change, write_service(client, &spec, live.service(&change.name)).await)
+                }
+            }))
+            .buffer_unordered(PARALLELISM)
+            .collect::<Vec<_>>()
+            .await;
+            let mut failure = None;
+            for (change, result) in results {
+                match result {
+                    Ok(before) => {
+                        *changes += 1;
+                        match before {
+                            Some(spec) => {
+                                previous.insert(change.name.clone(), spec);
+                                self.observer.event(ApplyEvent::Updated { object: ObjectType::Service, name: change.name.clone() });
+                            }
+                            None => {
+                                created.push(change.name.clone());
+                                self.observer.event(ApplyEvent::Created { object: ObjectType::Service, name: change.name.clone() });
+                            }
+                        }
+                    }
+                    Err(error) => failure = failure.or(Some(error)),
+                }
+            }
+            if let Some(error) = failure {
+                let error = docker(error);
+                return Err(self.after_failure(step, stack, &previous, &created, error).await);
+            }
+            if stack.wait {
+                let names: Vec<String> = service_changes.iter().map(|c| c.name.clone()).collect();
+                let limit = step.timeout.unwrap_or(DEFAULT_CONVERGE_TIMEOUT);
+                if let Err(error) = self.converge(&step.name, &names, &old_tasks, limit).await {
+                    return Err(self.after_failure(step, stack, &previous, &created, error).await);
+                }
+            }
+        }
+        for change in plan.changes.iter().filter(|c| c.object == ObjectType::Service && matches!(c.action, Action::Remove { .. })) {
+            self.client.remove_service(&change.name).await.map_err(docker)?;
+            *changes += 1;
+            self.observer.event(ApplyEvent::Removed { object: ObjectType::Service, name: change.name.clone() });
+        }
+        let old_versions: Vec<&Change> = plan
+            .changes
+            .iter()
+            .filter(|c| matches!(c.object, ObjectType::Config | ObjectType::Secret) && matches!(c.action, Action::Remove { .. }))
+            .collect();
+        *changes += self.remove_objects(&step.name, &old_versions).await?;
+        Ok(())
+    }
+
+    /// After a failed create, update or convergence: roll back when the step asks for it,
+    /// then return the error, saying what was rolled back.
+    async fn after_failure(
+        &mut self,
+        step: &DesiredStep,
+        stack: &DesiredStack,
+        previous: &BTreeMap<String, serde_json::Value>,
+        created: &[String],
+        error: ApplyError,
+    ) -> ApplyError {
+        if !stack.rollback_on_failure || (previous.is_empty() && created.is_empty()) {
+            return error;
+        }
+        let mut problems = Vec::new();
+        match self.client.live_state().await {
+            Ok(live) => {
+                for (name, spec) in previous {
+                    let Some(service) = live.service(name) else { continue };
+                    let spec = resolve_object_ids(spec, &live);
+                    match self.client.update_service(&service.id, service.version, &spec).await {
+                        Ok(()) => self.observer.event(ApplyEvent::RolledBack { service: name.clone() }),
+                        Err(rollback) => problems.push(format!("{name}: {rollback}")),
+                    }
+                }
+            }
+            Err(rollback) => problems.push(rollback.to_string()),
+        }
+        for name in created {
+            match self.client.remove_service(name).await {
+                Ok(()) => self.observer.event(ApplyEvent::RolledBack { service: name.clone() }),
+                Err(rollback) => problems.push(format!("{name}: {rollback}")),
+            }
+        }
+        let outcome = if problems.is_empty() {
+            "every service the step changed was restored".to_owned()
+        } else {
+            format!("rollback failed for: {}", problems.join("; "))
+        };
+        ApplyError::Step { step: step.name.clone(), message: format!("{error}; {outcome}") }
+    }
+
+    /// IDs of the tasks the services have before they change, so that old failures are
+    /// not taken for new ones.
+    async fn task_ids(&self, live: &LiveState, changes: &[&Change]) -> Result<BTreeSet<String>, DockerError> {
+        let mut ids = BTreeSet::new();
+        for change in changes {
+            if let Some(service) = live.service(&change.name) {
+                ids.extend(self.client.tasks(&service.id).await?.into_iter().map(|task| task.id));
+            }
+        }
+        Ok(ids)
+    }
+
+    /// Polls until every named service has converged, one fails, or `limit` passes.
+    async fn converge(&mut self, step: &str, services: &[String], old_tasks: &BTreeSet<String>, limit: Duration) -> Result<(), ApplyError> {
+        let started = tokio::time::Instant::now();
+        let mut pending: BTreeSet<String> = services.iter().cloned().collect();
+        let mut last_progress: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+        let docker = |source: DockerError| ApplyError::Docker { step: step.to_owned(), source };
+        while !pending.is_empty() {
+            let live = self.client.live_state().await.map_err(docker)?;
+            for name in pending.clone() {
+                let Some(service) = live.service(&name) else {
+                    return Err(ApplyError::NotConverged { step: step.to_owned(), service: name, reason: "the service does not exist".to_owned() });
+                };
+                let tasks = self.client.tasks(&service.id).await.map_err(docker)?;
+                match convergence(service, &tasks, old_tasks) {
+                    Convergence::Converged => {
+                        pending.remove(&name);
+                        self.observer.event(ApplyEvent::Converged { service: name });
+                    }
+                    Convergence::Progress { running, desired } => {
+                        if last_progress.insert(name.clone(), (running, desired)) != Some((running, desired)) {
+                            self.observer.event(ApplyEvent::Converging { service: name, running, desired });
+                        }
+                    }
+                    Convergence::Failed { reason } => {
+                        return Err(ApplyError::NotConverged { step: step.to_owned(), service: name, reason });
+                    }
+                }
+            }
+            if pending.is_empty() {
+                break;
+            }
+            if started.elapsed() >= limit {
+                let waiting: Vec<String> = pending
+                    .iter()
+                    .map(|name| match last_progress.get(name) {
+                        Some((running, desired)) => format!("{name} ({running}/{desired} running)"),
+                        None => name.clone(),
+                    })
+                    .collect();
+                return Err(ApplyError::Step {
+                    step: step.to_owned(),
+                    message: format!("services did not converge within {}: {}", humantime::format_duration(limit), waiting.join(", ")),
+                });
+            }
+            tokio::time::sleep(POLL_INTERVAL).await;
+        }
+        Ok(())
+    }
+
+    async fn wait(&mut self, step: &str, target: &WaitTarget) -> Result<(), ApplyError> {
+        if !target.services.is_empty() {
+            self.converge(step, &target.services, &BTreeSet::new(), target.timeout).await?;
+        }
+        if let Some(url) = &target.url {
+            let started = tokio::time::Instant::now();
+            loop {
+                let last = match http_status(url, Duration::from_secs(5)).await {
+                    Ok(status) if status == target.status => return Ok(()),
+                    Ok(status) => format!("{url} answered {status}, waiting for {}", target.status),
+                    Err(error) => error,
+                };
+                if started.elapsed() >= target.timeout {
+                    return Err(ApplyError::Step { step: step.to_owned(), message: format!("gave up after {}: {last}", humantime::format_duration(target.timeout)) });
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+        Ok(())
+    }
+
+    /// A `remove` step: services, then (once their tasks are gone) networks, configs and
+    /// secrets, retrying while the daemon still sees them in use.
+    async fn teardown(&mut self, step: &str, plan: &StepPlan, changes: &mut usize) -> Result<(), ApplyError> {
+        let docker = |source: DockerError| ApplyError::Docker { step: step.to_owned(), source };
+        for change in plan.changes.iter().filter(|c| c.object == ObjectType::Service) {
+            self.client.remove_service(&change.name).await.map_err(docker)?;
+            *changes += 1;
+            self.observer.event(ApplyEvent::Removed { object: ObjectType::Service, name: change.name.clone() });
+        }
+        let networks: Vec<&Change> = plan.changes.iter().filter(|c| c.object == ObjectType::Network).collect();
+        for change in networks {
+            self.retry_while_in_use(step, || self.client.remove_network(&change.name)).await?;
+            *changes += 1;
+            self.observer.event(ApplyEvent::Removed { object: ObjectType::Network, name: change.name.clone() });
+        }
+        let objects: Vec<&Change> = plan.changes.iter().filter(|c| matches!(c.object, ObjectType::Config | ObjectType::Secret)).collect();
+        *changes += self.remove_objects(step, &objects).await?;
+        Ok(())
+    }
+
+    async fn remove_objects(&mut self, step: &str, changes: &[&Change]) -> Result<usize, ApplyError> {
+        if changes.is_empty() {
+            return Ok(0);
+        }
+        let docker = |source: DockerError| ApplyError::Docker { step: step.to_owned(), source };
+        let live = self.client.live_state().await.map_err(docker)?;
+        let mut removed = 0;
+        for change in changes {
+            let kind = if change.object == ObjectType::Secret { ObjectKind::Secret } else { ObjectKind::Config };
+            let Some(object) = live.object(kind, &change.name) else { continue };
+            self.retry_while_in_use(step, || self.client.remove_object(kind, &object.id, &object.name)).await?;
+            removed += 1;
+            self.observer.event(ApplyEvent::Removed { object: change.object, name: change.name.clone() });
+        }
+        Ok(removed)
+    }
+
+    /// Removal of a network, config or secret fails while a task that used it is still
+    /// shutting down: retry for a while before giving up.
+    async fn retry_while_in_use<F, Fut>(&self, step: &str, remove: F) -> Result<(), ApplyError>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<(), DockerError>>,
+    {
+        let started = tokio::time::Instant::now();
+        loop {
+            match remove().await {
+                Ok(()) => return Ok(()),
+                Err(DockerError::Api { message, .. }) if message.contains("No such") || message.contains("not found") => return Ok(()),
+                Err(error @ DockerError::Api { .. }) if started.elapsed() < Duration::from_secs(60) => {
+                    let retryable = error.to_string().contains("in use") || error.to_string().contains("active endpoints");
+                    if !retryable {
+                        return Err(ApplyError::Docker { step: step.to_owned(), source: error });
+                    }
+                    tokio::time::sleep(POLL_INTERVAL).await;
+                }
+                Err(error) => return Err(ApplyError::Docker { step: step.to_owned(), source: error }),
+            }
+        }
+    }
+}
+
+/// Creates the service, or updates it from `live`; returns the spec it had before an
+/// update, for rollback. Retries an update the daemon refuses as out of sequence.
+async fn write_service(client: &DockerClient, spec: &serde_json::Value, live: Option<&crate::swarm::LiveService>) -> Result<Option<serde_json::Value>, DockerError> {
+    let Some(live) = live else {
+        client.create_service(spec).await?;
+        return Ok(None);
+    };
+    let mut version = live.version;
+    let mut attempt = 0;
+    loop {
+        match client.update_service(&live.id, version, spec).await {
+            Ok(()) => return Ok(Some(live.spec.clone())),
+            Err(error) if error.is_out_of_sequence() && attempt < OUT_OF_SEQUENCE_RETRIES => {
+                attempt += 1;
+                let state = client.live_state().await?;
+                version = state.service(&live.name).map_or(version, |s| s.version);
+            }
+            Err(error) => return Err(error),
+        }
+    }
+}
+

@@ -1,0 +1,19 @@
+//! Why an apply stopped, and what it had done by then.
+
+use crate::docker::DockerError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    #[error("the plan cannot be applied:\n  {}", .problems.join("\n  "))]
+    Refused { problems: Vec<String> },
+    #[error("step `{step}` failed: {source}")]
+    Docker {
+        step: String,
+        #[source]
+        source: DockerError,
+    },
+    #[error("step `{step}`: service {service} did not converge: {reason}")]
+    NotConverged { step: String, service: String, reason: String },
+    #[error("step `{step}`: {message}")]
+    Step { step: String, message: String },
+}

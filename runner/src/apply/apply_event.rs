@@ -1,0 +1,34 @@
+//! What an apply reports as it goes, for a terminal, a log or a check run.
+
+use crate::plan::ObjectType;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ApplyEvent {
+    StepStarted { step: String },
+    StepSkipped { step: String, reason: String },
+    Created { object: ObjectType, name: String },
+    Updated { object: ObjectType, name: String },
+    Removed { object: ObjectType, name: String },
+    /// Tasks of a service converging: `running` of `desired`.
+    Converging { service: String, running: usize, desired: usize },
+    Converged { service: String },
+    RolledBack { service: String },
+    StepFinished { step: String, changes: usize },
+}
+
+/// Receives apply events.
+pub trait ApplyObserver: Send {
+    fn event(&mut self, event: ApplyEvent);
+}
+
+/// Collects events, for tests and for reports written after the run.
+#[derive(Debug, Default)]
+pub struct CollectedEvents {
+    pub events: Vec<ApplyEvent>,
+}
+
+impl ApplyObserver for CollectedEvents {
+    fn event(&mut self, event: ApplyEvent) {
+        self.events.push(event);
+    }
+}

@@ -1,0 +1,121 @@
+//! Whether a service has converged: a pure reading of its spec, update status and tasks.
+
+use std::collections::BTreeSet;
+
+use crate::swarm::{LiveService, LiveTask};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Convergence {
+    Converged,
+    /// Still going: `running` tasks of `desired`.
+    Progress { running: usize, desired: usize },
+    Failed { reason: String },
+}
+
+/// How many failed new tasks make a service "failing" rather than "starting".
+const FAILED_TASKS_LIMIT: usize = 3;
+
+/// Reads the state of `service` from its `tasks`. Tasks in `old_tasks` existed before the
+/// apply changed the service: their failures are not this apply's.
+pub fn convergence(service: &LiveService, tasks: &[LiveTask], old_tasks: &BTreeSet<String>) -> Convergence {
+    let message = service.update_message.clone().unwrap_or_default();
+    match service.update_state.as_deref() {
+        Some("rollback_started" | "rollback_completed" | "rollback_paused") => {
+            return Convergence::Failed { reason: format!("the swarm rolled the update back ({message})") };
+        }
+        Some("paused") => return Convergence::Failed { reason: format!("the swarm paused the update ({message})") },
+        _ => {}
+    }
+    let new_failures: Vec<&LiveTask> = tasks
+        .iter()
+        .filter(|task| !old_tasks.contains(&task.id))
+        .filter(|task| matches!(task.state.as_str(), "failed" | "rejected"))
+        .collect();
+    let mode = service.spec.get("Mode");
+    let is_job = mode.is_some_and(|m| m.get("ReplicatedJob").is_some() || m.get("GlobalJob").is_some());
+    let current: Vec<&LiveTask> = tasks
+        .iter()
+        .filter(|task| task.desired_state == "running" || (is_job && task.desired_state == "complete"))
+        .collect();
+    let wanted_state = if is_job { "complete" } else { "running" };
+    let running = current.iter().filter(|task| task.state == wanted_state).count();
+    let desired = if let Some(replicas) = mode.and_then(|m| m.pointer("/Replicated/Replicas")).and_then(|r| r.as_u64()) {
+        usize::try_from(replicas).unwrap_or(usize::MAX)
+    } else if let Some(total) = mode.and_then(|m| m.pointer("/ReplicatedJob/TotalCompletions")).and_then(|r| r.as_u64()) {
+        usize::try_from(total).unwrap_or(usize::MAX)
+    } else {
+        // Global services have one task per eligible node: as many as the swarm scheduled.
+        current.len().max(1)
+    };
+    let update_done = !matches!(service.update_state.as_deref(), Some("updating"));
+    if running >= desired && update_done && (desired == 0 || !current.is_empty()) {
+        return Convergence::Converged;
+    }
+    if new_failures.len() >= FAILED_TASKS_LIMIT {
+        let last = new_failures.iter().max_by(|a, b| a.timestamp.cmp(&b.timestamp)).copied();
+        let reason = last.map_or_else(String::new, |task| {
+            let error = task.error.clone().unwrap_or_else(|| task.message.clone());
+            format!("{} tasks failed; the last one: {error}", new_failures.len())
+        });
+        return Convergence::Failed { reason };
+    }
+    Convergence::Progress { running, desired }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn service(replicas: u64, update_state: Option<&str>) -> LiveService {
+        LiveService {
+            id: "s1".into(),
+            name: "app_web".into(),
+            version: 1,
+            spec: json!({ "Mode": { "Replicated": { "Replicas": replicas } } }),
+            previous_spec: None,
+            update_state: update_state.map(str::to_owned),
+            update_message: Some("update rolled back due to failure".into()),
+        }
+    }
+
+    fn task(id: &str, desired: &str, state: &str) -> LiveTask {
+        LiveTask {
+            id: id.into(),
+            service_id: "s1".into(),
+            slot: Some(1),
+            node_id: None,
+            desired_state: desired.into(),
+            state: state.into(),
+            message: state.into(),
+            error: (state == "failed").then(|| "task: non-zero exit (1)".to_owned()),
+            spec_image: None,
+            timestamp: id.into(),
+        }
+    }
+
+    #[test]
+    fn counts_running_tasks_against_replicas() {
+        let tasks = [task("a", "running", "running"), task("b", "running", "starting")];
+        assert_eq!(convergence(&service(2, None), &tasks, &BTreeSet::new()), Convergence::Progress { running: 1, desired: 2 });
+        let tasks = [task("a", "running", "running"), task("b", "running", "running"), task("c", "shutdown", "shutdown")];
+        assert_eq!(convergence(&service(2, Some("completed")), &tasks, &BTreeSet::new()), Convergence::Converged);
+    }
+
+    #[test]
+    fn a_swarm_rollback_is_a_failure() {
+        let tasks = [task("a", "running", "running")];
+        assert!(matches!(convergence(&service(1, Some("rollback_completed")), &tasks, &BTreeSet::new()), Convergence::Failed { .. }));
+    }
+
+    #[test]
+    fn repeated_new_failures_fail_with_the_task_error() {
+        let tasks = [task("old", "shutdown", "failed"), task("n1", "shutdown", "failed"), task("n2", "shutdown", "failed"), task("n3", "running", "failed")];
+        let old = BTreeSet::from(["old".to_owned()]);
+        assert_eq!(
+            convergence(&service(1, None), &tasks, &old),
+            Convergence::Failed { reason: "3 tasks failed; the last one: task: non-zero exit (1)".into() }
+        );
+    }
+}

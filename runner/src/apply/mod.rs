@@ -1,0 +1,14 @@
+//! Apply: carry out a plan on a swarm through the Docker adapter, reporting progress.
+
+mod applier;
+mod apply_error;
+mod apply_event;
+mod convergence;
+mod http_probe;
+mod references;
+
+pub use applier::{Applier, ApplyReport, StepOutcome};
+pub use apply_error::ApplyError;
+pub use apply_event::{ApplyEvent, ApplyObserver, CollectedEvents};
+pub use convergence::{Convergence, convergence};
+pub use references::resolve_object_ids;
