@@ -3,6 +3,8 @@
 
 mod cli_render;
 mod cli_validate;
+mod docker_env;
 mod fixtures;
 mod schemas;
+mod support;
 mod test_repo;

@@ -1,0 +1,125 @@
+//! Helpers for the tests that drive real services: a private Docker swarm, running a
+//! process with a time limit, a free port, and a plain HTTP GET on loopback.
+
+mod private_swarm;
+
+pub use private_swarm::PrivateSwarm;
+
+use std::io::{Read, Write};
+use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::process::{Command, Output, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// Runs a command to its end, capturing its output, and panics if it does not finish
+/// within `timeout` (after killing it), so that a hung `docker` fails the test instead of
+/// hanging the whole run. Its exit status is the caller's to judge. Standard input is left
+/// as the command has it.
+pub fn run(command: &mut Command, timeout: Duration) -> Output {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|error| panic!("failed to start {}: {error}", describe(command)));
+    let stdout = read_in_background(child.stdout.take());
+    let stderr = read_in_background(child.stderr.take());
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if Instant::now() < deadline => thread::sleep(Duration::from_millis(10)),
+            Ok(None) => {
+                // Killing may race with a natural exit; either way it is over.
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("{} did not finish within {timeout:?}", describe(command));
+            }
+            Err(error) => panic!("failed to wait for {}: {error}", describe(command)),
+        }
+    };
+    Output {
+        status,
+        stdout: stdout.join().expect("the stdout reader does not panic"),
+        stderr: stderr.join().expect("the stderr reader does not panic"),
+    }
+}
+
+/// Runs a command that must succeed, and returns its standard output; panics with the
+/// command line and its standard error otherwise.
+pub fn run_successfully(command: &mut Command, timeout: Duration) -> String {
+    let output = run(command, timeout);
+    if !output.status.success() {
+        panic!(
+            "{} failed ({}):\n{}{}",
+            describe(command),
+            output.status,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr),
+        );
+    }
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// A TCP port that nothing listens on right now, on any address: a host-mode published
+/// port binds 0.0.0.0, so the port is probed there.
+pub fn free_tcp_port() -> u16 {
+    TcpListener::bind((Ipv4Addr::UNSPECIFIED, 0))
+        .and_then(|listener| listener.local_addr())
+        .expect("the kernel hands out a free port")
+        .port()
+}
+
+/// What an HTTP server answered.
+#[derive(Debug)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub body: String,
+}
+
+/// Sends `GET path` over HTTP/1.0 to 127.0.0.1:port and reads the whole answer. Tests
+/// make requests only to loopback; every step is bounded by `timeout`.
+pub fn http_get(port: u16, path: &str, timeout: Duration) -> std::io::Result<HttpResponse> {
+    let address = (Ipv4Addr::LOCALHOST, port).into();
+    let mut stream = TcpStream::connect_timeout(&address, timeout)?;
+    stream.set_read_timeout(Some(timeout))?;
+    stream.set_write_timeout(Some(timeout))?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n"
+    )?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer)?;
+    let malformed = || std::io::Error::new(std::io::ErrorKind::InvalidData, answer.clone());
+    let (head, body) = answer.split_once("\r\n\r\n").ok_or_else(malformed)?;
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .ok_or_else(malformed)?;
+    Ok(HttpResponse {
+        status,
+        body: body.to_owned(),
+    })
+}
+
+fn read_in_background(pipe: Option<impl Read + Send + 'static>) -> thread::JoinHandle<Vec<u8>> {
+    thread::spawn(move || {
+        let mut bytes = Vec::new();
+        if let Some(mut pipe) = pipe {
+            // A read error only cuts the output short; the exit status still tells.
+            let _ = pipe.read_to_end(&mut bytes);
+        }
+        bytes
+    })
+}
+
+/// The command line, for error messages.
+fn describe(command: &Command) -> String {
+    let mut words = vec![command.get_program().to_string_lossy().into_owned()];
+    words.extend(
+        command
+            .get_args()
+            .map(|arg| arg.to_string_lossy().into_owned()),
+    );
+    format!("`{}`", words.join(" "))
+}
