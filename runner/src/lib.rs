@@ -7,7 +7,9 @@
 
 pub mod apply;
 pub mod cli;
+pub mod compose;
 pub mod config;
+pub mod convert;
 pub mod docker;
 pub mod exit_code;
 pub mod load;

@@ -1,6 +1,7 @@
 //! shoal's integration tests: one binary, one module per feature. They drive the real
 //! `shoal` binary over config repos written to temporary folders or kept in `fixtures/`.
 
+mod cli_apply;
 mod cli_render;
 mod cli_validate;
 mod docker_env;

@@ -12,7 +12,9 @@ use super::http_probe::http_status;
 use super::references::resolve_object_ids;
 use super::{ApplyError, ApplyEvent, ApplyObserver};
 use crate::docker::{DockerClient, DockerError};
-use crate::plan::{Action, Change, Desired, DesiredStack, DesiredStep, ObjectType, Plan, StepPlan, WaitTarget};
+use crate::plan::{
+    Action, Change, Desired, DesiredStack, DesiredStep, ObjectType, Plan, StepPlan, WaitTarget,
+};
 use crate::swarm::{LiveState, ObjectKind};
 
 /// Default for how long a stack step waits for its services when the step has no timeout.
@@ -57,7 +59,11 @@ impl<'a> Applier<'a> {
     /// Applies `plan`, made from `steps`. Refuses before any write when the plan has
     /// problems. Stops at the first failed step, unless it continues on error; the error
     /// says what was applied before it.
-    pub async fn apply(&mut self, steps: &[DesiredStep], plan: &Plan) -> Result<ApplyReport, (ApplyReport, ApplyError)> {
+    pub async fn apply(
+        &mut self,
+        steps: &[DesiredStep],
+        plan: &Plan,
+    ) -> Result<ApplyReport, (ApplyReport, ApplyError)> {
         let mut report = ApplyReport::default();
         let problems = plan.problems();
         if !problems.is_empty() {
@@ -65,26 +71,49 @@ impl<'a> Applier<'a> {
         }
         for (step, step_plan) in steps.iter().zip(&plan.steps) {
             if step.skipped {
-                self.observer.event(ApplyEvent::StepSkipped { step: step.name.clone(), reason: "`if` is false".to_owned() });
+                self.observer.event(ApplyEvent::StepSkipped {
+                    step: step.name.clone(),
+                    reason: "`if` is false".to_owned(),
+                });
                 continue;
             }
-            self.observer.event(ApplyEvent::StepStarted { step: step.name.clone() });
+            self.observer.event(ApplyEvent::StepStarted {
+                step: step.name.clone(),
+            });
             let mut changes = 0;
             let result = match step.timeout {
-                Some(limit) => match tokio::time::timeout(limit, self.step(step, step_plan, &mut changes)).await {
-                    Ok(result) => result,
-                    Err(_) => Err(ApplyError::Step {
-                        step: step.name.clone(),
-                        message: format!("timed out after {}", humantime::format_duration(limit)),
-                    }),
-                },
+                Some(limit) => {
+                    match tokio::time::timeout(limit, self.step(step, step_plan, &mut changes))
+                        .await
+                    {
+                        Ok(result) => result,
+                        Err(_) => Err(ApplyError::Step {
+                            step: step.name.clone(),
+                            message: format!(
+                                "timed out after {}",
+                                humantime::format_duration(limit)
+                            ),
+                        }),
+                    }
+                }
                 None => self.step(step, step_plan, &mut changes).await,
             };
-            self.observer.event(ApplyEvent::StepFinished { step: step.name.clone(), changes });
+            self.observer.event(ApplyEvent::StepFinished {
+                step: step.name.clone(),
+                changes,
+            });
             match result {
-                Ok(()) => report.steps.push(StepOutcome { step: step.name.clone(), changes, result: Ok(()) }),
+                Ok(()) => report.steps.push(StepOutcome {
+                    step: step.name.clone(),
+                    changes,
+                    result: Ok(()),
+                }),
                 Err(error) => {
-                    report.steps.push(StepOutcome { step: step.name.clone(), changes, result: Err(error.to_string()) });
+                    report.steps.push(StepOutcome {
+                        step: step.name.clone(),
+                        changes,
+                        result: Err(error.to_string()),
+                    });
                     if !step.continue_on_error {
                         return Err((report, error));
                     }
@@ -94,21 +123,35 @@ impl<'a> Applier<'a> {
         Ok(report)
     }
 
-    async fn step(&mut self, step: &DesiredStep, plan: &StepPlan, changes: &mut usize) -> Result<(), ApplyError> {
-        let docker = |source: DockerError| ApplyError::Docker { step: step.name.clone(), source };
+    async fn step(
+        &mut self,
+        step: &DesiredStep,
+        plan: &StepPlan,
+        changes: &mut usize,
+    ) -> Result<(), ApplyError> {
+        let docker = |source: DockerError| ApplyError::Docker {
+            step: step.name.clone(),
+            source,
+        };
         match &step.desired {
             Desired::Nothing => Ok(()),
             Desired::Wait(target) => self.wait(&step.name, target).await,
             Desired::Network(network) => {
                 for change in &plan.changes {
                     if matches!(change.action, Action::Recreate { .. }) {
-                        self.client.remove_network(&network.name).await.map_err(docker)?;
+                        self.client
+                            .remove_network(&network.name)
+                            .await
+                            .map_err(docker)?;
                         *changes += 1;
                     }
                     if matches!(change.action, Action::Create | Action::Recreate { .. }) {
                         self.client.create_network(network).await.map_err(docker)?;
                         *changes += 1;
-                        self.observer.event(ApplyEvent::Created { object: ObjectType::Network, name: network.name.clone() });
+                        self.observer.event(ApplyEvent::Created {
+                            object: ObjectType::Network,
+                            name: network.name.clone(),
+                        });
                     }
                 }
                 Ok(())
@@ -119,9 +162,14 @@ impl<'a> Applier<'a> {
                         Action::Create => {
                             self.client.create_object(object).await.map_err(docker)?;
                             *changes += 1;
-                            self.observer.event(ApplyEvent::Created { object: change.object, name: change.name.clone() });
+                            self.observer.event(ApplyEvent::Created {
+                                object: change.object,
+                                name: change.name.clone(),
+                            });
                         }
-                        Action::Remove { .. } => *changes += self.remove_objects(&step.name, &[change]).await?,
+                        Action::Remove { .. } => {
+                            *changes += self.remove_objects(&step.name, &[change]).await?
+                        }
                         _ => {}
                     }
                 }
@@ -132,44 +180,84 @@ impl<'a> Applier<'a> {
         }
     }
 
-    async fn stack(&mut self, step: &DesiredStep, stack: &DesiredStack, plan: &StepPlan, changes: &mut usize) -> Result<(), ApplyError> {
-        let docker = |source: DockerError| ApplyError::Docker { step: step.name.clone(), source };
-        for change in plan.changes.iter().filter(|c| c.object == ObjectType::Network) {
-            let Some(network) = stack.spec.networks.iter().find(|n| n.name == change.name) else { continue };
+    async fn stack(
+        &mut self,
+        step: &DesiredStep,
+        stack: &DesiredStack,
+        plan: &StepPlan,
+        changes: &mut usize,
+    ) -> Result<(), ApplyError> {
+        let docker = |source: DockerError| ApplyError::Docker {
+            step: step.name.clone(),
+            source,
+        };
+        for change in plan
+            .changes
+            .iter()
+            .filter(|c| c.object == ObjectType::Network)
+        {
+            let Some(network) = stack.spec.networks.iter().find(|n| n.name == change.name) else {
+                continue;
+            };
             if matches!(change.action, Action::Recreate { .. }) {
-                self.client.remove_network(&network.name).await.map_err(docker)?;
+                self.client
+                    .remove_network(&network.name)
+                    .await
+                    .map_err(docker)?;
                 *changes += 1;
             }
             if matches!(change.action, Action::Create | Action::Recreate { .. }) {
                 self.client.create_network(network).await.map_err(docker)?;
                 *changes += 1;
-                self.observer.event(ApplyEvent::Created { object: ObjectType::Network, name: network.name.clone() });
+                self.observer.event(ApplyEvent::Created {
+                    object: ObjectType::Network,
+                    name: network.name.clone(),
+                });
             }
         }
-        for change in plan.changes.iter().filter(|c| matches!(c.object, ObjectType::Config | ObjectType::Secret) && c.action == Action::Create) {
-            let Some(object) = stack.spec.objects.iter().find(|o| o.name == change.name) else { continue };
+        for change in plan.changes.iter().filter(|c| {
+            matches!(c.object, ObjectType::Config | ObjectType::Secret)
+                && c.action == Action::Create
+        }) {
+            let Some(object) = stack.spec.objects.iter().find(|o| o.name == change.name) else {
+                continue;
+            };
             self.client.create_object(object).await.map_err(docker)?;
             *changes += 1;
-            self.observer.event(ApplyEvent::Created { object: change.object, name: change.name.clone() });
+            self.observer.event(ApplyEvent::Created {
+                object: change.object,
+                name: change.name.clone(),
+            });
         }
         let service_changes: Vec<&Change> = plan
             .changes
             .iter()
-            .filter(|c| c.object == ObjectType::Service && matches!(c.action, Action::Create | Action::Update { .. }))
+            .filter(|c| {
+                c.object == ObjectType::Service
+                    && matches!(c.action, Action::Create | Action::Update { .. })
+            })
             .collect();
         let mut previous: BTreeMap<String, serde_json::Value> = BTreeMap::new();
         let mut created: Vec<String> = Vec::new();
         if !service_changes.is_empty() {
             let live = self.client.live_state().await.map_err(docker)?;
-            let old_tasks = self.task_ids(&live, &service_changes).await.map_err(docker)?;
+            let old_tasks = self
+                .task_ids(&live, &service_changes)
+                .await
+                .map_err(docker)?;
             let client = self.client;
             let results = futures_util::stream::iter(service_changes.iter().map(|change| {
                 let desired = stack.spec.services.iter().find(|s| s.name == change.name);
                 let live = &live;
                 async move {
-                    let Some(desired) = desired else { return (change, Ok(None)) };
+                    let Some(desired) = desired else {
+                        return (change, Ok(None));
+                    };
                     let spec = resolve_object_ids(&desired.spec, live);
-                    (change, write_service(client, &spec, live.service(&change.name)).await)
+                    (
+                        change,
+                        write_service(client, &spec, live.service(&change.name)).await,
+                    )
                 }
             }))
             .buffer_unordered(PARALLELISM)
@@ -183,11 +271,17 @@ impl<'a> Applier<'a> {
                         match before {
                             Some(spec) => {
                                 previous.insert(change.name.clone(), spec);
-                                self.observer.event(ApplyEvent::Updated { object: ObjectType::Service, name: change.name.clone() });
+                                self.observer.event(ApplyEvent::Updated {
+                                    object: ObjectType::Service,
+                                    name: change.name.clone(),
+                                });
                             }
                             None => {
                                 created.push(change.name.clone());
-                                self.observer.event(ApplyEvent::Created { object: ObjectType::Service, name: change.name.clone() });
+                                self.observer.event(ApplyEvent::Created {
+                                    object: ObjectType::Service,
+                                    name: change.name.clone(),
+                                });
                             }
                         }
                     }
@@ -196,25 +290,40 @@ impl<'a> Applier<'a> {
             }
             if let Some(error) = failure {
                 let error = docker(error);
-                return Err(self.after_failure(step, stack, &previous, &created, error).await);
+                return Err(self
+                    .after_failure(step, stack, &previous, &created, error)
+                    .await);
             }
             if stack.wait {
                 let names: Vec<String> = service_changes.iter().map(|c| c.name.clone()).collect();
                 let limit = step.timeout.unwrap_or(DEFAULT_CONVERGE_TIMEOUT);
                 if let Err(error) = self.converge(&step.name, &names, &old_tasks, limit).await {
-                    return Err(self.after_failure(step, stack, &previous, &created, error).await);
+                    return Err(self
+                        .after_failure(step, stack, &previous, &created, error)
+                        .await);
                 }
             }
         }
-        for change in plan.changes.iter().filter(|c| c.object == ObjectType::Service && matches!(c.action, Action::Remove { .. })) {
-            self.client.remove_service(&change.name).await.map_err(docker)?;
+        for change in plan.changes.iter().filter(|c| {
+            c.object == ObjectType::Service && matches!(c.action, Action::Remove { .. })
+        }) {
+            self.client
+                .remove_service(&change.name)
+                .await
+                .map_err(docker)?;
             *changes += 1;
-            self.observer.event(ApplyEvent::Removed { object: ObjectType::Service, name: change.name.clone() });
+            self.observer.event(ApplyEvent::Removed {
+                object: ObjectType::Service,
+                name: change.name.clone(),
+            });
         }
         let old_versions: Vec<&Change> = plan
             .changes
             .iter()
-            .filter(|c| matches!(c.object, ObjectType::Config | ObjectType::Secret) && matches!(c.action, Action::Remove { .. }))
+            .filter(|c| {
+                matches!(c.object, ObjectType::Config | ObjectType::Secret)
+                    && matches!(c.action, Action::Remove { .. })
+            })
             .collect();
         *changes += self.remove_objects(&step.name, &old_versions).await?;
         Ok(())
@@ -237,10 +346,18 @@ impl<'a> Applier<'a> {
         match self.client.live_state().await {
             Ok(live) => {
                 for (name, spec) in previous {
-                    let Some(service) = live.service(name) else { continue };
+                    let Some(service) = live.service(name) else {
+                        continue;
+                    };
                     let spec = resolve_object_ids(spec, &live);
-                    match self.client.update_service(&service.id, service.version, &spec).await {
-                        Ok(()) => self.observer.event(ApplyEvent::RolledBack { service: name.clone() }),
+                    match self
+                        .client
+                        .update_service(&service.id, service.version, &spec)
+                        .await
+                    {
+                        Ok(()) => self.observer.event(ApplyEvent::RolledBack {
+                            service: name.clone(),
+                        }),
                         Err(rollback) => problems.push(format!("{name}: {rollback}")),
                     }
                 }
@@ -249,7 +366,9 @@ impl<'a> Applier<'a> {
         }
         for name in created {
             match self.client.remove_service(name).await {
-                Ok(()) => self.observer.event(ApplyEvent::RolledBack { service: name.clone() }),
+                Ok(()) => self.observer.event(ApplyEvent::RolledBack {
+                    service: name.clone(),
+                }),
                 Err(rollback) => problems.push(format!("{name}: {rollback}")),
             }
         }
@@ -258,32 +377,58 @@ impl<'a> Applier<'a> {
         } else {
             format!("rollback failed for: {}", problems.join("; "))
         };
-        ApplyError::Step { step: step.name.clone(), message: format!("{error}; {outcome}") }
+        ApplyError::Step {
+            step: step.name.clone(),
+            message: format!("{}; {outcome}", error.detail()),
+        }
     }
 
     /// IDs of the tasks the services have before they change, so that old failures are
     /// not taken for new ones.
-    async fn task_ids(&self, live: &LiveState, changes: &[&Change]) -> Result<BTreeSet<String>, DockerError> {
+    async fn task_ids(
+        &self,
+        live: &LiveState,
+        changes: &[&Change],
+    ) -> Result<BTreeSet<String>, DockerError> {
         let mut ids = BTreeSet::new();
         for change in changes {
             if let Some(service) = live.service(&change.name) {
-                ids.extend(self.client.tasks(&service.id).await?.into_iter().map(|task| task.id));
+                ids.extend(
+                    self.client
+                        .tasks(&service.id)
+                        .await?
+                        .into_iter()
+                        .map(|task| task.id),
+                );
             }
         }
         Ok(ids)
     }
 
     /// Polls until every named service has converged, one fails, or `limit` passes.
-    async fn converge(&mut self, step: &str, services: &[String], old_tasks: &BTreeSet<String>, limit: Duration) -> Result<(), ApplyError> {
+    async fn converge(
+        &mut self,
+        step: &str,
+        services: &[String],
+        old_tasks: &BTreeSet<String>,
+        limit: Duration,
+    ) -> Result<(), ApplyError> {
         let started = tokio::time::Instant::now();
         let mut pending: BTreeSet<String> = services.iter().cloned().collect();
         let mut last_progress: BTreeMap<String, (usize, usize)> = BTreeMap::new();
-        let docker = |source: DockerError| ApplyError::Docker { step: step.to_owned(), source };
+        let docker = |source: DockerError| ApplyError::Docker {
+            step: step.to_owned(),
+            source,
+        };
         while !pending.is_empty() {
             let live = self.client.live_state().await.map_err(docker)?;
             for name in pending.clone() {
                 let Some(service) = live.service(&name) else {
-                    return Err(ApplyError::NotConverged { step: step.to_owned(), service: name, reason: "the service does not exist".to_owned() });
+                    return Err(ApplyError::NotConverged {
+                        step: step.to_owned(),
+                        service: name,
+                        reason: "the service does not exist".to_owned(),
+                    });
                 };
                 let tasks = self.client.tasks(&service.id).await.map_err(docker)?;
                 match convergence(service, &tasks, old_tasks) {
@@ -292,12 +437,22 @@ impl<'a> Applier<'a> {
                         self.observer.event(ApplyEvent::Converged { service: name });
                     }
                     Convergence::Progress { running, desired } => {
-                        if last_progress.insert(name.clone(), (running, desired)) != Some((running, desired)) {
-                            self.observer.event(ApplyEvent::Converging { service: name, running, desired });
+                        if last_progress.insert(name.clone(), (running, desired))
+                            != Some((running, desired))
+                        {
+                            self.observer.event(ApplyEvent::Converging {
+                                service: name,
+                                running,
+                                desired,
+                            });
                         }
                     }
                     Convergence::Failed { reason } => {
-                        return Err(ApplyError::NotConverged { step: step.to_owned(), service: name, reason });
+                        return Err(ApplyError::NotConverged {
+                            step: step.to_owned(),
+                            service: name,
+                            reason,
+                        });
                     }
                 }
             }
@@ -314,7 +469,11 @@ impl<'a> Applier<'a> {
                     .collect();
                 return Err(ApplyError::Step {
                     step: step.to_owned(),
-                    message: format!("services did not converge within {}: {}", humantime::format_duration(limit), waiting.join(", ")),
+                    message: format!(
+                        "services did not converge within {}: {}",
+                        humantime::format_duration(limit),
+                        waiting.join(", ")
+                    ),
                 });
             }
             tokio::time::sleep(POLL_INTERVAL).await;
@@ -324,7 +483,8 @@ impl<'a> Applier<'a> {
 
     async fn wait(&mut self, step: &str, target: &WaitTarget) -> Result<(), ApplyError> {
         if !target.services.is_empty() {
-            self.converge(step, &target.services, &BTreeSet::new(), target.timeout).await?;
+            self.converge(step, &target.services, &BTreeSet::new(), target.timeout)
+                .await?;
         }
         if let Some(url) = &target.url {
             let started = tokio::time::Instant::now();
@@ -335,7 +495,13 @@ impl<'a> Applier<'a> {
                     Err(error) => error,
                 };
                 if started.elapsed() >= target.timeout {
-                    return Err(ApplyError::Step { step: step.to_owned(), message: format!("gave up after {}: {last}", humantime::format_duration(target.timeout)) });
+                    return Err(ApplyError::Step {
+                        step: step.to_owned(),
+                        message: format!(
+                            "gave up after {}: {last}",
+                            humantime::format_duration(target.timeout)
+                        ),
+                    });
                 }
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
@@ -345,37 +511,86 @@ impl<'a> Applier<'a> {
 
     /// A `remove` step: services, then (once their tasks are gone) networks, configs and
     /// secrets, retrying while the daemon still sees them in use.
-    async fn teardown(&mut self, step: &str, plan: &StepPlan, changes: &mut usize) -> Result<(), ApplyError> {
-        let docker = |source: DockerError| ApplyError::Docker { step: step.to_owned(), source };
-        for change in plan.changes.iter().filter(|c| c.object == ObjectType::Service) {
-            self.client.remove_service(&change.name).await.map_err(docker)?;
+    async fn teardown(
+        &mut self,
+        step: &str,
+        plan: &StepPlan,
+        changes: &mut usize,
+    ) -> Result<(), ApplyError> {
+        let docker = |source: DockerError| ApplyError::Docker {
+            step: step.to_owned(),
+            source,
+        };
+        for change in plan
+            .changes
+            .iter()
+            .filter(|c| c.object == ObjectType::Service)
+        {
+            self.client
+                .remove_service(&change.name)
+                .await
+                .map_err(docker)?;
             *changes += 1;
-            self.observer.event(ApplyEvent::Removed { object: ObjectType::Service, name: change.name.clone() });
+            self.observer.event(ApplyEvent::Removed {
+                object: ObjectType::Service,
+                name: change.name.clone(),
+            });
         }
-        let networks: Vec<&Change> = plan.changes.iter().filter(|c| c.object == ObjectType::Network).collect();
+        let networks: Vec<&Change> = plan
+            .changes
+            .iter()
+            .filter(|c| c.object == ObjectType::Network)
+            .collect();
         for change in networks {
-            self.retry_while_in_use(step, || self.client.remove_network(&change.name)).await?;
+            self.retry_while_in_use(step, || self.client.remove_network(&change.name))
+                .await?;
             *changes += 1;
-            self.observer.event(ApplyEvent::Removed { object: ObjectType::Network, name: change.name.clone() });
+            self.observer.event(ApplyEvent::Removed {
+                object: ObjectType::Network,
+                name: change.name.clone(),
+            });
         }
-        let objects: Vec<&Change> = plan.changes.iter().filter(|c| matches!(c.object, ObjectType::Config | ObjectType::Secret)).collect();
+        let objects: Vec<&Change> = plan
+            .changes
+            .iter()
+            .filter(|c| matches!(c.object, ObjectType::Config | ObjectType::Secret))
+            .collect();
         *changes += self.remove_objects(step, &objects).await?;
         Ok(())
     }
 
-    async fn remove_objects(&mut self, step: &str, changes: &[&Change]) -> Result<usize, ApplyError> {
+    async fn remove_objects(
+        &mut self,
+        step: &str,
+        changes: &[&Change],
+    ) -> Result<usize, ApplyError> {
         if changes.is_empty() {
             return Ok(0);
         }
-        let docker = |source: DockerError| ApplyError::Docker { step: step.to_owned(), source };
+        let docker = |source: DockerError| ApplyError::Docker {
+            step: step.to_owned(),
+            source,
+        };
         let live = self.client.live_state().await.map_err(docker)?;
         let mut removed = 0;
         for change in changes {
-            let kind = if change.object == ObjectType::Secret { ObjectKind::Secret } else { ObjectKind::Config };
-            let Some(object) = live.object(kind, &change.name) else { continue };
-            self.retry_while_in_use(step, || self.client.remove_object(kind, &object.id, &object.name)).await?;
+            let kind = if change.object == ObjectType::Secret {
+                ObjectKind::Secret
+            } else {
+                ObjectKind::Config
+            };
+            let Some(object) = live.object(kind, &change.name) else {
+                continue;
+            };
+            self.retry_while_in_use(step, || {
+                self.client.remove_object(kind, &object.id, &object.name)
+            })
+            .await?;
             removed += 1;
-            self.observer.event(ApplyEvent::Removed { object: change.object, name: change.name.clone() });
+            self.observer.event(ApplyEvent::Removed {
+                object: change.object,
+                name: change.name.clone(),
+            });
         }
         Ok(removed)
     }
@@ -391,15 +606,30 @@ impl<'a> Applier<'a> {
         loop {
             match remove().await {
                 Ok(()) => return Ok(()),
-                Err(DockerError::Api { message, .. }) if message.contains("No such") || message.contains("not found") => return Ok(()),
-                Err(error @ DockerError::Api { .. }) if started.elapsed() < Duration::from_secs(60) => {
-                    let retryable = error.to_string().contains("in use") || error.to_string().contains("active endpoints");
+                Err(DockerError::Api { message, .. })
+                    if message.contains("No such") || message.contains("not found") =>
+                {
+                    return Ok(());
+                }
+                Err(error @ DockerError::Api { .. })
+                    if started.elapsed() < Duration::from_secs(60) =>
+                {
+                    let retryable = error.to_string().contains("in use")
+                        || error.to_string().contains("active endpoints");
                     if !retryable {
-                        return Err(ApplyError::Docker { step: step.to_owned(), source: error });
+                        return Err(ApplyError::Docker {
+                            step: step.to_owned(),
+                            source: error,
+                        });
                     }
                     tokio::time::sleep(POLL_INTERVAL).await;
                 }
-                Err(error) => return Err(ApplyError::Docker { step: step.to_owned(), source: error }),
+                Err(error) => {
+                    return Err(ApplyError::Docker {
+                        step: step.to_owned(),
+                        source: error,
+                    });
+                }
             }
         }
     }
@@ -407,7 +637,11 @@ impl<'a> Applier<'a> {
 
 /// Creates the service, or updates it from `live`; returns the spec it had before an
 /// update, for rollback. Retries an update the daemon refuses as out of sequence.
-async fn write_service(client: &DockerClient, spec: &serde_json::Value, live: Option<&crate::swarm::LiveService>) -> Result<Option<serde_json::Value>, DockerError> {
+async fn write_service(
+    client: &DockerClient,
+    spec: &serde_json::Value,
+    live: Option<&crate::swarm::LiveService>,
+) -> Result<Option<serde_json::Value>, DockerError> {
     let Some(live) = live else {
         client.create_service(spec).await?;
         return Ok(None);
@@ -426,4 +660,3 @@ async fn write_service(client: &DockerClient, spec: &serde_json::Value, live: Op
         }
     }
 }
-

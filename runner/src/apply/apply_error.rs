@@ -13,7 +13,25 @@ pub enum ApplyError {
         source: DockerError,
     },
     #[error("step `{step}`: service {service} did not converge: {reason}")]
-    NotConverged { step: String, service: String, reason: String },
+    NotConverged {
+        step: String,
+        service: String,
+        reason: String,
+    },
     #[error("step `{step}`: {message}")]
     Step { step: String, message: String },
+}
+
+impl ApplyError {
+    /// The error without the step it happened in, for messages that name the step already.
+    pub fn detail(&self) -> String {
+        match self {
+            ApplyError::Refused { .. } => self.to_string(),
+            ApplyError::Docker { source, .. } => source.to_string(),
+            ApplyError::NotConverged {
+                service, reason, ..
+            } => format!("service {service} did not converge: {reason}"),
+            ApplyError::Step { message, .. } => message.clone(),
+        }
+    }
 }

@@ -4,16 +4,41 @@ use crate::plan::ObjectType;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum ApplyEvent {
-    StepStarted { step: String },
-    StepSkipped { step: String, reason: String },
-    Created { object: ObjectType, name: String },
-    Updated { object: ObjectType, name: String },
-    Removed { object: ObjectType, name: String },
+    StepStarted {
+        step: String,
+    },
+    StepSkipped {
+        step: String,
+        reason: String,
+    },
+    Created {
+        object: ObjectType,
+        name: String,
+    },
+    Updated {
+        object: ObjectType,
+        name: String,
+    },
+    Removed {
+        object: ObjectType,
+        name: String,
+    },
     /// Tasks of a service converging: `running` of `desired`.
-    Converging { service: String, running: usize, desired: usize },
-    Converged { service: String },
-    RolledBack { service: String },
-    StepFinished { step: String, changes: usize },
+    Converging {
+        service: String,
+        running: usize,
+        desired: usize,
+    },
+    Converged {
+        service: String,
+    },
+    RolledBack {
+        service: String,
+    },
+    StepFinished {
+        step: String,
+        changes: usize,
+    },
 }
 
 /// Receives apply events.

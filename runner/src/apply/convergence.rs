@@ -8,8 +8,13 @@ use crate::swarm::{LiveService, LiveTask};
 pub enum Convergence {
     Converged,
     /// Still going: `running` tasks of `desired`.
-    Progress { running: usize, desired: usize },
-    Failed { reason: String },
+    Progress {
+        running: usize,
+        desired: usize,
+    },
+    Failed {
+        reason: String,
+    },
 }
 
 /// How many failed new tasks make a service "failing" rather than "starting".
@@ -17,31 +22,62 @@ const FAILED_TASKS_LIMIT: usize = 3;
 
 /// Reads the state of `service` from its `tasks`. Tasks in `old_tasks` existed before the
 /// apply changed the service: their failures are not this apply's.
-pub fn convergence(service: &LiveService, tasks: &[LiveTask], old_tasks: &BTreeSet<String>) -> Convergence {
-    let message = service.update_message.clone().unwrap_or_default();
-    match service.update_state.as_deref() {
-        Some("rollback_started" | "rollback_completed" | "rollback_paused") => {
-            return Convergence::Failed { reason: format!("the swarm rolled the update back ({message})") };
-        }
-        Some("paused") => return Convergence::Failed { reason: format!("the swarm paused the update ({message})") },
-        _ => {}
-    }
+pub fn convergence(
+    service: &LiveService,
+    tasks: &[LiveTask],
+    old_tasks: &BTreeSet<String>,
+) -> Convergence {
     let new_failures: Vec<&LiveTask> = tasks
         .iter()
         .filter(|task| !old_tasks.contains(&task.id))
         .filter(|task| matches!(task.state.as_str(), "failed" | "rejected"))
         .collect();
+    let last_failure = new_failures
+        .iter()
+        .max_by(|a, b| a.timestamp.cmp(&b.timestamp))
+        .copied();
+    let task_error = |task: &LiveTask| task.error.clone().unwrap_or_else(|| task.message.clone());
+    // The swarm's own verdict names a task ID; the task's error says what went wrong.
+    let because = last_failure.map_or_else(String::new, |task| {
+        format!("; the last failed task: {}", task_error(task))
+    });
+    let message = service.update_message.clone().unwrap_or_default();
+    match service.update_state.as_deref() {
+        Some("rollback_started" | "rollback_completed" | "rollback_paused") => {
+            return Convergence::Failed {
+                reason: format!("the swarm rolled the update back ({message}){because}"),
+            };
+        }
+        Some("paused") => {
+            return Convergence::Failed {
+                reason: format!("the swarm paused the update ({message}){because}"),
+            };
+        }
+        _ => {}
+    }
     let mode = service.spec.get("Mode");
-    let is_job = mode.is_some_and(|m| m.get("ReplicatedJob").is_some() || m.get("GlobalJob").is_some());
+    let is_job =
+        mode.is_some_and(|m| m.get("ReplicatedJob").is_some() || m.get("GlobalJob").is_some());
     let current: Vec<&LiveTask> = tasks
         .iter()
-        .filter(|task| task.desired_state == "running" || (is_job && task.desired_state == "complete"))
+        .filter(|task| {
+            task.desired_state == "running" || (is_job && task.desired_state == "complete")
+        })
         .collect();
     let wanted_state = if is_job { "complete" } else { "running" };
-    let running = current.iter().filter(|task| task.state == wanted_state).count();
-    let desired = if let Some(replicas) = mode.and_then(|m| m.pointer("/Replicated/Replicas")).and_then(|r| r.as_u64()) {
+    let running = current
+        .iter()
+        .filter(|task| task.state == wanted_state)
+        .count();
+    let desired = if let Some(replicas) = mode
+        .and_then(|m| m.pointer("/Replicated/Replicas"))
+        .and_then(|r| r.as_u64())
+    {
         usize::try_from(replicas).unwrap_or(usize::MAX)
-    } else if let Some(total) = mode.and_then(|m| m.pointer("/ReplicatedJob/TotalCompletions")).and_then(|r| r.as_u64()) {
+    } else if let Some(total) = mode
+        .and_then(|m| m.pointer("/ReplicatedJob/TotalCompletions"))
+        .and_then(|r| r.as_u64())
+    {
         usize::try_from(total).unwrap_or(usize::MAX)
     } else {
         // Global services have one task per eligible node: as many as the swarm scheduled.
@@ -52,10 +88,12 @@ pub fn convergence(service: &LiveService, tasks: &[LiveTask], old_tasks: &BTreeS
         return Convergence::Converged;
     }
     if new_failures.len() >= FAILED_TASKS_LIMIT {
-        let last = new_failures.iter().max_by(|a, b| a.timestamp.cmp(&b.timestamp)).copied();
-        let reason = last.map_or_else(String::new, |task| {
-            let error = task.error.clone().unwrap_or_else(|| task.message.clone());
-            format!("{} tasks failed; the last one: {error}", new_failures.len())
+        let reason = last_failure.map_or_else(String::new, |task| {
+            format!(
+                "{} tasks failed; the last one: {}",
+                new_failures.len(),
+                task_error(task)
+            )
         });
         return Convergence::Failed { reason };
     }
@@ -97,25 +135,55 @@ mod tests {
 
     #[test]
     fn counts_running_tasks_against_replicas() {
-        let tasks = [task("a", "running", "running"), task("b", "running", "starting")];
-        assert_eq!(convergence(&service(2, None), &tasks, &BTreeSet::new()), Convergence::Progress { running: 1, desired: 2 });
-        let tasks = [task("a", "running", "running"), task("b", "running", "running"), task("c", "shutdown", "shutdown")];
-        assert_eq!(convergence(&service(2, Some("completed")), &tasks, &BTreeSet::new()), Convergence::Converged);
+        let tasks = [
+            task("a", "running", "running"),
+            task("b", "running", "starting"),
+        ];
+        assert_eq!(
+            convergence(&service(2, None), &tasks, &BTreeSet::new()),
+            Convergence::Progress {
+                running: 1,
+                desired: 2
+            }
+        );
+        let tasks = [
+            task("a", "running", "running"),
+            task("b", "running", "running"),
+            task("c", "shutdown", "shutdown"),
+        ];
+        assert_eq!(
+            convergence(&service(2, Some("completed")), &tasks, &BTreeSet::new()),
+            Convergence::Converged
+        );
     }
 
     #[test]
     fn a_swarm_rollback_is_a_failure() {
         let tasks = [task("a", "running", "running")];
-        assert!(matches!(convergence(&service(1, Some("rollback_completed")), &tasks, &BTreeSet::new()), Convergence::Failed { .. }));
+        assert!(matches!(
+            convergence(
+                &service(1, Some("rollback_completed")),
+                &tasks,
+                &BTreeSet::new()
+            ),
+            Convergence::Failed { .. }
+        ));
     }
 
     #[test]
     fn repeated_new_failures_fail_with_the_task_error() {
-        let tasks = [task("old", "shutdown", "failed"), task("n1", "shutdown", "failed"), task("n2", "shutdown", "failed"), task("n3", "running", "failed")];
+        let tasks = [
+            task("old", "shutdown", "failed"),
+            task("n1", "shutdown", "failed"),
+            task("n2", "shutdown", "failed"),
+            task("n3", "running", "failed"),
+        ];
         let old = BTreeSet::from(["old".to_owned()]);
         assert_eq!(
             convergence(&service(1, None), &tasks, &old),
-            Convergence::Failed { reason: "3 tasks failed; the last one: task: non-zero exit (1)".into() }
+            Convergence::Failed {
+                reason: "3 tasks failed; the last one: task: non-zero exit (1)".into()
+            }
         );
     }
 }

@@ -13,13 +13,27 @@ pub async fn http_status(url: &str, timeout: Duration) -> Result<u16, String> {
         Some(index) => (&rest[..index], &rest[index..]),
         None => (rest, "/"),
     };
-    let address = if authority.contains(':') { authority.to_owned() } else { format!("{authority}:80") };
+    let address = if authority.contains(':') {
+        authority.to_owned()
+    } else {
+        format!("{authority}:80")
+    };
     let request = async {
-        let mut stream = tokio::net::TcpStream::connect(&address).await.map_err(|e| format!("{url}: {e}"))?;
-        let head = format!("GET {path} HTTP/1.1\r\nHost: {authority}\r\nUser-Agent: shoal\r\nConnection: close\r\n\r\n");
-        stream.write_all(head.as_bytes()).await.map_err(|e| format!("{url}: {e}"))?;
+        let mut stream = tokio::net::TcpStream::connect(&address)
+            .await
+            .map_err(|e| format!("{url}: {e}"))?;
+        let head = format!(
+            "GET {path} HTTP/1.1\r\nHost: {authority}\r\nUser-Agent: shoal\r\nConnection: close\r\n\r\n"
+        );
+        stream
+            .write_all(head.as_bytes())
+            .await
+            .map_err(|e| format!("{url}: {e}"))?;
         let mut buffer = vec![0_u8; 64];
-        let read = stream.read(&mut buffer).await.map_err(|e| format!("{url}: {e}"))?;
+        let read = stream
+            .read(&mut buffer)
+            .await
+            .map_err(|e| format!("{url}: {e}"))?;
         let line = String::from_utf8_lossy(&buffer[..read]).into_owned();
         line.split_whitespace()
             .nth(1)

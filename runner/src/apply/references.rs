@@ -19,13 +19,22 @@ pub fn resolve_object_ids(spec: &serde_json::Value, live: &LiveState) -> serde_j
         ("Secrets", ObjectKind::Secret, "SecretName", "SecretID"),
     ] {
         let pointer = format!("/TaskTemplate/ContainerSpec/{list}");
-        let Some(serde_json::Value::Array(references)) = spec.pointer_mut(&pointer) else { continue };
+        let Some(serde_json::Value::Array(references)) = spec.pointer_mut(&pointer) else {
+            continue;
+        };
         for reference in references {
-            let name = reference.get(name_field).and_then(|n| n.as_str()).unwrap_or_default().to_owned();
+            let name = reference
+                .get(name_field)
+                .and_then(|n| n.as_str())
+                .unwrap_or_default()
+                .to_owned();
             if let Some(id) = ids.get(&(kind, name.as_str()))
                 && let Some(map) = reference.as_object_mut()
             {
-                map.insert(id_field.to_owned(), serde_json::Value::String((*id).to_owned()));
+                map.insert(
+                    id_field.to_owned(),
+                    serde_json::Value::String((*id).to_owned()),
+                );
             }
         }
     }
@@ -42,7 +51,13 @@ mod tests {
     #[test]
     fn fills_ids_by_name() {
         let live = LiveState {
-            objects: vec![LiveObject { kind: ObjectKind::Config, id: "c1".into(), name: "app_conf-12345678".into(), labels: Default::default(), created_at: String::new() }],
+            objects: vec![LiveObject {
+                kind: ObjectKind::Config,
+                id: "c1".into(),
+                name: "app_conf-12345678".into(),
+                labels: Default::default(),
+                created_at: String::new(),
+            }],
             ..LiveState::default()
         };
         let spec = json!({ "TaskTemplate": { "ContainerSpec": { "Configs": [{ "ConfigName": "app_conf-12345678", "ConfigID": "" }] } } });

@@ -1,11 +1,15 @@
 //! The command line: parses arguments, runs a command, and maps the result to an exit code.
 //! This is an edge: it reads the disk, the environment and git, and writes the terminal.
 
+mod apply_command;
+mod cluster_run;
 mod local_repo;
+mod plan_command;
 mod render_command;
 mod report;
 mod schema_command;
 mod validate_command;
+mod workflow_selection;
 
 use std::path::PathBuf;
 
@@ -65,6 +69,23 @@ enum Command {
                              their owner only."
     )]
     Render(render_command::RenderArgs),
+    /// Show what applying would change on the environment's swarm, field by field.
+    #[command(
+        after_help = "Examples:\n  shoal plan --env local\n  shoal plan --env prod --workflow infrastructure --output json\n  \
+                             shoal plan --env local --docker-host unix:///tmp/test-swarm/docker.sock\n\n\
+                             Secret values never appear: configs and secrets are named by a hash of their content.\n\
+                             Exit codes: 0 nothing would change, 2 changes pending, 1 error."
+    )]
+    Plan(cluster_run::ClusterArgs),
+    /// Make the environment's swarm match the config repo, step by step, waiting for services to converge.
+    #[command(
+        after_help = "Examples:\n  shoal apply --env local\n  shoal apply --env staging --workflow infrastructure\n  \
+                             shoal apply --env prod --workflow teardown --input confirm=prod\n\n\
+                             Nothing is written when the repo has errors or the plan has problems (a missing external \
+                             network, a network to recreate while in use). Running apply twice makes no change the second time.\n\
+                             Exit codes: 0 applied (or nothing to do), 1 failed."
+    )]
+    Apply(cluster_run::ClusterArgs),
     /// Write the JSON Schemas of shoal.yml and workflow files (for editors and CI).
     #[command(after_help = "Example:\n  shoal schema --out schemas/")]
     Schema(schema_command::SchemaArgs),
@@ -87,6 +108,8 @@ pub fn main() -> Outcome {
         Command::Validate(args) => validate_command::run(&args),
         Command::Render(args) => render_command::run(&args),
         Command::Schema(args) => schema_command::run(&args),
+        Command::Plan(args) => plan_command::run(&args),
+        Command::Apply(args) => apply_command::run(&args),
     };
     match result {
         Ok(outcome) => outcome,

@@ -8,8 +8,8 @@ mod workflow_file;
 
 pub use shoal_file::{DockerInput, EnvironmentInput, SecretSource, ShoalFile, SshInput, TlsInput};
 pub use step_input::{
-    ConfigInput, NetworkInput, OnFailure, OneOrMany, PLANNED_KINDS, RemoveInput, SUPPORTED_KINDS, StackInput,
-    StepInput, WaitInput,
+    ConfigInput, NetworkInput, OnFailure, OneOrMany, PLANNED_KINDS, RemoveInput, SUPPORTED_KINDS,
+    StackInput, StepInput, WaitInput,
 };
 pub use workflow_file::{
     BranchFilterInput, DispatchInput, InputDeclaration, InputKind, ScheduleInput, TriggersInput,

@@ -4,16 +4,19 @@ use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::time::Duration;
 
+use base64::Engine as _;
 use bollard::Docker;
 use bollard::models::{ConfigSpec, NetworkCreateRequest, SecretSpec};
 use bollard::query_parameters::{
-    ListConfigsOptions, ListNetworksOptions, ListSecretsOptions, ListServicesOptions, ListTasksOptions,
-    UpdateServiceOptions,
+    ListConfigsOptions, ListNetworksOptions, ListSecretsOptions, ListServicesOptions,
+    ListTasksOptions, UpdateServiceOptions,
 };
-use base64::Engine as _;
 
 use super::DockerError;
-use crate::swarm::{IpamConfig, LiveNetwork, LiveObject, LiveService, LiveState, LiveTask, NetworkSpec, ObjectKind, ObjectSpec};
+use crate::swarm::{
+    IpamConfig, LiveNetwork, LiveObject, LiveService, LiveState, LiveTask, NetworkSpec, ObjectKind,
+    ObjectSpec,
+};
 
 /// How long one API call may take before shoal gives up on it.
 const CALL_TIMEOUT: Duration = Duration::from_secs(30);
@@ -32,21 +35,36 @@ impl DockerClient {
         } else if host.starts_with("tcp://") || host.starts_with("http://") {
             Docker::connect_with_http(host, seconds, bollard::API_DEFAULT_VERSION)
         } else {
-            return Err(DockerError::UnsupportedHost { host: host.to_owned() });
+            return Err(DockerError::UnsupportedHost {
+                host: host.to_owned(),
+            });
         }
-        .map_err(|source| DockerError::Connect { host: host.to_owned(), source })?;
-        let client = DockerClient { docker, host: host.to_owned() };
+        .map_err(|source| DockerError::Connect {
+            host: host.to_owned(),
+            source,
+        })?;
+        let client = DockerClient {
+            docker,
+            host: host.to_owned(),
+        };
         let docker = client
-            .call("version negotiation", client.docker.clone().negotiate_version())
+            .call(
+                "version negotiation",
+                client.docker.clone().negotiate_version(),
+            )
             .await
             .map_err(|error| match error {
                 DockerError::Api { .. } => DockerError::Api {
                     operation: format!("connecting to {host}"),
-                    message: "the daemon did not answer /version; is it a Docker daemon?".to_owned(),
+                    message: "the daemon did not answer /version; is it a Docker daemon?"
+                        .to_owned(),
                 },
                 other => other,
             })?;
-        Ok(DockerClient { docker, host: host.to_owned() })
+        Ok(DockerClient {
+            docker,
+            host: host.to_owned(),
+        })
     }
 
     pub fn host(&self) -> &str {
@@ -73,20 +91,53 @@ impl DockerClient {
     /// Checks that the daemon is a swarm manager.
     pub async fn ensure_manager(&self) -> Result<(), DockerError> {
         let info = self.call("reading daemon info", self.docker.info()).await?;
-        let is_manager = info.swarm.and_then(|swarm| swarm.control_available).unwrap_or(false);
-        if is_manager { Ok(()) } else { Err(DockerError::NotAManager { host: self.host.clone() }) }
+        let is_manager = info
+            .swarm
+            .and_then(|swarm| swarm.control_available)
+            .unwrap_or(false);
+        if is_manager {
+            Ok(())
+        } else {
+            Err(DockerError::NotAManager {
+                host: self.host.clone(),
+            })
+        }
     }
 
     /// Every service, network, config and secret of the swarm.
     pub async fn live_state(&self) -> Result<LiveState, DockerError> {
-        let services = self.call("listing services", self.docker.list_services(None::<ListServicesOptions>)).await?;
-        let networks = self.call("listing networks", self.docker.list_networks(None::<ListNetworksOptions>)).await?;
-        let configs = self.call("listing configs", self.docker.list_configs(None::<ListConfigsOptions>)).await?;
-        let secrets = self.call("listing secrets", self.docker.list_secrets(None::<ListSecretsOptions>)).await?;
+        let services = self
+            .call(
+                "listing services",
+                self.docker.list_services(None::<ListServicesOptions>),
+            )
+            .await?;
+        let networks = self
+            .call(
+                "listing networks",
+                self.docker.list_networks(None::<ListNetworksOptions>),
+            )
+            .await?;
+        let configs = self
+            .call(
+                "listing configs",
+                self.docker.list_configs(None::<ListConfigsOptions>),
+            )
+            .await?;
+        let secrets = self
+            .call(
+                "listing secrets",
+                self.docker.list_secrets(None::<ListSecretsOptions>),
+            )
+            .await?;
         let mut state = LiveState::default();
         for service in services {
             let spec = serde_json::to_value(service.spec.unwrap_or_default()).unwrap_or_default();
-            let name = spec.get("Name").and_then(|n| n.as_str()).unwrap_or_default().to_owned();
+            let name = spec
+                .get("Name")
+                .and_then(|n| n.as_str())
+                .unwrap_or_default()
+                .to_owned();
             state.services.push(LiveService {
                 id: service.id.unwrap_or_default(),
                 name,
@@ -108,7 +159,12 @@ impl DockerClient {
                     .config
                     .unwrap_or_default()
                     .into_iter()
-                    .map(|config| config.subnet.map(|subnet| BTreeMap::from([("Subnet".to_owned(), subnet)])).unwrap_or_default())
+                    .map(|config| {
+                        config
+                            .subnet
+                            .map(|subnet| BTreeMap::from([("Subnet".to_owned(), subnet)]))
+                            .unwrap_or_default()
+                    })
                     .collect(),
             });
             state.networks.push(LiveNetwork {
@@ -147,15 +203,21 @@ impl DockerClient {
         }
         state.services.sort_by(|a, b| a.name.cmp(&b.name));
         state.networks.sort_by(|a, b| a.spec.name.cmp(&b.spec.name));
-        state.objects.sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
+        state
+            .objects
+            .sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
         Ok(state)
     }
 
     /// The tasks of one service.
     pub async fn tasks(&self, service_id: &str) -> Result<Vec<LiveTask>, DockerError> {
         let filters = HashMap::from([("service".to_owned(), vec![service_id.to_owned()])]);
-        let options = ListTasksOptions { filters: Some(filters) };
-        let tasks = self.call("listing tasks", self.docker.list_tasks(Some(options))).await?;
+        let options = ListTasksOptions {
+            filters: Some(filters),
+        };
+        let tasks = self
+            .call("listing tasks", self.docker.list_tasks(Some(options)))
+            .await?;
         Ok(tasks
             .into_iter()
             .map(|task| {
@@ -165,11 +227,17 @@ impl DockerClient {
                     service_id: task.service_id.unwrap_or_default(),
                     slot: task.slot.and_then(|slot| u64::try_from(slot).ok()),
                     node_id: task.node_id,
-                    desired_state: task.desired_state.map(|s| s.to_string()).unwrap_or_default(),
+                    desired_state: task
+                        .desired_state
+                        .map(|s| s.to_string())
+                        .unwrap_or_default(),
                     state: status.state.map(|s| s.to_string()).unwrap_or_default(),
                     message: status.message.unwrap_or_default(),
                     error: status.err,
-                    spec_image: task.spec.and_then(|spec| spec.container_spec).and_then(|c| c.image),
+                    spec_image: task
+                        .spec
+                        .and_then(|spec| spec.container_spec)
+                        .and_then(|c| c.image),
                     timestamp: status.timestamp.map(|t| t.to_string()).unwrap_or_default(),
                 }
             })
@@ -181,37 +249,61 @@ impl DockerClient {
         let name = spec_name(spec);
         let operation = format!("creating service {name}");
         let spec = typed_spec(spec, &operation)?;
-        let response = self.call(&operation, self.docker.create_service(spec, None)).await?;
+        let response = self
+            .call(&operation, self.docker.create_service(spec, None))
+            .await?;
         Ok(response.id.unwrap_or_default())
     }
 
     /// Updates a service at `version` (as last read) to `spec`.
-    pub async fn update_service(&self, id: &str, version: u64, spec: &serde_json::Value) -> Result<(), DockerError> {
+    pub async fn update_service(
+        &self,
+        id: &str,
+        version: u64,
+        spec: &serde_json::Value,
+    ) -> Result<(), DockerError> {
         let operation = format!("updating service {}", spec_name(spec));
         let typed = typed_spec(spec, &operation)?;
         let options = UpdateServiceOptions {
             version: i32::try_from(version).unwrap_or(i32::MAX),
             ..Default::default()
         };
-        self.call(&operation, self.docker.update_service(id, typed, options, None)).await?;
+        self.call(
+            &operation,
+            self.docker.update_service(id, typed, options, None),
+        )
+        .await?;
         Ok(())
     }
 
     pub async fn remove_service(&self, name: &str) -> Result<(), DockerError> {
-        self.call(&format!("removing service {name}"), self.docker.delete_service(name)).await
+        self.call(
+            &format!("removing service {name}"),
+            self.docker.delete_service(name),
+        )
+        .await
     }
 
     pub async fn create_network(&self, spec: &NetworkSpec) -> Result<String, DockerError> {
         let operation = format!("creating network {}", spec.name);
         let request: NetworkCreateRequest = serde_json::to_value(spec)
             .and_then(serde_json::from_value)
-            .map_err(|error| DockerError::Api { operation: operation.clone(), message: error.to_string() })?;
-        let response = self.call(&operation, self.docker.create_network(request)).await?;
+            .map_err(|error| DockerError::Api {
+                operation: operation.clone(),
+                message: error.to_string(),
+            })?;
+        let response = self
+            .call(&operation, self.docker.create_network(request))
+            .await?;
         Ok(response.id)
     }
 
     pub async fn remove_network(&self, name: &str) -> Result<(), DockerError> {
-        self.call(&format!("removing network {name}"), self.docker.remove_network(name)).await
+        self.call(
+            &format!("removing network {name}"),
+            self.docker.remove_network(name),
+        )
+        .await
     }
 
     /// Creates a config or secret; returns its ID.
@@ -220,8 +312,17 @@ impl DockerClient {
         let labels: HashMap<String, String> = object.labels.clone().into_iter().collect();
         let response = match object.kind {
             ObjectKind::Config => {
-                let spec = ConfigSpec { name: Some(object.name.clone()), labels: Some(labels), data: Some(data), templating: None };
-                self.call(&format!("creating config {}", object.name), self.docker.create_config(spec)).await?
+                let spec = ConfigSpec {
+                    name: Some(object.name.clone()),
+                    labels: Some(labels),
+                    data: Some(data),
+                    templating: None,
+                };
+                self.call(
+                    &format!("creating config {}", object.name),
+                    self.docker.create_config(spec),
+                )
+                .await?
             }
             ObjectKind::Secret => {
                 let spec = SecretSpec {
@@ -231,16 +332,37 @@ impl DockerClient {
                     driver: None,
                     templating: None,
                 };
-                self.call(&format!("creating secret {}", object.name), self.docker.create_secret(spec)).await?
+                self.call(
+                    &format!("creating secret {}", object.name),
+                    self.docker.create_secret(spec),
+                )
+                .await?
             }
         };
         Ok(response.id)
     }
 
-    pub async fn remove_object(&self, kind: ObjectKind, id: &str, name: &str) -> Result<(), DockerError> {
+    pub async fn remove_object(
+        &self,
+        kind: ObjectKind,
+        id: &str,
+        name: &str,
+    ) -> Result<(), DockerError> {
         match kind {
-            ObjectKind::Config => self.call(&format!("removing config {name}"), self.docker.delete_config(id)).await,
-            ObjectKind::Secret => self.call(&format!("removing secret {name}"), self.docker.delete_secret(id)).await,
+            ObjectKind::Config => {
+                self.call(
+                    &format!("removing config {name}"),
+                    self.docker.delete_config(id),
+                )
+                .await
+            }
+            ObjectKind::Secret => {
+                self.call(
+                    &format!("removing secret {name}"),
+                    self.docker.delete_secret(id),
+                )
+                .await
+            }
         }
     }
 }
@@ -249,7 +371,10 @@ fn spec_name(spec: &serde_json::Value) -> &str {
     spec.get("Name").and_then(|n| n.as_str()).unwrap_or("?")
 }
 
-fn typed_spec(spec: &serde_json::Value, operation: &str) -> Result<bollard::models::ServiceSpec, DockerError> {
+fn typed_spec(
+    spec: &serde_json::Value,
+    operation: &str,
+) -> Result<bollard::models::ServiceSpec, DockerError> {
     serde_json::from_value(spec.clone()).map_err(|error| DockerError::Api {
         operation: operation.to_owned(),
         message: format!("the service spec does not fit the Engine API: {error}"),
@@ -263,15 +388,19 @@ fn sorted(map: Option<HashMap<String, String>>) -> BTreeMap<String, String> {
 /// The daemon's own message, without bollard's wrapping.
 fn api_error(host: &str, operation: &str, error: bollard::errors::Error) -> DockerError {
     match error {
-        bollard::errors::Error::DockerResponseServerError { message, .. } => {
-            DockerError::Api { operation: operation.to_owned(), message }
-        }
+        bollard::errors::Error::DockerResponseServerError { message, .. } => DockerError::Api {
+            operation: operation.to_owned(),
+            message,
+        },
         bollard::errors::Error::HyperResponseError { .. }
         | bollard::errors::Error::IOError { .. }
         | bollard::errors::Error::RequestTimeoutError => DockerError::Api {
             operation: operation.to_owned(),
             message: format!("the Docker daemon at {host} is unreachable: {error}"),
         },
-        other => DockerError::Api { operation: operation.to_owned(), message: other.to_string() },
+        other => DockerError::Api {
+            operation: operation.to_owned(),
+            message: other.to_string(),
+        },
     }
 }

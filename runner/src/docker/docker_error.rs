@@ -11,10 +11,16 @@ pub enum DockerError {
         source: bollard::errors::Error,
     },
     #[error("Docker daemon at {host} did not answer {operation} within {seconds} s")]
-    Timeout { host: String, operation: String, seconds: u64 },
+    Timeout {
+        host: String,
+        operation: String,
+        seconds: u64,
+    },
     #[error("{operation} failed: {message}")]
     Api { operation: String, message: String },
-    #[error("the Docker daemon at {host} is not a swarm manager (run `docker swarm init` there, or point the environment at a manager)")]
+    #[error(
+        "the Docker daemon at {host} is not a swarm manager (run `docker swarm init` there, or point the environment at a manager)"
+    )]
     NotAManager { host: String },
 }
 

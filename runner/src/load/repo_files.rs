@@ -51,8 +51,10 @@ pub fn normalize(path: &str) -> Result<String, ReadError> {
 
 /// Joins a path relative to a file's folder (`dir/of/file.yml` + `../x` = `dir/x`).
 pub fn join_relative(file: &str, relative: &str) -> Result<String, ReadError> {
-    let folder = file.rsplit_once('/').map_or("", |(folder, _)| folder);
-    normalize(&format!("{folder}/{relative}"))
+    match file.rsplit_once('/') {
+        Some((folder, _)) => normalize(&format!("{folder}/{relative}")),
+        None => normalize(relative),
+    }
 }
 
 /// A config repo checked out in a directory.

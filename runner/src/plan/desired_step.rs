@@ -29,7 +29,9 @@ pub enum Desired {
     Object(ObjectSpec),
     Stack(DesiredStack),
     /// A `remove` step: everything labelled with this stack namespace.
-    Remove { stack: String },
+    Remove {
+        stack: String,
+    },
 }
 
 #[derive(Debug, Clone)]

@@ -55,10 +55,17 @@ impl ObjectType {
 #[serde(rename_all = "snake_case", tag = "action")]
 pub enum Action {
     Create,
-    Update { diffs: Vec<FieldDiff> },
+    Update {
+        diffs: Vec<FieldDiff>,
+    },
     /// A network whose options differ: it can only be removed and created again.
-    Recreate { diffs: Vec<FieldDiff>, used_by: Vec<String> },
-    Remove { reason: RemoveReason },
+    Recreate {
+        diffs: Vec<FieldDiff>,
+        used_by: Vec<String>,
+    },
+    Remove {
+        reason: RemoveReason,
+    },
     Unchanged,
 }
 
@@ -106,7 +113,11 @@ impl Plan {
     pub fn problems(&self) -> Vec<String> {
         self.steps
             .iter()
-            .flat_map(|step| step.problems.iter().map(move |problem| format!("step `{}`: {problem}", step.step)))
+            .flat_map(|step| {
+                step.problems
+                    .iter()
+                    .map(move |problem| format!("step `{}`: {problem}", step.step))
+            })
             .collect()
     }
 }
@@ -124,6 +135,10 @@ impl PlanSummary {
         .filter(|(count, _)| *count > 0)
         .map(|(count, what)| format!("{count} {what}"))
         .collect();
-        if parts.is_empty() { "no changes".to_owned() } else { parts.join(", ") }
+        if parts.is_empty() {
+            "no changes".to_owned()
+        } else {
+            parts.join(", ")
+        }
     }
 }

@@ -4,13 +4,21 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::spec_diff::diff_service_specs;
-use super::{Action, Change, Desired, DesiredStack, DesiredStep, FieldDiff, ObjectType, Plan, RemoveReason, StepPlan};
+use super::{
+    Action, Change, Desired, DesiredStack, DesiredStep, FieldDiff, ObjectType, Plan, RemoveReason,
+    StepPlan,
+};
 use crate::swarm::{LiveState, NetworkSpec, OBJECT_NAME, ObjectKind, ObjectSpec, STACK_NAMESPACE};
 
 /// Plans every step in order. Later steps see what earlier steps will create, so that a
 /// `network` step makes an external network of a later stack available.
 pub fn plan(steps: &[DesiredStep], live: &LiveState) -> Plan {
-    let mut planner = Planner { live, network_names: live.network_names(), created_networks: BTreeSet::new(), created_objects: BTreeSet::new() };
+    let mut planner = Planner {
+        live,
+        network_names: live.network_names(),
+        created_networks: BTreeSet::new(),
+        created_objects: BTreeSet::new(),
+    };
     let steps = steps.iter().map(|step| planner.step(step)).collect();
     Plan { steps }
 }
@@ -24,7 +32,13 @@ struct Planner<'a> {
 
 impl Planner<'_> {
     fn step(&mut self, step: &DesiredStep) -> StepPlan {
-        let mut plan = StepPlan { step: step.name.clone(), kind: step.kind, skipped: step.skipped, changes: Vec::new(), problems: Vec::new() };
+        let mut plan = StepPlan {
+            step: step.name.clone(),
+            kind: step.kind,
+            skipped: step.skipped,
+            changes: Vec::new(),
+            problems: Vec::new(),
+        };
         if step.skipped {
             return plan;
         }
@@ -34,7 +48,8 @@ impl Planner<'_> {
             Desired::Object(object) => {
                 plan.changes.push(self.object(object));
                 let keep = BTreeSet::from([object.name.clone()]);
-                plan.changes.extend(self.old_versions(object, None, &keep, 3, &BTreeSet::new()));
+                plan.changes
+                    .extend(self.old_versions(object, None, &keep, 3, &BTreeSet::new()));
             }
             Desired::Stack(stack) => self.stack(stack, &mut plan),
             Desired::Remove { stack } => self.remove(stack, &mut plan),
@@ -60,15 +75,26 @@ impl Planner<'_> {
                 plan.problems.push(format!("external network `{external}` does not exist; create it first, e.g. with a `network` step before this one"));
             }
         }
-        for (kind, names) in [(ObjectKind::Config, &spec.external.configs), (ObjectKind::Secret, &spec.external.secrets)] {
+        for (kind, names) in [
+            (ObjectKind::Config, &spec.external.configs),
+            (ObjectKind::Secret, &spec.external.secrets),
+        ] {
             for external in names {
-                if self.live.object(kind, external).is_none() && !self.created_objects.contains(&(kind, external.clone())) {
+                if self.live.object(kind, external).is_none()
+                    && !self.created_objects.contains(&(kind, external.clone()))
+                {
                     let what = object_type(kind).name();
-                    plan.problems.push(format!("external {what} `{external}` does not exist; create it first"));
+                    plan.problems.push(format!(
+                        "external {what} `{external}` does not exist; create it first"
+                    ));
                 }
             }
         }
-        let removed: BTreeSet<String> = if stack.prune { self.pruned_services(stack).into_iter().collect() } else { BTreeSet::new() };
+        let removed: BTreeSet<String> = if stack.prune {
+            self.pruned_services(stack).into_iter().collect()
+        } else {
+            BTreeSet::new()
+        };
         for network in &spec.networks {
             plan.changes.push(self.network(network, &removed));
         }
@@ -77,11 +103,23 @@ impl Planner<'_> {
         }
         for service in &spec.services {
             let change = match self.live.service(&service.name) {
-                None => Change { object: ObjectType::Service, name: service.name.clone(), action: Action::Create },
+                None => Change {
+                    object: ObjectType::Service,
+                    name: service.name.clone(),
+                    action: Action::Create,
+                },
                 Some(live) => {
                     let diffs = diff_service_specs(&service.spec, &live.spec, &self.network_names);
-                    let action = if diffs.is_empty() { Action::Unchanged } else { Action::Update { diffs } };
-                    Change { object: ObjectType::Service, name: service.name.clone(), action }
+                    let action = if diffs.is_empty() {
+                        Action::Unchanged
+                    } else {
+                        Action::Update { diffs }
+                    };
+                    Change {
+                        object: ObjectType::Service,
+                        name: service.name.clone(),
+                        action,
+                    }
                 }
             };
             plan.changes.push(change);
@@ -95,14 +133,26 @@ impl Planner<'_> {
                 ));
             }
             for name in &removed {
-                plan.changes.push(Change { object: ObjectType::Service, name: name.clone(), action: Action::Remove { reason: RemoveReason::Pruned } });
+                plan.changes.push(Change {
+                    object: ObjectType::Service,
+                    name: name.clone(),
+                    action: Action::Remove {
+                        reason: RemoveReason::Pruned,
+                    },
+                });
             }
         }
         // Older versions of the stack's configs and secrets, once no service uses them.
         let keep: BTreeSet<String> = spec.objects.iter().map(|o| o.name.clone()).collect();
         let used_after = self.references_after(stack, &removed);
         for object in &spec.objects {
-            plan.changes.extend(self.old_versions(object, Some(&spec.name), &keep, stack.keep_versions, &used_after));
+            plan.changes.extend(self.old_versions(
+                object,
+                Some(&spec.name),
+                &keep,
+                stack.keep_versions,
+                &used_after,
+            ));
         }
     }
 
@@ -110,36 +160,66 @@ impl Planner<'_> {
         let name = desired.name.clone();
         let Some(live) = self.live.network(&name) else {
             self.created_networks.insert(name.clone());
-            return Change { object: ObjectType::Network, name, action: Action::Create };
+            return Change {
+                object: ObjectType::Network,
+                name,
+                action: Action::Create,
+            };
         };
         let diffs = network_diffs(desired, &live.spec);
         if diffs.is_empty() {
-            return Change { object: ObjectType::Network, name, action: Action::Unchanged };
+            return Change {
+                object: ObjectType::Network,
+                name,
+                action: Action::Unchanged,
+            };
         }
         let used_by: Vec<String> = self
             .live
             .services
             .iter()
             .filter(|service| !removed_services.contains(&service.name))
-            .filter(|service| service_networks(&service.spec).iter().any(|target| *target == live.id || *target == name))
+            .filter(|service| {
+                service_networks(&service.spec)
+                    .iter()
+                    .any(|target| *target == live.id || *target == name)
+            })
             .map(|service| service.name.clone())
             .collect();
-        Change { object: ObjectType::Network, name, action: Action::Recreate { diffs, used_by } }
+        Change {
+            object: ObjectType::Network,
+            name,
+            action: Action::Recreate { diffs, used_by },
+        }
     }
 
     fn object(&mut self, object: &ObjectSpec) -> Change {
         let object_type = object_type(object.kind);
         if self.live.object(object.kind, &object.name).is_some() {
-            Change { object: object_type, name: object.name.clone(), action: Action::Unchanged }
+            Change {
+                object: object_type,
+                name: object.name.clone(),
+                action: Action::Unchanged,
+            }
         } else {
-            self.created_objects.insert((object.kind, object.name.clone()));
-            Change { object: object_type, name: object.name.clone(), action: Action::Create }
+            self.created_objects
+                .insert((object.kind, object.name.clone()));
+            Change {
+                object: object_type,
+                name: object.name.clone(),
+                action: Action::Create,
+            }
         }
     }
 
     /// Services of the stack that are live but no longer desired.
     fn pruned_services(&self, stack: &DesiredStack) -> Vec<String> {
-        let desired: BTreeSet<&str> = stack.spec.services.iter().map(|s| s.name.as_str()).collect();
+        let desired: BTreeSet<&str> = stack
+            .spec
+            .services
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect();
         self.live
             .services
             .iter()
@@ -150,8 +230,17 @@ impl Planner<'_> {
     }
 
     /// Config and secret names services will reference once the stack is applied.
-    fn references_after(&self, stack: &DesiredStack, removed: &BTreeSet<String>) -> BTreeSet<String> {
-        let desired: BTreeSet<&str> = stack.spec.services.iter().map(|s| s.name.as_str()).collect();
+    fn references_after(
+        &self,
+        stack: &DesiredStack,
+        removed: &BTreeSet<String>,
+    ) -> BTreeSet<String> {
+        let desired: BTreeSet<&str> = stack
+            .spec
+            .services
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect();
         let mut names = BTreeSet::new();
         for service in &stack.spec.services {
             names.extend(object_references(&service.spec));
@@ -166,8 +255,17 @@ impl Planner<'_> {
 
     /// Older content versions of `object`: the same logical name, another hash. The newest
     /// `keep` of them stay for rollback; the others go once nothing uses them.
-    fn old_versions(&self, object: &ObjectSpec, stack: Option<&str>, current: &BTreeSet<String>, keep: usize, used: &BTreeSet<String>) -> Vec<Change> {
-        let Some(logical) = object.labels.get(OBJECT_NAME) else { return Vec::new() };
+    fn old_versions(
+        &self,
+        object: &ObjectSpec,
+        stack: Option<&str>,
+        current: &BTreeSet<String>,
+        keep: usize,
+        used: &BTreeSet<String>,
+    ) -> Vec<Change> {
+        let Some(logical) = object.labels.get(OBJECT_NAME) else {
+            return Vec::new();
+        };
         let mut versions: Vec<_> = self
             .live
             .objects
@@ -181,26 +279,46 @@ impl Planner<'_> {
             .into_iter()
             .skip(keep)
             .filter(|live| !used.contains(&live.name))
-            .map(|live| Change { object: object_type(object.kind), name: live.name.clone(), action: Action::Remove { reason: RemoveReason::OldVersion } })
+            .map(|live| Change {
+                object: object_type(object.kind),
+                name: live.name.clone(),
+                action: Action::Remove {
+                    reason: RemoveReason::OldVersion,
+                },
+            })
             .collect()
     }
 
     /// A `remove` step: services first, then networks, configs and secrets of the stack.
     fn remove(&self, stack: &str, plan: &mut StepPlan) {
-        let teardown = Action::Remove { reason: RemoveReason::Teardown };
+        let teardown = Action::Remove {
+            reason: RemoveReason::Teardown,
+        };
         for service in &self.live.services {
             if namespace_of(&service.spec) == Some(stack) {
-                plan.changes.push(Change { object: ObjectType::Service, name: service.name.clone(), action: teardown.clone() });
+                plan.changes.push(Change {
+                    object: ObjectType::Service,
+                    name: service.name.clone(),
+                    action: teardown.clone(),
+                });
             }
         }
         for network in &self.live.networks {
             if network.spec.labels.get(STACK_NAMESPACE).map(String::as_str) == Some(stack) {
-                plan.changes.push(Change { object: ObjectType::Network, name: network.spec.name.clone(), action: teardown.clone() });
+                plan.changes.push(Change {
+                    object: ObjectType::Network,
+                    name: network.spec.name.clone(),
+                    action: teardown.clone(),
+                });
             }
         }
         for object in &self.live.objects {
             if object.labels.get(STACK_NAMESPACE).map(String::as_str) == Some(stack) {
-                plan.changes.push(Change { object: object_type(object.kind), name: object.name.clone(), action: teardown.clone() });
+                plan.changes.push(Change {
+                    object: object_type(object.kind),
+                    name: object.name.clone(),
+                    action: teardown.clone(),
+                });
             }
         }
     }
@@ -229,8 +347,15 @@ fn service_networks(spec: &serde_json::Value) -> Vec<&str> {
 fn object_references(spec: &serde_json::Value) -> Vec<String> {
     let mut names = Vec::new();
     for (list, field) in [("Configs", "ConfigName"), ("Secrets", "SecretName")] {
-        if let Some(references) = spec.pointer(&format!("/TaskTemplate/ContainerSpec/{list}")).and_then(|v| v.as_array()) {
-            names.extend(references.iter().filter_map(|r| r.get(field)?.as_str().map(str::to_owned)));
+        if let Some(references) = spec
+            .pointer(&format!("/TaskTemplate/ContainerSpec/{list}"))
+            .and_then(|v| v.as_array())
+        {
+            names.extend(
+                references
+                    .iter()
+                    .filter_map(|r| r.get(field)?.as_str().map(str::to_owned)),
+            );
         }
     }
     names
@@ -243,18 +368,38 @@ fn network_diffs(desired: &NetworkSpec, live: &NetworkSpec) -> Vec<FieldDiff> {
     let mut diffs = Vec::new();
     let mut compare = |path: &str, before: serde_json::Value, after: serde_json::Value| {
         if before != after {
-            diffs.push(FieldDiff { path: path.to_owned(), before: Some(before), after: Some(after) });
+            diffs.push(FieldDiff {
+                path: path.to_owned(),
+                before: Some(before),
+                after: Some(after),
+            });
         }
     };
-    compare("Driver", live.driver.clone().into(), desired.driver.clone().into());
-    compare("Attachable", live.attachable.into(), desired.attachable.into());
+    compare(
+        "Driver",
+        live.driver.clone().into(),
+        desired.driver.clone().into(),
+    );
+    compare(
+        "Attachable",
+        live.attachable.into(),
+        desired.attachable.into(),
+    );
     compare("Internal", live.internal.into(), desired.internal.into());
     for (key, value) in &desired.options {
-        let before = live.options.get(key).cloned().map_or(serde_json::Value::Null, Into::into);
+        let before = live
+            .options
+            .get(key)
+            .cloned()
+            .map_or(serde_json::Value::Null, Into::into);
         compare(&format!("Options.{key}"), before, value.clone().into());
     }
     let subnets = |spec: &NetworkSpec| -> Vec<String> {
-        spec.ipam.iter().flat_map(|ipam| &ipam.config).filter_map(|config| config.get("Subnet").cloned()).collect()
+        spec.ipam
+            .iter()
+            .flat_map(|ipam| &ipam.config)
+            .filter_map(|config| config.get("Subnet").cloned())
+            .collect()
     };
     let wanted = subnets(desired);
     if !wanted.is_empty() {

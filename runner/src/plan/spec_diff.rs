@@ -37,7 +37,11 @@ const DAEMON_DEFAULTS: &[(&str, &str)] = &[
 
 /// The differences between a desired and a live service spec. `network_names` maps the
 /// network IDs the daemon stores to the names a desired spec uses.
-pub fn diff_service_specs(desired: &Value, live: &Value, network_names: &BTreeMap<String, String>) -> Vec<FieldDiff> {
+pub fn diff_service_specs(
+    desired: &Value,
+    live: &Value,
+    network_names: &BTreeMap<String, String>,
+) -> Vec<FieldDiff> {
     let desired = normalize_service(desired, &BTreeMap::new());
     let mut live = normalize_service(live, network_names);
     drop_daemon_defaults(&desired, &mut live);
@@ -70,7 +74,11 @@ pub fn normalize_service(spec: &Value, network_names: &BTreeMap<String, String>)
                     *target = name.clone();
                 }
             }
-            attachments.sort_by(|a, b| a.get("Target").map(Value::to_string).cmp(&b.get("Target").map(Value::to_string)));
+            attachments.sort_by(|a, b| {
+                a.get("Target")
+                    .map(Value::to_string)
+                    .cmp(&b.get("Target").map(Value::to_string))
+            });
         }
     }
     prune(&mut spec);
@@ -115,7 +123,9 @@ fn drop_daemon_defaults(desired: &Value, live: &mut Value) {
         if desired.pointer(&pointer).is_some() {
             continue;
         }
-        let Ok(default) = serde_json::from_str::<Value>(default) else { continue };
+        let Ok(default) = serde_json::from_str::<Value>(default) else {
+            continue;
+        };
         if live.pointer(&pointer) == Some(&default)
             && let Some((parent, key)) = pointer.rsplit_once('/')
             && let Some(Value::Object(map)) = live.pointer_mut(parent)
@@ -126,9 +136,16 @@ fn drop_daemon_defaults(desired: &Value, live: &mut Value) {
     prune(live);
 }
 
-fn diff_values(path: &str, desired: Option<&Value>, live: Option<&Value>, diffs: &mut Vec<FieldDiff>) {
+fn diff_values(
+    path: &str,
+    desired: Option<&Value>,
+    live: Option<&Value>,
+    diffs: &mut Vec<FieldDiff>,
+) {
     match (desired, live) {
-        (Some(Value::Object(desired)), Some(Value::Object(live))) => diff_maps(path, desired, live, diffs),
+        (Some(Value::Object(desired)), Some(Value::Object(live))) => {
+            diff_maps(path, desired, live, diffs)
+        }
         (Some(desired), Some(live)) if desired == live => {}
         (None, None) => {}
         (desired, live) => diffs.push(FieldDiff {
@@ -139,12 +156,21 @@ fn diff_values(path: &str, desired: Option<&Value>, live: Option<&Value>, diffs:
     }
 }
 
-fn diff_maps(path: &str, desired: &Map<String, Value>, live: &Map<String, Value>, diffs: &mut Vec<FieldDiff>) {
+fn diff_maps(
+    path: &str,
+    desired: &Map<String, Value>,
+    live: &Map<String, Value>,
+    diffs: &mut Vec<FieldDiff>,
+) {
     let mut keys: Vec<&String> = desired.keys().chain(live.keys()).collect();
     keys.sort();
     keys.dedup();
     for key in keys {
-        let child = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+        let child = if path.is_empty() {
+            key.clone()
+        } else {
+            format!("{path}.{key}")
+        };
         diff_values(&child, desired.get(key), live.get(key), diffs);
     }
 }
@@ -159,7 +185,14 @@ mod tests {
         let networks = BTreeMap::from([("n1d".to_owned(), "app_default".to_owned())]);
         let diffs: Vec<String> = diff_service_specs(&desired, &live, &networks)
             .iter()
-            .map(|d| format!("{}: {} -> {}", d.path, d.before.as_ref().map_or("-".into(), Value::to_string), d.after.as_ref().map_or("-".into(), Value::to_string)))
+            .map(|d| {
+                format!(
+                    "{}: {} -> {}",
+                    d.path,
+                    d.before.as_ref().map_or("-".into(), Value::to_string),
+                    d.after.as_ref().map_or("-".into(), Value::to_string)
+                )
+            })
             .collect();
         assert_eq!(diffs, expected);
     }

@@ -69,7 +69,9 @@ impl LiveState {
     }
 
     pub fn object(&self, kind: ObjectKind, name: &str) -> Option<&LiveObject> {
-        self.objects.iter().find(|o| o.kind == kind && o.name == name)
+        self.objects
+            .iter()
+            .find(|o| o.kind == kind && o.name == name)
     }
 
     /// Network names by ID, to read service specs (which store network IDs) by name.

@@ -1,0 +1,47 @@
+//! `shoal plan`: what applying would change on the environment's swarm.
+
+use crate::cli::cluster_run::{ClusterArgs, prepare, wants_json};
+use crate::exit_code::Outcome;
+use crate::plan::plan_text;
+
+pub fn run(args: &ClusterArgs) -> anyhow::Result<Outcome> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let Some(prepared) = runtime.block_on(prepare(args))? else {
+        return Ok(Outcome::Failure);
+    };
+    let mut changes = false;
+    let mut problems = false;
+    if wants_json(args) {
+        let plans: Vec<serde_json::Value> = prepared
+            .workflows
+            .iter()
+            .map(|w| serde_json::json!({ "workflow": w.workflow, "environment": prepared.environment.name, "summary": w.plan.summary(), "plan": w.plan }))
+            .collect();
+        let text = serde_json::to_string_pretty(&serde_json::json!({ "workflows": plans }))?;
+        println!("{}", prepared.secrets.redact(&text));
+    }
+    for workflow in &prepared.workflows {
+        changes |= workflow.plan.has_changes();
+        problems |= !workflow.plan.problems().is_empty();
+        if !wants_json(args) {
+            print!(
+                "{}",
+                prepared.secrets.redact(&plan_text(
+                    &workflow.plan,
+                    &workflow.workflow,
+                    &prepared.environment.name
+                ))
+            );
+        }
+    }
+    Ok(if problems {
+        eprintln!("error: the plan has problems (see above); `shoal apply` would refuse it");
+        Outcome::Failure
+    } else if changes {
+        Outcome::ChangesPending
+    } else {
+        Outcome::Success
+    })
+}

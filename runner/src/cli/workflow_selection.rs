@@ -1,0 +1,177 @@
+//! Which workflows a command works on for an environment, and the inputs each gets.
+
+use anyhow::Context as _;
+
+use crate::config::InputKind;
+use crate::model::{ConfigRepo, Workflow};
+
+/// A workflow with its input values.
+pub type SelectedWorkflow<'a> = (&'a Workflow, serde_json::Map<String, serde_json::Value>);
+
+/// The workflows to render, each with its inputs. Without `--workflow`, every workflow
+/// that targets the environment, each taking the `--input`s it declares; a workflow with
+/// a required input that is not given is left out, with a note.
+pub fn select_workflows<'a>(
+    repo: &'a ConfigRepo,
+    environment: &str,
+    workflow: Option<&str>,
+    input_arguments: &[String],
+) -> anyhow::Result<Vec<SelectedWorkflow<'a>>> {
+    let arguments = parse_input_arguments(input_arguments)?;
+    if let Some(name) = workflow {
+        let workflow = repo.workflow(name).with_context(|| {
+            let names: Vec<&str> = repo.workflows.iter().map(|w| w.name.as_str()).collect();
+            format!(
+                "unknown workflow `{name}`; the repo has {}",
+                names.join(", ")
+            )
+        })?;
+        anyhow::ensure!(
+            workflow.environments.iter().any(|e| e == environment),
+            "workflow `{}` does not target environment `{}`; it targets {}",
+            workflow.name,
+            environment,
+            workflow.environments.join(", ")
+        );
+        for (input, _) in &arguments {
+            anyhow::ensure!(declares(workflow, input), "{}", undeclared(workflow, input));
+        }
+        let inputs = inputs(workflow, &arguments)?;
+        if let Some(missing) = missing_required(workflow, &inputs) {
+            anyhow::bail!("input `{missing}` is required: pass --input {missing}=VALUE");
+        }
+        return Ok(vec![(workflow, inputs)]);
+    }
+    let candidates: Vec<&Workflow> = repo
+        .workflows
+        .iter()
+        .filter(|w| w.environments.iter().any(|e| e == environment))
+        .collect();
+    anyhow::ensure!(
+        !candidates.is_empty(),
+        "no workflow targets environment `{}`",
+        environment
+    );
+    for (input, _) in &arguments {
+        anyhow::ensure!(
+            candidates.iter().any(|workflow| declares(workflow, input)),
+            "no workflow for environment `{}` has an input `{input}`",
+            environment
+        );
+    }
+    let mut selected = Vec::new();
+    for workflow in candidates {
+        let own: Vec<(String, String)> = arguments
+            .iter()
+            .filter(|(name, _)| declares(workflow, name))
+            .cloned()
+            .collect();
+        let inputs = inputs(workflow, &own)?;
+        match missing_required(workflow, &inputs) {
+            Some(missing) => eprintln!(
+                "note: workflow `{}` not rendered: its input `{missing}` is required (pass --workflow {} --input {missing}=VALUE)",
+                workflow.name, workflow.name
+            ),
+            None => selected.push((workflow, inputs)),
+        }
+    }
+    anyhow::ensure!(
+        !selected.is_empty(),
+        "every workflow for environment `{}` needs inputs: pass them with --input",
+        environment
+    );
+    Ok(selected)
+}
+
+fn parse_input_arguments(arguments: &[String]) -> anyhow::Result<Vec<(String, String)>> {
+    arguments
+        .iter()
+        .map(|argument| {
+            argument
+                .split_once('=')
+                .map(|(name, value)| (name.to_owned(), value.to_owned()))
+                .with_context(|| format!("--input `{argument}` is not NAME=VALUE"))
+        })
+        .collect()
+}
+
+fn declares(workflow: &Workflow, input: &str) -> bool {
+    workflow
+        .triggers
+        .dispatch
+        .as_ref()
+        .is_some_and(|d| d.inputs.contains_key(input))
+}
+
+fn undeclared(workflow: &Workflow, input: &str) -> String {
+    let names: Vec<&str> = workflow
+        .triggers
+        .dispatch
+        .as_ref()
+        .map(|d| d.inputs.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    if names.is_empty() {
+        format!(
+            "workflow `{}` has no input `{input}`; it takes no inputs",
+            workflow.name
+        )
+    } else {
+        format!(
+            "workflow `{}` has no input `{input}`; its inputs are: {}",
+            workflow.name,
+            names.join(", ")
+        )
+    }
+}
+
+fn missing_required<'a>(
+    workflow: &'a Workflow,
+    values: &serde_json::Map<String, serde_json::Value>,
+) -> Option<&'a str> {
+    let declared = workflow.triggers.dispatch.as_ref()?;
+    declared
+        .inputs
+        .iter()
+        .find(|(name, declaration)| {
+            declaration.required && values.get(*name).is_none_or(serde_json::Value::is_null)
+        })
+        .map(|(name, _)| name.as_str())
+}
+
+/// The workflow's input defaults, overridden by `NAME=VALUE` arguments checked against
+/// the declared types.
+fn inputs(
+    workflow: &Workflow,
+    arguments: &[(String, String)],
+) -> anyhow::Result<serde_json::Map<String, serde_json::Value>> {
+    let declared = workflow.triggers.dispatch.as_ref();
+    let mut values = declared.map(|d| d.defaults()).unwrap_or_default();
+    for (name, text) in arguments {
+        let declaration = declared
+            .and_then(|d| d.inputs.get(name))
+            .with_context(|| undeclared(workflow, name))?;
+        let value = match declaration.kind {
+            InputKind::String => serde_json::Value::String(text.clone()),
+            InputKind::Boolean => match text.as_str() {
+                "true" => serde_json::Value::Bool(true),
+                "false" => serde_json::Value::Bool(false),
+                _ => anyhow::bail!("input `{name}` is a boolean: give true or false, not `{text}`"),
+            },
+            InputKind::Number => serde_json::Value::Number(
+                text.parse::<serde_json::Number>()
+                    .ok()
+                    .with_context(|| format!("input `{name}` is a number, not `{text}`"))?,
+            ),
+            InputKind::Choice => {
+                anyhow::ensure!(
+                    declaration.options.iter().any(|option| option == text),
+                    "input `{name}` must be one of {}, not `{text}`",
+                    declaration.options.join(", ")
+                );
+                serde_json::Value::String(text.clone())
+            }
+        };
+        values.insert(name.clone(), value);
+    }
+    Ok(values)
+}

@@ -1,0 +1,375 @@
+//! `shoal plan` and `shoal apply` against a real private swarm: create, converge, change,
+//! prune, refuse, fail, roll back and tear down, and apply twice without a write.
+
+use std::time::Duration;
+
+use crate::support::PrivateSwarm;
+use crate::test_repo::{Run, TestRepo};
+
+/// A config repo whose `local` environment is the private swarm, with one workflow that
+/// creates a network, a config from a template and a stack of two services.
+fn stack_repo(swarm: &PrivateSwarm, stack: &str, image: &str) -> TestRepo {
+    TestRepo::new()
+        .file(
+            "shoal.yml",
+            &format!(
+                "
+                environments:
+                  local:
+                    docker: {{ host: \"{host}\" }}
+                    vars: {{ image: \"{image}\", replicas: 2, greeting: hello }}
+                    secrets: {{ token: {{ env: TEST_APPLY_TOKEN }} }}
+                ",
+                host = swarm.docker_host()
+            ),
+        )
+        .file(
+            "stacks/app/compose.yml",
+            "
+            version: \"3.8\"
+            services:
+              web:
+                image: {{ vars.image }}
+                environment:
+                  TOKEN: \"{{ secrets.token }}\"
+                deploy:
+                  replicas: {{ vars.replicas }}
+                configs:
+                  - source: greeting
+                    target: /etc/greeting
+              worker:
+                image: {{ vars.image }}
+            configs:
+              greeting:
+                file: ./greeting.txt
+            ",
+        )
+        .file(
+            "stacks/app/greeting.txt",
+            "{{ vars.greeting }} from {{ environment.name }}\n",
+        )
+        .file(
+            "workflows/deploy.yml",
+            &format!(
+                "
+                steps:
+                  - network: {{ name: {stack}-public, attachable: true }}
+                  - id: app
+                    timeout: 3m
+                    stack:
+                      name: {stack}
+                      compose: stacks/app/compose.yml
+                      prune: true
+                "
+            ),
+        )
+        .env("TEST_APPLY_TOKEN", "tok-9d8e7f-secret")
+}
+
+fn service_version(swarm: &PrivateSwarm, service: &str) -> String {
+    swarm
+        .run_docker(&[
+            "service",
+            "inspect",
+            "--format",
+            "{{.Version.Index}}",
+            service,
+        ])
+        .trim()
+        .to_owned()
+}
+
+fn apply(repo: &TestRepo) -> Run {
+    repo.run(&["apply", "--env", "local"])
+}
+
+#[test]
+fn apply_creates_converges_and_a_second_apply_writes_nothing() {
+    let swarm = PrivateSwarm::shared();
+    let image = swarm.image("shoal-test/busybox:apply");
+    let stack = swarm.unique_name("apply");
+    let repo = stack_repo(swarm, &stack, &image);
+
+    let plan = repo.run(&["plan", "--env", "local"]);
+    assert_eq!(
+        plan.code, 2,
+        "changes pending: {}{}",
+        plan.stdout, plan.stderr
+    );
+    assert!(
+        plan.stdout
+            .contains(&format!("+ create service {stack}_web")),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout
+            .contains(&format!("+ create network {stack}-public")),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        !plan.stdout.contains("tok-9d8e7f-secret"),
+        "secret in plan: {}",
+        plan.stdout
+    );
+
+    let run = apply(&repo);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains(&format!("{stack}_web: converged")),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("tok-9d8e7f-secret") && !run.stderr.contains("tok-9d8e7f-secret"));
+    swarm.wait_for_running_tasks(&format!("{stack}_web"), 2, Duration::from_secs(60));
+    swarm.wait_for_running_tasks(&format!("{stack}_worker"), 1, Duration::from_secs(60));
+
+    // Labels say what was applied, so that it can be read back from the swarm alone.
+    let labels = swarm.run_docker(&[
+        "service",
+        "inspect",
+        "--format",
+        "{{json .Spec.Labels}}",
+        &format!("{stack}_web"),
+    ]);
+    assert!(
+        labels.contains(&format!("\"com.docker.stack.namespace\":\"{stack}\"")),
+        "{labels}"
+    );
+    assert!(
+        labels.contains("\"dev.shoal.environment\":\"local\""),
+        "{labels}"
+    );
+    assert!(
+        labels.contains("\"dev.shoal.workflow\":\"deploy\""),
+        "{labels}"
+    );
+    // The config carries a hash of its content in its name.
+    let configs = swarm.run_docker(&["config", "ls", "--format", "{{.Name}}"]);
+    assert!(
+        configs
+            .lines()
+            .any(|name| name.starts_with(&format!("{stack}_greeting-"))
+                && name.len() == stack.len() + "_greeting-".len() + 8),
+        "{configs}"
+    );
+
+    let before = (
+        service_version(swarm, &format!("{stack}_web")),
+        service_version(swarm, &format!("{stack}_worker")),
+    );
+    let plan = repo.run(&["plan", "--env", "local"]);
+    assert_eq!(
+        plan.code, 0,
+        "no changes expected: {}{}",
+        plan.stdout, plan.stderr
+    );
+    assert!(plan.stdout.contains("Plan: no changes."), "{}", plan.stdout);
+    let again = apply(&repo);
+    assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
+    let after = (
+        service_version(swarm, &format!("{stack}_web")),
+        service_version(swarm, &format!("{stack}_worker")),
+    );
+    assert_eq!(before, after, "a second apply updated a service");
+}
+
+#[test]
+fn a_changed_config_rolls_out_under_a_new_name_and_prune_removes_services() {
+    let swarm = PrivateSwarm::shared();
+    let image = swarm.image("shoal-test/busybox:apply");
+    let stack = swarm.unique_name("change");
+    let repo = stack_repo(swarm, &stack, &image);
+    assert_eq!(apply(&repo).code, 0);
+
+    let repo = repo
+        .file(
+            "stacks/app/greeting.txt",
+            "bonjour from {{ environment.name }}\n",
+        )
+        .file(
+            "stacks/app/compose.yml",
+            "
+            version: \"3.8\"
+            services:
+              web:
+                image: {{ vars.image }}
+                environment:
+                  TOKEN: \"{{ secrets.token }}\"
+                deploy:
+                  replicas: 1
+                configs:
+                  - source: greeting
+                    target: /etc/greeting
+            configs:
+              greeting:
+                file: ./greeting.txt
+            ",
+        );
+    let plan = repo.run(&["plan", "--env", "local"]);
+    assert_eq!(plan.code, 2, "{}{}", plan.stdout, plan.stderr);
+    assert!(
+        plan.stdout
+            .contains(&format!("~ update service {stack}_web")),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout.contains("Mode.Replicated.Replicas: 2 -> 1"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout.contains(&format!(
+            "- remove service {stack}_worker (no longer in the compose files)"
+        )),
+        "{}",
+        plan.stdout
+    );
+    let run = apply(&repo);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let services = swarm.run_docker(&["service", "ls", "--format", "{{.Name}}"]);
+    assert!(
+        !services.lines().any(|s| s == format!("{stack}_worker")),
+        "{services}"
+    );
+    let config = swarm.run_docker(&[
+        "service",
+        "inspect",
+        "--format",
+        "{{range .Spec.TaskTemplate.ContainerSpec.Configs}}{{.ConfigName}}{{end}}",
+        &format!("{stack}_web"),
+    ]);
+    // The new content has a new name; the old version is kept for rollback.
+    let configs = swarm.run_docker(&["config", "ls", "--format", "{{.Name}}"]);
+    let versions: Vec<&str> = configs
+        .lines()
+        .filter(|n| n.starts_with(&format!("{stack}_greeting-")))
+        .collect();
+    assert_eq!(versions.len(), 2, "{configs}");
+    assert!(
+        versions.contains(&config.trim()),
+        "service uses {config}, configs: {configs}"
+    );
+}
+
+#[test]
+fn a_missing_external_network_stops_apply_before_any_write() {
+    let swarm = PrivateSwarm::shared();
+    let image = swarm.image("shoal-test/busybox:apply");
+    let stack = swarm.unique_name("external");
+    let repo = stack_repo(swarm, &stack, &image)
+        .file(
+            "stacks/ext/compose.yml",
+            "services:\n  app:\n    image: {{ vars.image }}\n    networks: [outside]\nnetworks:\n  outside:\n    external: true\n    name: no-such-network-here\n",
+        )
+        .file("workflows/deploy.yml", &format!("steps:\n  - stack: {{ name: {stack}, compose: stacks/ext/compose.yml }}\n"));
+    let run = apply(&repo);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr
+            .contains("external network `no-such-network-here` does not exist"),
+        "{}",
+        run.stderr
+    );
+    let services = swarm.run_docker(&["service", "ls", "--format", "{{.Name}}"]);
+    assert!(
+        !services.contains(&stack),
+        "something was created: {services}"
+    );
+}
+
+#[test]
+fn a_failing_service_fails_the_apply_with_its_error_and_rollback_restores_it() {
+    let swarm = PrivateSwarm::shared();
+    let image = swarm.image("shoal-test/busybox:apply");
+    let stack = swarm.unique_name("failing");
+    let compose = |command: &str| {
+        format!(
+            "services:\n  app:\n    image: {image}\n    command: {command}\n    deploy:\n      restart_policy: {{ condition: on-failure, delay: 1s }}\n"
+        )
+    };
+    let workflow = format!(
+        "steps:\n  - timeout: 2m\n    stack: {{ name: {stack}, compose: stacks/app.yml, on_failure: rollback }}\n"
+    );
+    let repo = TestRepo::new()
+        .file(
+            "shoal.yml",
+            &format!(
+                "environments: {{ local: {{ docker: {{ host: \"{}\" }} }} }}",
+                swarm.docker_host()
+            ),
+        )
+        .file("stacks/app.yml", &compose("[\"sleep\", \"3600\"]"))
+        .file("workflows/deploy.yml", &workflow);
+    assert_eq!(apply(&repo).code, 0);
+    let good = swarm.run_docker(&[
+        "service",
+        "inspect",
+        "--format",
+        "{{json .Spec.TaskTemplate.ContainerSpec.Args}}",
+        &format!("{stack}_app"),
+    ]);
+
+    let repo = repo.file(
+        "stacks/app.yml",
+        &compose("[\"sh\", \"-c\", \"echo broken; exit 3\"]"),
+    );
+    let run = apply(&repo);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr
+            .contains(&format!("service {stack}_app did not converge")),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("exit code 3") || run.stderr.contains("non-zero exit (3)"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("every service the step changed was restored"),
+        "{}",
+        run.stderr
+    );
+    let restored = swarm.run_docker(&[
+        "service",
+        "inspect",
+        "--format",
+        "{{json .Spec.TaskTemplate.ContainerSpec.Args}}",
+        &format!("{stack}_app"),
+    ]);
+    assert_eq!(restored, good);
+}
+
+#[test]
+fn a_remove_step_tears_the_stack_down() {
+    let swarm = PrivateSwarm::shared();
+    let image = swarm.image("shoal-test/busybox:apply");
+    let stack = swarm.unique_name("teardown");
+    let repo = stack_repo(swarm, &stack, &image);
+    assert_eq!(apply(&repo).code, 0);
+    let repo = repo.file(
+        "workflows/teardown.yml",
+        &format!(
+            "on:\n  workflow_dispatch:\n    inputs:\n      confirm: {{ type: string, required: true }}\nsteps:\n  - if: inputs.confirm == environment.name\n    remove: {{ stack: {stack} }}\n"
+        ),
+    );
+    let run = repo.run(&[
+        "apply",
+        "--env",
+        "local",
+        "--workflow",
+        "teardown",
+        "--input",
+        "confirm=local",
+    ]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let services = swarm.run_docker(&["service", "ls", "--format", "{{.Name}}"]);
+    assert!(!services.contains(&format!("{stack}_")), "{services}");
+    let configs = swarm.run_docker(&["config", "ls", "--format", "{{.Name}}"]);
+    assert!(!configs.contains(&format!("{stack}_")), "{configs}");
+}
