@@ -1,11 +1,13 @@
 //! Validation of a whole config repo: load it, then render every workflow for every
-//! environment it targets, with placeholder secrets and default inputs, so that an
-//! undefined variable is found before any run needs the file.
+//! environment it targets (secrets masked, inputs at their defaults) and convert its
+//! compose files, so that an undefined variable or a bad compose key is found before
+//! any run needs the file.
 
 use std::sync::Arc;
 
 use crate::load::{RepoFiles, load_repo};
 use crate::model::{ConfigRepo, Environment, Workflow};
+use crate::plan::{RunIdentity, compose_variables, desired_steps};
 use crate::render::{
     CommitInfo, RenderContext, SecretValues, TemplateEngine, TriggerInfo, render_workflow,
 };
@@ -44,9 +46,31 @@ pub fn validate_repo(files: Arc<dyn RepoFiles>, commit: &CommitInfo) -> Validati
             {
                 let context = placeholder_context(environment, workflow, commit);
                 renders += 1;
-                match render_workflow(files.as_ref(), &engine, workflow, &context) {
-                    Ok(rendered) => rendered_files += rendered.files().count(),
-                    Err(problems) => render_problems.push((environment.name.clone(), problems)),
+                let problems = match render_workflow(files.as_ref(), &engine, workflow, &context) {
+                    Ok(rendered) => {
+                        rendered_files += rendered.files().count();
+                        // Compose files are converted too, so that a compose error is found
+                        // here rather than when a run needs the file.
+                        let identity = RunIdentity {
+                            workflow: &workflow.name,
+                            environment: &environment.name,
+                            commit,
+                        };
+                        match desired_steps(
+                            files.as_ref(),
+                            workflow,
+                            &rendered,
+                            &identity,
+                            &compose_variables(environment),
+                        ) {
+                            Ok((_, warnings)) => warnings,
+                            Err(problems) => problems,
+                        }
+                    }
+                    Err(problems) => problems,
+                };
+                if !problems.is_empty() {
+                    render_problems.push((environment.name.clone(), problems));
                 }
             }
         }

@@ -185,3 +185,27 @@ fn pathdiff(target: &std::path::Path, base: &std::path::Path) -> String {
     );
     path
 }
+
+#[test]
+fn compose_errors_are_found_by_validate_before_any_cluster_is_touched() {
+    let run = TestRepo::new()
+        .file("shoal.yml", TWO_ENVIRONMENTS)
+        .file(
+            "stacks/web.yml",
+            "version: \"3.8\"\nservices:\n  web:\n    image: busybox\n    deploy:\n      replica: {{ vars.replicas }}\n",
+        )
+        .file("workflows/deploy.yml", "steps:\n  - stack: { name: web, compose: stacks/web.yml }\n")
+        .run(&["validate"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .starts_with("stacks/web.yml:6:7: unknown key `replica`"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("did you mean `replicas`?"),
+        "{}",
+        run.stderr
+    );
+}

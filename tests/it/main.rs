@@ -2,6 +2,7 @@
 //! `shoal` binary over config repos written to temporary folders or kept in `fixtures/`.
 
 mod cli_apply;
+mod cli_docker_faults;
 mod cli_render;
 mod cli_validate;
 mod docker_env;

@@ -2,7 +2,6 @@
 //! environment with their real secrets, turn them into desired steps, connect to the
 //! environment's swarm and plan against its live state.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use anyhow::Context as _;
@@ -12,7 +11,7 @@ use crate::cli::{OutputFormat, RepoArgs, local_repo, report};
 use crate::docker::DockerClient;
 use crate::load::{DirectoryFiles, load_repo};
 use crate::model::Environment;
-use crate::plan::{DesiredStep, Plan, RunIdentity, desired_steps, plan};
+use crate::plan::{DesiredStep, Plan, RunIdentity, compose_variables, desired_steps, plan};
 use crate::render::{RenderContext, SecretValues, TemplateEngine, TriggerInfo, render_workflow};
 use crate::source::Diagnostics;
 
@@ -34,6 +33,9 @@ pub struct ClusterArgs {
     /// (e.g. a local test swarm).
     #[arg(long, env = "SHOAL_DOCKER_HOST", value_name = "URL")]
     pub docker_host: Option<String>,
+    /// How long one Docker API call may take before shoal gives up on it.
+    #[arg(long, env = "SHOAL_DOCKER_TIMEOUT", value_name = "DURATION", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub docker_timeout: std::time::Duration,
 }
 
 /// One workflow ready to apply: its desired steps and their plan.
@@ -144,7 +146,7 @@ pub async fn prepare(args: &ClusterArgs) -> anyhow::Result<Option<PreparedRun>> 
         return Ok(None);
     }
     let host = docker_host(args, &environment);
-    let client = DockerClient::connect(&host)
+    let client = DockerClient::connect(&host, args.docker_timeout)
         .await
         .with_context(|| format!("environment `{}`", environment.name))?;
     client
@@ -184,24 +186,6 @@ fn docker_host(args: &ClusterArgs, environment: &Environment) -> String {
         })
         .or_else(|| std::env::var("DOCKER_HOST").ok())
         .unwrap_or_else(|| "unix:///var/run/docker.sock".to_owned())
-}
-
-/// What `$VAR` in a compose file expands to: the environment's top-level scalar `vars`.
-/// Not the process environment, so that what is applied depends on the repo alone.
-pub fn compose_variables(environment: &Environment) -> BTreeMap<String, String> {
-    environment
-        .vars
-        .iter()
-        .filter_map(|(key, value)| {
-            let text = match value {
-                serde_json::Value::String(text) => text.clone(),
-                serde_json::Value::Number(number) => number.to_string(),
-                serde_json::Value::Bool(flag) => flag.to_string(),
-                _ => return None,
-            };
-            Some((key.clone(), text))
-        })
-        .collect()
 }
 
 /// Whether the plan goes to the terminal as text or as JSON.

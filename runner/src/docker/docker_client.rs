@@ -18,18 +18,20 @@ use crate::swarm::{
     ObjectSpec,
 };
 
-/// How long one API call may take before shoal gives up on it.
-const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long one API call may take before shoal gives up on it, unless told otherwise.
+pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub struct DockerClient {
     docker: Docker,
     host: String,
+    timeout: Duration,
 }
 
 impl DockerClient {
-    /// Connects to `host` (`unix://…` or `tcp://…`) and agrees on an API version.
-    pub async fn connect(host: &str) -> Result<DockerClient, DockerError> {
-        let seconds = CALL_TIMEOUT.as_secs();
+    /// Connects to `host` (`unix://…` or `tcp://…`) and agrees on an API version. Every
+    /// call made through the client, this first one included, gives up after `timeout`.
+    pub async fn connect(host: &str, timeout: Duration) -> Result<DockerClient, DockerError> {
+        let seconds = timeout.as_secs().max(1);
         let docker = if let Some(path) = host.strip_prefix("unix://") {
             Docker::connect_with_unix(path, seconds, bollard::API_DEFAULT_VERSION)
         } else if host.starts_with("tcp://") || host.starts_with("http://") {
@@ -46,24 +48,18 @@ impl DockerClient {
         let client = DockerClient {
             docker,
             host: host.to_owned(),
+            timeout,
         };
         let docker = client
             .call(
-                "version negotiation",
+                "the version handshake",
                 client.docker.clone().negotiate_version(),
             )
-            .await
-            .map_err(|error| match error {
-                DockerError::Api { .. } => DockerError::Api {
-                    operation: format!("connecting to {host}"),
-                    message: "the daemon did not answer /version; is it a Docker daemon?"
-                        .to_owned(),
-                },
-                other => other,
-            })?;
+            .await?;
         Ok(DockerClient {
             docker,
             host: host.to_owned(),
+            timeout,
         })
     }
 
@@ -77,13 +73,18 @@ impl DockerClient {
         operation: &str,
         future: impl Future<Output = Result<T, bollard::errors::Error>>,
     ) -> Result<T, DockerError> {
-        match tokio::time::timeout(CALL_TIMEOUT, future).await {
+        match tokio::time::timeout(self.timeout, future).await {
             Err(_) => Err(DockerError::Timeout {
                 host: self.host.clone(),
                 operation: operation.to_owned(),
-                seconds: CALL_TIMEOUT.as_secs(),
+                seconds: self.timeout.as_secs(),
             }),
-            Ok(Err(error)) => Err(api_error(&self.host, operation, error)),
+            Ok(Err(error)) => Err(api_error(
+                &self.host,
+                operation,
+                self.timeout.as_secs(),
+                error,
+            )),
             Ok(Ok(value)) => Ok(value),
         }
     }
@@ -386,15 +387,25 @@ fn sorted(map: Option<HashMap<String, String>>) -> BTreeMap<String, String> {
 }
 
 /// The daemon's own message, without bollard's wrapping.
-fn api_error(host: &str, operation: &str, error: bollard::errors::Error) -> DockerError {
+fn api_error(
+    host: &str,
+    operation: &str,
+    seconds: u64,
+    error: bollard::errors::Error,
+) -> DockerError {
     match error {
         bollard::errors::Error::DockerResponseServerError { message, .. } => DockerError::Api {
             operation: operation.to_owned(),
             message,
         },
+        // bollard's own per-request timeout, the same limit as ours.
+        bollard::errors::Error::RequestTimeoutError => DockerError::Timeout {
+            host: host.to_owned(),
+            operation: operation.to_owned(),
+            seconds,
+        },
         bollard::errors::Error::HyperResponseError { .. }
-        | bollard::errors::Error::IOError { .. }
-        | bollard::errors::Error::RequestTimeoutError => DockerError::Api {
+        | bollard::errors::Error::IOError { .. } => DockerError::Api {
             operation: operation.to_owned(),
             message: format!("the Docker daemon at {host} is unreachable: {error}"),
         },

@@ -4,5 +4,5 @@
 mod docker_client;
 mod docker_error;
 
-pub use docker_client::DockerClient;
+pub use docker_client::{DEFAULT_CALL_TIMEOUT, DockerClient};
 pub use docker_error::DockerError;

@@ -185,3 +185,21 @@ fn desired(
     };
     Ok((desired, Diagnostics::default()))
 }
+
+/// What `$VAR` in a compose file expands to: the environment's top-level scalar `vars`.
+/// Not the process environment, so that what is applied depends on the repo alone.
+pub fn compose_variables(environment: &crate::model::Environment) -> BTreeMap<String, String> {
+    environment
+        .vars
+        .iter()
+        .filter_map(|(key, value)| {
+            let text = match value {
+                serde_json::Value::String(text) => text.clone(),
+                serde_json::Value::Number(number) => number.to_string(),
+                serde_json::Value::Bool(flag) => flag.to_string(),
+                _ => return None,
+            };
+            Some((key.clone(), text))
+        })
+        .collect()
+}

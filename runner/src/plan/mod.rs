@@ -12,7 +12,7 @@ mod plan_text;
 mod planner;
 mod spec_diff;
 
-pub use desired_state::{RunIdentity, desired_steps};
+pub use desired_state::{RunIdentity, compose_variables, desired_steps};
 pub use desired_step::{Desired, DesiredStack, DesiredStep, WaitTarget};
 pub use plan::{Action, Change, ObjectType, Plan, PlanSummary, RemoveReason, StepPlan};
 pub use plan_text::plan_text;
