@@ -77,26 +77,43 @@ fn main() {
         std::fs::write(repo.join("stack.yml"), &compose).expect("shoal compose file");
     };
 
+    // Each round alternates which tool goes first, so that neither always meets a daemon
+    // still busy with the other's work.
     let mut first = (Vec::new(), Vec::new());
-    for _ in 0..3 {
+    for round in 0..3 {
         write_stacks(0);
-        first.0.push(docker_deploy());
-        first.1.push(shoal_deploy());
+        if round % 2 == 0 {
+            first.0.push(docker_deploy());
+            first.1.push(shoal_deploy());
+        } else {
+            first.1.push(shoal_deploy());
+            first.0.push(docker_deploy());
+        }
         remove_stacks(swarm);
     }
     write_stacks(0);
     docker_deploy();
     shoal_deploy();
     let mut unchanged = (Vec::new(), Vec::new());
-    for _ in 0..ROUNDS {
-        unchanged.0.push(docker_deploy());
-        unchanged.1.push(shoal_deploy());
+    for round in 0..ROUNDS {
+        if round % 2 == 0 {
+            unchanged.0.push(docker_deploy());
+            unchanged.1.push(shoal_deploy());
+        } else {
+            unchanged.1.push(shoal_deploy());
+            unchanged.0.push(docker_deploy());
+        }
     }
     let mut one_changed = (Vec::new(), Vec::new());
     for round in 1..=ROUNDS {
         write_stacks(round);
-        one_changed.0.push(docker_deploy());
-        one_changed.1.push(shoal_deploy());
+        if round % 2 == 0 {
+            one_changed.0.push(docker_deploy());
+            one_changed.1.push(shoal_deploy());
+        } else {
+            one_changed.1.push(shoal_deploy());
+            one_changed.0.push(docker_deploy());
+        }
     }
     remove_stacks(swarm);
 

@@ -6,6 +6,7 @@ mod cli_docker_faults;
 mod cli_render;
 mod cli_validate;
 mod docker_env;
+mod faithful;
 mod fixtures;
 mod schemas;
 mod support;

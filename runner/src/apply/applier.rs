@@ -49,11 +49,23 @@ impl ApplyReport {
 pub struct Applier<'a> {
     client: &'a DockerClient,
     observer: &'a mut dyn ApplyObserver,
+    /// The live state the plan was made from, with what this apply created added to it:
+    /// enough to resolve IDs without reading everything again.
+    known: LiveState,
 }
 
 impl<'a> Applier<'a> {
-    pub fn new(client: &'a DockerClient, observer: &'a mut dyn ApplyObserver) -> Applier<'a> {
-        Applier { client, observer }
+    /// An applier for plans made from `live`.
+    pub fn new(
+        client: &'a DockerClient,
+        observer: &'a mut dyn ApplyObserver,
+        live: &LiveState,
+    ) -> Applier<'a> {
+        Applier {
+            client,
+            observer,
+            known: live.clone(),
+        }
     }
 
     /// Applies `plan`, made from `steps`. Refuses before any write when the plan has
@@ -222,7 +234,14 @@ impl<'a> Applier<'a> {
             let Some(object) = stack.spec.objects.iter().find(|o| o.name == change.name) else {
                 continue;
             };
-            self.client.create_object(object).await.map_err(docker)?;
+            let id = self.client.create_object(object).await.map_err(docker)?;
+            self.known.objects.push(crate::swarm::LiveObject {
+                kind: object.kind,
+                id,
+                name: object.name.clone(),
+                labels: object.labels.clone(),
+                created_at: String::new(),
+            });
             *changes += 1;
             self.observer.event(ApplyEvent::Created {
                 object: change.object,
@@ -240,9 +259,9 @@ impl<'a> Applier<'a> {
         let mut previous: BTreeMap<String, serde_json::Value> = BTreeMap::new();
         let mut created: Vec<String> = Vec::new();
         if !service_changes.is_empty() {
-            let live = self.client.live_state().await.map_err(docker)?;
+            let live = &self.known;
             let old_tasks = self
-                .task_ids(&live, &service_changes)
+                .task_ids(live, &service_changes)
                 .await
                 .map_err(docker)?;
             let client = self.client;
@@ -567,11 +586,7 @@ impl<'a> Applier<'a> {
         if changes.is_empty() {
             return Ok(0);
         }
-        let docker = |source: DockerError| ApplyError::Docker {
-            step: step.to_owned(),
-            source,
-        };
-        let live = self.client.live_state().await.map_err(docker)?;
+        let live = &self.known;
         let mut removed = 0;
         for change in changes {
             let kind = if change.object == ObjectType::Secret {

@@ -24,7 +24,21 @@ async fn apply(args: &ClusterArgs) -> anyhow::Result<Outcome> {
         json: wants_json(args),
     };
     let mut reports = Vec::new();
-    for workflow in &prepared.workflows {
+    let mut live = prepared.live.clone();
+    for (index, planned) in prepared.workflows.iter().enumerate() {
+        // A later workflow is planned again against what the earlier ones left.
+        let replanned;
+        let workflow = if index == 0 {
+            planned
+        } else {
+            live = prepared.client.live_state().await?;
+            replanned = crate::cli::cluster_run::PlannedWorkflow {
+                workflow: planned.workflow.clone(),
+                steps: planned.steps.clone(),
+                plan: crate::plan::plan(&planned.steps, &live),
+            };
+            &replanned
+        };
         if !observer.json {
             print!(
                 "{}",
@@ -44,7 +58,7 @@ async fn apply(args: &ClusterArgs) -> anyhow::Result<Outcome> {
             reports.push(serde_json::json!({ "workflow": workflow.workflow, "changes": 0, "result": "unchanged" }));
             continue;
         }
-        let mut applier = Applier::new(&prepared.client, &mut observer);
+        let mut applier = Applier::new(&prepared.client, &mut observer, &live);
         match applier.apply(&workflow.steps, &workflow.plan).await {
             Ok(report) => {
                 if !wants_json(args) {

@@ -14,6 +14,7 @@ use crate::model::Environment;
 use crate::plan::{DesiredStep, Plan, RunIdentity, compose_variables, desired_steps, plan};
 use crate::render::{RenderContext, SecretValues, TemplateEngine, TriggerInfo, render_workflow};
 use crate::source::Diagnostics;
+use crate::swarm::LiveState;
 
 /// Options of `plan` and `apply`.
 #[derive(Debug, clap::Args)]
@@ -52,6 +53,8 @@ pub struct PreparedRun {
     pub workflows: Vec<PlannedWorkflow>,
     /// The real secret values, for redacting anything printed.
     pub secrets: SecretValues,
+    /// The live state the plans were made from.
+    pub live: LiveState,
 }
 
 pub async fn prepare(args: &ClusterArgs) -> anyhow::Result<Option<PreparedRun>> {
@@ -149,10 +152,6 @@ pub async fn prepare(args: &ClusterArgs) -> anyhow::Result<Option<PreparedRun>> 
     let client = DockerClient::connect(&host, args.docker_timeout)
         .await
         .with_context(|| format!("environment `{}`", environment.name))?;
-    client
-        .ensure_manager()
-        .await
-        .with_context(|| format!("environment `{}`", environment.name))?;
     let live = client.live_state().await?;
     let workflows = desired
         .into_iter()
@@ -166,6 +165,7 @@ pub async fn prepare(args: &ClusterArgs) -> anyhow::Result<Option<PreparedRun>> 
         })
         .collect();
     Ok(Some(PreparedRun {
+        live,
         client,
         environment,
         workflows,

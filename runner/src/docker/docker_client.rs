@@ -8,11 +8,11 @@ use base64::Engine as _;
 use bollard::Docker;
 use bollard::models::{ConfigSpec, NetworkCreateRequest, SecretSpec};
 use bollard::query_parameters::{
-    ListConfigsOptions, ListNetworksOptions, ListSecretsOptions, ListServicesOptions,
-    ListTasksOptions, UpdateServiceOptions,
+    ListConfigsOptions, ListNetworksOptions, ListSecretsOptions, ListTasksOptions,
+    UpdateServiceOptions,
 };
 
-use super::DockerError;
+use super::{DockerError, engine_json, raw_json};
 use crate::swarm::{
     IpamConfig, LiveNetwork, LiveObject, LiveService, LiveState, LiveTask, NetworkSpec, ObjectKind,
     ObjectSpec,
@@ -67,6 +67,50 @@ impl DockerClient {
         &self.host
     }
 
+    /// Every service as the daemon writes it (see [`raw_json`]).
+    async fn raw_services(&self) -> Result<Vec<serde_json::Value>, DockerError> {
+        let path = format!("/v{}/services", self.docker.client_version());
+        let operation = "listing services";
+        let value = raw_json::get_json(&self.host, &path, self.timeout)
+            .await
+            .map_err(|message| {
+                if message.starts_with("no answer within") {
+                    DockerError::Timeout {
+                        host: self.host.clone(),
+                        operation: operation.to_owned(),
+                        seconds: self.timeout.as_secs(),
+                    }
+                } else {
+                    DockerError::Api {
+                        operation: operation.to_owned(),
+                        message,
+                    }
+                }
+            })?;
+        match value {
+            serde_json::Value::Array(services) => Ok(services),
+            _ => Err(DockerError::Api {
+                operation: operation.to_owned(),
+                message: "the daemon did not answer with a list".to_owned(),
+            }),
+        }
+    }
+
+    /// A worker node or a daemon outside a swarm answers swarm calls with an error that
+    /// says so; say what to do about it.
+    fn explain_not_a_manager(&self, error: DockerError) -> DockerError {
+        match &error {
+            DockerError::Api { message, .. }
+                if message.contains("not a swarm manager") || message.contains("swarm mode") =>
+            {
+                DockerError::NotAManager {
+                    host: self.host.clone(),
+                }
+            }
+            _ => error,
+        }
+    }
+
     /// Runs one API call with the timeout, mapping bollard's errors to ours.
     async fn call<T>(
         &self,
@@ -89,68 +133,45 @@ impl DockerClient {
         }
     }
 
-    /// Checks that the daemon is a swarm manager.
-    pub async fn ensure_manager(&self) -> Result<(), DockerError> {
-        let info = self.call("reading daemon info", self.docker.info()).await?;
-        let is_manager = info
-            .swarm
-            .and_then(|swarm| swarm.control_available)
-            .unwrap_or(false);
-        if is_manager {
-            Ok(())
-        } else {
-            Err(DockerError::NotAManager {
-                host: self.host.clone(),
-            })
-        }
-    }
-
     /// Every service, network, config and secret of the swarm.
     pub async fn live_state(&self) -> Result<LiveState, DockerError> {
-        let services = self
-            .call(
-                "listing services",
-                self.docker.list_services(None::<ListServicesOptions>),
-            )
-            .await?;
-        let networks = self
-            .call(
+        // Four independent reads: one round trip's time, not four.
+        let (services, networks, configs, secrets) = tokio::try_join!(
+            self.raw_services(),
+            self.call(
                 "listing networks",
-                self.docker.list_networks(None::<ListNetworksOptions>),
-            )
-            .await?;
-        let configs = self
-            .call(
+                self.docker.list_networks(None::<ListNetworksOptions>)
+            ),
+            self.call(
                 "listing configs",
-                self.docker.list_configs(None::<ListConfigsOptions>),
-            )
-            .await?;
-        let secrets = self
-            .call(
+                self.docker.list_configs(None::<ListConfigsOptions>)
+            ),
+            self.call(
                 "listing secrets",
-                self.docker.list_secrets(None::<ListSecretsOptions>),
-            )
-            .await?;
+                self.docker.list_secrets(None::<ListSecretsOptions>)
+            ),
+        )
+        .map_err(|error| self.explain_not_a_manager(error))?;
         let mut state = LiveState::default();
         for service in services {
-            let spec = serde_json::to_value(service.spec.unwrap_or_default()).unwrap_or_default();
-            let name = spec
-                .get("Name")
-                .and_then(|n| n.as_str())
-                .unwrap_or_default()
-                .to_owned();
+            let text = |pointer: &str| {
+                service
+                    .pointer(pointer)
+                    .and_then(|v| v.as_str())
+                    .map(str::to_owned)
+            };
+            let spec = service.get("Spec").cloned().unwrap_or_default();
             state.services.push(LiveService {
-                id: service.id.unwrap_or_default(),
-                name,
-                version: service.version.and_then(|v| v.index).unwrap_or_default(),
+                id: text("/ID").unwrap_or_default(),
+                name: text("/Spec/Name").unwrap_or_default(),
+                version: service
+                    .pointer("/Version/Index")
+                    .and_then(|v| v.as_u64())
+                    .unwrap_or_default(),
                 spec,
-                previous_spec: None,
-                update_state: service
-                    .update_status
-                    .as_ref()
-                    .and_then(|status| status.state)
-                    .map(|state| state.to_string()),
-                update_message: service.update_status.and_then(|status| status.message),
+                previous_spec: service.get("PreviousSpec").cloned(),
+                update_state: text("/UpdateStatus/State"),
+                update_message: text("/UpdateStatus/Message"),
             });
         }
         for network in networks {
@@ -202,12 +223,51 @@ impl DockerClient {
                 created_at: secret.created_at.map(|t| t.to_string()).unwrap_or_default(),
             });
         }
+        self.resolve_network_aliases(&mut state).await?;
         state.services.sort_by(|a, b| a.name.cmp(&b.name));
         state.networks.sort_by(|a, b| a.spec.name.cmp(&b.spec.name));
         state
             .objects
             .sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
         Ok(state)
+    }
+
+    /// Services may refer to networks by IDs the network list does not show (the swarm's
+    /// ID of `host`): ask for those one by one, so that specs can be read by name.
+    async fn resolve_network_aliases(&self, state: &mut LiveState) -> Result<(), DockerError> {
+        let known = state.network_names();
+        let mut unknown: Vec<String> = state
+            .services
+            .iter()
+            .flat_map(|service| {
+                ["/TaskTemplate/Networks", "/Networks"]
+                    .iter()
+                    .filter_map(|pointer| service.spec.pointer(pointer)?.as_array())
+                    .flatten()
+                    .filter_map(|attachment| attachment.get("Target")?.as_str().map(str::to_owned))
+                    .collect::<Vec<_>>()
+            })
+            .filter(|target| !known.contains_key(target))
+            .collect();
+        unknown.sort();
+        unknown.dedup();
+        for id in unknown {
+            let inspected = self
+                .call(
+                    &format!("inspecting network {id}"),
+                    self.docker.inspect_network(
+                        &id,
+                        None::<bollard::query_parameters::InspectNetworkOptions>,
+                    ),
+                )
+                .await;
+            if let Ok(network) = inspected
+                && let Some(name) = network.name
+            {
+                state.network_aliases.insert(id, name);
+            }
+        }
+        Ok(())
     }
 
     /// The tasks of one service.
@@ -376,9 +436,9 @@ fn typed_spec(
     spec: &serde_json::Value,
     operation: &str,
 ) -> Result<bollard::models::ServiceSpec, DockerError> {
-    serde_json::from_value(spec.clone()).map_err(|error| DockerError::Api {
+    engine_json::to_bollard(spec).map_err(|message| DockerError::Api {
         operation: operation.to_owned(),
-        message: format!("the service spec does not fit the Engine API: {error}"),
+        message,
     })
 }
 

@@ -3,6 +3,8 @@
 
 mod docker_client;
 mod docker_error;
+mod engine_json;
+mod raw_json;
 
 pub use docker_client::{DEFAULT_CALL_TIMEOUT, DockerClient};
 pub use docker_error::DockerError;

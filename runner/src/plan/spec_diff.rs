@@ -85,7 +85,9 @@ pub fn normalize_service(spec: &Value, network_names: &BTreeMap<String, String>)
     spec
 }
 
-/// Removes empty values (null, "", false, {}, []) and bookkeeping labels, recursively.
+/// Removes empty values (null, "", false, {}, []) and bookkeeping labels, recursively,
+/// and writes whole floats as integers (`0.0` as `0`): the daemon stores a ratio as a
+/// float whatever way it was sent.
 fn prune(value: &mut Value) {
     match value {
         Value::Object(map) => {
@@ -100,6 +102,19 @@ fn prune(value: &mut Value) {
         Value::Array(items) => {
             for item in items.iter_mut() {
                 prune(item);
+            }
+        }
+        Value::Number(number) if number.is_f64() => {
+            if let Some(float) = number.as_f64()
+                && float.fract() == 0.0
+                && float.abs() < 9.0e15
+            {
+                #[expect(
+                    clippy::cast_possible_truncation,
+                    reason = "a whole number well inside i64"
+                )]
+                let whole = float as i64;
+                *value = Value::from(whole);
             }
         }
         _ => {}
@@ -207,6 +222,15 @@ mod tests {
                     "TaskTemplate": { "ContainerSpec": { "Image": "busybox", "Isolation": "default", "Configs": [{ "ConfigName": "app_c-1234abcd", "ConfigID": "x9" }] },
                                       "ForceUpdate": 0, "Runtime": "container", "Networks": [{ "Target": "n1d" }] },
                     "EndpointSpec": { "Mode": "vip" } }),
+            &[],
+        );
+    }
+
+    #[test]
+    fn whole_floats_equal_integers() {
+        check(
+            json!({ "Name": "a", "UpdateConfig": { "MaxFailureRatio": 0, "Parallelism": 2 } }),
+            json!({ "Name": "a", "UpdateConfig": { "MaxFailureRatio": 0.0, "Parallelism": 2 } }),
             &[],
         );
     }

@@ -10,6 +10,9 @@ pub struct LiveState {
     pub services: Vec<LiveService>,
     pub networks: Vec<LiveNetwork>,
     pub objects: Vec<LiveObject>,
+    /// Names of network IDs services refer to that the network list does not show, such
+    /// as the swarm's own ID of the `host` network.
+    pub network_aliases: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -76,9 +79,12 @@ impl LiveState {
 
     /// Network names by ID, to read service specs (which store network IDs) by name.
     pub fn network_names(&self) -> BTreeMap<String, String> {
-        self.networks
-            .iter()
-            .map(|n| (n.id.clone(), n.spec.name.clone()))
-            .collect()
+        let mut names = self.network_aliases.clone();
+        names.extend(
+            self.networks
+                .iter()
+                .map(|n| (n.id.clone(), n.spec.name.clone())),
+        );
+        names
     }
 }
