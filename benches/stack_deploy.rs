@@ -27,6 +27,7 @@ mod test_repo {
 
 const SERVICES: usize = 50;
 const ROUNDS: usize = 5;
+const SETTLE: Duration = Duration::from_secs(3);
 
 fn main() {
     let swarm = PrivateSwarm::shared();
@@ -80,7 +81,7 @@ fn main() {
     // Each round alternates which tool goes first, so that neither always meets a daemon
     // still busy with the other's work.
     let mut first = (Vec::new(), Vec::new());
-    for round in 0..3 {
+    for round in 0..ROUNDS {
         write_stacks(0);
         if round % 2 == 0 {
             first.0.push(docker_deploy());
@@ -147,7 +148,11 @@ fn compose(image: &str, version: usize) -> String {
     text
 }
 
+/// Runs `command` once the daemon has had time to finish the background work of the run
+/// before (docker's updates of unchanged services keep it busy for a while), so that each
+/// tool meets a quiet daemon.
 fn timed(command: &mut Command) -> Duration {
+    std::thread::sleep(SETTLE);
     let started = Instant::now();
     let output = command.output().expect("runs");
     let elapsed = started.elapsed();
@@ -176,6 +181,8 @@ fn remove_stacks(swarm: &PrivateSwarm) {
             "label=com.docker.stack.namespace",
         ]);
         if services.trim().is_empty() && networks.trim().is_empty() {
+            // Containers go on stopping in the background for a few seconds more.
+            std::thread::sleep(Duration::from_secs(5));
             return;
         }
         std::thread::sleep(Duration::from_millis(500));

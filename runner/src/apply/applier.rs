@@ -20,7 +20,7 @@ use crate::swarm::{LiveState, ObjectKind};
 /// Default for how long a stack step waits for its services when the step has no timeout.
 const DEFAULT_CONVERGE_TIMEOUT: Duration = Duration::from_secs(600);
 /// How many services are created or updated at once.
-const PARALLELISM: usize = 4;
+const PARALLELISM: usize = 8;
 /// How often convergence is checked.
 const POLL_INTERVAL: Duration = Duration::from_millis(500);
 /// How often an update is retried when the service changed since it was read.

@@ -31,36 +31,25 @@ impl DockerClient {
     /// Connects to `host` (`unix://…` or `tcp://…`) and agrees on an API version. Every
     /// call made through the client, this first one included, gives up after `timeout`.
     pub async fn connect(host: &str, timeout: Duration) -> Result<DockerClient, DockerError> {
-        let seconds = timeout.as_secs().max(1);
-        let docker = if let Some(path) = host.strip_prefix("unix://") {
-            Docker::connect_with_unix(path, seconds, bollard::API_DEFAULT_VERSION)
-        } else if host.starts_with("tcp://") || host.starts_with("http://") {
-            Docker::connect_with_http(host, seconds, bollard::API_DEFAULT_VERSION)
-        } else {
-            return Err(DockerError::UnsupportedHost {
-                host: host.to_owned(),
-            });
+        if !(host.starts_with("unix://") || host.starts_with("tcp://") || host.starts_with("http://")) {
+            return Err(DockerError::UnsupportedHost { host: host.to_owned() });
         }
-        .map_err(|source| DockerError::Connect {
-            host: host.to_owned(),
-            source,
+        let operation = "the version handshake";
+        let daemon_version = raw_json::api_version(host, timeout).await.map_err(|reason| {
+            if reason.starts_with("no answer within") {
+                DockerError::Timeout { host: host.to_owned(), operation: operation.to_owned(), seconds: timeout.as_secs() }
+            } else {
+                DockerError::Unreachable { host: host.to_owned(), reason }
+            }
         })?;
-        let client = DockerClient {
-            docker,
-            host: host.to_owned(),
-            timeout,
-        };
-        let docker = client
-            .call(
-                "the version handshake",
-                client.docker.clone().negotiate_version(),
-            )
-            .await?;
-        Ok(DockerClient {
-            docker,
-            host: host.to_owned(),
-            timeout,
-        })
+        let version = agreed_version(&daemon_version);
+        let seconds = timeout.as_secs().max(1);
+        let docker = match host.strip_prefix("unix://") {
+            Some(path) => Docker::connect_with_unix(path, seconds, &version),
+            None => Docker::connect_with_http(host, seconds, &version),
+        }
+        .map_err(|source| DockerError::Connect { host: host.to_owned(), source })?;
+        Ok(DockerClient { docker, host: host.to_owned(), timeout })
     }
 
     pub fn host(&self) -> &str {
@@ -430,6 +419,18 @@ impl DockerClient {
 
 fn spec_name(spec: &serde_json::Value) -> &str {
     spec.get("Name").and_then(|n| n.as_str()).unwrap_or("?")
+}
+
+/// The lower of the daemon's API version and the newest bollard speaks.
+fn agreed_version(daemon: &str) -> bollard::ClientVersion {
+    let newest = bollard::API_DEFAULT_VERSION;
+    let parsed = daemon.split_once('.').and_then(|(major, minor)| {
+        Some(bollard::ClientVersion { major_version: major.parse().ok()?, minor_version: minor.parse().ok()? })
+    });
+    match parsed {
+        Some(version) if (version.major_version, version.minor_version) < (newest.major_version, newest.minor_version) => version,
+        _ => bollard::ClientVersion { major_version: newest.major_version, minor_version: newest.minor_version },
+    }
 }
 
 fn typed_spec(

@@ -10,6 +10,8 @@ pub enum DockerError {
         #[source]
         source: bollard::errors::Error,
     },
+    #[error("cannot connect to the Docker daemon at {host}: {reason}")]
+    Unreachable { host: String, reason: String },
     #[error("Docker daemon at {host} did not answer {operation} within {seconds} s")]
     Timeout {
         host: String,

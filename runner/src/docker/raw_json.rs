@@ -58,6 +58,18 @@ async fn get(host: &str, path: &str) -> Result<serde_json::Value, String> {
     }
 }
 
+/// Sends one request over a new connection to the daemon at `host`.
+async fn exchange(host: &str, request: hyper::Request<Empty<Bytes>>) -> Result<hyper::Response<hyper::body::Incoming>, String> {
+    if let Some(socket) = host.strip_prefix("unix://") {
+        let stream = tokio::net::UnixStream::connect(socket).await.map_err(|error| format!("{socket}: {error}"))?;
+        send(TokioIo::new(stream), request).await
+    } else {
+        let address = host.trim_start_matches("tcp://").trim_start_matches("http://");
+        let stream = tokio::net::TcpStream::connect(address).await.map_err(|error| format!("{address}: {error}"))?;
+        send(TokioIo::new(stream), request).await
+    }
+}
+
 async fn send<T>(
     io: TokioIo<T>,
     request: hyper::Request<Empty<Bytes>>,
@@ -75,4 +87,25 @@ where
         .send_request(request)
         .await
         .map_err(|error| error.to_string())
+}
+
+/// The highest API version the daemon speaks, from the `API-Version` header of `/_ping`:
+/// the cheapest way to agree on a version (`/version` gathers every component's version).
+pub async fn api_version(host: &str, timeout: Duration) -> Result<String, String> {
+    let request = hyper::Request::get("/_ping")
+        .header(hyper::header::HOST, "docker")
+        .body(Empty::<Bytes>::new())
+        .map_err(|error| error.to_string())?;
+    let exchange = async {
+        let response = exchange(host, request).await?;
+        response
+            .headers()
+            .get("api-version")
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned)
+            .ok_or_else(|| "the daemon's /_ping has no API-Version header; is it a Docker daemon?".to_owned())
+    };
+    tokio::time::timeout(timeout, exchange)
+        .await
+        .map_err(|_| format!("no answer within {} s", timeout.as_secs()))?
 }
