@@ -373,3 +373,103 @@ fn a_remove_step_tears_the_stack_down() {
     let configs = swarm.run_docker(&["config", "ls", "--format", "{{.Name}}"]);
     assert!(!configs.contains(&format!("{stack}_")), "{configs}");
 }
+
+#[test]
+fn a_network_whose_options_changed_is_not_recreated_while_in_use() {
+    let swarm = PrivateSwarm::shared();
+    let image = swarm.image("shoal-test/busybox:apply");
+    let stack = swarm.unique_name("netopts");
+    let repo = stack_repo(swarm, &stack, &image).file(
+        "stacks/app/compose.yml",
+        &format!(
+            "version: \"3.8\"\nservices:\n  web:\n    image: {{{{ vars.image }}}}\n    networks: [public]\nnetworks:\n  public:\n    external: true\n    name: {stack}-public\n"
+        ),
+    );
+    assert_eq!(apply(&repo).code, 0);
+    let repo = repo.file(
+        "workflows/deploy.yml",
+        &format!("steps:\n  - network: {{ name: {stack}-public, attachable: false }}\n  - stack: {{ name: {stack}, compose: stacks/app/compose.yml }}\n"),
+    );
+    let plan = repo.run(&["plan", "--env", "local"]);
+    assert_eq!(plan.code, 1, "{}{}", plan.stdout, plan.stderr);
+    assert!(
+        plan.stdout
+            .contains(&format!("! recreate network {stack}-public")),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout.contains("Attachable: true -> false"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout.contains(&format!("in use by {stack}_web")),
+        "{}",
+        plan.stdout
+    );
+    let run = apply(&repo);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("the plan cannot be applied"),
+        "{}",
+        run.stderr
+    );
+    let attachable = swarm.run_docker(&[
+        "network",
+        "inspect",
+        "--format",
+        "{{.Attachable}}",
+        &format!("{stack}-public"),
+    ]);
+    assert_eq!(attachable.trim(), "true", "the network was touched");
+}
+
+#[test]
+fn a_wait_step_waits_for_a_url_to_answer() {
+    let swarm = PrivateSwarm::shared();
+    let image = swarm.image("shoal-test/busybox:apply");
+    let stack = swarm.unique_name("waiturl");
+    let port = crate::support::free_tcp_port();
+    let repo = TestRepo::new()
+        .file("shoal.yml", &format!("environments: {{ local: {{ docker: {{ host: \"{}\" }}, vars: {{ port: {port} }} }} }}", swarm.docker_host()))
+        .file(
+            "stacks/web.yml",
+            &format!(
+                "version: \"3.8\"\nservices:\n  web:\n    image: {image}\n    command: [\"httpd\", \"-f\", \"-p\", \"80\", \"-h\", \"/www\"]\n    ports:\n      - {{ target: 80, published: {{{{ vars.port }}}}, mode: host }}\n"
+            ),
+        )
+        .file(
+            "workflows/deploy.yml",
+            &format!(
+                "steps:\n  - stack: {{ name: {stack}, compose: stacks/web.yml, wait: false }}\n  - wait:\n      url: \"http://127.0.0.1:{{{{ vars.port }}}}/missing\"\n      status: 404\n      timeout: 90s\n"
+            ),
+        );
+    let run = apply(&repo);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let response =
+        crate::support::http_get(port, "/missing", Duration::from_secs(5)).expect("answers");
+    assert_eq!(response.status, 404);
+}
+
+#[test]
+fn prune_refuses_to_empty_a_stack_unless_allowed() {
+    let swarm = PrivateSwarm::shared();
+    let image = swarm.image("shoal-test/busybox:apply");
+    let stack = swarm.unique_name("empty");
+    let repo = stack_repo(swarm, &stack, &image);
+    assert_eq!(apply(&repo).code, 0);
+    let repo = repo.file("stacks/app/compose.yml", "version: \"3.8\"\nservices: {}\n");
+    let run = apply(&repo);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("set `allow_empty: true`"),
+        "{}",
+        run.stderr
+    );
+    let services = swarm.run_docker(&["service", "ls", "--format", "{{.Name}}"]);
+    assert!(
+        services.contains(&format!("{stack}_web")),
+        "a service was removed: {services}"
+    );
+}

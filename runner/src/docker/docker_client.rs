@@ -31,25 +31,46 @@ impl DockerClient {
     /// Connects to `host` (`unix://…` or `tcp://…`) and agrees on an API version. Every
     /// call made through the client, this first one included, gives up after `timeout`.
     pub async fn connect(host: &str, timeout: Duration) -> Result<DockerClient, DockerError> {
-        if !(host.starts_with("unix://") || host.starts_with("tcp://") || host.starts_with("http://")) {
-            return Err(DockerError::UnsupportedHost { host: host.to_owned() });
+        if !(host.starts_with("unix://")
+            || host.starts_with("tcp://")
+            || host.starts_with("http://"))
+        {
+            return Err(DockerError::UnsupportedHost {
+                host: host.to_owned(),
+            });
         }
         let operation = "the version handshake";
-        let daemon_version = raw_json::api_version(host, timeout).await.map_err(|reason| {
-            if reason.starts_with("no answer within") {
-                DockerError::Timeout { host: host.to_owned(), operation: operation.to_owned(), seconds: timeout.as_secs() }
-            } else {
-                DockerError::Unreachable { host: host.to_owned(), reason }
-            }
-        })?;
+        let daemon_version = raw_json::api_version(host, timeout)
+            .await
+            .map_err(|reason| {
+                if reason.starts_with("no answer within") {
+                    DockerError::Timeout {
+                        host: host.to_owned(),
+                        operation: operation.to_owned(),
+                        seconds: timeout.as_secs(),
+                    }
+                } else {
+                    DockerError::Unreachable {
+                        host: host.to_owned(),
+                        reason,
+                    }
+                }
+            })?;
         let version = agreed_version(&daemon_version);
         let seconds = timeout.as_secs().max(1);
         let docker = match host.strip_prefix("unix://") {
             Some(path) => Docker::connect_with_unix(path, seconds, &version),
             None => Docker::connect_with_http(host, seconds, &version),
         }
-        .map_err(|source| DockerError::Connect { host: host.to_owned(), source })?;
-        Ok(DockerClient { docker, host: host.to_owned(), timeout })
+        .map_err(|source| DockerError::Connect {
+            host: host.to_owned(),
+            source,
+        })?;
+        Ok(DockerClient {
+            docker,
+            host: host.to_owned(),
+            timeout,
+        })
     }
 
     pub fn host(&self) -> &str {
@@ -425,11 +446,22 @@ fn spec_name(spec: &serde_json::Value) -> &str {
 fn agreed_version(daemon: &str) -> bollard::ClientVersion {
     let newest = bollard::API_DEFAULT_VERSION;
     let parsed = daemon.split_once('.').and_then(|(major, minor)| {
-        Some(bollard::ClientVersion { major_version: major.parse().ok()?, minor_version: minor.parse().ok()? })
+        Some(bollard::ClientVersion {
+            major_version: major.parse().ok()?,
+            minor_version: minor.parse().ok()?,
+        })
     });
     match parsed {
-        Some(version) if (version.major_version, version.minor_version) < (newest.major_version, newest.minor_version) => version,
-        _ => bollard::ClientVersion { major_version: newest.major_version, minor_version: newest.minor_version },
+        Some(version)
+            if (version.major_version, version.minor_version)
+                < (newest.major_version, newest.minor_version) =>
+        {
+            version
+        }
+        _ => bollard::ClientVersion {
+            major_version: newest.major_version,
+            minor_version: newest.minor_version,
+        },
     }
 }
 

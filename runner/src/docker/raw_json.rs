@@ -59,13 +59,22 @@ async fn get(host: &str, path: &str) -> Result<serde_json::Value, String> {
 }
 
 /// Sends one request over a new connection to the daemon at `host`.
-async fn exchange(host: &str, request: hyper::Request<Empty<Bytes>>) -> Result<hyper::Response<hyper::body::Incoming>, String> {
+async fn exchange(
+    host: &str,
+    request: hyper::Request<Empty<Bytes>>,
+) -> Result<hyper::Response<hyper::body::Incoming>, String> {
     if let Some(socket) = host.strip_prefix("unix://") {
-        let stream = tokio::net::UnixStream::connect(socket).await.map_err(|error| format!("{socket}: {error}"))?;
+        let stream = tokio::net::UnixStream::connect(socket)
+            .await
+            .map_err(|error| format!("{socket}: {error}"))?;
         send(TokioIo::new(stream), request).await
     } else {
-        let address = host.trim_start_matches("tcp://").trim_start_matches("http://");
-        let stream = tokio::net::TcpStream::connect(address).await.map_err(|error| format!("{address}: {error}"))?;
+        let address = host
+            .trim_start_matches("tcp://")
+            .trim_start_matches("http://");
+        let stream = tokio::net::TcpStream::connect(address)
+            .await
+            .map_err(|error| format!("{address}: {error}"))?;
         send(TokioIo::new(stream), request).await
     }
 }
@@ -103,7 +112,9 @@ pub async fn api_version(host: &str, timeout: Duration) -> Result<String, String
             .get("api-version")
             .and_then(|value| value.to_str().ok())
             .map(str::to_owned)
-            .ok_or_else(|| "the daemon's /_ping has no API-Version header; is it a Docker daemon?".to_owned())
+            .ok_or_else(|| {
+                "the daemon's /_ping has no API-Version header; is it a Docker daemon?".to_owned()
+            })
     };
     tokio::time::timeout(timeout, exchange)
         .await
