@@ -15,7 +15,7 @@ use crate::docker::{DockerClient, DockerError};
 use crate::plan::{
     Action, Change, Desired, DesiredStack, DesiredStep, ObjectType, Plan, StepPlan, WaitTarget,
 };
-use crate::swarm::{LiveState, ObjectKind};
+use crate::swarm::{LiveState, NetworkSpec, ObjectKind};
 
 /// Default for how long a stack step waits for its services when the step has no timeout.
 const DEFAULT_CONVERGE_TIMEOUT: Duration = Duration::from_secs(600);
@@ -150,21 +150,9 @@ impl<'a> Applier<'a> {
             Desired::Wait(target) => self.wait(&step.name, target).await,
             Desired::Network(network) => {
                 for change in &plan.changes {
-                    if matches!(change.action, Action::Recreate { .. }) {
-                        self.client
-                            .remove_network(&network.name)
-                            .await
-                            .map_err(docker)?;
-                        *changes += 1;
-                    }
-                    if matches!(change.action, Action::Create | Action::Recreate { .. }) {
-                        self.client.create_network(network).await.map_err(docker)?;
-                        *changes += 1;
-                        self.observer.event(ApplyEvent::Created {
-                            object: ObjectType::Network,
-                            name: network.name.clone(),
-                        });
-                    }
+                    self.ensure_network(network, &change.action, changes)
+                        .await
+                        .map_err(docker)?;
                 }
                 Ok(())
             }
@@ -211,21 +199,9 @@ impl<'a> Applier<'a> {
             let Some(network) = stack.spec.networks.iter().find(|n| n.name == change.name) else {
                 continue;
             };
-            if matches!(change.action, Action::Recreate { .. }) {
-                self.client
-                    .remove_network(&network.name)
-                    .await
-                    .map_err(docker)?;
-                *changes += 1;
-            }
-            if matches!(change.action, Action::Create | Action::Recreate { .. }) {
-                self.client.create_network(network).await.map_err(docker)?;
-                *changes += 1;
-                self.observer.event(ApplyEvent::Created {
-                    object: ObjectType::Network,
-                    name: network.name.clone(),
-                });
-            }
+            self.ensure_network(network, &change.action, changes)
+                .await
+                .map_err(docker)?;
         }
         for change in plan.changes.iter().filter(|c| {
             matches!(c.object, ObjectType::Config | ObjectType::Secret)
@@ -345,6 +321,28 @@ impl<'a> Applier<'a> {
             })
             .collect();
         *changes += self.remove_objects(&step.name, &old_versions).await?;
+        Ok(())
+    }
+
+    /// Creates a network the plan creates; removes and creates one it recreates.
+    async fn ensure_network(
+        &mut self,
+        network: &NetworkSpec,
+        action: &Action,
+        changes: &mut usize,
+    ) -> Result<(), DockerError> {
+        if matches!(action, Action::Recreate { .. }) {
+            self.client.remove_network(&network.name).await?;
+            *changes += 1;
+        }
+        if matches!(action, Action::Create | Action::Recreate { .. }) {
+            self.client.create_network(network).await?;
+            *changes += 1;
+            self.observer.event(ApplyEvent::Created {
+                object: ObjectType::Network,
+                name: network.name.clone(),
+            });
+        }
         Ok(())
     }
 

@@ -2,17 +2,14 @@
 //! environment with their real secrets, turn them into desired steps, connect to the
 //! environment's swarm and plan against its live state.
 
-use std::sync::Arc;
-
 use anyhow::Context as _;
 
-use crate::cli::workflow_selection::select_workflows;
-use crate::cli::{OutputFormat, RepoArgs, local_repo, report};
+use crate::cli::render_session::RenderSession;
+use crate::cli::{OutputFormat, RepoArgs, report};
 use crate::docker::DockerClient;
-use crate::load::{DirectoryFiles, load_repo};
 use crate::model::Environment;
 use crate::plan::{DesiredStep, Plan, RunIdentity, compose_variables, desired_steps, plan};
-use crate::render::{RenderContext, SecretValues, TemplateEngine, TriggerInfo, render_workflow};
+use crate::render::SecretValues;
 use crate::source::Diagnostics;
 use crate::swarm::LiveState;
 
@@ -58,83 +55,43 @@ pub struct PreparedRun {
 }
 
 pub async fn prepare(args: &ClusterArgs) -> anyhow::Result<Option<PreparedRun>> {
-    let root = args.repo.repo.clone();
-    anyhow::ensure!(
-        root.is_dir(),
-        "config repo folder {} not found",
-        root.display()
-    );
-    let files = Arc::new(DirectoryFiles::new(&root));
-    let (repo, diagnostics) = load_repo(files.as_ref());
-    let Some(repo) = repo else {
-        report::print_diagnostics(&diagnostics, &SecretValues::default());
+    let Some(session) = RenderSession::open(&args.repo, &args.env)? else {
         return Ok(None);
     };
-    let environment = repo.environment(&args.env).cloned().with_context(|| {
-        let names: Vec<&str> = repo.environments.iter().map(|e| e.name.as_str()).collect();
-        format!(
-            "unknown environment `{}`; shoal.yml defines {}",
-            args.env,
-            names.join(", ")
-        )
-    })?;
-    let selected = select_workflows(&repo, &args.env, args.workflow.as_deref(), &args.inputs)?;
-    let commit = local_repo::commit_info(&root);
-    let engine = TemplateEngine::new(files.clone());
-    let render = |workflow,
-                  inputs: &serde_json::Map<String, serde_json::Value>,
-                  secrets: &SecretValues| {
-        let context = RenderContext {
-            environment: environment.clone(),
-            inputs: inputs.clone(),
-            commit: commit.clone(),
-            trigger: TriggerInfo {
-                event: "manual".to_owned(),
-                actor: local_repo::actor(),
-            },
-            secrets: secrets.clone(),
-        };
-        render_workflow(files.as_ref(), &engine, workflow, &context)
-            .map_err(|found| Diagnostics::for_environments(vec![(environment.name.clone(), found)]))
-    };
+    let selected = session.select(args.workflow.as_deref(), &args.inputs)?;
     // A masked render tells which secrets the files read; only those are loaded.
-    let masked = SecretValues::masked(environment.secrets.keys());
-    let mut problems = Diagnostics::default();
-    for (workflow, inputs) in &selected {
-        if let Err(found) = render(workflow, inputs, &masked) {
-            problems.extend(found);
-        }
-    }
-    if problems.has_errors() {
+    let masked = session.masked_secrets();
+    if let Err(problems) = session.render(&selected, &masked) {
         report::print_diagnostics(&problems, &masked);
         return Ok(None);
     }
-    let secrets = match local_repo::read_secrets(&root, &environment, &masked.used()) {
-        Ok(secrets) => secrets,
-        Err(missing) => {
-            for problem in missing {
-                eprintln!("error: {problem}");
-            }
-            eprintln!("error: secrets are missing; nothing was applied");
+    let Some(secrets) = session.read_used_secrets(&masked, "nothing was applied") else {
+        return Ok(None);
+    };
+    let rendered = match session.render(&selected, &secrets) {
+        Ok(rendered) => rendered,
+        Err(problems) => {
+            report::print_diagnostics(&problems, &secrets);
             return Ok(None);
         }
     };
-    let variables = compose_variables(&environment);
+    let environment = &session.environment;
+    let variables = compose_variables(environment);
+    let mut problems = Diagnostics::default();
     let mut desired = Vec::new();
-    for (workflow, inputs) in &selected {
-        let rendered = match render(workflow, inputs, &secrets) {
-            Ok(rendered) => rendered,
-            Err(found) => {
-                problems.extend(found);
-                continue;
-            }
-        };
+    for ((workflow, _), rendered) in selected.iter().zip(&rendered) {
         let identity = RunIdentity {
             workflow: &workflow.name,
             environment: &environment.name,
-            commit: &commit,
+            commit: &session.commit,
         };
-        match desired_steps(files.as_ref(), workflow, &rendered, &identity, &variables) {
+        match desired_steps(
+            session.files.as_ref(),
+            workflow,
+            rendered,
+            &identity,
+            &variables,
+        ) {
             Ok((steps, warnings)) => {
                 problems.extend(warnings);
                 desired.push((workflow.name.clone(), steps));
@@ -148,7 +105,7 @@ pub async fn prepare(args: &ClusterArgs) -> anyhow::Result<Option<PreparedRun>> 
     if problems.has_errors() {
         return Ok(None);
     }
-    let host = docker_host(args, &environment);
+    let host = docker_host(args, environment);
     let client = DockerClient::connect(&host, args.docker_timeout)
         .await
         .with_context(|| format!("environment `{}`", environment.name))?;
@@ -167,7 +124,7 @@ pub async fn prepare(args: &ClusterArgs) -> anyhow::Result<Option<PreparedRun>> 
     Ok(Some(PreparedRun {
         live,
         client,
-        environment,
+        environment: environment.clone(),
         workflows,
         secrets,
     }))

@@ -6,6 +6,7 @@ mod cluster_run;
 mod local_repo;
 mod plan_command;
 mod render_command;
+mod render_session;
 mod report;
 mod schema_command;
 mod validate_command;

@@ -2,21 +2,14 @@
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use anyhow::Context as _;
 use sha2::Digest as _;
 
-use crate::cli::workflow_selection::select_workflows;
-use crate::cli::{OutputFormat, RepoArgs, local_repo, report};
+use crate::cli::render_session::RenderSession;
+use crate::cli::{OutputFormat, RepoArgs, report};
 use crate::exit_code::Outcome;
-use crate::load::{DirectoryFiles, load_repo};
-use crate::model::Workflow;
-use crate::render::{
-    FileRole, RenderContext, RenderedWorkflow, SecretValues, TemplateEngine, TriggerInfo,
-    render_workflow,
-};
-use crate::source::Diagnostics;
+use crate::render::{FileRole, RenderedWorkflow};
 
 #[derive(Debug, clap::Args)]
 pub struct RenderArgs {
@@ -37,85 +30,32 @@ pub struct RenderArgs {
 }
 
 pub fn run(args: &RenderArgs) -> anyhow::Result<Outcome> {
-    let root = &args.repo.repo;
-    anyhow::ensure!(
-        root.is_dir(),
-        "config repo folder {} not found",
-        root.display()
-    );
-    let files = Arc::new(DirectoryFiles::new(root));
-    let (repo, diagnostics) = load_repo(files.as_ref());
-    let Some(repo) = repo else {
-        report::print_diagnostics(&diagnostics, &SecretValues::default());
+    let Some(session) = RenderSession::open(&args.repo, &args.env)? else {
         return Ok(Outcome::Failure);
     };
-    let environment = repo.environment(&args.env).cloned().with_context(|| {
-        let names: Vec<&str> = repo.environments.iter().map(|e| e.name.as_str()).collect();
-        format!(
-            "unknown environment `{}`; shoal.yml defines {}",
-            args.env,
-            names.join(", ")
-        )
-    })?;
-    let workflows = select_workflows(&repo, &args.env, args.workflow.as_deref(), &args.inputs)?;
-    let commit = local_repo::commit_info(root);
-    let engine = TemplateEngine::new(files.clone());
-    let render = |workflow: &Workflow,
-                  inputs: &serde_json::Map<String, serde_json::Value>,
-                  secrets: &SecretValues| {
-        let context = RenderContext {
-            environment: environment.clone(),
-            inputs: inputs.clone(),
-            commit: commit.clone(),
-            trigger: TriggerInfo {
-                event: "manual".to_owned(),
-                actor: local_repo::actor(),
-            },
-            secrets: secrets.clone(),
-        };
-        render_workflow(files.as_ref(), &engine, workflow, &context)
-            .map_err(|found| Diagnostics::for_environments(vec![(environment.name.clone(), found)]))
-    };
-
+    let workflows = session.select(args.workflow.as_deref(), &args.inputs)?;
     // First with every secret masked: that output is safe to print whatever the templates
     // do with the values, and it tells which secrets the files really use.
-    let masked = SecretValues::masked(environment.secrets.keys());
-    let mut rendered = Vec::new();
-    let mut problems = Diagnostics::default();
-    for (workflow, inputs) in &workflows {
-        match render(workflow, inputs, &masked) {
-            Ok(result) => rendered.push(result),
-            Err(found) => problems.extend(found),
-        }
-    }
-    if problems.has_errors() {
-        report::print_diagnostics(&problems, &masked);
-        return Ok(Outcome::Failure);
-    }
-    if let Some(out) = &args.out {
-        // Only the secrets the files read are needed, and only for files written to disk.
-        let secrets = match local_repo::read_secrets(root, &environment, &masked.used()) {
-            Ok(secrets) => secrets,
-            Err(missing) => {
-                for problem in missing {
-                    eprintln!("error: {problem}");
-                }
-                eprintln!("error: secrets are missing; nothing was written");
-                return Ok(Outcome::Failure);
-            }
-        };
-        let mut real = Vec::new();
-        for (workflow, inputs) in &workflows {
-            match render(workflow, inputs, &secrets) {
-                Ok(result) => real.push(result),
-                Err(found) => problems.extend(found),
-            }
-        }
-        if problems.has_errors() {
-            report::print_diagnostics(&problems, &secrets);
+    let masked = session.masked_secrets();
+    let rendered = match session.render(&workflows, &masked) {
+        Ok(rendered) => rendered,
+        Err(problems) => {
+            report::print_diagnostics(&problems, &masked);
             return Ok(Outcome::Failure);
         }
-        write_files(out, &real)?;
+    };
+    if let Some(out) = &args.out {
+        // Only the secrets the files read are needed, and only for files written to disk.
+        let Some(secrets) = session.read_used_secrets(&masked, "nothing was written") else {
+            return Ok(Outcome::Failure);
+        };
+        match session.render(&workflows, &secrets) {
+            Ok(real) => write_files(out, &real)?,
+            Err(problems) => {
+                report::print_diagnostics(&problems, &secrets);
+                return Ok(Outcome::Failure);
+            }
+        }
     }
     match args.repo.output {
         OutputFormat::Json => println!(

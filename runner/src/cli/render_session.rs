@@ -1,0 +1,129 @@
+//! What `render`, `plan` and `apply` share: a config repo on disk, loaded, one of its
+//! environments, and rendering chosen workflows for it with masked or real secrets.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+
+use crate::cli::workflow_selection::{SelectedWorkflow, select_workflows};
+use crate::cli::{RepoArgs, local_repo, report};
+use crate::load::{DirectoryFiles, load_repo};
+use crate::model::{ConfigRepo, Environment};
+use crate::render::{
+    CommitInfo, RenderContext, RenderedWorkflow, SecretValues, TemplateEngine, TriggerInfo,
+    render_workflow,
+};
+use crate::source::Diagnostics;
+
+pub struct RenderSession {
+    pub root: PathBuf,
+    pub files: Arc<DirectoryFiles>,
+    pub repo: ConfigRepo,
+    pub environment: Environment,
+    pub commit: CommitInfo,
+    engine: TemplateEngine,
+}
+
+impl RenderSession {
+    /// Loads the repo and finds the environment; `None` when the repo has errors, which
+    /// are printed.
+    pub fn open(args: &RepoArgs, environment: &str) -> anyhow::Result<Option<RenderSession>> {
+        let root = args.repo.clone();
+        anyhow::ensure!(
+            root.is_dir(),
+            "config repo folder {} not found",
+            root.display()
+        );
+        let files = Arc::new(DirectoryFiles::new(&root));
+        let (repo, diagnostics) = load_repo(files.as_ref());
+        let Some(repo) = repo else {
+            report::print_diagnostics(&diagnostics, &SecretValues::default());
+            return Ok(None);
+        };
+        let environment = repo.environment(environment).cloned().with_context(|| {
+            let names: Vec<&str> = repo.environments.iter().map(|e| e.name.as_str()).collect();
+            format!(
+                "unknown environment `{environment}`; shoal.yml defines {}",
+                names.join(", ")
+            )
+        })?;
+        let commit = local_repo::commit_info(&root);
+        let engine = TemplateEngine::new(files.clone());
+        Ok(Some(RenderSession {
+            root,
+            files,
+            repo,
+            environment,
+            commit,
+            engine,
+        }))
+    }
+
+    pub fn select(
+        &self,
+        workflow: Option<&str>,
+        inputs: &[String],
+    ) -> anyhow::Result<Vec<SelectedWorkflow<'_>>> {
+        select_workflows(&self.repo, &self.environment.name, workflow, inputs)
+    }
+
+    /// Every secret of the environment masked: output rendered with these is safe to
+    /// print, and tells which secrets the files read.
+    pub fn masked_secrets(&self) -> SecretValues {
+        SecretValues::masked(self.environment.secrets.keys())
+    }
+
+    /// Renders the selected workflows with `secrets`; every problem of every workflow.
+    pub fn render(
+        &self,
+        selected: &[SelectedWorkflow<'_>],
+        secrets: &SecretValues,
+    ) -> Result<Vec<RenderedWorkflow>, Diagnostics> {
+        let mut rendered = Vec::new();
+        let mut problems = Diagnostics::default();
+        for (workflow, inputs) in selected {
+            let context = RenderContext {
+                environment: self.environment.clone(),
+                inputs: inputs.clone(),
+                commit: self.commit.clone(),
+                trigger: TriggerInfo {
+                    event: "manual".to_owned(),
+                    actor: local_repo::actor(),
+                },
+                secrets: secrets.clone(),
+            };
+            match render_workflow(self.files.as_ref(), &self.engine, workflow, &context) {
+                Ok(result) => rendered.push(result),
+                Err(found) => problems.extend(Diagnostics::for_environments(vec![(
+                    self.environment.name.clone(),
+                    found,
+                )])),
+            }
+        }
+        if problems.has_errors() {
+            Err(problems)
+        } else {
+            Ok(rendered)
+        }
+    }
+
+    /// The real values of the secrets a masked render read; `None` when some are missing,
+    /// which is printed, ending with `consequence` ("nothing was written").
+    pub fn read_used_secrets(
+        &self,
+        masked: &SecretValues,
+        consequence: &str,
+    ) -> Option<SecretValues> {
+        match local_repo::read_secrets(&self.root, &self.environment, &masked.used()) {
+            Ok(secrets) => Some(secrets),
+            Err(missing) => {
+                for problem in missing {
+                    eprintln!("error: {problem}");
+                }
+                eprintln!("error: secrets are missing; {consequence}");
+                None
+            }
+        }
+    }
+}
