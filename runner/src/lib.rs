@@ -19,5 +19,6 @@ pub mod render;
 pub mod schema;
 pub mod source;
 pub mod swarm;
+pub mod trigger;
 pub mod validation;
 pub mod yaml;

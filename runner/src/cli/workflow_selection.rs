@@ -2,8 +2,8 @@
 
 use anyhow::Context as _;
 
-use crate::config::InputKind;
 use crate::model::{ConfigRepo, Workflow};
+use crate::trigger::{parse_input, undeclared};
 
 /// A workflow with its input values.
 pub type SelectedWorkflow<'a> = (&'a Workflow, serde_json::Map<String, serde_json::Value>);
@@ -103,27 +103,6 @@ fn declares(workflow: &Workflow, input: &str) -> bool {
         .is_some_and(|d| d.inputs.contains_key(input))
 }
 
-fn undeclared(workflow: &Workflow, input: &str) -> String {
-    let names: Vec<&str> = workflow
-        .triggers
-        .dispatch
-        .as_ref()
-        .map(|d| d.inputs.keys().map(String::as_str).collect())
-        .unwrap_or_default();
-    if names.is_empty() {
-        format!(
-            "workflow `{}` has no input `{input}`; it takes no inputs",
-            workflow.name
-        )
-    } else {
-        format!(
-            "workflow `{}` has no input `{input}`; its inputs are: {}",
-            workflow.name,
-            names.join(", ")
-        )
-    }
-}
-
 fn missing_required<'a>(
     workflow: &'a Workflow,
     values: &serde_json::Map<String, serde_json::Value>,
@@ -140,6 +119,8 @@ fn missing_required<'a>(
 
 /// The workflow's input defaults, overridden by `NAME=VALUE` arguments checked against
 /// the declared types.
+/// The workflow's inputs: defaults overridden by `NAME=VALUE` arguments, each parsed as
+/// its declared type.
 fn inputs(
     workflow: &Workflow,
     arguments: &[(String, String)],
@@ -150,27 +131,7 @@ fn inputs(
         let declaration = declared
             .and_then(|d| d.inputs.get(name))
             .with_context(|| undeclared(workflow, name))?;
-        let value = match declaration.kind {
-            InputKind::String => serde_json::Value::String(text.clone()),
-            InputKind::Boolean => match text.as_str() {
-                "true" => serde_json::Value::Bool(true),
-                "false" => serde_json::Value::Bool(false),
-                _ => anyhow::bail!("input `{name}` is a boolean: give true or false, not `{text}`"),
-            },
-            InputKind::Number => serde_json::Value::Number(
-                text.parse::<serde_json::Number>()
-                    .ok()
-                    .with_context(|| format!("input `{name}` is a number, not `{text}`"))?,
-            ),
-            InputKind::Choice => {
-                anyhow::ensure!(
-                    declaration.options.iter().any(|option| option == text),
-                    "input `{name}` must be one of {}, not `{text}`",
-                    declaration.options.join(", ")
-                );
-                serde_json::Value::String(text.clone())
-            }
-        };
+        let value = parse_input(name, declaration, text).map_err(anyhow::Error::msg)?;
         values.insert(name.clone(), value);
     }
     Ok(values)

@@ -1,0 +1,30 @@
+//! What an event asks for: a run of a workflow over its environments, in a mode.
+
+use serde::Serialize;
+
+/// What a run does with the plan of each environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunMode {
+    /// Plan and apply, environment after environment, stopping at the first failure.
+    Apply,
+    /// Plan only, shown on a pull request.
+    Plan,
+    /// Plan only, on a schedule: changes pending are drift.
+    DriftCheck,
+}
+
+/// One run to start.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunRequest {
+    pub workflow: String,
+    /// In the order they are applied.
+    pub environments: Vec<String>,
+    pub mode: RunMode,
+    /// The commit to check out: never the moving branch head.
+    pub commit: String,
+    /// `push`, `pull_request`, `schedule` or `workflow_dispatch`.
+    pub event: &'static str,
+    pub actor: String,
+    pub inputs: serde_json::Map<String, serde_json::Value>,
+}

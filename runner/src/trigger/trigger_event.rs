@@ -1,0 +1,226 @@
+//! The events that start runs, already parsed from webhooks, git fetches, the clock or
+//! the API, and which runs each one starts.
+
+use globset::Glob;
+use serde_json::{Map, Value};
+
+use super::dispatch_inputs::resolve_inputs;
+use super::{RunMode, RunRequest};
+use crate::model::{BranchFilter, ConfigRepo, Workflow};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum TriggerEvent {
+    /// A new head on a branch; `changed_paths` are relative to the repo root.
+    Push {
+        branch: String,
+        commit: String,
+        changed_paths: Vec<String>,
+        actor: String,
+    },
+    /// A pull request opened or updated, into `base_branch`.
+    PullRequest {
+        base_branch: String,
+        head_commit: String,
+        changed_paths: Vec<String>,
+        actor: String,
+    },
+    /// A schedule of a workflow fell due; `heal` applies instead of only planning.
+    Schedule {
+        workflow: String,
+        commit: String,
+        heal: bool,
+    },
+    /// Started by a person; `environments` empty means all of the workflow's.
+    Dispatch {
+        workflow: String,
+        commit: String,
+        environments: Vec<String>,
+        inputs: Map<String, Value>,
+        actor: String,
+    },
+}
+
+/// The runs an event starts, in workflow order; an error when a dispatch asks for
+/// something the workflow does not allow (every problem, not only the first).
+pub fn run_requests(
+    repo: &ConfigRepo,
+    event: &TriggerEvent,
+) -> Result<Vec<RunRequest>, Vec<String>> {
+    match event {
+        TriggerEvent::Push {
+            branch,
+            commit,
+            changed_paths,
+            actor,
+        } => Ok(repo
+            .workflows
+            .iter()
+            .filter(|workflow| {
+                workflow
+                    .triggers
+                    .push
+                    .as_ref()
+                    .is_some_and(|filter| matches(filter, branch, changed_paths))
+            })
+            .map(|workflow| {
+                request(
+                    workflow,
+                    RunMode::Apply,
+                    commit,
+                    "push",
+                    actor,
+                    workflow.environments.clone(),
+                    defaults(workflow),
+                )
+            })
+            .collect()),
+        TriggerEvent::PullRequest {
+            base_branch,
+            head_commit,
+            changed_paths,
+            actor,
+        } => Ok(repo
+            .workflows
+            .iter()
+            .filter(|workflow| {
+                workflow
+                    .triggers
+                    .pull_request
+                    .as_ref()
+                    .is_some_and(|filter| matches(filter, base_branch, changed_paths))
+            })
+            .map(|workflow| {
+                request(
+                    workflow,
+                    RunMode::Plan,
+                    head_commit,
+                    "pull_request",
+                    actor,
+                    workflow.environments.clone(),
+                    defaults(workflow),
+                )
+            })
+            .collect()),
+        TriggerEvent::Schedule {
+            workflow,
+            commit,
+            heal,
+        } => {
+            let workflow = repo
+                .workflow(workflow)
+                .ok_or_else(|| vec![format!("unknown workflow `{workflow}`")])?;
+            let mode = if *heal {
+                RunMode::Apply
+            } else {
+                RunMode::DriftCheck
+            };
+            Ok(vec![request(
+                workflow,
+                mode,
+                commit,
+                "schedule",
+                "",
+                workflow.environments.clone(),
+                defaults(workflow),
+            )])
+        }
+        TriggerEvent::Dispatch {
+            workflow,
+            commit,
+            environments,
+            inputs,
+            actor,
+        } => {
+            let workflow = repo
+                .workflow(workflow)
+                .ok_or_else(|| vec![format!("unknown workflow `{workflow}`")])?;
+            let mut problems = Vec::new();
+            if workflow.triggers.dispatch.is_none() {
+                problems.push(format!(
+                    "workflow `{}` cannot be dispatched: it has no `on.workflow_dispatch`",
+                    workflow.name
+                ));
+            }
+            for environment in environments {
+                if !workflow.environments.contains(environment) {
+                    problems.push(format!(
+                        "workflow `{}` does not target environment `{environment}`; it targets {}",
+                        workflow.name,
+                        workflow.environments.join(", ")
+                    ));
+                }
+            }
+            let inputs = resolve_inputs(workflow, inputs).unwrap_or_else(|found| {
+                problems.extend(found);
+                Map::new()
+            });
+            if !problems.is_empty() {
+                return Err(problems);
+            }
+            // Chosen environments keep the workflow's order.
+            let targets = if environments.is_empty() {
+                workflow.environments.clone()
+            } else {
+                workflow
+                    .environments
+                    .iter()
+                    .filter(|e| environments.contains(e))
+                    .cloned()
+                    .collect()
+            };
+            Ok(vec![request(
+                workflow,
+                RunMode::Apply,
+                commit,
+                "workflow_dispatch",
+                actor,
+                targets,
+                inputs,
+            )])
+        }
+    }
+}
+
+fn request(
+    workflow: &Workflow,
+    mode: RunMode,
+    commit: &str,
+    event: &'static str,
+    actor: &str,
+    environments: Vec<String>,
+    inputs: Map<String, Value>,
+) -> RunRequest {
+    RunRequest {
+        workflow: workflow.name.clone(),
+        environments,
+        mode,
+        commit: commit.to_owned(),
+        event,
+        actor: actor.to_owned(),
+        inputs,
+    }
+}
+
+/// Runs that are not dispatched see each input at its default.
+fn defaults(workflow: &Workflow) -> Map<String, Value> {
+    workflow
+        .triggers
+        .dispatch
+        .as_ref()
+        .map(|d| d.defaults())
+        .unwrap_or_default()
+}
+
+/// A branch filter matches when the branch matches one of its globs (or it has none) and
+/// a changed file matches one of its path globs (or it has none).
+pub fn matches(filter: &BranchFilter, branch: &str, changed_paths: &[String]) -> bool {
+    let any = |globs: &[String], text: &str| {
+        globs
+            .iter()
+            .any(|glob| Glob::new(glob).is_ok_and(|glob| glob.compile_matcher().is_match(text)))
+    };
+    let branch_matches = filter.branches.is_empty() || any(&filter.branches, branch);
+    let paths_match =
+        filter.paths.is_empty() || changed_paths.iter().any(|path| any(&filter.paths, path));
+    branch_matches && paths_match
+}
