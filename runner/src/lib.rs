@@ -21,4 +21,5 @@ pub mod source;
 pub mod swarm;
 pub mod trigger;
 pub mod validation;
+pub mod webhook;
 pub mod yaml;
