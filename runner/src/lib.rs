@@ -12,6 +12,7 @@ pub mod config;
 pub mod convert;
 pub mod docker;
 pub mod exit_code;
+pub mod git;
 pub mod load;
 pub mod model;
 pub mod plan;

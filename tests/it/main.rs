@@ -8,6 +8,7 @@ mod cli_validate;
 mod docker_env;
 mod faithful;
 mod fixtures;
+mod git_mirror;
 mod schemas;
 mod support;
 mod test_repo;

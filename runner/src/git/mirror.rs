@@ -1,0 +1,177 @@
+//! A bare mirror of the config repo under the state folder, fetched incrementally with
+//! git2. Runs never use a work tree: they read the files of their exact commit from the
+//! object database ([`CommitFiles`]), so a moving branch head cannot change a run midway.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use git2::{FetchOptions, Oid, Repository};
+
+use super::{CommitFiles, GitError};
+use crate::render::CommitInfo;
+
+pub struct Mirror {
+    repository: Repository,
+    url: String,
+    path: PathBuf,
+}
+
+impl Mirror {
+    /// Opens the mirror in `path`, creating it (bare, with `url` as `origin`) when absent.
+    pub fn open(path: &Path, url: &str) -> Result<Mirror, GitError> {
+        let git = |operation: &str| {
+            let url = url.to_owned();
+            let operation = operation.to_owned();
+            move |source| GitError::Git {
+                operation,
+                url,
+                source,
+            }
+        };
+        let repository = match Repository::open_bare(path) {
+            Ok(repository) => repository,
+            Err(_) => {
+                let repository = Repository::init_bare(path).map_err(git("create the mirror"))?;
+                repository
+                    .remote_with_fetch("origin", url, "+refs/heads/*:refs/heads/*")
+                    .map_err(git("add the remote"))?;
+                repository
+            }
+        };
+        Ok(Mirror {
+            repository,
+            url: url.to_owned(),
+            path: path.to_owned(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Fetches every branch (incrementally: only what is new comes over).
+    pub fn fetch(&self) -> Result<(), GitError> {
+        let git = |operation: &str| {
+            let url = self.url.clone();
+            let operation = operation.to_owned();
+            move |source| GitError::Git {
+                operation,
+                url,
+                source,
+            }
+        };
+        let mut remote = self
+            .repository
+            .find_remote("origin")
+            .map_err(git("find the remote"))?;
+        let mut options = FetchOptions::new();
+        options.prune(git2::FetchPrune::On);
+        remote
+            .fetch(&["+refs/heads/*:refs/heads/*"], Some(&mut options), None)
+            .map_err(git("fetch"))
+    }
+
+    /// The head commit of `branch`, as last fetched.
+    pub fn head(&self, branch: &str) -> Result<String, GitError> {
+        self.repository
+            .find_branch(branch, git2::BranchType::Local)
+            .ok()
+            .and_then(|branch| branch.get().target())
+            .map(|oid| oid.to_string())
+            .ok_or_else(|| GitError::NoSuchBranch {
+                branch: branch.to_owned(),
+                url: self.url.clone(),
+            })
+    }
+
+    /// Files changed between two commits (added, modified, deleted, both sides of a
+    /// rename), or every file of `to` when there is no `from`.
+    pub fn changed_paths(&self, from: Option<&str>, to: &str) -> Result<Vec<String>, GitError> {
+        let git = |operation: &str| {
+            let url = self.url.clone();
+            let operation = operation.to_owned();
+            move |source| GitError::Git {
+                operation,
+                url,
+                source,
+            }
+        };
+        let new_tree = self.commit(to)?.tree().map_err(git("read a tree"))?;
+        let old_tree = match from {
+            Some(from) => Some(self.commit(from)?.tree().map_err(git("read a tree"))?),
+            None => None,
+        };
+        let diff = self
+            .repository
+            .diff_tree_to_tree(old_tree.as_ref(), Some(&new_tree), None)
+            .map_err(git("compare commits"))?;
+        let mut paths: Vec<String> = diff
+            .deltas()
+            .flat_map(|delta| [delta.old_file().path(), delta.new_file().path()])
+            .flatten()
+            .map(|path| path.to_string_lossy().replace('\\', "/"))
+            .collect();
+        paths.sort();
+        paths.dedup();
+        Ok(paths)
+    }
+
+    /// How many commits `commit` is from the root along first parents: a number that
+    /// grows along a branch, for telling newer commits from older ones.
+    pub fn commit_order(&self, commit: &str) -> Result<u64, GitError> {
+        let mut walk = self
+            .repository
+            .revwalk()
+            .map_err(|source| self.error("walk history", source))?;
+        walk.push(self.oid(commit)?)
+            .map_err(|source| self.error("walk history", source))?;
+        walk.simplify_first_parent()
+            .map_err(|source| self.error("walk history", source))?;
+        Ok(walk.count() as u64)
+    }
+
+    /// The commit's metadata, for templates (`commit.*`).
+    pub fn commit_info(&self, commit: &str, branch: &str) -> Result<CommitInfo, GitError> {
+        let found = self.commit(commit)?;
+        Ok(CommitInfo::new(
+            &found.id().to_string(),
+            found.summary().unwrap_or_default(),
+            found.author().name().unwrap_or_default(),
+            branch,
+        ))
+    }
+
+    /// The files of `commit`, for loading and rendering.
+    pub fn files_at(&self, commit: &str) -> Result<Arc<CommitFiles>, GitError> {
+        let oid = self.commit(commit)?.id();
+        CommitFiles::open(&self.path, oid)
+            .map(Arc::new)
+            .map_err(|source| self.error("read a commit", source))
+    }
+
+    fn oid(&self, commit: &str) -> Result<Oid, GitError> {
+        self.repository
+            .revparse_single(commit)
+            .and_then(|object| object.peel_to_commit())
+            .map(|found| found.id())
+            .map_err(|_| GitError::NoSuchCommit {
+                commit: commit.to_owned(),
+                url: self.url.clone(),
+            })
+    }
+
+    fn commit(&self, commit: &str) -> Result<git2::Commit<'_>, GitError> {
+        let oid = self.oid(commit)?;
+        self.repository
+            .find_commit(oid)
+            .map_err(|source| self.error("read a commit", source))
+    }
+
+    fn error(&self, operation: &str, source: git2::Error) -> GitError {
+        GitError::Git {
+            operation: operation.to_owned(),
+            url: self.url.clone(),
+            source,
+        }
+    }
+}
