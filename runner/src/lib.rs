@@ -19,6 +19,7 @@ pub mod plan;
 pub mod render;
 pub mod schema;
 pub mod source;
+pub mod store;
 pub mod swarm;
 pub mod trigger;
 pub mod validation;

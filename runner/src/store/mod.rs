@@ -1,0 +1,12 @@
+//! Store: the runner's durable history (runs, steps, logs), the last processed commit of
+//! each branch and the webhook deliveries seen, in SQLite. An edge.
+
+mod run_record;
+#[expect(
+    clippy::module_inception,
+    reason = "the module is named after its main type, Store"
+)]
+mod store;
+
+pub use run_record::{RunRecord, RunStatus, StepRecord};
+pub use store::{Store, StoreError};

@@ -1,0 +1,445 @@
+//! The runner's durable state: an embedded SQLite database in the state folder, in WAL
+//! mode, holding runs, their steps and logs, the last processed commit of each branch and
+//! the webhook deliveries already seen. After a crash, runs left queued or running are
+//! marked interrupted when the store is opened again.
+
+use std::path::Path;
+
+use rusqlite::{Connection, OptionalExtension as _, params};
+
+use super::{RunRecord, RunStatus, StepRecord};
+use crate::trigger::{RunMode, RunRequest};
+
+#[derive(Debug, thiserror::Error)]
+#[error("state database {path}: {source}")]
+pub struct StoreError {
+    path: String,
+    #[source]
+    source: rusqlite::Error,
+}
+
+pub struct Store {
+    connection: Connection,
+    path: String,
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    workflow TEXT NOT NULL,
+    environments TEXT NOT NULL,
+    mode TEXT NOT NULL,
+    event TEXT NOT NULL,
+    commit_sha TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    started_at TEXT,
+    finished_at TEXT,
+    summary TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS steps (
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    position INTEGER NOT NULL,
+    environment TEXT NOT NULL,
+    name TEXT NOT NULL,
+    status TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    changes INTEGER NOT NULL DEFAULT 0,
+    error TEXT,
+    PRIMARY KEY (run_id, position)
+);
+CREATE TABLE IF NOT EXISTS logs (
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    line_number INTEGER NOT NULL,
+    at TEXT NOT NULL,
+    line TEXT NOT NULL,
+    PRIMARY KEY (run_id, line_number)
+);
+CREATE TABLE IF NOT EXISTS processed_commits (
+    branch TEXT PRIMARY KEY,
+    commit_sha TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS deliveries (
+    id TEXT PRIMARY KEY,
+    received_at TEXT NOT NULL
+);
+";
+
+impl Store {
+    /// Opens (or creates) `shoal.db` in `folder`, and marks the runs a previous process
+    /// left unfinished as interrupted.
+    pub fn open(folder: &Path) -> Result<Store, StoreError> {
+        let path = folder.join("shoal.db");
+        let error = |source| StoreError {
+            path: path.display().to_string(),
+            source,
+        };
+        let connection = Connection::open(&path).map_err(error)?;
+        // WAL: readers (the API) never wait for the writer (the dispatcher), and a commit
+        // survives a crash of the process.
+        connection
+            .pragma_update(None, "journal_mode", "WAL")
+            .map_err(error)?;
+        connection
+            .pragma_update(None, "synchronous", "NORMAL")
+            .map_err(error)?;
+        connection
+            .pragma_update(None, "foreign_keys", "ON")
+            .map_err(error)?;
+        connection
+            .busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(error)?;
+        connection.execute_batch(SCHEMA).map_err(error)?;
+        let store = Store {
+            connection,
+            path: path.display().to_string(),
+        };
+        store.mark_interrupted()?;
+        Ok(store)
+    }
+
+    fn error(&self, source: rusqlite::Error) -> StoreError {
+        StoreError {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    pub fn journal_mode(&self) -> Result<String, StoreError> {
+        self.connection
+            .pragma_query_value(None, "journal_mode", |row| row.get(0))
+            .map_err(|e| self.error(e))
+    }
+
+    /// Records a new run as queued; returns its ID.
+    pub fn create_run(&self, request: &RunRequest, now: &str) -> Result<i64, StoreError> {
+        let mode = match request.mode {
+            RunMode::Apply => "apply",
+            RunMode::Plan => "plan",
+            RunMode::DriftCheck => "drift_check",
+        };
+        self.connection
+            .execute(
+                "INSERT INTO runs (workflow, environments, mode, event, commit_sha, actor, status, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'queued', ?7)",
+                params![
+                    request.workflow,
+                    serde_json::to_string(&request.environments).unwrap_or_default(),
+                    mode,
+                    request.event,
+                    request.commit,
+                    request.actor,
+                    now
+                ],
+            )
+            .map_err(|e| self.error(e))?;
+        Ok(self.connection.last_insert_rowid())
+    }
+
+    pub fn start_run(&self, id: i64, now: &str) -> Result<(), StoreError> {
+        self.connection
+            .execute(
+                "UPDATE runs SET status = 'running', started_at = ?2 WHERE id = ?1",
+                params![id, now],
+            )
+            .map(|_| ())
+            .map_err(|e| self.error(e))
+    }
+
+    pub fn finish_run(
+        &self,
+        id: i64,
+        status: RunStatus,
+        summary: &str,
+        now: &str,
+    ) -> Result<(), StoreError> {
+        self.connection
+            .execute(
+                "UPDATE runs SET status = ?2, summary = ?3, finished_at = ?4 WHERE id = ?1",
+                params![id, status.as_str(), summary, now],
+            )
+            .map(|_| ())
+            .map_err(|e| self.error(e))
+    }
+
+    pub fn record_step(
+        &self,
+        run: i64,
+        position: i64,
+        step: &StepRecord,
+    ) -> Result<(), StoreError> {
+        self.connection
+            .execute(
+                "INSERT OR REPLACE INTO steps (run_id, position, environment, name, status, started_at, finished_at, changes, error)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![
+                    run,
+                    position,
+                    step.environment,
+                    step.name,
+                    step.status.as_str(),
+                    step.started_at,
+                    step.finished_at,
+                    step.changes,
+                    step.error
+                ],
+            )
+            .map(|_| ())
+            .map_err(|e| self.error(e))
+    }
+
+    /// Appends a log line; lines must already be redacted.
+    pub fn append_log(&self, run: i64, line: &str, now: &str) -> Result<(), StoreError> {
+        self.connection
+            .execute(
+                "INSERT INTO logs (run_id, line_number, at, line)
+                 VALUES (?1, (SELECT COALESCE(MAX(line_number), 0) + 1 FROM logs WHERE run_id = ?1), ?2, ?3)",
+                params![run, now, line],
+            )
+            .map(|_| ())
+            .map_err(|e| self.error(e))
+    }
+
+    /// The newest runs first.
+    pub fn runs(&self, limit: usize) -> Result<Vec<RunRecord>, StoreError> {
+        let mut statement = self
+            .connection
+            .prepare(
+                "SELECT id, workflow, environments, mode, event, commit_sha, actor, status, created_at, started_at, finished_at, summary
+                 FROM runs ORDER BY id DESC LIMIT ?1",
+            )
+            .map_err(|e| self.error(e))?;
+        let rows = statement
+            .query_map(
+                params![i64::try_from(limit).unwrap_or(i64::MAX)],
+                run_from_row,
+            )
+            .map_err(|e| self.error(e))?;
+        rows.collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.error(e))
+    }
+
+    pub fn run(&self, id: i64) -> Result<Option<RunRecord>, StoreError> {
+        self.connection
+            .query_row(
+                "SELECT id, workflow, environments, mode, event, commit_sha, actor, status, created_at, started_at, finished_at, summary
+                 FROM runs WHERE id = ?1",
+                params![id],
+                run_from_row,
+            )
+            .optional()
+            .map_err(|e| self.error(e))
+    }
+
+    pub fn steps(&self, run: i64) -> Result<Vec<StepRecord>, StoreError> {
+        let mut statement = self
+            .connection
+            .prepare(
+                "SELECT environment, name, status, started_at, finished_at, changes, error
+                 FROM steps WHERE run_id = ?1 ORDER BY position",
+            )
+            .map_err(|e| self.error(e))?;
+        let rows = statement
+            .query_map(params![run], |row| {
+                Ok(StepRecord {
+                    environment: row.get(0)?,
+                    name: row.get(1)?,
+                    status: RunStatus::parse(&row.get::<_, String>(2)?)
+                        .unwrap_or(RunStatus::Interrupted),
+                    started_at: row.get(3)?,
+                    finished_at: row.get(4)?,
+                    changes: row.get(5)?,
+                    error: row.get(6)?,
+                })
+            })
+            .map_err(|e| self.error(e))?;
+        rows.collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.error(e))
+    }
+
+    pub fn logs(&self, run: i64) -> Result<Vec<String>, StoreError> {
+        let mut statement = self
+            .connection
+            .prepare("SELECT line FROM logs WHERE run_id = ?1 ORDER BY line_number")
+            .map_err(|e| self.error(e))?;
+        let rows = statement
+            .query_map(params![run], |row| row.get(0))
+            .map_err(|e| self.error(e))?;
+        rows.collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.error(e))
+    }
+
+    /// The last commit of `branch` whose push was processed, so that none is missed or
+    /// processed twice across restarts.
+    pub fn processed_commit(&self, branch: &str) -> Result<Option<String>, StoreError> {
+        self.connection
+            .query_row(
+                "SELECT commit_sha FROM processed_commits WHERE branch = ?1",
+                params![branch],
+                |row| row.get(0),
+            )
+            .optional()
+            .map_err(|e| self.error(e))
+    }
+
+    pub fn set_processed_commit(&self, branch: &str, commit: &str) -> Result<(), StoreError> {
+        self.connection
+            .execute(
+                "INSERT INTO processed_commits (branch, commit_sha) VALUES (?1, ?2)
+                 ON CONFLICT(branch) DO UPDATE SET commit_sha = excluded.commit_sha",
+                params![branch, commit],
+            )
+            .map(|_| ())
+            .map_err(|e| self.error(e))
+    }
+
+    /// Records a webhook delivery ID; false when it was seen before (a redelivery).
+    pub fn first_delivery(&self, id: &str, now: &str) -> Result<bool, StoreError> {
+        let inserted = self
+            .connection
+            .execute(
+                "INSERT OR IGNORE INTO deliveries (id, received_at) VALUES (?1, ?2)",
+                params![id, now],
+            )
+            .map_err(|e| self.error(e))?;
+        Ok(inserted == 1)
+    }
+
+    fn mark_interrupted(&self) -> Result<usize, StoreError> {
+        self.connection
+            .execute(
+                "UPDATE runs SET status = 'interrupted', summary = 'the runner stopped during this run'
+                 WHERE status IN ('queued', 'running')",
+                [],
+            )
+            .map_err(|e| self.error(e))
+    }
+}
+
+fn run_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RunRecord> {
+    Ok(RunRecord {
+        id: row.get(0)?,
+        workflow: row.get(1)?,
+        environments: serde_json::from_str(&row.get::<_, String>(2)?).unwrap_or_default(),
+        mode: row.get(3)?,
+        event: row.get(4)?,
+        commit: row.get(5)?,
+        actor: row.get(6)?,
+        status: RunStatus::parse(&row.get::<_, String>(7)?).unwrap_or(RunStatus::Interrupted),
+        created_at: row.get(8)?,
+        started_at: row.get(9)?,
+        finished_at: row.get(10)?,
+        summary: row.get(11)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request() -> RunRequest {
+        RunRequest {
+            workflow: "infra".into(),
+            environments: vec!["staging".into(), "prod".into()],
+            mode: RunMode::Apply,
+            commit: "abc123".into(),
+            event: "push",
+            actor: "ada".into(),
+            inputs: serde_json::Map::new(),
+        }
+    }
+
+    #[test]
+    fn runs_steps_and_logs_survive_a_restart_and_unfinished_runs_are_interrupted() {
+        let folder = tempfile::tempdir().expect("temp");
+        let (finished, unfinished) = {
+            let store = Store::open(folder.path()).expect("opens");
+            assert_eq!(store.journal_mode().expect("mode"), "wal");
+            let finished = store
+                .create_run(&request(), "2026-11-22T04:00:00Z")
+                .expect("run");
+            store
+                .start_run(finished, "2026-11-22T04:00:01Z")
+                .expect("start");
+            let step = StepRecord {
+                environment: "staging".into(),
+                name: "traefik".into(),
+                status: RunStatus::Success,
+                started_at: "2026-11-22T04:00:01Z".into(),
+                finished_at: Some("2026-11-22T04:00:03Z".into()),
+                changes: 2,
+                error: None,
+            };
+            store.record_step(finished, 0, &step).expect("step");
+            store
+                .append_log(
+                    finished,
+                    "created service traefik_traefik",
+                    "2026-11-22T04:00:02Z",
+                )
+                .expect("log");
+            store
+                .append_log(
+                    finished,
+                    "traefik_traefik: converged",
+                    "2026-11-22T04:00:03Z",
+                )
+                .expect("log");
+            store
+                .finish_run(
+                    finished,
+                    RunStatus::Success,
+                    "Applied 2 changes to staging",
+                    "2026-11-22T04:00:04Z",
+                )
+                .expect("finish");
+            let unfinished = store
+                .create_run(&request(), "2026-11-22T04:01:00Z")
+                .expect("run");
+            store
+                .start_run(unfinished, "2026-11-22T04:01:01Z")
+                .expect("start");
+            (finished, unfinished)
+            // Dropped here without finishing the second run, as a killed process would.
+        };
+        let store = Store::open(folder.path()).expect("reopens");
+        let runs = store.runs(10).expect("runs");
+        assert_eq!(
+            runs.iter().map(|r| (r.id, r.status)).collect::<Vec<_>>(),
+            [
+                (unfinished, RunStatus::Interrupted),
+                (finished, RunStatus::Success)
+            ]
+        );
+        assert_eq!(runs[1].environments, ["staging", "prod"]);
+        assert_eq!(store.steps(finished).expect("steps")[0].changes, 2);
+        assert_eq!(
+            store.logs(finished).expect("logs"),
+            [
+                "created service traefik_traefik",
+                "traefik_traefik: converged"
+            ]
+        );
+        assert_eq!(
+            store.run(finished).expect("run").map(|r| r.summary),
+            Some("Applied 2 changes to staging".into())
+        );
+    }
+
+    #[test]
+    fn deliveries_are_seen_once_and_processed_commits_are_kept_per_branch() {
+        let folder = tempfile::tempdir().expect("temp");
+        let store = Store::open(folder.path()).expect("opens");
+        assert!(store.first_delivery("d-1", "t").expect("insert"));
+        assert!(!store.first_delivery("d-1", "t").expect("insert"));
+        assert_eq!(store.processed_commit("main").expect("read"), None);
+        store.set_processed_commit("main", "a1").expect("write");
+        store.set_processed_commit("main", "b2").expect("write");
+        assert_eq!(
+            store.processed_commit("main").expect("read"),
+            Some("b2".into())
+        );
+    }
+}
