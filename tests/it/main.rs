@@ -5,6 +5,7 @@ mod cli_apply;
 mod cli_docker_faults;
 mod cli_render;
 mod cli_validate;
+mod daemon_run;
 mod docker_env;
 mod faithful;
 mod fixtures;

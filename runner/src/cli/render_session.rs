@@ -115,7 +115,7 @@ impl RenderSession {
         masked: &SecretValues,
         consequence: &str,
     ) -> Option<SecretValues> {
-        match local_repo::read_secrets(&self.root, &self.environment, &masked.used()) {
+        match crate::secret_source::read_secrets(&self.root, &self.environment, &masked.used()) {
             Ok(secrets) => Some(secrets),
             Err(missing) => {
                 for problem in missing {

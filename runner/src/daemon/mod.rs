@@ -1,0 +1,6 @@
+//! The runner daemon's parts: executing runs on the files of their exact commit. The
+//! dispatcher loop, the HTTP server and `shoal serve` come next (see ARCHITECTURE.md).
+
+mod run_executor;
+
+pub use run_executor::{EnvironmentOutcome, RunSettings, execute_environment};

@@ -1,0 +1,153 @@
+//! A run as the daemon executes it: files of an exact commit of a git mirror, applied to
+//! a real private swarm; then drift found by a drift check after a change by hand.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use shoal::daemon::{RunSettings, execute_environment};
+use shoal::git::Mirror;
+use shoal::store::RunStatus;
+use shoal::trigger::{RunMode, RunRequest};
+
+use crate::support::{PrivateSwarm, run_successfully};
+
+fn git(repo: &Path, args: &[&str]) -> String {
+    run_successfully(
+        Command::new("git")
+            .args([
+                "-c",
+                "user.name=Ada",
+                "-c",
+                "user.email=ada@example.com",
+                "-c",
+                "init.defaultBranch=main",
+            ])
+            .args(args)
+            .current_dir(repo),
+        Duration::from_secs(30),
+    )
+}
+
+#[test]
+fn a_run_applies_an_exact_commit_and_a_drift_check_finds_changes_made_by_hand() {
+    let swarm = PrivateSwarm::shared();
+    let image = swarm.image("shoal-test/busybox:daemon");
+    let stack = swarm.unique_name("daemon");
+    let source = tempfile::tempdir().expect("temp");
+    let write = |path: &str, text: &str| {
+        let full = source.path().join(path);
+        std::fs::create_dir_all(full.parent().expect("parent")).expect("folders");
+        std::fs::write(full, text).expect("write");
+    };
+    write(
+        "shoal.yml",
+        &format!(
+            "environments: {{ local: {{ docker: {{ host: \"{}\" }}, vars: {{ image: \"{image}\" }} }} }}\n",
+            swarm.docker_host()
+        ),
+    );
+    write(
+        "stacks/app.yml",
+        "version: \"3.8\"\nservices:\n  web:\n    image: \"{{ vars.image }}\"\n    deploy: { replicas: 1 }\n",
+    );
+    write(
+        "workflows/deploy.yml",
+        &format!(
+            "on:\n  push: {{ branches: [main] }}\nsteps:\n  - stack: {{ name: {stack}, compose: stacks/app.yml }}\n"
+        ),
+    );
+    git(source.path(), &["init", "-q"]);
+    git(source.path(), &["add", "-A"]);
+    git(source.path(), &["commit", "-q", "-m", "deploy web"]);
+
+    let state = tempfile::tempdir().expect("temp");
+    let mirror = Mirror::open(
+        &state.path().join("mirror.git"),
+        &source.path().display().to_string(),
+    )
+    .expect("mirror");
+    mirror.fetch().expect("fetch");
+    let head = mirror.head("main").expect("main");
+    let commit = mirror.commit_info(&head, "main").expect("commit");
+    let files = mirror.files_at(&head).expect("files");
+    let settings = RunSettings {
+        docker_host: None,
+        docker_timeout: Duration::from_secs(30),
+        secrets_folder: state.path().to_owned(),
+    };
+    let request = |mode| RunRequest {
+        workflow: "deploy".into(),
+        environments: vec!["local".into()],
+        mode,
+        commit: head.clone(),
+        event: "push",
+        actor: "ada".into(),
+        inputs: serde_json::Map::new(),
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+
+    let applied = runtime.block_on(execute_environment(
+        files.clone(),
+        &request(RunMode::Apply),
+        "local",
+        &commit,
+        &settings,
+    ));
+    assert_eq!(applied.status, RunStatus::Success, "{applied:?}");
+    assert_eq!(applied.summary, "Applied 2 changes to local");
+    assert!(
+        applied.log.contains(&format!("{stack}_web: converged")),
+        "{:?}",
+        applied.log
+    );
+    let label = swarm.run_docker(&[
+        "service",
+        "inspect",
+        "--format",
+        "{{index .Spec.Labels \"dev.shoal.commit\"}}",
+        &format!("{stack}_web"),
+    ]);
+    assert_eq!(
+        label.trim(),
+        head,
+        "the service records the commit it was applied from"
+    );
+
+    let check = runtime.block_on(execute_environment(
+        files.clone(),
+        &request(RunMode::DriftCheck),
+        "local",
+        &commit,
+        &settings,
+    ));
+    assert_eq!(
+        (check.status, check.summary.as_str()),
+        (RunStatus::Success, "no drift")
+    );
+
+    swarm.run_docker(&["service", "scale", "--detach", &format!("{stack}_web=2")]);
+    let drift = runtime.block_on(execute_environment(
+        files,
+        &request(RunMode::DriftCheck),
+        "local",
+        &commit,
+        &settings,
+    ));
+    assert_eq!(
+        (drift.status, drift.summary.as_str()),
+        (RunStatus::Failure, "drift: 1 to update"),
+        "{drift:?}"
+    );
+    assert!(
+        drift
+            .log
+            .iter()
+            .any(|line| line.contains("Mode.Replicated.Replicas: 2 -> 1")),
+        "{:?}",
+        drift.log
+    );
+}
