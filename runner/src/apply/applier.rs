@@ -241,41 +241,50 @@ impl<'a> Applier<'a> {
                 .await
                 .map_err(docker)?;
             let client = self.client;
-            let results = futures_util::stream::iter(service_changes.iter().map(|change| {
-                let desired = stack.spec.services.iter().find(|s| s.name == change.name);
-                let live = &live;
-                async move {
-                    let Some(desired) = desired else {
-                        return (change, Ok(None));
-                    };
-                    let spec = resolve_object_ids(&desired.spec, live);
-                    (
-                        change,
-                        write_service(client, &spec, live.service(&change.name)).await,
-                    )
-                }
-            }))
-            .buffer_unordered(PARALLELISM)
-            .collect::<Vec<_>>()
-            .await;
+            // Each write owns what it needs: a stream of futures borrowing from a closure's
+            // arguments would not be `Send`, and the daemon runs applies in spawned tasks.
+            let writes: Vec<_> = service_changes
+                .iter()
+                .map(|change| {
+                    let name = change.name.clone();
+                    let spec = stack
+                        .spec
+                        .services
+                        .iter()
+                        .find(|s| s.name == change.name)
+                        .map(|desired| resolve_object_ids(&desired.spec, live));
+                    let current = live.service(&change.name).cloned();
+                    async move {
+                        let result = match spec {
+                            Some(spec) => write_service(client, &spec, current.as_ref()).await,
+                            None => Ok(None),
+                        };
+                        (name, result)
+                    }
+                })
+                .collect();
+            let results = futures_util::stream::iter(writes)
+                .buffer_unordered(PARALLELISM)
+                .collect::<Vec<_>>()
+                .await;
             let mut failure = None;
-            for (change, result) in results {
+            for (name, result) in results {
                 match result {
                     Ok(before) => {
                         *changes += 1;
                         match before {
                             Some(spec) => {
-                                previous.insert(change.name.clone(), spec);
+                                previous.insert(name.clone(), spec);
                                 self.observer.event(ApplyEvent::Updated {
                                     object: ObjectType::Service,
-                                    name: change.name.clone(),
+                                    name: name.clone(),
                                 });
                             }
                             None => {
-                                created.push(change.name.clone());
+                                created.push(name.clone());
                                 self.observer.event(ApplyEvent::Created {
                                     object: ObjectType::Service,
-                                    name: change.name.clone(),
+                                    name: name.clone(),
                                 });
                             }
                         }

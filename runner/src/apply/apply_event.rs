@@ -42,7 +42,7 @@ pub enum ApplyEvent {
 }
 
 /// Receives apply events.
-pub trait ApplyObserver: Send {
+pub trait ApplyObserver: Send + Sync {
     fn event(&mut self, event: ApplyEvent);
 }
 

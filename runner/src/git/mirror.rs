@@ -71,6 +71,26 @@ impl Mirror {
             .map_err(git("fetch"))
     }
 
+    /// Fetches the branches and the pull request heads a forge publishes
+    /// (`refs/pull/N/head`), then checks that `commit` is there.
+    pub fn fetch_commit(&self, commit: &str) -> Result<(), GitError> {
+        let mut remote = self
+            .repository
+            .find_remote("origin")
+            .map_err(|source| self.error("find the remote", source))?;
+        remote
+            .fetch(
+                &[
+                    "+refs/heads/*:refs/heads/*",
+                    "+refs/pull/*/head:refs/pull/*/head",
+                ],
+                None,
+                None,
+            )
+            .map_err(|source| self.error("fetch", source))?;
+        self.oid(commit).map(|_| ())
+    }
+
     /// The head commit of `branch`, as last fetched.
     pub fn head(&self, branch: &str) -> Result<String, GitError> {
         self.repository
