@@ -161,7 +161,9 @@ fn usage_errors_exit_64_and_help_teaches() {
             .expect("runs"),
     );
     assert_eq!(run.code, 64);
-    for command in ["validate", "render", "plan", "apply", "schema"] {
+    for command in [
+        "validate", "render", "plan", "apply", "serve", "runs", "schema",
+    ] {
         let run = Run::from(shoal().args([command, "--help"]).output().expect("runs"));
         assert_eq!(run.code, 0);
         assert!(

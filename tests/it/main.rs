@@ -11,5 +11,6 @@ mod faithful;
 mod fixtures;
 mod git_mirror;
 mod schemas;
+mod serve;
 mod support;
 mod test_repo;

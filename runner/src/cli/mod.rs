@@ -8,7 +8,9 @@ mod plan_command;
 mod render_command;
 mod render_session;
 mod report;
+mod runs_command;
 mod schema_command;
+mod serve_command;
 mod validate_command;
 mod workflow_selection;
 
@@ -87,6 +89,18 @@ enum Command {
                              Exit codes: 0 applied (or nothing to do), 1 failed."
     )]
     Apply(cluster_run::ClusterArgs),
+    /// Run the GitOps daemon: watch the branch, apply pushes, plan pull requests, check drift on schedules.
+    #[command(
+        after_help = "Example:\n  shoal serve --repo https://git.example.org/infra.git --branch main --state /var/lib/shoal \\\n    --listen 0.0.0.0:8080 --webhook-secret-file /etc/shoal/webhook-secret\n\n\
+                             Webhooks: POST /hooks/github (X-Hub-Signature-256 checked). API: GET /api/v1/runs, \
+                             GET /api/v1/runs/ID, POST /api/v1/dispatch (bearer token), GET /healthz."
+    )]
+    Serve(serve_command::ServeArgs),
+    /// List the runs the daemon keeps, or show one.
+    #[command(
+        after_help = "Examples:\n  shoal runs --state /var/lib/shoal\n  shoal runs --state /var/lib/shoal show 42"
+    )]
+    Runs(runs_command::RunsArgs),
     /// Write the JSON Schemas of shoal.yml and workflow files (for editors and CI).
     #[command(after_help = "Example:\n  shoal schema --out schemas/")]
     Schema(schema_command::SchemaArgs),
@@ -110,6 +124,8 @@ pub fn main() -> Outcome {
         Command::Render(args) => render_command::run(&args),
         Command::Schema(args) => schema_command::run(&args),
         Command::Plan(args) => plan_command::run(&args),
+        Command::Serve(args) => serve_command::run(&args),
+        Command::Runs(args) => runs_command::run(&args),
         Command::Apply(args) => apply_command::run(&args),
     };
     match result {

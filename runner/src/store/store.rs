@@ -100,6 +100,24 @@ impl Store {
         Ok(store)
     }
 
+    /// A second connection for reading (the HTTP API) beside the dispatcher's: WAL lets it
+    /// read while the dispatcher writes. It changes nothing on open.
+    pub fn open_reader(folder: &Path) -> Result<Store, StoreError> {
+        let path = folder.join("shoal.db");
+        let error = |source| StoreError {
+            path: path.display().to_string(),
+            source,
+        };
+        let connection = Connection::open(&path).map_err(error)?;
+        connection
+            .busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(error)?;
+        Ok(Store {
+            connection,
+            path: path.display().to_string(),
+        })
+    }
+
     fn error(&self, source: rusqlite::Error) -> StoreError {
         StoreError {
             path: self.path.clone(),

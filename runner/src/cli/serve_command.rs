@@ -1,0 +1,122 @@
+//! `shoal serve`: the runner daemon. Watches the config repo's branch (polling and
+//! webhooks), runs what pushes, schedules and dispatches trigger, keeps the history.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use tokio::sync::mpsc;
+
+use crate::daemon::{ApiSettings, DaemonEvent, Dispatcher, RunSettings, serve_http};
+use crate::exit_code::Outcome;
+use crate::git::Mirror;
+use crate::store::Store;
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// The config repo: a URL (file://, git://) or a local path.
+    #[arg(long, env = "SHOAL_REPO")]
+    repo: String,
+    /// The branch whose pushes are applied.
+    #[arg(long, default_value = "main")]
+    branch: String,
+    /// Folder for the git mirror and the run history.
+    #[arg(long, env = "SHOAL_STATE", value_name = "DIR")]
+    state: PathBuf,
+    /// Address of the HTTP API and webhooks.
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
+    listen: String,
+    /// How often the branch is fetched besides webhooks.
+    #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
+    poll_interval: Duration,
+    /// File holding the GitHub webhook secret (or SHOAL_WEBHOOK_SECRET); webhooks are off without one.
+    #[arg(long, value_name = "FILE")]
+    webhook_secret_file: Option<PathBuf>,
+    /// File holding the API token for dispatch (or SHOAL_API_TOKEN); dispatch is off without one.
+    #[arg(long, value_name = "FILE")]
+    api_token_file: Option<PathBuf>,
+    /// Use this Docker daemon for every environment (a test swarm).
+    #[arg(long, env = "SHOAL_DOCKER_HOST", value_name = "URL")]
+    docker_host: Option<String>,
+    #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
+    docker_timeout: Duration,
+}
+
+pub fn run(args: &ServeArgs) -> anyhow::Result<Outcome> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    runtime.block_on(serve(args))
+}
+
+/// A secret from a file (trailing newline dropped) or an environment variable.
+fn secret(file: Option<&PathBuf>, variable: &str) -> anyhow::Result<Option<String>> {
+    match file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            Ok(Some(text.trim_end_matches('\n').to_owned()))
+        }
+        None => Ok(std::env::var(variable)
+            .ok()
+            .filter(|value| !value.is_empty())),
+    }
+}
+
+async fn serve(args: &ServeArgs) -> anyhow::Result<Outcome> {
+    std::fs::create_dir_all(&args.state)
+        .with_context(|| format!("cannot create {}", args.state.display()))?;
+    let store = Store::open(&args.state)?;
+    let url = match std::fs::canonicalize(&args.repo) {
+        Ok(path) => path.display().to_string(),
+        Err(_) => args.repo.clone(),
+    };
+    let mirror = Mirror::open(&args.state.join("mirror.git"), &url)?;
+    let settings = RunSettings {
+        docker_host: args.docker_host.clone(),
+        docker_timeout: args.docker_timeout,
+        secrets_folder: std::env::current_dir().unwrap_or_default(),
+    };
+    let api = Arc::new(ApiSettings {
+        webhook_secret: secret(args.webhook_secret_file.as_ref(), "SHOAL_WEBHOOK_SECRET")?
+            .map(String::into_bytes),
+        api_token: secret(args.api_token_file.as_ref(), "SHOAL_API_TOKEN")?,
+        state: args.state.clone(),
+    });
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let (sender, receiver) = mpsc::channel(1024);
+    let dispatcher = Dispatcher::new(store, mirror, args.branch.clone(), settings, sender.clone());
+    let looping = tokio::spawn(dispatcher.run(receiver));
+    tokio::spawn(serve_http(listener, api, sender.clone()));
+    let poller = sender.clone();
+    let interval = args.poll_interval;
+    tokio::spawn(async move {
+        loop {
+            if poller.send(DaemonEvent::Poll).await.is_err() {
+                break;
+            }
+            tokio::time::sleep(interval).await;
+        }
+    });
+    let clock = sender.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_secs(20)).await;
+            if clock.send(DaemonEvent::Tick).await.is_err() {
+                break;
+            }
+        }
+    });
+    eprintln!(
+        "shoal serve: watching {} ({}), API on http://{}",
+        url, args.branch, args.listen
+    );
+    tokio::signal::ctrl_c().await.ok();
+    let _ = sender.send(DaemonEvent::Shutdown).await;
+    let _ = looping.await;
+    Ok(Outcome::Success)
+}

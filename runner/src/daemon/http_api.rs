@@ -1,0 +1,240 @@
+//! The daemon's HTTP edge: GitHub/Gitea/Forgejo webhooks, the runs API, dispatch and a
+//! health check. Handlers answer at once; the work goes to the dispatcher as events.
+
+use std::convert::Infallible;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use http_body_util::{BodyExt as _, Full, Limited};
+use hyper::body::{Bytes, Incoming};
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, oneshot};
+
+use super::DaemonEvent;
+use crate::store::Store;
+use crate::webhook::{ForgeEvent, parse_forge_event, signature_is_valid};
+
+/// The largest body accepted: GitHub caps webhook payloads at 25 MB.
+const BODY_LIMIT: usize = 25 * 1024 * 1024;
+
+pub struct ApiSettings {
+    /// Webhooks are refused (404) when no secret is configured.
+    pub webhook_secret: Option<Vec<u8>>,
+    /// Mutating calls are refused (404) when no token is configured.
+    pub api_token: Option<String>,
+    /// Where the store is, for reading runs.
+    pub state: PathBuf,
+}
+
+/// Serves until the listener fails.
+pub async fn serve_http(
+    listener: TcpListener,
+    settings: Arc<ApiSettings>,
+    events: mpsc::Sender<DaemonEvent>,
+) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let settings = settings.clone();
+        let events = events.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |request| {
+                let settings = settings.clone();
+                let events = events.clone();
+                async move { Ok::<_, Infallible>(handle(request, &settings, &events).await) }
+            });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+async fn handle(
+    request: Request<Incoming>,
+    settings: &ApiSettings,
+    events: &mpsc::Sender<DaemonEvent>,
+) -> Response<Full<Bytes>> {
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    match (method, path.as_str()) {
+        (Method::GET, "/healthz") => text(StatusCode::OK, "ok\n"),
+        (Method::POST, "/hooks/github") => webhook(request, settings, events).await,
+        (Method::GET, "/api/v1/runs") => runs(settings),
+        (Method::GET, run) if run.starts_with("/api/v1/runs/") => {
+            run_detail(settings, &run["/api/v1/runs/".len()..])
+        }
+        (Method::POST, "/api/v1/dispatch") => dispatch(request, settings, events).await,
+        _ => text(StatusCode::NOT_FOUND, "not found\n"),
+    }
+}
+
+async fn body(
+    request: Request<Incoming>,
+) -> Result<(hyper::HeaderMap, Bytes), Response<Full<Bytes>>> {
+    let (parts, body) = request.into_parts();
+    match Limited::new(body, BODY_LIMIT).collect().await {
+        Ok(collected) => Ok((parts.headers, collected.to_bytes())),
+        Err(_) => Err(text(StatusCode::PAYLOAD_TOO_LARGE, "body too large\n")),
+    }
+}
+
+async fn webhook(
+    request: Request<Incoming>,
+    settings: &ApiSettings,
+    events: &mpsc::Sender<DaemonEvent>,
+) -> Response<Full<Bytes>> {
+    let Some(secret) = &settings.webhook_secret else {
+        return text(
+            StatusCode::NOT_FOUND,
+            "webhooks are off: start shoal serve with a webhook secret\n",
+        );
+    };
+    let (headers, body) = match body(request).await {
+        Ok(parts) => parts,
+        Err(response) => return response,
+    };
+    let header = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
+    if !signature_is_valid(secret, &body, header("x-hub-signature-256")) {
+        return text(
+            StatusCode::UNAUTHORIZED,
+            "missing or wrong X-Hub-Signature-256\n",
+        );
+    }
+    let event = header("x-github-event")
+        .or_else(|| header("x-gitea-event"))
+        .or_else(|| header("x-forgejo-event"))
+        .unwrap_or_default();
+    let delivery = header("x-github-delivery")
+        .or_else(|| header("x-gitea-delivery"))
+        .or_else(|| header("x-forgejo-delivery"))
+        .unwrap_or_default()
+        .to_owned();
+    match parse_forge_event(event, &body) {
+        Ok(ForgeEvent::Ping) => json(StatusCode::OK, &serde_json::json!({ "pong": true })),
+        Ok(ForgeEvent::Ignored { reason }) => json(
+            StatusCode::ACCEPTED,
+            &serde_json::json!({ "ignored": reason }),
+        ),
+        Ok(event) => {
+            let _ = events.send(DaemonEvent::Forge { delivery, event }).await;
+            json(
+                StatusCode::ACCEPTED,
+                &serde_json::json!({ "accepted": true }),
+            )
+        }
+        Err(problem) => text(StatusCode::BAD_REQUEST, &format!("{problem}\n")),
+    }
+}
+
+fn runs(settings: &ApiSettings) -> Response<Full<Bytes>> {
+    match Store::open_reader(&settings.state).and_then(|store| store.runs(100)) {
+        Ok(runs) => json(StatusCode::OK, &serde_json::json!({ "runs": runs })),
+        Err(error) => text(StatusCode::INTERNAL_SERVER_ERROR, &format!("{error}\n")),
+    }
+}
+
+fn run_detail(settings: &ApiSettings, id: &str) -> Response<Full<Bytes>> {
+    let Ok(id) = id.parse::<i64>() else {
+        return text(StatusCode::NOT_FOUND, "no such run\n");
+    };
+    let store = match Store::open_reader(&settings.state) {
+        Ok(store) => store,
+        Err(error) => return text(StatusCode::INTERNAL_SERVER_ERROR, &format!("{error}\n")),
+    };
+    match (store.run(id), store.steps(id), store.logs(id)) {
+        (Ok(Some(run)), Ok(steps), Ok(logs)) => json(
+            StatusCode::OK,
+            &serde_json::json!({ "run": run, "steps": steps, "logs": logs }),
+        ),
+        (Ok(None), _, _) => text(StatusCode::NOT_FOUND, "no such run\n"),
+        _ => text(StatusCode::INTERNAL_SERVER_ERROR, "cannot read the run\n"),
+    }
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DispatchBody {
+    workflow: String,
+    #[serde(default)]
+    environments: Vec<String>,
+    #[serde(default)]
+    inputs: serde_json::Map<String, serde_json::Value>,
+    #[serde(default)]
+    actor: Option<String>,
+}
+
+async fn dispatch(
+    request: Request<Incoming>,
+    settings: &ApiSettings,
+    events: &mpsc::Sender<DaemonEvent>,
+) -> Response<Full<Bytes>> {
+    let Some(token) = &settings.api_token else {
+        return text(
+            StatusCode::NOT_FOUND,
+            "the API is read-only: start shoal serve with an API token\n",
+        );
+    };
+    let (headers, body) = match body(request).await {
+        Ok(parts) => parts,
+        Err(response) => return response,
+    };
+    let given = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let authorized =
+        given.is_some_and(|given| constant_time_equal(given.as_bytes(), token.as_bytes()));
+    if !authorized {
+        return text(StatusCode::UNAUTHORIZED, "missing or wrong bearer token\n");
+    }
+    let request: DispatchBody = match serde_json::from_slice(&body) {
+        Ok(request) => request,
+        Err(error) => return text(StatusCode::BAD_REQUEST, &format!("{error}\n")),
+    };
+    let (reply, answer) = oneshot::channel();
+    let event = DaemonEvent::Dispatch {
+        workflow: request.workflow,
+        environments: request.environments,
+        inputs: request.inputs,
+        actor: request.actor.unwrap_or_else(|| "api".to_owned()),
+        reply,
+    };
+    if events.send(event).await.is_err() {
+        return text(StatusCode::SERVICE_UNAVAILABLE, "the runner is stopping\n");
+    }
+    match answer.await {
+        Ok(Ok(runs)) => json(StatusCode::ACCEPTED, &serde_json::json!({ "runs": runs })),
+        Ok(Err(problems)) => json(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &serde_json::json!({ "errors": problems }),
+        ),
+        Err(_) => text(StatusCode::SERVICE_UNAVAILABLE, "the runner is stopping\n"),
+    }
+}
+
+fn constant_time_equal(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .fold(0_u8, |difference, (x, y)| difference | (x ^ y))
+            == 0
+}
+
+fn text(status: StatusCode, body: &str) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(body.to_owned())));
+    *response.status_mut() = status;
+    response
+}
+
+fn json(status: StatusCode, value: &serde_json::Value) -> Response<Full<Bytes>> {
+    let mut response = text(status, &value.to_string());
+    response.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("application/json"),
+    );
+    response
+}
