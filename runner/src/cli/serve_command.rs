@@ -39,11 +39,31 @@ pub struct ServeArgs {
     /// Use this Docker daemon for every environment (a test swarm).
     #[arg(long, env = "SHOAL_DOCKER_HOST", value_name = "URL")]
     docker_host: Option<String>,
+    /// How long one Docker API call may take.
     #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
     docker_timeout: Duration,
+    /// Logs on standard error as text for people or JSON lines for log collectors.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 pub fn run(args: &ServeArgs) -> anyhow::Result<Outcome> {
+    // RUST_LOG filters as usual; the default shows what the daemon does, not library chatter.
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("shoal=info"));
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match args.log_format {
+        LogFormat::Json => logs.json().init(),
+        LogFormat::Text => logs.init(),
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -306,6 +306,7 @@ impl Dispatcher {
         let Some((request, _)) = self.admitted.get(&id).cloned() else {
             return;
         };
+        tracing::info!(run = id, workflow = %request.workflow, commit = %request.commit, event = request.event, "run started");
         let _ = self.store.start_run(id, &Self::now());
         let files = match self.mirror.files_at(&request.commit) {
             Ok(files) => files,
@@ -351,6 +352,9 @@ impl Dispatcher {
     }
 
     fn finished(&mut self, id: i64, outcomes: &[EnvironmentOutcome]) {
+        for outcome in outcomes {
+            tracing::info!(run = id, environment = %outcome.environment, status = outcome.status.as_str(), summary = %outcome.summary, "run finished");
+        }
         let now = Self::now();
         for (position, outcome) in outcomes.iter().enumerate() {
             let step = StepRecord {
