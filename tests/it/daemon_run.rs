@@ -1,8 +1,6 @@
 //! A run as the daemon executes it: files of an exact commit of a git mirror, applied to
 //! a real private swarm; then drift found by a drift check after a change by hand.
 
-use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 use shoal::daemon::{RunSettings, execute_environment};
@@ -10,24 +8,7 @@ use shoal::git::Mirror;
 use shoal::store::RunStatus;
 use shoal::trigger::{RunMode, RunRequest};
 
-use crate::support::{PrivateSwarm, run_successfully};
-
-fn git(repo: &Path, args: &[&str]) -> String {
-    run_successfully(
-        Command::new("git")
-            .args([
-                "-c",
-                "user.name=Ada",
-                "-c",
-                "user.email=ada@example.com",
-                "-c",
-                "init.defaultBranch=main",
-            ])
-            .args(args)
-            .current_dir(repo),
-        Duration::from_secs(30),
-    )
-}
+use crate::support::{PrivateSwarm, git};
 
 #[test]
 fn a_run_applies_an_exact_commit_and_a_drift_check_finds_changes_made_by_hand() {

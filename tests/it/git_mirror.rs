@@ -8,24 +8,7 @@ use std::time::{Duration, Instant};
 use shoal::git::Mirror;
 use shoal::load::{RepoFiles, load_repo};
 
-use crate::support::{free_tcp_port, run_successfully};
-
-fn git(repo: &Path, args: &[&str]) -> String {
-    run_successfully(
-        Command::new("git")
-            .args([
-                "-c",
-                "user.name=Ada",
-                "-c",
-                "user.email=ada@example.com",
-                "-c",
-                "init.defaultBranch=main",
-            ])
-            .args(args)
-            .current_dir(repo),
-        Duration::from_secs(30),
-    )
-}
+use crate::support::{free_tcp_port, git};
 
 fn write(repo: &Path, path: &str, text: &str) {
     let full = repo.join(path);

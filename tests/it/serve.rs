@@ -5,12 +5,12 @@
 use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use hmac::{Hmac, Mac as _};
 
-use crate::support::{PrivateSwarm, free_tcp_port, http_get, run_successfully};
+use crate::support::{PrivateSwarm, free_tcp_port, git, http_get};
 use crate::test_repo::{Run, shoal};
 
 struct Daemon(Child);
@@ -20,23 +20,6 @@ impl Drop for Daemon {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-fn git(repo: &Path, args: &[&str]) -> String {
-    run_successfully(
-        Command::new("git")
-            .args([
-                "-c",
-                "user.name=Ada",
-                "-c",
-                "user.email=ada@example.com",
-                "-c",
-                "init.defaultBranch=main",
-            ])
-            .args(args)
-            .current_dir(repo),
-        Duration::from_secs(30),
-    )
 }
 
 /// A POST on loopback; the status code.

@@ -311,15 +311,9 @@ impl<'a> Applier<'a> {
         for change in plan.changes.iter().filter(|c| {
             c.object == ObjectType::Service && matches!(c.action, Action::Remove { .. })
         }) {
-            self.client
-                .remove_service(&change.name)
+            self.remove_service(&change.name, changes)
                 .await
                 .map_err(docker)?;
-            *changes += 1;
-            self.observer.event(ApplyEvent::Removed {
-                object: ObjectType::Service,
-                name: change.name.clone(),
-            });
         }
         let old_versions: Vec<&Change> = plan
             .changes
@@ -330,6 +324,16 @@ impl<'a> Applier<'a> {
             })
             .collect();
         *changes += self.remove_objects(&step.name, &old_versions).await?;
+        Ok(())
+    }
+
+    async fn remove_service(&mut self, name: &str, changes: &mut usize) -> Result<(), DockerError> {
+        self.client.remove_service(name).await?;
+        *changes += 1;
+        self.observer.event(ApplyEvent::Removed {
+            object: ObjectType::Service,
+            name: name.to_owned(),
+        });
         Ok(())
     }
 
@@ -552,15 +556,9 @@ impl<'a> Applier<'a> {
             .iter()
             .filter(|c| c.object == ObjectType::Service)
         {
-            self.client
-                .remove_service(&change.name)
+            self.remove_service(&change.name, changes)
                 .await
                 .map_err(docker)?;
-            *changes += 1;
-            self.observer.event(ApplyEvent::Removed {
-                object: ObjectType::Service,
-                name: change.name.clone(),
-            });
         }
         let networks: Vec<&Change> = plan
             .changes

@@ -62,6 +62,24 @@ pub fn run_successfully(command: &mut Command, timeout: Duration) -> String {
 
 /// A TCP port that nothing listens on right now, on any address: a host-mode published
 /// port binds 0.0.0.0, so the port is probed there.
+/// Runs Debian's git in `repo` as a fixed author, on a `main` branch; its standard output.
+pub fn git(repo: &std::path::Path, args: &[&str]) -> String {
+    run_successfully(
+        Command::new("git")
+            .args([
+                "-c",
+                "user.name=Ada",
+                "-c",
+                "user.email=ada@example.com",
+                "-c",
+                "init.defaultBranch=main",
+            ])
+            .args(args)
+            .current_dir(repo),
+        Duration::from_secs(30),
+    )
+}
+
 pub fn free_tcp_port() -> u16 {
     TcpListener::bind((Ipv4Addr::UNSPECIFIED, 0))
         .and_then(|listener| listener.local_addr())
