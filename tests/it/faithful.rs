@@ -80,7 +80,7 @@ use crate::test_repo::{TestRepo, project_root};
 /// How long one `docker` command may take.
 const DOCKER_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long a removed stack may take to disappear.
-const REMOVAL_TIMEOUT: Duration = Duration::from_secs(60);
+const REMOVAL_TIMEOUT: Duration = Duration::from_secs(180);
 /// The label both tools put on everything a stack creates.
 const NAMESPACE_LABEL: &str = "com.docker.stack.namespace";
 /// The labels shoal adds to record what it applied.
@@ -457,8 +457,16 @@ fn remove_stack(swarm: &PrivateSwarm, stack: &str) {
             "stack {stack} is not gone {REMOVAL_TIMEOUT:?} after `docker stack rm`: {left:?}"
         );
         if last_removal.is_none_or(|at| at.elapsed() > Duration::from_secs(2)) {
-            // The outcome shows in what is left.
+            // The outcome shows in what is left. A network whose last task was still
+            // stopping at the first `stack rm` is removed by ID once it is free; on a busy
+            // 2-core machine that can take a while.
             let _ = run(swarm.docker().args(["stack", "rm", stack]), DOCKER_TIMEOUT);
+            for network in &left["network"] {
+                let _ = run(
+                    swarm.docker().args(["network", "rm", network]),
+                    DOCKER_TIMEOUT,
+                );
+            }
             last_removal = Some(Instant::now());
         }
         thread::sleep(Duration::from_millis(100));
