@@ -8,7 +8,7 @@ use shoal::git::Mirror;
 use shoal::store::RunStatus;
 use shoal::trigger::{RunMode, RunRequest};
 
-use crate::support::{PrivateSwarm, git};
+use crate::support::{PrivateSwarm, git, write_file};
 
 #[test]
 fn a_run_applies_an_exact_commit_and_a_drift_check_finds_changes_made_by_hand() {
@@ -16,11 +16,7 @@ fn a_run_applies_an_exact_commit_and_a_drift_check_finds_changes_made_by_hand() 
     let image = swarm.image("shoal-test/busybox:daemon");
     let stack = swarm.unique_name("daemon");
     let source = tempfile::tempdir().expect("temp");
-    let write = |path: &str, text: &str| {
-        let full = source.path().join(path);
-        std::fs::create_dir_all(full.parent().expect("parent")).expect("folders");
-        std::fs::write(full, text).expect("write");
-    };
+    let write = |path: &str, text: &str| write_file(source.path(), path, text);
     write(
         "shoal.yml",
         &format!(

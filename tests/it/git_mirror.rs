@@ -1,28 +1,21 @@
 //! The git mirror against real repositories: over `file://` and over the git protocol
 //! from a real `git daemon`, fetched incrementally, read commit by commit.
 
-use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use shoal::git::Mirror;
 use shoal::load::{RepoFiles, load_repo};
 
-use crate::support::{free_tcp_port, git};
-
-fn write(repo: &Path, path: &str, text: &str) {
-    let full = repo.join(path);
-    std::fs::create_dir_all(full.parent().expect("parent")).expect("folders");
-    std::fs::write(full, text).expect("write");
-}
+use crate::support::{free_tcp_port, git, write_file};
 
 /// A source repo with a valid config repo on `main`.
 fn source_repo() -> tempfile::TempDir {
     let folder = tempfile::tempdir().expect("temp");
     let repo = folder.path();
     git(repo, &["init", "-q"]);
-    write(repo, "shoal.yml", "environments: { local: {} }\n");
-    write(
+    write_file(repo, "shoal.yml", "environments: { local: {} }\n");
+    write_file(
         repo,
         "workflows/deploy.yml",
         "on:\n  push: { branches: [main] }\nsteps:\n  - network: { name: net }\n",
@@ -42,12 +35,12 @@ fn a_file_url_mirror_fetches_incrementally_and_reads_exact_commits() {
     let first = mirror.head("main").expect("main");
     assert_eq!(first, git(source.path(), &["rev-parse", "HEAD"]).trim());
 
-    write(
+    write_file(
         source.path(),
         "stacks/app.yml",
         "version: \"3.8\"\nservices: {}\n",
     );
-    write(
+    write_file(
         source.path(),
         "workflows/deploy.yml",
         "on:\n  push: { branches: [main] }\nsteps:\n  - network: { name: net2 }\n",

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use hmac::{Hmac, Mac as _};
 
-use crate::support::{PrivateSwarm, free_tcp_port, git, http_get};
+use crate::support::{PrivateSwarm, free_tcp_port, git, http_get, write_file};
 use crate::test_repo::{Run, shoal};
 
 struct Daemon(Child);
@@ -134,11 +134,7 @@ fn serve_applies_pushes_checks_webhook_signatures_and_keeps_its_history() {
     let image = swarm.image("shoal-test/busybox:serve");
     let stack = swarm.unique_name("serve");
     let source = tempfile::tempdir().expect("temp");
-    let write = |path: &str, text: &str| {
-        let full = source.path().join(path);
-        std::fs::create_dir_all(full.parent().expect("parent")).expect("folders");
-        std::fs::write(full, text).expect("write");
-    };
+    let write = |path: &str, text: &str| write_file(source.path(), path, text);
     write(
         "shoal.yml",
         &format!("environments: {{ local: {{ vars: {{ image: \"{image}\", replicas: 1 }} }} }}\n"),

@@ -71,31 +71,23 @@ impl Store {
     /// Opens (or creates) `shoal.db` in `folder`, and marks the runs a previous process
     /// left unfinished as interrupted.
     pub fn open(folder: &Path) -> Result<Store, StoreError> {
-        let path = folder.join("shoal.db");
-        let error = |source| StoreError {
-            path: path.display().to_string(),
-            source,
-        };
-        let connection = Connection::open(&path).map_err(error)?;
+        let store = Store::connect(folder)?;
         // WAL: readers (the API) never wait for the writer (the dispatcher), and a commit
         // survives a crash of the process.
-        connection
-            .pragma_update(None, "journal_mode", "WAL")
-            .map_err(error)?;
-        connection
-            .pragma_update(None, "synchronous", "NORMAL")
-            .map_err(error)?;
-        connection
-            .pragma_update(None, "foreign_keys", "ON")
-            .map_err(error)?;
-        connection
-            .busy_timeout(std::time::Duration::from_secs(5))
-            .map_err(error)?;
-        connection.execute_batch(SCHEMA).map_err(error)?;
-        let store = Store {
-            connection,
-            path: path.display().to_string(),
-        };
+        for (pragma, value) in [
+            ("journal_mode", "WAL"),
+            ("synchronous", "NORMAL"),
+            ("foreign_keys", "ON"),
+        ] {
+            store
+                .connection
+                .pragma_update(None, pragma, value)
+                .map_err(|e| store.error(e))?;
+        }
+        store
+            .connection
+            .execute_batch(SCHEMA)
+            .map_err(|e| store.error(e))?;
         store.mark_interrupted()?;
         Ok(store)
     }
@@ -103,6 +95,10 @@ impl Store {
     /// A second connection for reading (the HTTP API) beside the dispatcher's: WAL lets it
     /// read while the dispatcher writes. It changes nothing on open.
     pub fn open_reader(folder: &Path) -> Result<Store, StoreError> {
+        Store::connect(folder)
+    }
+
+    fn connect(folder: &Path) -> Result<Store, StoreError> {
         let path = folder.join("shoal.db");
         let error = |source| StoreError {
             path: path.display().to_string(),

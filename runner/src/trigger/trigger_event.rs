@@ -52,55 +52,23 @@ pub fn run_requests(
             commit,
             changed_paths,
             actor,
-        } => Ok(repo
-            .workflows
-            .iter()
-            .filter(|workflow| {
-                workflow
-                    .triggers
-                    .push
-                    .as_ref()
-                    .is_some_and(|filter| matches(filter, branch, changed_paths))
-            })
-            .map(|workflow| {
-                request(
-                    workflow,
-                    RunMode::Apply,
-                    commit,
-                    "push",
-                    actor,
-                    workflow.environments.clone(),
-                    defaults(workflow),
-                )
-            })
-            .collect()),
+        } => Ok(branch_runs(
+            repo,
+            |workflow| workflow.triggers.push.as_ref(),
+            (branch, changed_paths),
+            (RunMode::Apply, commit, "push", actor),
+        )),
         TriggerEvent::PullRequest {
             base_branch,
             head_commit,
             changed_paths,
             actor,
-        } => Ok(repo
-            .workflows
-            .iter()
-            .filter(|workflow| {
-                workflow
-                    .triggers
-                    .pull_request
-                    .as_ref()
-                    .is_some_and(|filter| matches(filter, base_branch, changed_paths))
-            })
-            .map(|workflow| {
-                request(
-                    workflow,
-                    RunMode::Plan,
-                    head_commit,
-                    "pull_request",
-                    actor,
-                    workflow.environments.clone(),
-                    defaults(workflow),
-                )
-            })
-            .collect()),
+        } => Ok(branch_runs(
+            repo,
+            |workflow| workflow.triggers.pull_request.as_ref(),
+            (base_branch, changed_paths),
+            (RunMode::Plan, head_commit, "pull_request", actor),
+        )),
         TriggerEvent::Schedule {
             workflow,
             commit,
@@ -179,6 +147,30 @@ pub fn run_requests(
             )])
         }
     }
+}
+
+/// The runs of every workflow whose branch filter (push or pull request) matches.
+fn branch_runs(
+    repo: &ConfigRepo,
+    filter: impl Fn(&Workflow) -> Option<&BranchFilter>,
+    (branch, changed_paths): (&str, &[String]),
+    (mode, commit, event, actor): (RunMode, &str, &'static str, &str),
+) -> Vec<RunRequest> {
+    repo.workflows
+        .iter()
+        .filter(|workflow| filter(workflow).is_some_and(|f| matches(f, branch, changed_paths)))
+        .map(|workflow| {
+            request(
+                workflow,
+                mode,
+                commit,
+                event,
+                actor,
+                workflow.environments.clone(),
+                defaults(workflow),
+            )
+        })
+        .collect()
 }
 
 fn request(

@@ -62,6 +62,13 @@ pub fn run_successfully(command: &mut Command, timeout: Duration) -> String {
 
 /// A TCP port that nothing listens on right now, on any address: a host-mode published
 /// port binds 0.0.0.0, so the port is probed there.
+/// Writes a file under `root`, creating its folders.
+pub fn write_file(root: &std::path::Path, path: &str, text: &str) {
+    let full = root.join(path);
+    std::fs::create_dir_all(full.parent().expect("a parent folder")).expect("folders");
+    std::fs::write(full, text).expect("write");
+}
+
 /// Runs Debian's git in `repo` as a fixed author, on a `main` branch; its standard output.
 pub fn git(repo: &std::path::Path, args: &[&str]) -> String {
     run_successfully(
