@@ -225,10 +225,17 @@ fn serve_applies_pushes_checks_webhook_signatures_and_keeps_its_history() {
             .output()
             .expect("runs show"),
     );
+    let step_line = shown
+        .stdout
+        .lines()
+        .find(|line| {
+            line.trim_start()
+                .starts_with(&format!("local        stack {stack}"))
+        })
+        .unwrap_or_else(|| panic!("no line for the stack step:\n{}", shown.stdout));
     assert!(
-        shown.stdout.contains("local: success (1 changes)"),
-        "{}",
-        shown.stdout
+        step_line.contains("success") && step_line.ends_with("1 changes"),
+        "each step with its result, duration and changes: {step_line}"
     );
     assert!(
         shown
