@@ -12,5 +12,6 @@ mod fixtures;
 mod git_mirror;
 mod schemas;
 mod serve;
+mod serve_runs;
 mod support;
 mod test_repo;

@@ -2,6 +2,7 @@
 //! process with a time limit, a free port, and a plain HTTP GET on loopback.
 
 mod private_swarm;
+pub mod serve_daemon;
 
 pub use private_swarm::PrivateSwarm;
 
