@@ -12,6 +12,7 @@ mod fixtures;
 mod git_mirror;
 mod schemas;
 mod serve;
+mod serve_restart;
 mod serve_runs;
 mod support;
 mod test_repo;

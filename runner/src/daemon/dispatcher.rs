@@ -112,6 +112,7 @@ impl Dispatcher {
         let Some(mut updates) = self.update_receiver.take() else {
             return;
         };
+        self.resume();
         loop {
             let event = tokio::select! {
                 // Progress first: a run's records are written before what follows it.
@@ -382,6 +383,36 @@ impl Dispatcher {
         let id = self.store.create_run(&request, &Self::now()).ok()?;
         self.publish_queued(id);
         let group = concurrency_group(files, repo, &request);
+        self.enqueue(id, request, group, commit);
+        Some(id)
+    }
+
+    /// Queues again the runs that were waiting when the daemon last stopped.
+    fn resume(&mut self) {
+        let queued = match self.store.queued_runs() {
+            Ok(queued) => queued,
+            Err(error) => return tracing::warn!(%error, "cannot read the queued runs"),
+        };
+        for (id, request) in queued {
+            let commit = request.commit.clone();
+            let group = match self.mirror.files_at(&commit) {
+                Ok(files) => match load_repo(files.as_ref()) {
+                    (Some(repo), _) => concurrency_group(files, &repo, &request),
+                    (None, _) => request.environments.join(","),
+                },
+                Err(error) => {
+                    self.end_unstarted(id, RunStatus::Interrupted, &error.to_string());
+                    continue;
+                }
+            };
+            tracing::info!(run = id, workflow = %request.workflow, "queued again after a restart");
+            self.enqueue(id, request, group, &commit);
+        }
+    }
+
+    /// Puts a recorded run in its concurrency group's queue; starts it when the group is
+    /// free.
+    fn enqueue(&mut self, id: i64, request: RunRequest, group: String, commit: &str) {
         let commit_order = self.mirror.commit_order(commit).unwrap_or(0);
         let admission = self.queue.submit(QueuedRun {
             id: u64::try_from(id).unwrap_or(0),
@@ -409,7 +440,6 @@ impl Dispatcher {
             }
             Admission::Skipped { reason } => self.end_unstarted(id, RunStatus::Skipped, &reason),
         }
-        Some(id)
     }
 
     /// Ends a run that never started.
