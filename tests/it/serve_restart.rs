@@ -69,6 +69,11 @@ fn a_sigkill_mid_run_loses_no_push_and_applies_none_twice() {
     });
 
     // SIGKILL; a third push arrives while the daemon is down; no more waiting steps.
+    let killed = std::process::Command::new("kill")
+        .args(["-KILL", &daemon.pid().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
     drop(daemon);
     write(
         "workflows/deploy.yml",
