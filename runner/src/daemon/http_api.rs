@@ -1,5 +1,5 @@
-//! The daemon's HTTP edge: GitHub/Gitea/Forgejo webhooks, the runs API, dispatch and a
-//! health check. Handlers answer at once; the work goes to the dispatcher as events.
+//! The daemon's HTTP edge: GitHub/Gitea/Forgejo webhooks, registry notifications, the
+//! runs API, dispatch and a health check. Handlers answer at once; the work goes to the dispatcher as events.
 
 use std::convert::Infallible;
 use std::path::PathBuf;
@@ -14,16 +14,21 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::DaemonEvent;
 use crate::store::Store;
-use crate::webhook::{ForgeEvent, parse_forge_event, signature_is_valid};
+use crate::webhook::{ForgeEvent, image_pushes, parse_forge_event, signature_is_valid};
 
 /// The largest body accepted: GitHub caps webhook payloads at 25 MB.
 const BODY_LIMIT: usize = 25 * 1024 * 1024;
+/// The largest registry notification accepted: a registry sends a few events per
+/// request (`threshold`), each well under 2 KB.
+const REGISTRY_BODY_LIMIT: usize = 1024 * 1024;
 
 pub struct ApiSettings {
     /// Webhooks are refused (404) when no secret is configured.
     pub webhook_secret: Option<Vec<u8>>,
     /// Mutating calls are refused (404) when no token is configured.
     pub api_token: Option<String>,
+    /// Registry notifications are refused (404) when no token is configured.
+    pub registry_token: Option<String>,
     /// Where the store is, for reading runs.
     pub state: PathBuf,
 }
@@ -63,6 +68,7 @@ async fn handle(
     match (method, path.as_str()) {
         (Method::GET, "/healthz") => text(StatusCode::OK, "ok\n"),
         (Method::POST, "/hooks/github") => webhook(request, settings, events).await,
+        (Method::POST, "/hooks/registry") => registry_hook(request, settings, events).await,
         (Method::GET, "/api/v1/runs") => runs(settings),
         (Method::GET, run) if run.starts_with("/api/v1/runs/") => {
             run_detail(settings, &run["/api/v1/runs/".len()..])
@@ -74,9 +80,10 @@ async fn handle(
 
 async fn body(
     request: Request<Incoming>,
+    limit: usize,
 ) -> Result<(hyper::HeaderMap, Bytes), Response<Full<Bytes>>> {
     let (parts, body) = request.into_parts();
-    match Limited::new(body, BODY_LIMIT).collect().await {
+    match Limited::new(body, limit).collect().await {
         Ok(collected) => Ok((parts.headers, collected.to_bytes())),
         Err(_) => Err(text(StatusCode::PAYLOAD_TOO_LARGE, "body too large\n")),
     }
@@ -93,7 +100,7 @@ async fn webhook(
             "webhooks are off: start shoal serve with a webhook secret\n",
         );
     };
-    let (headers, body) = match body(request).await {
+    let (headers, body) = match body(request, BODY_LIMIT).await {
         Ok(parts) => parts,
         Err(response) => return response,
     };
@@ -128,6 +135,42 @@ async fn webhook(
         }
         Err(problem) => text(StatusCode::BAD_REQUEST, &format!("{problem}\n")),
     }
+}
+
+/// A registry's notification: every tagged manifest push in it becomes an event for the
+/// dispatcher; blobs, pulls and deletions are left out.
+async fn registry_hook(
+    request: Request<Incoming>,
+    settings: &ApiSettings,
+    events: &mpsc::Sender<DaemonEvent>,
+) -> Response<Full<Bytes>> {
+    let Some(token) = &settings.registry_token else {
+        return text(
+            StatusCode::NOT_FOUND,
+            "registry notifications are off: start shoal serve with a registry token\n",
+        );
+    };
+    let (headers, body) = match body(request, REGISTRY_BODY_LIMIT).await {
+        Ok(parts) => parts,
+        Err(response) => return response,
+    };
+    if !bearer_token_is_valid(&headers, token) {
+        return text(StatusCode::UNAUTHORIZED, "missing or wrong bearer token\n");
+    }
+    let pushes = match image_pushes(&body) {
+        Ok(pushes) => pushes,
+        Err(problem) => return text(StatusCode::BAD_REQUEST, &format!("{problem}\n")),
+    };
+    let accepted = pushes.len();
+    for push in pushes {
+        if events.send(DaemonEvent::RegistryPush(push)).await.is_err() {
+            return text(StatusCode::SERVICE_UNAVAILABLE, "the runner is stopping\n");
+        }
+    }
+    json(
+        StatusCode::ACCEPTED,
+        &serde_json::json!({ "image_pushes": accepted }),
+    )
 }
 
 fn runs(settings: &ApiSettings) -> Response<Full<Bytes>> {
@@ -178,17 +221,11 @@ async fn dispatch(
             "the API is read-only: start shoal serve with an API token\n",
         );
     };
-    let (headers, body) = match body(request).await {
+    let (headers, body) = match body(request, BODY_LIMIT).await {
         Ok(parts) => parts,
         Err(response) => return response,
     };
-    let given = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    let authorized =
-        given.is_some_and(|given| constant_time_equal(given.as_bytes(), token.as_bytes()));
-    if !authorized {
+    if !bearer_token_is_valid(&headers, token) {
         return text(StatusCode::UNAUTHORIZED, "missing or wrong bearer token\n");
     }
     let request: DispatchBody = match serde_json::from_slice(&body) {
@@ -214,6 +251,15 @@ async fn dispatch(
         ),
         Err(_) => text(StatusCode::SERVICE_UNAVAILABLE, "the runner is stopping\n"),
     }
+}
+
+/// Whether the `Authorization` header is `Bearer TOKEN`, compared in constant time.
+fn bearer_token_is_valid(headers: &hyper::HeaderMap, token: &str) -> bool {
+    headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .is_some_and(|given| constant_time_equal(given.as_bytes(), token.as_bytes()))
 }
 
 fn constant_time_equal(a: &[u8], b: &[u8]) -> bool {

@@ -103,6 +103,7 @@ async fn execute(
         trigger: TriggerInfo {
             event: request.event.to_owned(),
             actor: request.actor.clone(),
+            image: request.image.clone(),
         },
         secrets: secrets.clone(),
     };

@@ -8,12 +8,13 @@ use std::time::Duration;
 use super::cron::check_cron;
 use super::{Document, ReadError, RepoFiles, normalize};
 use crate::config::{
-    ConfigInput, InputDeclaration, InputKind, PLANNED_KINDS, SUPPORTED_KINDS, StepInput,
-    WorkflowFile,
+    ConfigInput, InputDeclaration, InputKind, PLANNED_KINDS, RegistryPushInput, SUPPORTED_KINDS,
+    StepInput, WorkflowFile,
 };
 use crate::model::{
-    BranchFilter, ConfigSource, ConfigStep, DispatchInputs, Environment, NetworkStep, RemoveStep,
-    Schedule, StackStep, Step, StepKind, Triggers, WaitStep, Workflow,
+    BranchFilter, ConfigSource, ConfigStep, DispatchInputs, Environment, NetworkStep,
+    RegistryPushFilter, RemoveStep, Schedule, StackStep, Step, StepKind, Triggers, WaitStep,
+    Workflow,
 };
 use crate::source::{Diagnostics, Span};
 use crate::yaml::{Node, NodeValue, Spanned};
@@ -455,12 +456,47 @@ impl WorkflowChecker<'_> {
                     .collect(),
             }
         });
+        let registry_push = on
+            .registry_push
+            .as_ref()
+            .map(|filters| self.registry_push(filters.items(), diagnostics))
+            .unwrap_or_default();
         Triggers {
             push,
             pull_request,
             schedules,
             dispatch,
+            registry_push,
         }
+    }
+
+    fn registry_push(
+        &self,
+        filters: &[RegistryPushInput],
+        diagnostics: &mut Diagnostics,
+    ) -> Vec<RegistryPushFilter> {
+        filters
+            .iter()
+            .map(|filter| {
+                let repository = &filter.repository;
+                if let Some(problem) = repository_problem(&repository.value) {
+                    diagnostics.push(
+                        self.document
+                            .error(repository.span, problem)
+                            .with_help(
+                                "notifications name the repository alone, such as `maiev/scaler`; tag globs go in `tags`",
+                            ),
+                    );
+                }
+                for glob in std::iter::once(repository).chain(&filter.tags) {
+                    self.glob(glob, diagnostics);
+                }
+                RegistryPushFilter {
+                    repository: repository.value.clone(),
+                    tags: filter.tags.iter().map(|t| t.value.clone()).collect(),
+                }
+            })
+            .collect()
     }
 
     fn dispatch_input(
@@ -674,6 +710,25 @@ impl WorkflowChecker<'_> {
             value.span.start.column + start,
             width,
         )
+    }
+}
+
+/// What is wrong with a `registry_push` repository, which is matched against the bare
+/// repository name of a notification: a registry host, a tag or a digest never match.
+fn repository_problem(repository: &str) -> Option<String> {
+    let first = repository.split('/').next().unwrap_or_default();
+    if repository.contains('/')
+        && (first.contains('.') || first.contains(':') || first == "localhost")
+    {
+        Some(format!(
+            "repository `{repository}` starts with a registry host (`{first}`)"
+        ))
+    } else if repository.contains(':') || repository.contains('@') {
+        Some(format!("repository `{repository}` has a tag or digest"))
+    } else if repository.is_empty() {
+        Some("repository must not be empty".to_owned())
+    } else {
+        None
     }
 }
 

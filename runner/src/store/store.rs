@@ -362,6 +362,7 @@ mod tests {
             event: "push",
             actor: "ada".into(),
             inputs: serde_json::Map::new(),
+            image: None,
         }
     }
 
