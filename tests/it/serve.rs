@@ -13,7 +13,8 @@ use hmac::{Hmac, Mac as _};
 use crate::support::{PrivateSwarm, free_tcp_port, git, http_get, write_file};
 use crate::test_repo::{Run, shoal};
 
-struct Daemon(Child);
+/// A running `shoal serve`, killed when dropped.
+pub(crate) struct Daemon(pub(crate) Child);
 
 impl Drop for Daemon {
     fn drop(&mut self) {
@@ -23,7 +24,7 @@ impl Drop for Daemon {
 }
 
 /// A POST on loopback; the status code.
-fn post(port: u16, path: &str, headers: &[(&str, String)], body: &str) -> u16 {
+pub(crate) fn post(port: u16, path: &str, headers: &[(&str, String)], body: &str) -> u16 {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connects");
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
@@ -47,7 +48,8 @@ fn post(port: u16, path: &str, headers: &[(&str, String)], body: &str) -> u16 {
         .unwrap_or(0)
 }
 
-fn runs(state: &Path) -> serde_json::Value {
+/// `shoal runs --output json` of a state folder.
+pub(crate) fn runs(state: &Path) -> serde_json::Value {
     let run = Run::from(
         shoal()
             .args(["runs", "--output", "json", "--state"])

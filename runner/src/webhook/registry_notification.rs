@@ -65,10 +65,13 @@ pub fn image_pushes(body: &[u8]) -> Result<Vec<RegistryEvent>, String> {
     let mut pushes: Vec<RegistryEvent> = Vec::new();
     for event in envelope.events {
         let target = &event.target;
+        // Docker and OCI manifests, manifest lists and OCI image indexes (multi-platform
+        // images) all name an image; blobs (`application/octet-stream`) do not.
         let is_tagged_manifest_push = event.action == "push"
             && !target.tag.is_empty()
             && !target.digest.is_empty()
-            && target.media_type.contains("manifest");
+            && (target.media_type.contains("manifest")
+                || target.media_type.contains("image.index"));
         if !is_tagged_manifest_push || pushes.iter().any(|seen| seen.id == event.id) {
             continue;
         }
