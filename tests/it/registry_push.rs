@@ -263,7 +263,11 @@ fn registry_push_rolls_out_the_pushed_image_by_digest_once() {
             .expect("runs show"),
     );
     assert!(
-        shown.stdout.contains("local: success (0 changes)"),
+        shown.stdout.contains("local: success (0 changes)")
+            && shown.stdout.contains(&format!(
+                "image pushed: maiev/scaler:1.1 (127.0.0.1:{}/maiev/scaler@{digest})",
+                registry.port
+            )),
         "{}",
         shown.stdout
     );

@@ -142,10 +142,7 @@ impl Dispatcher {
     /// Starts the runs a pushed image triggers, on the branch head, once per event ID: a
     /// registry retries deliveries it thinks failed.
     fn registry_push(&mut self, event: RegistryEvent) {
-        match self
-            .store
-            .first_delivery(&format!("registry:{}", event.id), &Self::now())
-        {
+        match self.store.first_registry_event(&event.id, &Self::now()) {
             Ok(true) => {}
             Ok(false) => {
                 return tracing::info!(event = %event.id, "registry event seen before: ignored");

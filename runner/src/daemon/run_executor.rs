@@ -95,6 +95,12 @@ async fn execute(
             commit.short_sha
         )
     })?;
+    if let Some(image) = &request.image {
+        log.push(format!(
+            "image pushed: {}:{} ({})",
+            image.repository, image.tag, image.reference
+        ));
+    }
     let engine = TemplateEngine::new(files.clone());
     let context = |secrets: &SecretValues| RenderContext {
         environment: environment.clone(),

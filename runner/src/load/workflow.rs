@@ -790,3 +790,29 @@ fn is_cidr(text: &str) -> bool {
         Err(_) => false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::repository_problem;
+
+    #[test]
+    fn registry_push_repositories_are_bare_names() {
+        assert_eq!(repository_problem("maiev/scaler"), None);
+        assert_eq!(repository_problem("maiev/*"), None);
+        assert_eq!(repository_problem("scaler"), None);
+        assert_eq!(
+            repository_problem("localhost/maiev/scaler").as_deref(),
+            Some("repository `localhost/maiev/scaler` starts with a registry host (`localhost`)")
+        );
+        assert_eq!(
+            repository_problem("registry.example.org/scaler").as_deref(),
+            Some(
+                "repository `registry.example.org/scaler` starts with a registry host (`registry.example.org`)"
+            )
+        );
+        assert_eq!(
+            repository_problem("maiev/scaler@sha256:ab").as_deref(),
+            Some("repository `maiev/scaler@sha256:ab` has a tag or digest")
+        );
+    }
+}

@@ -1,6 +1,6 @@
 //! The runner's durable state: an embedded SQLite database in the state folder, in WAL
 //! mode, holding runs, their steps and logs, the last processed commit of each branch and
-//! the webhook deliveries already seen. After a crash, runs left queued or running are
+//! the webhook deliveries and registry events already seen. After a crash, runs left queued or running are
 //! marked interrupted when the store is opened again.
 
 use std::path::Path;
@@ -321,6 +321,12 @@ impl Store {
         Ok(inserted == 1)
     }
 
+    /// Records a registry notification's event ID; false when it was seen before (the
+    /// registry retried). Kept beside webhook deliveries, in a namespace of its own.
+    pub fn first_registry_event(&self, id: &str, now: &str) -> Result<bool, StoreError> {
+        self.first_delivery(&format!("registry:{id}"), now)
+    }
+
     fn mark_interrupted(&self) -> Result<usize, StoreError> {
         self.connection
             .execute(
@@ -444,11 +450,13 @@ mod tests {
     }
 
     #[test]
-    fn deliveries_are_seen_once_and_processed_commits_are_kept_per_branch() {
+    fn deliveries_and_registry_events_are_seen_once_and_processed_commits_are_kept_per_branch() {
         let folder = tempfile::tempdir().expect("temp");
         let store = Store::open(folder.path()).expect("opens");
         assert!(store.first_delivery("d-1", "t").expect("insert"));
         assert!(!store.first_delivery("d-1", "t").expect("insert"));
+        assert!(store.first_registry_event("d-1", "t").expect("insert"));
+        assert!(!store.first_registry_event("d-1", "t").expect("insert"));
         assert_eq!(store.processed_commit("main").expect("read"), None);
         store.set_processed_commit("main", "a1").expect("write");
         store.set_processed_commit("main", "b2").expect("write");
