@@ -226,6 +226,9 @@ fn registry_push_rolls_out_the_pushed_image_by_digest_once() {
         format!("127.0.0.1:{}/maiev/scaler@{digest} 1.1", registry.port)
     );
     swarm.wait_for_running_tasks(&service, 1, Duration::from_secs(60));
+    // The registry also notified shoal of the two blobs it stored and of its reads of
+    // them (`pull` events); they started nothing.
+    assert_eq!(registry_runs(&state).len(), 1, "{}", runs(&state));
 
     // The same event delivered twice (a registry retries until it is answered) starts one
     // run, which finds nothing to change; a tag outside `1.*` starts none.

@@ -150,13 +150,14 @@ async fn registry_hook(
             "registry notifications are off: start shoal serve with a registry token\n",
         );
     };
-    let (headers, body) = match body(request, REGISTRY_BODY_LIMIT).await {
-        Ok(parts) => parts,
-        Err(response) => return response,
-    };
-    if !bearer_token_is_valid(&headers, token) {
+    // The token is checked before the body is read: a stranger's megabyte is not.
+    if !bearer_token_is_valid(request.headers(), token) {
         return text(StatusCode::UNAUTHORIZED, "missing or wrong bearer token\n");
     }
+    let body = match body(request, REGISTRY_BODY_LIMIT).await {
+        Ok((_, body)) => body,
+        Err(response) => return response,
+    };
     let pushes = match image_pushes(&body) {
         Ok(pushes) => pushes,
         Err(problem) => return text(StatusCode::BAD_REQUEST, &format!("{problem}\n")),
