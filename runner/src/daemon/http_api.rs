@@ -1,5 +1,6 @@
 //! The daemon's HTTP edge: GitHub/Gitea/Forgejo webhooks, registry notifications, the
-//! runs API, dispatch and a health check. Handlers answer at once; the work goes to the dispatcher as events.
+//! runs API, dispatch and a health check. Handlers answer at once; the work goes to the
+//! dispatcher as events.
 
 use std::convert::Infallible;
 use std::path::PathBuf;

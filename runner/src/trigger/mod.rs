@@ -12,7 +12,7 @@ pub use dispatch_inputs::{parse_input, resolve_inputs, undeclared};
 pub use run_queue::{Admission, QueuedRun, RunQueue};
 pub use run_request::{RunMode, RunRequest};
 pub use schedule_clock::next_due;
-pub use trigger_event::{TriggerEvent, image_matches, matches, run_requests};
+pub use trigger_event::{TriggerEvent, matches, run_requests};
 
 #[cfg(test)]
 mod tests {

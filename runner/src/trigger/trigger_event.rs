@@ -239,7 +239,7 @@ fn defaults(workflow: &Workflow) -> Map<String, Value> {
 
 /// A registry push filter matches when the repository matches its glob and the tag one
 /// of its tag globs (or it has none).
-pub fn image_matches(filter: &RegistryPushFilter, image: &ImagePush) -> bool {
+fn image_matches(filter: &RegistryPushFilter, image: &ImagePush) -> bool {
     let repository_matches = glob_matches(&filter.repository, &image.repository);
     let tag_matches =
         filter.tags.is_empty() || filter.tags.iter().any(|tag| glob_matches(tag, &image.tag));

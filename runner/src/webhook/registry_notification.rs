@@ -72,17 +72,28 @@ pub fn image_pushes(body: &[u8]) -> Result<Vec<RegistryEvent>, String> {
             && !target.digest.is_empty()
             && (target.media_type.contains("manifest")
                 || target.media_type.contains("image.index"));
-        if !is_tagged_manifest_push || pushes.iter().any(|seen| seen.id == event.id) {
+        if !is_tagged_manifest_push {
+            continue;
+        }
+        let image = ImagePush::new(
+            &event.request.host,
+            &target.repository,
+            &target.tag,
+            &target.digest,
+        );
+        // Docker's registry gives every event an ID; for one that does not, the image
+        // stands in, so that its retries are recognised all the same.
+        let id = if event.id.is_empty() {
+            format!("{}:{}@{}", image.repository, image.tag, image.digest)
+        } else {
+            event.id
+        };
+        if pushes.iter().any(|seen| seen.id == id) {
             continue;
         }
         pushes.push(RegistryEvent {
-            image: ImagePush::new(
-                &event.request.host,
-                &target.repository,
-                &target.tag,
-                &target.digest,
-            ),
-            id: event.id,
+            id,
+            image,
             actor: event.actor.name,
         });
     }
@@ -114,6 +125,13 @@ mod tests {
                 image: ImagePush::new("127.0.0.1:5000", "maiev/api", "1.4.2", "sha256:m1"),
                 actor: "ci".into(),
             }]
+        );
+        let without_id = json!({ "events": [
+            { "action": "push", "target": { "mediaType": MANIFEST, "digest": "sha256:m2", "repository": "maiev/api", "tag": "1.5" } }
+        ]});
+        assert_eq!(
+            image_pushes(without_id.to_string().as_bytes()).expect("parses")[0].id,
+            "maiev/api:1.5@sha256:m2"
         );
         assert_eq!(
             image_pushes(b"{}").expect_err("refused"),
