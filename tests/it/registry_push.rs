@@ -252,8 +252,8 @@ fn registry_push_rolls_out_the_pushed_image_by_digest_once() {
         assert_eq!(post(shoal_port, "/hooks/registry", &bearer, &body), 202);
     }
     let found = wait_for_finished_runs(&state, 2);
-    // Time for a wrongly started third run to show up. Two runs in all: the registry's
-    // blob events and the replay started nothing.
+    // Time for a wrongly started third run to show up. Two runs in all: the second
+    // delivery of `replayed-1` and the push of tag 2.0 started nothing.
     std::thread::sleep(Duration::from_secs(3));
     let found_later = registry_runs(&state);
     assert_eq!(found_later.len(), 2, "{}", runs(&state));
