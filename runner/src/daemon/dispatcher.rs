@@ -21,7 +21,7 @@ use crate::trigger::{
     Admission, QueuedRun, RunMode, RunQueue, RunRequest, TriggerEvent, concurrency_group, next_due,
     run_requests,
 };
-use crate::webhook::ForgeEvent;
+use crate::webhook::{ForgeEvent, RegistryEvent};
 
 pub enum DaemonEvent {
     /// Fetch the branch and start what its new commits trigger.
@@ -31,6 +31,8 @@ pub enum DaemonEvent {
         delivery: String,
         event: ForgeEvent,
     },
+    /// A tagged image push from a registry notification, verified.
+    RegistryPush(RegistryEvent),
     /// A clock tick: start the schedules that fell due.
     Tick,
     /// `shoal dispatch` or `POST /api/v1/dispatch`.
@@ -130,6 +132,7 @@ impl Dispatcher {
                 DaemonEvent::Shutdown => break,
                 DaemonEvent::Poll => self.poll("", "poll"),
                 DaemonEvent::Forge { delivery, event } => self.forge(&delivery, event),
+                DaemonEvent::RegistryPush(event) => self.registry_push(event),
                 DaemonEvent::Tick => self.tick(),
                 DaemonEvent::Dispatch {
                     workflow,
@@ -184,6 +187,29 @@ impl Dispatcher {
             }
             other => tracing::info!(?other, "webhook ignored"),
         }
+    }
+
+    /// Starts the runs a pushed image triggers, on the branch head, once per event ID: a
+    /// registry retries deliveries it thinks failed.
+    fn registry_push(&mut self, event: RegistryEvent) {
+        match self.store.first_registry_event(&event.id, &Self::now()) {
+            Ok(true) => {}
+            Ok(false) => {
+                return tracing::info!(event = %event.id, "registry event seen before: ignored");
+            }
+            Err(error) => tracing::warn!(%error, "cannot record a registry event"),
+        }
+        let head = match self.mirror.head(&self.branch) {
+            Ok(head) => head,
+            Err(error) => return tracing::warn!(%error, "no branch head to run on"),
+        };
+        tracing::info!(image = %event.image.reference, tag = %event.image.tag, "image pushed");
+        let trigger = TriggerEvent::RegistryPush {
+            image: event.image,
+            commit: head.clone(),
+            actor: event.actor,
+        };
+        self.trigger(&head, &trigger);
     }
 
     /// Fetches; when the branch has a new head, starts the runs its changes trigger.
@@ -330,6 +356,9 @@ impl Dispatcher {
             TriggerEvent::Dispatch { actor, .. } => {
                 ("workflow_dispatch", actor.clone(), RunMode::Apply)
             }
+            TriggerEvent::RegistryPush { actor, .. } => {
+                ("registry_push", actor.clone(), RunMode::Apply)
+            }
         };
         let request = RunRequest {
             workflow: INVALID_REPO_WORKFLOW.to_owned(),
@@ -339,6 +368,7 @@ impl Dispatcher {
             event: event_name,
             actor,
             inputs: serde_json::Map::new(),
+            image: None,
         };
         let Ok(id) = self.store.create_run(&request, &Self::now()) else {
             return;

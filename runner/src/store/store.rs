@@ -1,8 +1,9 @@
 //! The runner's durable state: an embedded SQLite database in the state folder, in WAL
 //! mode, holding runs, their steps and logs, the last processed commit of each branch and
-//! the webhook deliveries already seen. After a crash, runs left running (and their
-//! running steps) are marked interrupted when the store is opened again; runs left queued
-//! stay queued, for the daemon to start again: a push that was waiting is not lost.
+//! the webhook deliveries and registry events already seen. After a crash, runs left
+//! running (and their running steps) are marked interrupted when the store is opened
+//! again; runs left queued stay queued, for the daemon to start again: a push that was
+//! waiting is not lost.
 
 use std::path::Path;
 
@@ -38,7 +39,8 @@ CREATE TABLE IF NOT EXISTS runs (
     started_at TEXT,
     finished_at TEXT,
     summary TEXT NOT NULL DEFAULT '',
-    inputs TEXT NOT NULL DEFAULT '{}'
+    inputs TEXT NOT NULL DEFAULT '{}',
+    image TEXT
 );
 CREATE TABLE IF NOT EXISTS steps (
     run_id INTEGER NOT NULL REFERENCES runs(id),
@@ -139,8 +141,8 @@ impl Store {
         };
         self.connection
             .execute(
-                "INSERT INTO runs (workflow, environments, mode, event, commit_sha, actor, status, created_at, inputs)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'queued', ?7, ?8)",
+                "INSERT INTO runs (workflow, environments, mode, event, commit_sha, actor, status, created_at, inputs, image)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'queued', ?7, ?8, ?9)",
                 params![
                     request.workflow,
                     serde_json::to_string(&request.environments).unwrap_or_default(),
@@ -149,7 +151,11 @@ impl Store {
                     request.commit,
                     request.actor,
                     now,
-                    serde_json::Value::Object(request.inputs.clone()).to_string()
+                    serde_json::Value::Object(request.inputs.clone()).to_string(),
+                    request
+                        .image
+                        .as_ref()
+                        .and_then(|image| serde_json::to_string(image).ok())
                 ],
             )
             .map_err(|e| self.error(e))?;
@@ -341,12 +347,18 @@ impl Store {
         Ok(inserted == 1)
     }
 
+    /// Records a registry notification's event ID; false when it was seen before (the
+    /// registry retried). Kept beside webhook deliveries, in a namespace of its own.
+    pub fn first_registry_event(&self, id: &str, now: &str) -> Result<bool, StoreError> {
+        self.first_delivery(&format!("registry:{id}"), now)
+    }
+
     /// The runs left queued, oldest first, as the requests that made them.
     pub fn queued_runs(&self) -> Result<Vec<(i64, RunRequest)>, StoreError> {
         let mut statement = self
             .connection
             .prepare(
-                "SELECT id, workflow, environments, mode, event, commit_sha, actor, inputs
+                "SELECT id, workflow, environments, mode, event, commit_sha, actor, inputs, image
                  FROM runs WHERE status = 'queued' ORDER BY id",
             )
             .map_err(|e| self.error(e))?;
@@ -370,6 +382,9 @@ impl Store {
                         event: RunRequest::event_name(&row.get::<_, String>(4)?),
                         actor: row.get(6)?,
                         inputs: inputs.as_object().cloned().unwrap_or_default(),
+                        image: row
+                            .get::<_, Option<String>>(8)?
+                            .and_then(|json| serde_json::from_str(&json).ok()),
                     },
                 ))
             })
@@ -380,19 +395,24 @@ impl Store {
 
     /// Columns added since the first version of the schema, for stores made before.
     fn add_missing_columns(&self) -> Result<(), StoreError> {
-        let has_inputs: bool = self
-            .connection
-            .query_row(
-                "SELECT COUNT(*) FROM pragma_table_info('runs') WHERE name = 'inputs'",
-                [],
-                |row| row.get::<_, i64>(0),
-            )
-            .map(|count| count > 0)
-            .map_err(|e| self.error(e))?;
-        if !has_inputs {
-            self.connection
-                .execute_batch("ALTER TABLE runs ADD COLUMN inputs TEXT NOT NULL DEFAULT '{}'")
+        for (column, definition) in [
+            ("inputs", "inputs TEXT NOT NULL DEFAULT '{}'"),
+            ("image", "image TEXT"),
+        ] {
+            let present: bool = self
+                .connection
+                .query_row(
+                    "SELECT COUNT(*) FROM pragma_table_info('runs') WHERE name = ?1",
+                    params![column],
+                    |row| row.get::<_, i64>(0),
+                )
+                .map(|count| count > 0)
                 .map_err(|e| self.error(e))?;
+            if !present {
+                self.connection
+                    .execute_batch(&format!("ALTER TABLE runs ADD COLUMN {definition}"))
+                    .map_err(|e| self.error(e))?;
+            }
         }
         Ok(())
     }
@@ -439,6 +459,7 @@ mod tests {
             event: "push",
             actor: "ada".into(),
             inputs: serde_json::Map::new(),
+            image: None,
         }
     }
 
@@ -529,11 +550,13 @@ mod tests {
     }
 
     #[test]
-    fn deliveries_are_seen_once_and_processed_commits_are_kept_per_branch() {
+    fn deliveries_and_registry_events_are_seen_once_and_processed_commits_are_kept_per_branch() {
         let folder = tempfile::tempdir().expect("temp");
         let store = Store::open(folder.path()).expect("opens");
         assert!(store.first_delivery("d-1", "t").expect("insert"));
         assert!(!store.first_delivery("d-1", "t").expect("insert"));
+        assert!(store.first_registry_event("d-1", "t").expect("insert"));
+        assert!(!store.first_registry_event("d-1", "t").expect("insert"));
         assert_eq!(store.processed_commit("main").expect("read"), None);
         store.set_processed_commit("main", "a1").expect("write");
         store.set_processed_commit("main", "b2").expect("write");

@@ -49,15 +49,16 @@ impl ServeDaemon {
         docker_host: &str,
         extra: &[OsString],
     ) -> ServeDaemon {
+        // Polled every second, unless `extra` says otherwise.
+        let poll: &[&str] = if extra.iter().any(|arg| arg == "--poll-interval") {
+            &[]
+        } else {
+            &["--poll-interval", "1s"]
+        };
         let child = shoal()
-            .args([
-                "serve",
-                "--branch",
-                "main",
-                "--poll-interval",
-                "1s",
-                "--listen",
-            ])
+            .args(["serve", "--branch", "main"])
+            .args(poll)
+            .arg("--listen")
             .arg(format!("127.0.0.1:{port}"))
             .arg("--repo")
             .arg(source)
