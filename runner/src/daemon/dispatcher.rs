@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use tokio::sync::{broadcast, mpsc, oneshot};
+use tracing::Instrument as _;
 
 use super::run_notice::{NOTICE_BACKLOG, RunNotice};
 use super::run_progress::{Progress, ProgressReport, ProgressSink, RunUpdate};
@@ -512,7 +513,10 @@ impl Dispatcher {
         let settings = self.settings.clone();
         let (cancel, signal) = cancel_pair();
         self.cancels.insert(id, cancel);
-        tokio::spawn(async move {
+        // Every log line of the run, from any layer, carries its ID (and, within an
+        // environment, the environment's name).
+        let span = tracing::info_span!("run", run = id, workflow = %request.workflow);
+        let run = async move {
             let files: Arc<dyn RepoFiles> = files;
             // Environments in order, stopping at the first that does not succeed.
             for environment in &request.environments {
@@ -526,6 +530,7 @@ impl Dispatcher {
                     &mut sink,
                     signal.clone(),
                 )
+                .instrument(tracing::info_span!("environment", environment = %environment))
                 .await;
                 let succeeded = outcome.status == RunStatus::Success;
                 let _ = updates.send(RunUpdate::EnvironmentDone {
@@ -537,7 +542,8 @@ impl Dispatcher {
                 }
             }
             let _ = updates.send(RunUpdate::Done { run: id });
-        });
+        };
+        tokio::spawn(run.instrument(span));
     }
 
     /// Cancels a run: a pending one at once, a running one at its next safe point.

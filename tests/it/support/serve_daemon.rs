@@ -67,7 +67,7 @@ impl ServeDaemon {
             .args(["--docker-host", docker_host])
             .args(extra)
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(std::fs::File::create(log_path(state)).expect("log file"))
             .spawn()
             .expect("shoal serve starts");
         let daemon = ServeDaemon {
@@ -88,6 +88,11 @@ impl ServeDaemon {
             std::thread::sleep(Duration::from_millis(100));
         }
         daemon
+    }
+
+    /// What the daemon wrote on standard error so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(log_path(&self.state)).unwrap_or_default()
     }
 
     pub fn pid(&self) -> u32 {
@@ -134,6 +139,11 @@ impl Drop for ServeDaemon {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Where the daemon's standard error goes: beside its state folder.
+fn log_path(state: &Path) -> PathBuf {
+    state.with_extension("log")
 }
 
 /// The shoal binary cargo built for these tests.
