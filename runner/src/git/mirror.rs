@@ -7,20 +7,26 @@ use std::sync::Arc;
 
 use git2::{FetchOptions, Oid, Repository};
 
-use super::{CommitFiles, GitError};
+use super::{CommitFiles, GitError, RemoteAccess, RemoteUrl};
 use crate::render::CommitInfo;
 
 pub struct Mirror {
     repository: Repository,
+    remote: RemoteUrl,
+    access: RemoteAccess,
+    /// The remote's URL for messages, any password in it hidden.
     url: String,
     path: PathBuf,
 }
 
 impl Mirror {
     /// Opens the mirror in `path`, creating it (bare, with `url` as `origin`) when absent.
+    /// It fetches anonymously until given credentials with [`Mirror::with_access`].
     pub fn open(path: &Path, url: &str) -> Result<Mirror, GitError> {
+        let remote = RemoteUrl::parse(url)?;
+        let shown = remote.to_string();
         let git = |operation: &str| {
-            let url = url.to_owned();
+            let url = shown.clone();
             let operation = operation.to_owned();
             move |source| GitError::Git {
                 operation,
@@ -40,13 +46,24 @@ impl Mirror {
         };
         Ok(Mirror {
             repository,
-            url: url.to_owned(),
+            remote,
+            access: RemoteAccess::default(),
+            url: shown,
             path: path.to_owned(),
         })
     }
 
+    /// The token, ssh key, known hosts and certificate authorities fetches use.
+    pub fn with_access(self, access: RemoteAccess) -> Mirror {
+        Mirror { access, ..self }
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    pub fn remote(&self) -> &RemoteUrl {
+        &self.remote
     }
 
     /// Fetches every branch (incrementally: only what is new comes over).
@@ -64,7 +81,7 @@ impl Mirror {
             .repository
             .find_remote("origin")
             .map_err(git("find the remote"))?;
-        let mut options = FetchOptions::new();
+        let mut options = self.fetch_options();
         options.prune(git2::FetchPrune::On);
         remote
             .fetch(&["+refs/heads/*:refs/heads/*"], Some(&mut options), None)
@@ -84,7 +101,7 @@ impl Mirror {
                     "+refs/heads/*:refs/heads/*",
                     "+refs/pull/*/head:refs/pull/*/head",
                 ],
-                None,
+                Some(&mut self.fetch_options()),
                 None,
             )
             .map_err(|source| self.error("fetch", source))?;
@@ -167,6 +184,12 @@ impl Mirror {
         CommitFiles::open(&self.path, oid)
             .map(Arc::new)
             .map_err(|source| self.error("read a commit", source))
+    }
+
+    fn fetch_options(&self) -> FetchOptions<'_> {
+        let mut options = FetchOptions::new();
+        options.remote_callbacks(self.access.callbacks(&self.remote));
+        options
     }
 
     fn oid(&self, commit: &str) -> Result<Oid, GitError> {
