@@ -2,10 +2,11 @@
 //! git2. Runs never use a work tree: they read the files of their exact commit from the
 //! object database ([`CommitFiles`]), so a moving branch head cannot change a run midway.
 
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use git2::{FetchOptions, Oid, Repository};
+use git2::{FetchOptions, FetchPrune, Oid, Repository};
 
 use super::{CommitFiles, GitError, RemoteAccess, RemoteUrl};
 use crate::render::CommitInfo;
@@ -68,43 +69,19 @@ impl Mirror {
 
     /// Fetches every branch (incrementally: only what is new comes over).
     pub fn fetch(&self) -> Result<(), GitError> {
-        let git = |operation: &str| {
-            let url = self.url.clone();
-            let operation = operation.to_owned();
-            move |source| GitError::Git {
-                operation,
-                url,
-                source,
-            }
-        };
-        let mut remote = self
-            .repository
-            .find_remote("origin")
-            .map_err(git("find the remote"))?;
-        let mut options = self.fetch_options();
-        options.prune(git2::FetchPrune::On);
-        remote
-            .fetch(&["+refs/heads/*:refs/heads/*"], Some(&mut options), None)
-            .map_err(git("fetch"))
+        self.fetch_refspecs(&["+refs/heads/*:refs/heads/*"], FetchPrune::On)
     }
 
     /// Fetches the branches and the pull request heads a forge publishes
     /// (`refs/pull/N/head`), then checks that `commit` is there.
     pub fn fetch_commit(&self, commit: &str) -> Result<(), GitError> {
-        let mut remote = self
-            .repository
-            .find_remote("origin")
-            .map_err(|source| self.error("find the remote", source))?;
-        remote
-            .fetch(
-                &[
-                    "+refs/heads/*:refs/heads/*",
-                    "+refs/pull/*/head:refs/pull/*/head",
-                ],
-                Some(&mut self.fetch_options()),
-                None,
-            )
-            .map_err(|source| self.error("fetch", source))?;
+        self.fetch_refspecs(
+            &[
+                "+refs/heads/*:refs/heads/*",
+                "+refs/pull/*/head:refs/pull/*/head",
+            ],
+            FetchPrune::Unspecified,
+        )?;
         self.oid(commit).map(|_| ())
     }
 
@@ -186,10 +163,23 @@ impl Mirror {
             .map_err(|source| self.error("read a commit", source))
     }
 
-    fn fetch_options(&self) -> FetchOptions<'_> {
+    fn fetch_refspecs(&self, refspecs: &[&str], prune: FetchPrune) -> Result<(), GitError> {
+        let mut remote = self
+            .repository
+            .find_remote("origin")
+            .map_err(|source| self.error("find the remote", source))?;
+        let refusal = RefCell::new(None);
         let mut options = FetchOptions::new();
-        options.remote_callbacks(self.access.callbacks(&self.remote));
         options
+            .remote_callbacks(self.access.callbacks(&self.remote, &refusal))
+            .prune(prune);
+        remote
+            .fetch(refspecs, Some(&mut options), None)
+            .map_err(|source| match refusal.take() {
+                // Our own reason, where libgit2 may have put a vaguer one.
+                Some(reason) => self.error("fetch", git2::Error::from_str(&reason)),
+                None => self.error("fetch", source),
+            })
     }
 
     fn oid(&self, commit: &str) -> Result<Oid, GitError> {

@@ -4,6 +4,7 @@
 //! certificate callbacks, so a token is handed over on request and never written into a
 //! URL, a log or an error.
 
+use std::cell::RefCell;
 use std::fmt;
 use std::path::PathBuf;
 
@@ -42,29 +43,34 @@ impl fmt::Debug for GitToken {
 }
 
 impl RemoteAccess {
-    /// libgit2's callbacks for one fetch from `remote`.
-    pub fn callbacks<'a>(&'a self, remote: &'a RemoteUrl) -> RemoteCallbacks<'a> {
+    /// libgit2's callbacks for one fetch from `remote`. Why a callback refused to go on
+    /// is written to `refusal`: libgit2 replaces some of those messages with its own
+    /// vaguer ones ("invalid or unknown remote ssh hostkey").
+    pub fn callbacks<'a>(
+        &'a self,
+        remote: &'a RemoteUrl,
+        refusal: &'a RefCell<Option<String>>,
+    ) -> RemoteCallbacks<'a> {
         let mut callbacks = RemoteCallbacks::new();
         let mut offered_token = false;
         let mut offered_key = false;
+        let refused = move |error: git2::Error| {
+            refusal.replace(Some(error.message().to_owned()));
+            error
+        };
         callbacks.credentials(move |_url, user_from_url, allowed| {
-            if allowed.contains(CredentialType::SSH_KEY) {
-                let offered = std::mem::replace(&mut offered_key, true);
-                self.ssh_credentials(remote, user_from_url, offered)
-            } else if allowed.contains(CredentialType::USERNAME) {
-                Cred::username(&ssh_user(remote, user_from_url))
-            } else if allowed.contains(CredentialType::USER_PASS_PLAINTEXT) {
-                let offered = std::mem::replace(&mut offered_token, true);
-                self.token_credentials(offered)
-            } else {
-                Err(git2::Error::from_str(
-                    "the remote asks for a kind of credentials shoal cannot give",
-                ))
-            }
+            self.credentials(
+                remote,
+                user_from_url,
+                allowed,
+                &mut offered_token,
+                &mut offered_key,
+            )
+            .map_err(refused)
         });
         callbacks.certificate_check(move |certificate, host| {
             if let Some(host_key) = certificate.as_hostkey() {
-                return self.check_host_key(remote, host_key);
+                return self.check_host_key(remote, host_key).map_err(refused);
             }
             if let (Some(x509), Some(authorities)) =
                 (certificate.as_x509(), &self.certificate_authorities)
@@ -76,6 +82,30 @@ impl RemoteAccess {
             Ok(CertificateCheckStatus::CertificatePassthrough)
         });
         callbacks
+    }
+
+    /// Each credential is offered once: asked again, the remote has refused it.
+    fn credentials(
+        &self,
+        remote: &RemoteUrl,
+        user_from_url: Option<&str>,
+        allowed: CredentialType,
+        offered_token: &mut bool,
+        offered_key: &mut bool,
+    ) -> Result<Cred, git2::Error> {
+        if allowed.contains(CredentialType::SSH_KEY) {
+            let offered = std::mem::replace(offered_key, true);
+            self.ssh_credentials(remote, user_from_url, offered)
+        } else if allowed.contains(CredentialType::USERNAME) {
+            Cred::username(&ssh_user(remote, user_from_url))
+        } else if allowed.contains(CredentialType::USER_PASS_PLAINTEXT) {
+            let offered = std::mem::replace(offered_token, true);
+            self.token_credentials(offered)
+        } else {
+            Err(git2::Error::from_str(
+                "the remote asks for a kind of credentials shoal cannot give",
+            ))
+        }
     }
 
     fn token_credentials(&self, offered: bool) -> Result<Cred, git2::Error> {

@@ -1,0 +1,349 @@
+//! The mirror against authenticated remotes, and the watcher of a local repo: a real https
+//! git server (lighttpd, git's http-backend, a CA made for the test, a token), a real
+//! OpenSSH sshd checked against known_hosts, and `shoal serve` picking up a local commit
+//! without polling.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use shoal::git::{CertificateAuthorities, GitError, GitToken, Mirror, RefWatcher, RemoteAccess};
+
+use crate::support::git_servers::{HttpsGitServer, SshGitServer, ssh_keygen};
+use crate::support::{free_tcp_port, git, http_get, run_successfully, write_file};
+use crate::test_repo::{Run, shoal};
+
+const TOKEN: &str = "s3cret-token-for-the-forge";
+
+/// A repository holding a valid config repo on `main`, in `parent/name`.
+fn source_repo(parent: &Path, name: &str) -> std::path::PathBuf {
+    let repo = parent.join(name);
+    std::fs::create_dir_all(&repo).expect("folder");
+    git(&repo, &["init", "-q"]);
+    write_file(&repo, "shoal.yml", "environments: { local: {} }\n");
+    write_file(
+        &repo,
+        "workflows/deploy.yml",
+        "on:\n  push: { branches: [main] }\nsteps:\n  - network: { name: net }\n",
+    );
+    git(&repo, &["add", "-A"]);
+    git(&repo, &["commit", "-q", "-m", "first"]);
+    repo
+}
+
+fn commit(repo: &Path, message: &str) -> String {
+    write_file(repo, "stacks/notes.txt", message);
+    git(repo, &["add", "-A"]);
+    git(repo, &["commit", "-q", "-m", message]);
+    git(repo, &["rev-parse", "HEAD"]).trim().to_owned()
+}
+
+fn head(repo: &Path) -> String {
+    git(repo, &["rev-parse", "HEAD"]).trim().to_owned()
+}
+
+fn https_access(token: Option<&str>, ca_file: Option<&Path>) -> RemoteAccess {
+    RemoteAccess {
+        token: token.map(|token| GitToken::new(token.to_owned())),
+        certificate_authorities: ca_file
+            .map(|path| CertificateAuthorities::read(path).expect("the CA file reads")),
+        ..RemoteAccess::default()
+    }
+}
+
+fn fetch_error(url: &str, access: RemoteAccess) -> String {
+    let state = tempfile::tempdir().expect("temp");
+    let mirror = Mirror::open(&state.path().join("m.git"), url)
+        .expect("opens")
+        .with_access(access);
+    match mirror.fetch() {
+        Ok(()) => panic!("fetching {url} should have failed"),
+        Err(error) => error.to_string(),
+    }
+}
+
+#[test]
+fn an_https_mirror_fetches_with_the_token_and_the_extra_certificate_authority() {
+    let repositories = tempfile::tempdir().expect("temp");
+    let source = source_repo(repositories.path(), "infra");
+    let server = HttpsGitServer::start(repositories.path(), TOKEN);
+    let state = tempfile::tempdir().expect("temp");
+    let mirror = Mirror::open(&state.path().join("m.git"), &server.url("infra"))
+        .expect("opens")
+        .with_access(https_access(Some(TOKEN), Some(&server.ca_file())));
+    mirror.fetch().expect("the first fetch clones");
+    assert_eq!(mirror.head("main").expect("main"), head(&source));
+
+    let second = commit(&source, "second");
+    mirror.fetch().expect("the second fetch");
+    assert_eq!(mirror.head("main").expect("main"), second);
+    // The token went through the credentials callback, never into the stored remote.
+    let config = std::fs::read_to_string(state.path().join("m.git/config")).expect("config");
+    assert!(config.contains(&server.url("infra")), "{config}");
+    assert!(!config.contains(TOKEN), "{config}");
+}
+
+#[test]
+fn an_https_mirror_refuses_a_wrong_or_missing_token_and_an_unknown_certificate() {
+    let repositories = tempfile::tempdir().expect("temp");
+    source_repo(repositories.path(), "infra");
+    let server = HttpsGitServer::start(repositories.path(), TOKEN);
+    let url = server.url("infra");
+    let ca = server.ca_file();
+
+    let wrong = "wrong-token-0123456789";
+    let error = fetch_error(&url, https_access(Some(wrong), Some(&ca)));
+    assert_eq!(
+        error,
+        format!(
+            "failed to fetch ({url}): the remote refused the token (from --git-token-file or SHOAL_GIT_TOKEN)"
+        )
+    );
+    let error = fetch_error(&url, https_access(None, Some(&ca)));
+    assert_eq!(
+        error,
+        format!(
+            "failed to fetch ({url}): the remote asks for credentials; give a token with --git-token-file or SHOAL_GIT_TOKEN"
+        )
+    );
+    // Without the test's CA, the server's certificate is not trusted, token or not.
+    let error = fetch_error(&url, https_access(Some(TOKEN), None));
+    assert!(error.contains("certificate"), "{error}");
+    assert!(!error.contains(TOKEN), "{error}");
+    // A CA that did not sign it does not help either.
+    let other = HttpsGitServer::start(repositories.path(), TOKEN);
+    let error = fetch_error(&url, https_access(Some(TOKEN), Some(&other.ca_file())));
+    assert!(error.contains("certificate"), "{error}");
+}
+
+#[test]
+fn an_ssh_mirror_fetches_with_the_key_when_the_host_key_is_known() {
+    let repositories = tempfile::tempdir().expect("temp");
+    let source = source_repo(repositories.path(), "infra");
+    let server = SshGitServer::start();
+    let keys = tempfile::tempdir().expect("temp");
+    let known_hosts = keys.path().join("known_hosts");
+    std::fs::write(
+        &known_hosts,
+        server.known_hosts_line(&server.host_public_key()),
+    )
+    .expect("known_hosts");
+    let access = || RemoteAccess {
+        ssh_key: Some(server.client_key()),
+        known_hosts: Some(known_hosts.clone()),
+        ..RemoteAccess::default()
+    };
+    let state = tempfile::tempdir().expect("temp");
+    let mirror = Mirror::open(&state.path().join("m.git"), &server.url(&source))
+        .expect("opens")
+        .with_access(access());
+    mirror.fetch().expect("fetches over ssh");
+    assert_eq!(mirror.head("main").expect("main"), head(&source));
+    let second = commit(&source, "second");
+
+    // The same host, recorded hashed as `ssh-keygen -H` (and HashKnownHosts) write it.
+    run_successfully(
+        Command::new("ssh-keygen")
+            .arg("-H")
+            .arg("-f")
+            .arg(&known_hosts),
+        Duration::from_secs(30),
+    );
+    let hashed = std::fs::read_to_string(&known_hosts).expect("known_hosts");
+    assert!(hashed.starts_with("|1|"), "{hashed}");
+    let mirror = mirror.with_access(access());
+    mirror.fetch().expect("fetches with a hashed known_hosts");
+    assert_eq!(mirror.head("main").expect("main"), second);
+}
+
+#[test]
+fn an_ssh_mirror_refuses_an_unknown_or_changed_host_key_and_a_wrong_key() {
+    let repositories = tempfile::tempdir().expect("temp");
+    let source = source_repo(repositories.path(), "infra");
+    let server = SshGitServer::start();
+    let url = server.url(&source);
+    let keys = tempfile::tempdir().expect("temp");
+    let fingerprint = run_successfully(
+        Command::new("ssh-keygen")
+            .arg("-lf")
+            .arg(server.host_public_key()),
+        Duration::from_secs(30),
+    )
+    .split_whitespace()
+    .nth(1)
+    .expect("a fingerprint")
+    .to_owned();
+    let host = format!("[127.0.0.1]:{}", server.port());
+    let access = |known_hosts: &Path, key: &Path| RemoteAccess {
+        ssh_key: Some(key.to_owned()),
+        known_hosts: Some(known_hosts.to_owned()),
+        ..RemoteAccess::default()
+    };
+
+    let empty = keys.path().join("empty_known_hosts");
+    std::fs::write(&empty, "").expect("known_hosts");
+    let error = fetch_error(&url, access(&empty, &server.client_key()));
+    assert!(
+        error.contains(&format!(
+            "the host key of {host} (ssh-ed25519 {fingerprint}) is not in {}",
+            empty.display()
+        )),
+        "{error}"
+    );
+
+    // Another key on record for this host and port: a changed host key.
+    ssh_keygen(&keys.path().join("impostor"));
+    let changed = keys.path().join("changed_known_hosts");
+    std::fs::write(
+        &changed,
+        server.known_hosts_line(&keys.path().join("impostor.pub")),
+    )
+    .expect("known_hosts");
+    let error = fetch_error(&url, access(&changed, &server.client_key()));
+    assert!(
+        error.contains(&format!(
+            "the host key of {host} has changed: it offered ssh-ed25519 {fingerprint}, which is not the key recorded in {} line 1",
+            changed.display()
+        )),
+        "{error}"
+    );
+
+    // The right host key, but a client key sshd does not know.
+    let known = keys.path().join("known_hosts");
+    std::fs::write(&known, server.known_hosts_line(&server.host_public_key()))
+        .expect("known_hosts");
+    let stranger = keys.path().join("impostor");
+    let error = fetch_error(&url, access(&known, &stranger));
+    assert!(
+        error.contains(&format!(
+            "the remote refused the ssh key {}",
+            stranger.display()
+        )),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_ref_watcher_reports_a_local_commit_once_the_refs_are_quiet() {
+    let folder = tempfile::tempdir().expect("temp");
+    let source = source_repo(folder.path(), "infra");
+    let (changes, changed) = mpsc::channel();
+    let _watcher = RefWatcher::start(&source, move || {
+        let _ = changes.send(Instant::now());
+    })
+    .expect("watches");
+    // Writing files and staging them touches no ref: no report.
+    write_file(&source, "stacks/notes.txt", "draft");
+    git(&source, &["add", "-A"]);
+    assert!(changed.recv_timeout(Duration::from_millis(600)).is_err());
+
+    let committed = Instant::now();
+    git(&source, &["commit", "-q", "-m", "second"]);
+    let reported = changed
+        .recv_timeout(Duration::from_secs(5))
+        .expect("the commit is reported");
+    let latency = reported - committed;
+    assert!(
+        latency >= Duration::from_millis(150) && latency < Duration::from_secs(2),
+        "{latency:?}"
+    );
+    // One commit, one report.
+    assert!(changed.recv_timeout(Duration::from_millis(600)).is_err());
+}
+
+#[test]
+fn a_ref_watcher_refuses_a_folder_that_is_no_repository() {
+    let folder = tempfile::tempdir().expect("temp");
+    let error = RefWatcher::start(folder.path(), || {})
+        .err()
+        .expect("refused");
+    assert!(matches!(error, GitError::Git { .. }), "{error}");
+}
+
+struct Daemon(Child);
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn runs_on(state: &Path, commit: &str) -> Vec<serde_json::Value> {
+    let run = Run::from(
+        shoal()
+            .args(["runs", "--output", "json", "--state"])
+            .arg(state)
+            .output()
+            .expect("runs"),
+    );
+    let runs: serde_json::Value = serde_json::from_str(&run.stdout).unwrap_or_default();
+    runs["runs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|run| run["commit"] == commit)
+        .cloned()
+        .collect()
+}
+
+fn wait_for_run(state: &Path, commit: &str, within: Duration) -> (serde_json::Value, Duration) {
+    let start = Instant::now();
+    loop {
+        if let Some(run) = runs_on(state, commit).into_iter().next() {
+            return (run, start.elapsed());
+        }
+        assert!(
+            start.elapsed() < within,
+            "no run on {commit} within {within:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The run itself needs no swarm here: the Docker endpoint is a socket nobody listens on,
+/// so the run fails, but it is recorded on its commit, which is what is measured.
+#[test]
+fn serve_runs_a_local_commit_without_waiting_for_the_poll() {
+    let folder = tempfile::tempdir().expect("temp");
+    let source = source_repo(folder.path(), "infra");
+    let first = head(&source);
+    let state = folder.path().join("state");
+    let port = free_tcp_port();
+    let _daemon = Daemon(
+        shoal()
+            .args(["serve", "--branch", "main", "--poll-interval", "1h"])
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .arg("--repo")
+            .arg(&source)
+            .arg("--state")
+            .arg(&state)
+            .arg("--docker-host")
+            .arg(format!(
+                "unix://{}",
+                folder.path().join("no-docker.sock").display()
+            ))
+            .args(["--docker-timeout", "2s"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("shoal serve starts"),
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while http_get(port, "/healthz", Duration::from_secs(2))
+        .map(|r| r.status)
+        .ok()
+        != Some(200)
+    {
+        assert!(Instant::now() < deadline, "shoal serve did not answer");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // The poll at start-up sees the first commit.
+    wait_for_run(&state, &first, Duration::from_secs(30));
+
+    let second = commit(&source, "second");
+    let (run, waited) = wait_for_run(&state, &second, Duration::from_secs(5));
+    assert_eq!(run["event"], "push", "{run}");
+    eprintln!("a local commit became run {} after {waited:?}", run["id"]);
+}
