@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use openssl::stack::Stack;
 use openssl::x509::store::{X509Store, X509StoreBuilder};
 use openssl::x509::verify::X509VerifyParam;
-use openssl::x509::{X509, X509PurposeId, X509StoreContext};
+use openssl::x509::{X509, X509PurposeId, X509StoreContext, X509VerifyResult};
 
 pub struct CertificateAuthorities {
     path: PathBuf,
@@ -46,13 +46,19 @@ impl CertificateAuthorities {
         &self.path
     }
 
-    /// Whether the server certificate `der` chains to one of these authorities and names
-    /// `host` (a DNS name or an IP address).
-    pub fn vouch_for(&self, der: &[u8], host: &str) -> bool {
-        self.verify(der, host).unwrap_or(false)
+    /// Accepts the server certificate `der` when it chains to one of these authorities
+    /// and names `host` (a DNS name or an IP address); otherwise says why not, in
+    /// OpenSSL's words.
+    pub fn check(&self, der: &[u8], host: &str) -> Result<(), String> {
+        let verified = self.verify(der, host).map_err(|error| error.to_string())?;
+        verified.map_err(|error| error.error_string().to_owned())
     }
 
-    fn verify(&self, der: &[u8], host: &str) -> Result<bool, openssl::error::ErrorStack> {
+    fn verify(
+        &self,
+        der: &[u8],
+        host: &str,
+    ) -> Result<Result<(), X509VerifyResult>, openssl::error::ErrorStack> {
         let leaf = X509::from_der(der)?;
         let store = self.store(host)?;
         // The certificates of the file also serve as intermediates.
@@ -60,7 +66,13 @@ impl CertificateAuthorities {
         for certificate in &self.certificates {
             chain.push(certificate.clone())?;
         }
-        X509StoreContext::new()?.init(&store, &leaf, &chain, |context| context.verify_cert())
+        X509StoreContext::new()?.init(&store, &leaf, &chain, |context| {
+            Ok(if context.verify_cert()? {
+                Ok(())
+            } else {
+                Err(context.error())
+            })
+        })
     }
 
     fn store(&self, host: &str) -> Result<X509Store, openssl::error::ErrorStack> {

@@ -2,12 +2,12 @@
 //! git2. Runs never use a work tree: they read the files of their exact commit from the
 //! object database ([`CommitFiles`]), so a moving branch head cannot change a run midway.
 
-use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use git2::{FetchOptions, FetchPrune, Oid, Repository};
 
+use super::remote_access::RefusalReasons;
 use super::{CommitFiles, GitError, RemoteAccess, RemoteUrl};
 use crate::render::CommitInfo;
 
@@ -168,18 +168,14 @@ impl Mirror {
             .repository
             .find_remote("origin")
             .map_err(|source| self.error("find the remote", source))?;
-        let refusal = RefCell::new(None);
+        let reasons = RefusalReasons::default();
         let mut options = FetchOptions::new();
         options
-            .remote_callbacks(self.access.callbacks(&self.remote, &refusal))
+            .remote_callbacks(self.access.callbacks(&self.remote, &reasons))
             .prune(prune);
         remote
             .fetch(refspecs, Some(&mut options), None)
-            .map_err(|source| match refusal.take() {
-                // Our own reason, where libgit2 may have put a vaguer one.
-                Some(reason) => self.error("fetch", git2::Error::from_str(&reason)),
-                None => self.error("fetch", source),
-            })
+            .map_err(|source| self.error("fetch", reasons.explain(source)))
     }
 
     fn oid(&self, commit: &str) -> Result<Oid, GitError> {

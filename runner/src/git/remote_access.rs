@@ -27,6 +27,31 @@ pub struct RemoteAccess {
     pub certificate_authorities: Option<CertificateAuthorities>,
 }
 
+/// Why the callbacks of one fetch stopped it, in shoal's words.
+#[derive(Default)]
+pub(crate) struct RefusalReasons {
+    refusal: RefCell<Option<String>>,
+    /// Why the extra certificate authorities did not vouch for the server; it explains a
+    /// certificate error only, since the system's authorities may have vouched instead.
+    certificate: RefCell<Option<String>>,
+}
+
+impl RefusalReasons {
+    /// `error`, or the reason a callback gave for it.
+    pub(crate) fn explain(&self, error: git2::Error) -> git2::Error {
+        if let Some(reason) = self.refusal.take() {
+            return git2::Error::from_str(&reason);
+        }
+        match self.certificate.take() {
+            // libgit2 reports an untrusted certificate as a generic error of class Ssl.
+            Some(reason) if error.class() == git2::ErrorClass::Ssl => {
+                git2::Error::from_str(&reason)
+            }
+            _ => error,
+        }
+    }
+}
+
 /// An access token for an https remote. Its `Debug` does not show it.
 pub struct GitToken(String);
 
@@ -44,18 +69,18 @@ impl fmt::Debug for GitToken {
 
 impl RemoteAccess {
     /// libgit2's callbacks for one fetch from `remote`. Why a callback refused to go on
-    /// is written to `refusal`: libgit2 replaces some of those messages with its own
-    /// vaguer ones ("invalid or unknown remote ssh hostkey").
-    pub fn callbacks<'a>(
+    /// is kept in `reasons`: libgit2 replaces some of those messages with its own vaguer
+    /// ones ("invalid or unknown remote ssh hostkey").
+    pub(crate) fn callbacks<'a>(
         &'a self,
         remote: &'a RemoteUrl,
-        refusal: &'a RefCell<Option<String>>,
+        reasons: &'a RefusalReasons,
     ) -> RemoteCallbacks<'a> {
         let mut callbacks = RemoteCallbacks::new();
         let mut offered_token = false;
         let mut offered_key = false;
         let refused = move |error: git2::Error| {
-            refusal.replace(Some(error.message().to_owned()));
+            reasons.refusal.replace(Some(error.message().to_owned()));
             error
         };
         callbacks.credentials(move |_url, user_from_url, allowed| {
@@ -74,9 +99,16 @@ impl RemoteAccess {
             }
             if let (Some(x509), Some(authorities)) =
                 (certificate.as_x509(), &self.certificate_authorities)
-                && authorities.vouch_for(x509.data(), host)
             {
-                return Ok(CertificateCheckStatus::CertificateOk);
+                match authorities.check(x509.data(), host) {
+                    Ok(()) => return Ok(CertificateCheckStatus::CertificateOk),
+                    Err(reason) => {
+                        reasons.certificate.replace(Some(format!(
+                            "the certificate of {host} is trusted neither by the system nor by {} ({reason})",
+                            authorities.path().display()
+                        )));
+                    }
+                }
             }
             // libgit2 decides with the system's certificate authorities.
             Ok(CertificateCheckStatus::CertificatePassthrough)
@@ -100,7 +132,7 @@ impl RemoteAccess {
             Cred::username(&ssh_user(remote, user_from_url))
         } else if allowed.contains(CredentialType::USER_PASS_PLAINTEXT) {
             let offered = std::mem::replace(offered_token, true);
-            self.token_credentials(offered)
+            self.token_credentials(remote, offered)
         } else {
             Err(git2::Error::from_str(
                 "the remote asks for a kind of credentials shoal cannot give",
@@ -108,7 +140,12 @@ impl RemoteAccess {
         }
     }
 
-    fn token_credentials(&self, offered: bool) -> Result<Cred, git2::Error> {
+    fn token_credentials(&self, remote: &RemoteUrl, offered: bool) -> Result<Cred, git2::Error> {
+        if self.token.is_some() && !remote.as_str().starts_with("https://") {
+            return Err(git2::Error::from_str(
+                "the remote asks for credentials over plain http; shoal sends its token only over https",
+            ));
+        }
         match &self.token {
             None => Err(git2::Error::from_str(
                 "the remote asks for credentials; give a token with --git-token-file or SHOAL_GIT_TOKEN",

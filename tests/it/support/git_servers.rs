@@ -125,7 +125,7 @@ impl SshGitServer {
             .stderr(Stdio::null())
             .spawn()
             .unwrap_or_else(|error| panic!("sshd does not start ({error}): {INSTALL_HINT}"));
-        let user = run_successfully(&mut Command::new("id").arg("-un"), TOOL_TIMEOUT)
+        let user = run_successfully(Command::new("id").arg("-un"), TOOL_TIMEOUT)
             .trim()
             .to_owned();
         let server = SshGitServer {
