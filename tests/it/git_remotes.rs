@@ -310,31 +310,29 @@ fn wait_for_run(state: &Path, commit: &str, within: Duration) -> (serde_json::Va
     }
 }
 
-/// The run itself needs no swarm here: the Docker endpoint is a socket nobody listens on,
-/// so the run fails, but it is recorded on its commit, which is what is measured.
-#[test]
-fn serve_runs_a_local_commit_without_waiting_for_the_poll() {
-    let folder = tempfile::tempdir().expect("temp");
-    let source = source_repo(folder.path(), "infra");
-    let first = head(&source);
-    let state = folder.path().join("state");
+/// `shoal serve` on `repo` with a poll interval of an hour, logging to `log`. Runs need
+/// no swarm here: the Docker endpoint is a socket nobody listens on, so they fail, but
+/// they are recorded on their commit, which is what these tests look at.
+fn serve(repo: &str, state: &Path, log: &Path, extra: &[&std::ffi::OsStr]) -> Daemon {
     let port = free_tcp_port();
-    let _daemon = Daemon(
+    let daemon = Daemon(
         shoal()
             .args(["serve", "--branch", "main", "--poll-interval", "1h"])
             .args(["--listen", &format!("127.0.0.1:{port}")])
-            .arg("--repo")
-            .arg(&source)
+            .args(["--repo", repo])
             .arg("--state")
-            .arg(&state)
+            .arg(state)
             .arg("--docker-host")
             .arg(format!(
                 "unix://{}",
-                folder.path().join("no-docker.sock").display()
+                state.with_extension("no-docker.sock").display()
             ))
             .args(["--docker-timeout", "2s"])
+            .args(extra)
+            .env_remove("SHOAL_GIT_TOKEN")
+            .env_remove("SHOAL_GIT_SSH_KEY")
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(std::fs::File::create(log).expect("log file"))
             .spawn()
             .expect("shoal serve starts"),
     );
@@ -344,9 +342,28 @@ fn serve_runs_a_local_commit_without_waiting_for_the_poll() {
         .ok()
         != Some(200)
     {
-        assert!(Instant::now() < deadline, "shoal serve did not answer");
+        assert!(
+            Instant::now() < deadline,
+            "shoal serve did not answer: {}",
+            std::fs::read_to_string(log).unwrap_or_default()
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
+    daemon
+}
+
+#[test]
+fn serve_runs_a_local_commit_without_waiting_for_the_poll() {
+    let folder = tempfile::tempdir().expect("temp");
+    let source = source_repo(folder.path(), "infra");
+    let first = head(&source);
+    let state = folder.path().join("state");
+    let _daemon = serve(
+        &source.display().to_string(),
+        &state,
+        &folder.path().join("serve.log"),
+        &[],
+    );
     // The poll at start-up sees the first commit.
     wait_for_run(&state, &first, Duration::from_secs(30));
 
@@ -354,4 +371,76 @@ fn serve_runs_a_local_commit_without_waiting_for_the_poll() {
     let (run, waited) = wait_for_run(&state, &second, Duration::from_secs(5));
     assert_eq!(run["event"], "push", "{run}");
     eprintln!("a local commit became run {} after {waited:?}", run["id"]);
+}
+
+#[test]
+fn serve_fetches_over_https_and_ssh_with_its_flags_and_never_logs_the_token() {
+    let repositories = tempfile::tempdir().expect("temp");
+    let source = source_repo(repositories.path(), "infra");
+    let first = head(&source);
+    let folder = tempfile::tempdir().expect("temp");
+    let path = |name: &str| folder.path().join(name);
+
+    let https = HttpsGitServer::start(repositories.path(), TOKEN);
+    std::fs::write(path("token"), format!("{TOKEN}\n")).expect("token file");
+    let ca = https.ca_file();
+    let _https = serve(
+        &https.url("infra"),
+        &path("https-state"),
+        &path("https.log"),
+        &[
+            "--git-token-file".as_ref(),
+            path("token").as_os_str(),
+            "--git-ca-file".as_ref(),
+            ca.as_os_str(),
+        ],
+    );
+    wait_for_run(&path("https-state"), &first, Duration::from_secs(30));
+
+    let ssh = SshGitServer::start();
+    std::fs::write(
+        path("known_hosts"),
+        ssh.known_hosts_line(&ssh.host_public_key()),
+    )
+    .expect("known_hosts");
+    let key = ssh.client_key();
+    let _ssh = serve(
+        &ssh.url(&source),
+        &path("ssh-state"),
+        &path("ssh.log"),
+        &[
+            "--git-ssh-key".as_ref(),
+            key.as_os_str(),
+            "--git-known-hosts".as_ref(),
+            path("known_hosts").as_os_str(),
+        ],
+    );
+    wait_for_run(&path("ssh-state"), &first, Duration::from_secs(30));
+
+    // A wrong token: the fetch fails, the log says why, and the token is nowhere in it.
+    let wrong = "wrong-token-0123456789";
+    std::fs::write(path("wrong-token"), wrong).expect("token file");
+    let daemon = serve(
+        &https.url("infra"),
+        &path("wrong-state"),
+        &path("wrong.log"),
+        &[
+            "--git-token-file".as_ref(),
+            path("wrong-token").as_os_str(),
+            "--git-ca-file".as_ref(),
+            ca.as_os_str(),
+        ],
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let log = loop {
+        let log = std::fs::read_to_string(path("wrong.log")).unwrap_or_default();
+        if log.contains("fetch failed") || Instant::now() > deadline {
+            break log;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    drop(daemon);
+    assert!(log.contains("the remote refused the token"), "{log}");
+    assert!(!log.contains(wrong) && !log.contains(TOKEN), "{log}");
+    assert!(runs_on(&path("wrong-state"), &first).is_empty());
 }

@@ -103,6 +103,10 @@ fn remote_access(args: &ServeArgs) -> anyhow::Result<RemoteAccess> {
     let known_hosts = args.git_known_hosts.clone().or_else(|| {
         std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".ssh/known_hosts"))
     });
+    if let Some(key) = &args.git_ssh_key {
+        // libssh2 would only say "unable to open" at the first fetch.
+        std::fs::File::open(key).with_context(|| format!("cannot read {}", key.display()))?;
+    }
     let certificate_authorities = match &args.git_ca_file {
         Some(path) => Some(CertificateAuthorities::read(path)?),
         None => None,
@@ -144,6 +148,7 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<Outcome> {
     let shown_url = mirror.remote().to_string();
     let dispatcher = Dispatcher::new(store, mirror, args.branch.clone(), settings, sender.clone());
     let watched = local_path.map(|path| {
+        tracing::info!(repo = %path.display(), "watching the repo's refs for new commits");
         let watcher = sender.clone();
         // A full queue already holds events that fetch.
         RefWatcher::start(&path, move || {
