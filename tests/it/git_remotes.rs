@@ -233,6 +233,25 @@ fn an_ssh_mirror_refuses_an_unknown_or_changed_host_key_and_a_wrong_key() {
 }
 
 #[test]
+fn a_mirror_opened_with_another_url_fetches_from_it() {
+    let repositories = tempfile::tempdir().expect("temp");
+    let old = source_repo(repositories.path(), "old");
+    let new = source_repo(repositories.path(), "new");
+    let moved = commit(&new, "only in the new repo");
+    let state = tempfile::tempdir().expect("temp");
+    let path = state.path().join("m.git");
+    let mirror = Mirror::open(&path, &old.display().to_string()).expect("opens");
+    mirror.fetch().expect("fetches");
+    assert_eq!(mirror.head("main").expect("main"), head(&old));
+    drop(mirror);
+    let url = format!("file://{}", new.display());
+    let mirror = Mirror::open(&path, &url).expect("opens again");
+    mirror.fetch().expect("fetches");
+    assert_eq!(mirror.head("main").expect("main"), moved);
+    assert_eq!(mirror.remote().as_str(), url);
+}
+
+#[test]
 fn a_ref_watcher_reports_a_local_commit_once_the_refs_are_quiet() {
     let folder = tempfile::tempdir().expect("temp");
     let source = source_repo(folder.path(), "infra");

@@ -43,6 +43,16 @@ pub enum HostKeyProblem {
         known_hosts: String,
         line: usize,
     },
+    #[error(
+        "the host key of {host} ({key}) is not in {known_hosts}, which holds only {key_types} keys for it (line {line})"
+    )]
+    OtherKeyTypes {
+        host: String,
+        key: String,
+        key_types: String,
+        known_hosts: String,
+        line: usize,
+    },
     #[error("the host key of {host} ({key}) is marked @revoked in {known_hosts} line {line}")]
     Revoked {
         host: String,
@@ -111,27 +121,46 @@ impl KnownHosts {
                 line: revoked.line,
             });
         }
-        let mut for_host = self
+        let for_host: Vec<&KnownHostEntry> = self
             .entries
             .iter()
             .filter(|entry| entry.marker == Marker::None && entry.hosts.matches(&name))
-            .peekable();
-        let Some(first) = for_host.peek().map(|entry| entry.line) else {
-            return Err(HostKeyProblem::Unknown {
+            .collect();
+        if for_host.iter().any(|entry| entry.key == *key) {
+            return Ok(());
+        }
+        let key_type = key.key_type();
+        // A key of the same type that differs is a changed key; keys of other types
+        // only say that this one was never recorded (OpenSSH asks, shoal refuses).
+        if let Some(same_type) = for_host
+            .iter()
+            .find(|entry| entry.key.key_type() == key_type)
+        {
+            return Err(HostKeyProblem::Changed {
                 host: name,
                 key: key.to_string(),
                 known_hosts,
+                line: same_type.line,
             });
-        };
-        if for_host.any(|entry| entry.key == *key) {
-            Ok(())
-        } else {
-            Err(HostKeyProblem::Changed {
+        }
+        match for_host.first() {
+            Some(first) => {
+                let mut key_types: Vec<String> =
+                    for_host.iter().map(|entry| entry.key.key_type()).collect();
+                key_types.dedup();
+                Err(HostKeyProblem::OtherKeyTypes {
+                    host: name,
+                    key: key.to_string(),
+                    key_types: key_types.join(", "),
+                    known_hosts,
+                    line: first.line,
+                })
+            }
+            None => Err(HostKeyProblem::Unknown {
                 host: name,
                 key: key.to_string(),
                 known_hosts,
-                line: first,
-            })
+            }),
         }
     }
 }
@@ -324,6 +353,23 @@ mod tests {
             hosts.check("evil.example.com", 22, &key(KEY_A)),
             Err(HostKeyProblem::Unknown { .. })
         ));
+    }
+
+    #[test]
+    fn a_host_known_by_another_key_type_only_is_not_called_changed() {
+        // A real ECDSA public key from ssh-keygen.
+        let ecdsa = "AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBEwxtgvWWMt3ENWxAqvLLvI9IOR2YSeajTwByiZiVLtJ6vAEzGQc54SpkdGttkQvetnDL3xvscQ2ON2E5WpqpkU=";
+        let hosts = known_hosts(&format!("forge.example.org ecdsa-sha2-nistp256 {ecdsa}\n"));
+        let problem = hosts
+            .check("forge.example.org", 22, &key(KEY_A))
+            .expect_err("unknown type");
+        assert_eq!(
+            problem.to_string(),
+            format!(
+                "the host key of forge.example.org (ssh-ed25519 {}) is not in known_hosts, which holds only ecdsa-sha2-nistp256 keys for it (line 1)",
+                key(KEY_A).fingerprint()
+            )
+        );
     }
 
     #[test]

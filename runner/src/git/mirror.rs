@@ -22,7 +22,8 @@ pub struct Mirror {
 
 impl Mirror {
     /// Opens the mirror in `path`, creating it (bare, with `url` as `origin`) when absent.
-    /// It fetches anonymously until given credentials with [`Mirror::with_access`].
+    /// It fetches anonymously until given credentials with [`Mirror::with_access`]. A
+    /// mirror made for another URL is pointed at `url`.
     pub fn open(path: &Path, url: &str) -> Result<Mirror, GitError> {
         let remote = RemoteUrl::parse(url)?;
         let shown = remote.to_string();
@@ -36,7 +37,19 @@ impl Mirror {
             }
         };
         let repository = match Repository::open_bare(path) {
-            Ok(repository) => repository,
+            Ok(repository) => {
+                let current = repository
+                    .find_remote("origin")
+                    .map_err(git("find the remote"))?
+                    .url()
+                    .map(str::to_owned);
+                if current.as_deref() != Some(url) {
+                    repository
+                        .remote_set_url("origin", url)
+                        .map_err(git("change the remote's URL"))?;
+                }
+                repository
+            }
             Err(_) => {
                 let repository = Repository::init_bare(path).map_err(git("create the mirror"))?;
                 repository
