@@ -5,22 +5,13 @@
 use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use hmac::{Hmac, Mac as _};
 
-use crate::support::{PrivateSwarm, free_tcp_port, git, http_get, write_file};
+use crate::support::{Daemon, PrivateSwarm, free_tcp_port, git, wait_for_health, write_file};
 use crate::test_repo::{Run, shoal};
-
-struct Daemon(Child);
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// A POST on loopback; the status code.
 fn post(port: u16, path: &str, headers: &[(&str, String)], body: &str) -> u16 {
@@ -113,18 +104,7 @@ fn start(
             .spawn()
             .expect("shoal serve starts"),
     );
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while http_get(port, "/healthz", Duration::from_secs(2))
-        .map(|r| r.status)
-        .ok()
-        != Some(200)
-    {
-        assert!(
-            Instant::now() < deadline,
-            "shoal serve did not answer /healthz"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_for_health(port, String::new);
     daemon
 }
 
