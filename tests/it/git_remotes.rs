@@ -320,32 +320,35 @@ fn wait_for_run(state: &Path, commit: &str, within: Duration) -> (serde_json::Va
     }
 }
 
-/// `shoal serve` on `repo` with a poll interval of an hour, logging to `log`. Runs need
-/// no swarm here: the Docker endpoint is a socket nobody listens on, so they fail, but
-/// they are recorded on their commit, which is what these tests look at.
-fn serve(repo: &str, state: &Path, log: &Path, extra: &[&std::ffi::OsStr]) -> Daemon {
+/// `shoal serve` on `repo` with a poll interval of an hour, logging to `log`, with the
+/// arguments and environment `configure` adds. Runs need no swarm here: the Docker
+/// endpoint is a socket nobody listens on, so they fail, but they are recorded on their
+/// commit, which is what these tests look at.
+fn serve(
+    repo: &str,
+    state: &Path,
+    log: &Path,
+    configure: impl FnOnce(&mut Command) -> &mut Command,
+) -> Daemon {
     let port = free_tcp_port();
-    let daemon = Daemon(
-        shoal()
-            .args(["serve", "--branch", "main", "--poll-interval", "1h"])
-            .args(["--listen", &format!("127.0.0.1:{port}")])
-            .args(["--repo", repo])
-            .arg("--state")
-            .arg(state)
-            .arg("--docker-host")
-            .arg(format!(
-                "unix://{}",
-                state.with_extension("no-docker.sock").display()
-            ))
-            .args(["--docker-timeout", "2s"])
-            .args(extra)
-            .env_remove("SHOAL_GIT_TOKEN")
-            .env_remove("SHOAL_GIT_SSH_KEY")
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(log).expect("log file"))
-            .spawn()
-            .expect("shoal serve starts"),
-    );
+    let mut command = shoal();
+    command
+        .args(["serve", "--branch", "main", "--poll-interval", "1h"])
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .args(["--repo", repo])
+        .arg("--state")
+        .arg(state)
+        .arg("--docker-host")
+        .arg(format!(
+            "unix://{}",
+            state.with_extension("no-docker.sock").display()
+        ))
+        .args(["--docker-timeout", "2s"])
+        .env_remove("SHOAL_GIT_TOKEN")
+        .env_remove("SHOAL_GIT_SSH_KEY")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(log).expect("log file"));
+    let daemon = Daemon(configure(&mut command).spawn().expect("shoal serve starts"));
     wait_for_health(port, || std::fs::read_to_string(log).unwrap_or_default());
     daemon
 }
@@ -360,7 +363,7 @@ fn serve_runs_a_local_commit_without_waiting_for_the_poll() {
         &source.display().to_string(),
         &state,
         &folder.path().join("serve.log"),
-        &[],
+        |command| command,
     );
     // The poll at start-up sees the first commit.
     wait_for_run(&state, &first, Duration::from_secs(30));
@@ -372,26 +375,26 @@ fn serve_runs_a_local_commit_without_waiting_for_the_poll() {
 }
 
 #[test]
-fn serve_fetches_over_https_and_ssh_with_its_flags_and_never_logs_the_token() {
+fn serve_fetches_over_https_and_ssh_with_its_flags_and_environment_and_never_logs_the_token() {
     let repositories = tempfile::tempdir().expect("temp");
     let source = source_repo(repositories.path(), "infra");
     let first = head(&source);
     let folder = tempfile::tempdir().expect("temp");
     let path = |name: &str| folder.path().join(name);
 
+    // The token from the environment this time, the key from a flag.
     let https = HttpsGitServer::start(repositories.path(), TOKEN);
-    std::fs::write(path("token"), format!("{TOKEN}\n")).expect("token file");
     let ca = https.ca_file();
     let _https = serve(
         &https.url("infra"),
         &path("https-state"),
         &path("https.log"),
-        &[
-            "--git-token-file".as_ref(),
-            path("token").as_os_str(),
-            "--git-ca-file".as_ref(),
-            ca.as_os_str(),
-        ],
+        |command| {
+            command
+                .env("SHOAL_GIT_TOKEN", TOKEN)
+                .arg("--git-ca-file")
+                .arg(&ca)
+        },
     );
     wait_for_run(&path("https-state"), &first, Duration::from_secs(30));
 
@@ -406,28 +409,30 @@ fn serve_fetches_over_https_and_ssh_with_its_flags_and_never_logs_the_token() {
         &ssh.url(&source),
         &path("ssh-state"),
         &path("ssh.log"),
-        &[
-            "--git-ssh-key".as_ref(),
-            key.as_os_str(),
-            "--git-known-hosts".as_ref(),
-            path("known_hosts").as_os_str(),
-        ],
+        |command| {
+            command
+                .arg("--git-ssh-key")
+                .arg(&key)
+                .arg("--git-known-hosts")
+                .arg(path("known_hosts"))
+        },
     );
     wait_for_run(&path("ssh-state"), &first, Duration::from_secs(30));
 
-    // A wrong token: the fetch fails, the log says why, and the token is nowhere in it.
+    // A wrong token from a file: the fetch fails, the log says why, and no token is in it.
     let wrong = "wrong-token-0123456789";
-    std::fs::write(path("wrong-token"), wrong).expect("token file");
+    std::fs::write(path("wrong-token"), format!("{wrong}\n")).expect("token file");
     let daemon = serve(
         &https.url("infra"),
         &path("wrong-state"),
         &path("wrong.log"),
-        &[
-            "--git-token-file".as_ref(),
-            path("wrong-token").as_os_str(),
-            "--git-ca-file".as_ref(),
-            ca.as_os_str(),
-        ],
+        |command| {
+            command
+                .arg("--git-token-file")
+                .arg(path("wrong-token"))
+                .arg("--git-ca-file")
+                .arg(&ca)
+        },
     );
     let deadline = Instant::now() + Duration::from_secs(20);
     let log = loop {
