@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use shoal::git::{CertificateAuthorities, GitError, GitToken, Mirror, RefWatcher, RemoteAccess};
 
-use crate::support::git_servers::{HttpsGitServer, SshGitServer, ssh_keygen};
+use crate::support::git_servers::{HttpGitServer, SshGitServer, ssh_keygen};
 use crate::support::{Daemon, free_tcp_port, git, run_successfully, wait_for_health, write_file};
 use crate::test_repo::{Run, shoal};
 
@@ -67,7 +67,7 @@ fn fetch_error(url: &str, access: RemoteAccess) -> String {
 fn an_https_mirror_fetches_with_the_token_and_the_extra_certificate_authority() {
     let repositories = tempfile::tempdir().expect("temp");
     let source = source_repo(repositories.path(), "infra");
-    let server = HttpsGitServer::start(repositories.path(), TOKEN);
+    let server = HttpGitServer::start(repositories.path(), TOKEN);
     let state = tempfile::tempdir().expect("temp");
     let mirror = Mirror::open(&state.path().join("m.git"), &server.url("infra"))
         .expect("opens")
@@ -88,7 +88,7 @@ fn an_https_mirror_fetches_with_the_token_and_the_extra_certificate_authority() 
 fn an_https_mirror_refuses_a_wrong_or_missing_token_and_an_unknown_certificate() {
     let repositories = tempfile::tempdir().expect("temp");
     source_repo(repositories.path(), "infra");
-    let server = HttpsGitServer::start(repositories.path(), TOKEN);
+    let server = HttpGitServer::start(repositories.path(), TOKEN);
     let url = server.url("infra");
     let ca = server.ca_file();
 
@@ -114,13 +114,28 @@ fn an_https_mirror_refuses_a_wrong_or_missing_token_and_an_unknown_certificate()
         format!("failed to fetch ({url}): the SSL certificate is invalid; class=Ssl (16)")
     );
     // A CA that did not sign it does not help either.
-    let other = HttpsGitServer::start(repositories.path(), TOKEN);
+    let other = HttpGitServer::start(repositories.path(), TOKEN);
     let error = fetch_error(&url, https_access(Some(TOKEN), Some(&other.ca_file())));
     assert_eq!(
         error,
         format!(
             "failed to fetch ({url}): the certificate of 127.0.0.1 is trusted neither by the system nor by {} (unable to get local issuer certificate)",
             other.ca_file().display()
+        )
+    );
+}
+
+#[test]
+fn an_http_mirror_never_sends_the_token_in_clear() {
+    let repositories = tempfile::tempdir().expect("temp");
+    source_repo(repositories.path(), "infra");
+    let server = HttpGitServer::start_without_tls(repositories.path(), TOKEN);
+    let url = server.url("infra");
+    assert!(url.starts_with("http://"), "{url}");
+    assert_eq!(
+        fetch_error(&url, https_access(Some(TOKEN), None)),
+        format!(
+            "failed to fetch ({url}): the remote asks for credentials over plain http; shoal sends its token only over https"
         )
     );
 }
@@ -383,7 +398,7 @@ fn serve_fetches_over_https_and_ssh_with_its_flags_and_environment_and_never_log
     let path = |name: &str| folder.path().join(name);
 
     // The token from the environment this time, the key from a flag.
-    let https = HttpsGitServer::start(repositories.path(), TOKEN);
+    let https = HttpGitServer::start(repositories.path(), TOKEN);
     let ca = https.ca_file();
     let _https = serve(
         &https.url("infra"),

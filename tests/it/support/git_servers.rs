@@ -13,11 +13,13 @@ use super::{free_tcp_port, run_successfully, write_file};
 const TOOL_TIMEOUT: Duration = Duration::from_secs(60);
 const INSTALL_HINT: &str = "install it with `scripts/install-test-deps`; these tests never skip";
 
-/// lighttpd serving every repository under a folder at `https://127.0.0.1:PORT/git/NAME`,
-/// to clients that send the token as the password of user `x-access-token`.
-pub struct HttpsGitServer {
+/// lighttpd serving every repository under a folder at `https://127.0.0.1:PORT/git/NAME`
+/// (or `http://` without TLS), to clients that send the token as the password of user
+/// `x-access-token`.
+pub struct HttpGitServer {
     folder: tempfile::TempDir,
     port: u16,
+    scheme: &'static str,
     process: Child,
 }
 
@@ -29,11 +31,32 @@ pub struct SshGitServer {
     process: Child,
 }
 
-impl HttpsGitServer {
-    pub fn start(repositories: &Path, token: &str) -> HttpsGitServer {
+impl HttpGitServer {
+    /// Over TLS, with a certificate signed by [`HttpGitServer::ca_file`].
+    pub fn start(repositories: &Path, token: &str) -> HttpGitServer {
         let folder = tempfile::tempdir().expect("temp");
+        make_certificates(folder.path());
+        let tls = format!(
+            "ssl.engine = \"enable\"\nssl.pemfile = \"{base}/server.pem\"\nssl.privkey = \"{base}/server.key\"\n",
+            base = folder.path().display()
+        );
+        HttpGitServer::launch(folder, repositories, token, "https", &tls)
+    }
+
+    /// Plain http, for what must never go over it.
+    pub fn start_without_tls(repositories: &Path, token: &str) -> HttpGitServer {
+        let folder = tempfile::tempdir().expect("temp");
+        HttpGitServer::launch(folder, repositories, token, "http", "")
+    }
+
+    fn launch(
+        folder: tempfile::TempDir,
+        repositories: &Path,
+        token: &str,
+        scheme: &'static str,
+        tls: &str,
+    ) -> HttpGitServer {
         let base = folder.path();
-        make_certificates(base);
         let port = free_tcp_port();
         let backend = run_successfully(Command::new("git").arg("--exec-path"), TOOL_TIMEOUT)
             .trim()
@@ -49,10 +72,7 @@ server.document-root = "{base}/www"
 server.bind = "127.0.0.1"
 server.port = {port}
 server.errorlog = "{base}/error.log"
-ssl.engine = "enable"
-ssl.pemfile = "{base}/server.pem"
-ssl.privkey = "{base}/server.key"
-auth.backend = "plain"
+{tls}auth.backend = "plain"
 auth.backend.plain.userfile = "{base}/users"
 auth.require = ("/git/" => ("method" => "basic", "realm" => "git", "require" => "valid-user"))
 alias.url = ("/git/" => "{backend}/git-http-backend/")
@@ -73,9 +93,10 @@ $HTTP["url"] =~ "^/git/" {{
             .stderr(Stdio::null())
             .spawn()
             .unwrap_or_else(|error| panic!("lighttpd does not start ({error}): {INSTALL_HINT}"));
-        let server = HttpsGitServer {
+        let server = HttpGitServer {
             folder,
             port,
+            scheme,
             process,
         };
         wait_for_port(port, &server.folder.path().join("error.log"));
@@ -83,7 +104,7 @@ $HTTP["url"] =~ "^/git/" {{
     }
 
     pub fn url(&self, repository: &str) -> String {
-        format!("https://127.0.0.1:{}/git/{repository}", self.port)
+        format!("{}://127.0.0.1:{}/git/{repository}", self.scheme, self.port)
     }
 
     /// The PEM file of the certificate authority that signed the server's certificate.
@@ -182,7 +203,7 @@ pub fn ssh_keygen(path: &Path) {
     );
 }
 
-impl Drop for HttpsGitServer {
+impl Drop for HttpGitServer {
     fn drop(&mut self) {
         let _ = self.process.kill();
         let _ = self.process.wait();
