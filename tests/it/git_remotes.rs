@@ -11,8 +11,9 @@ use std::time::{Duration, Instant};
 use shoal::git::{CertificateAuthorities, GitError, GitToken, Mirror, RefWatcher, RemoteAccess};
 
 use crate::support::git_servers::{HttpGitServer, SshGitServer, ssh_keygen};
-use crate::support::{Daemon, free_tcp_port, git, run_successfully, wait_for_health, write_file};
-use crate::test_repo::{Run, shoal};
+use crate::support::serve_daemon::{ServeDaemon, runs};
+use crate::support::{free_tcp_port, git, run_successfully, write_file};
+use crate::test_repo::shoal;
 
 const TOKEN: &str = "s3cret-token-for-the-forge";
 
@@ -304,23 +305,14 @@ fn a_ref_watcher_refuses_a_folder_that_is_no_repository() {
 }
 
 fn runs_on(state: &Path, commit: &str) -> Vec<serde_json::Value> {
-    let run = Run::from(
-        shoal()
-            .args(["runs", "--output", "json", "--state"])
-            .arg(state)
-            .output()
-            .expect("runs"),
-    );
-    let runs: serde_json::Value = serde_json::from_str(&run.stdout).unwrap_or_default();
-    runs["runs"]
-        .as_array()
+    runs(state)
         .into_iter()
-        .flatten()
         .filter(|run| run["commit"] == commit)
-        .cloned()
         .collect()
 }
 
+/// Waits until a run on `commit` is recorded, finished or not; returns it and how long
+/// that took.
 fn wait_for_run(state: &Path, commit: &str, within: Duration) -> (serde_json::Value, Duration) {
     let start = Instant::now();
     loop {
@@ -344,7 +336,7 @@ fn serve(
     state: &Path,
     log: &Path,
     configure: impl FnOnce(&mut Command) -> &mut Command,
-) -> Daemon {
+) -> ServeDaemon {
     let port = free_tcp_port();
     let mut command = shoal();
     command
@@ -363,9 +355,8 @@ fn serve(
         .env_remove("SHOAL_GIT_SSH_KEY")
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(log).expect("log file"));
-    let daemon = Daemon(configure(&mut command).spawn().expect("shoal serve starts"));
-    wait_for_health(port, || std::fs::read_to_string(log).unwrap_or_default());
-    daemon
+    configure(&mut command);
+    ServeDaemon::spawn(command, port, state)
 }
 
 #[test]

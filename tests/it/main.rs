@@ -13,5 +13,7 @@ mod git_mirror;
 mod git_remotes;
 mod schemas;
 mod serve;
+mod serve_restart;
+mod serve_runs;
 mod support;
 mod test_repo;

@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use tokio::sync::mpsc;
 
-use crate::daemon::{ApiSettings, DaemonEvent, Dispatcher, RunSettings, serve_http};
+use crate::daemon::{ApiSettings, DaemonEvent, Dispatcher, RunMetrics, RunSettings, serve_http};
 use crate::exit_code::Outcome;
 use crate::git::{CertificateAuthorities, GitToken, Mirror, RefWatcher, RemoteAccess};
 use crate::store::Store;
@@ -134,12 +134,6 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<Outcome> {
         docker_timeout: args.docker_timeout,
         secrets_folder: std::env::current_dir().unwrap_or_default(),
     };
-    let api = Arc::new(ApiSettings {
-        webhook_secret: secret(args.webhook_secret_file.as_ref(), "SHOAL_WEBHOOK_SECRET")?
-            .map(String::into_bytes),
-        api_token: secret(args.api_token_file.as_ref(), "SHOAL_API_TOKEN")?,
-        state: args.state.clone(),
-    });
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -147,6 +141,15 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<Outcome> {
     let local_path = mirror.remote().local_path().map(Path::to_owned);
     let shown_url = mirror.remote().to_string();
     let dispatcher = Dispatcher::new(store, mirror, args.branch.clone(), settings, sender.clone());
+    let metrics = RunMetrics::default();
+    metrics.follow(dispatcher.notices().subscribe());
+    let api = Arc::new(ApiSettings {
+        webhook_secret: secret(args.webhook_secret_file.as_ref(), "SHOAL_WEBHOOK_SECRET")?
+            .map(String::into_bytes),
+        api_token: secret(args.api_token_file.as_ref(), "SHOAL_API_TOKEN")?,
+        state: args.state.clone(),
+        metrics,
+    });
     let watched = local_path.map(|path| {
         tracing::info!(repo = %path.display(), "watching the repo's refs for new commits");
         let watcher = sender.clone();

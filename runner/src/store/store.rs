@@ -1,7 +1,8 @@
 //! The runner's durable state: an embedded SQLite database in the state folder, in WAL
 //! mode, holding runs, their steps and logs, the last processed commit of each branch and
-//! the webhook deliveries already seen. After a crash, runs left queued or running are
-//! marked interrupted when the store is opened again.
+//! the webhook deliveries already seen. After a crash, runs left running (and their
+//! running steps) are marked interrupted when the store is opened again; runs left queued
+//! stay queued, for the daemon to start again: a push that was waiting is not lost.
 
 use std::path::Path;
 
@@ -36,7 +37,8 @@ CREATE TABLE IF NOT EXISTS runs (
     created_at TEXT NOT NULL,
     started_at TEXT,
     finished_at TEXT,
-    summary TEXT NOT NULL DEFAULT ''
+    summary TEXT NOT NULL DEFAULT '',
+    inputs TEXT NOT NULL DEFAULT '{}'
 );
 CREATE TABLE IF NOT EXISTS steps (
     run_id INTEGER NOT NULL REFERENCES runs(id),
@@ -88,6 +90,7 @@ impl Store {
             .connection
             .execute_batch(SCHEMA)
             .map_err(|e| store.error(e))?;
+        store.add_missing_columns()?;
         store.mark_interrupted()?;
         Ok(store)
     }
@@ -136,8 +139,8 @@ impl Store {
         };
         self.connection
             .execute(
-                "INSERT INTO runs (workflow, environments, mode, event, commit_sha, actor, status, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'queued', ?7)",
+                "INSERT INTO runs (workflow, environments, mode, event, commit_sha, actor, status, created_at, inputs)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'queued', ?7, ?8)",
                 params![
                     request.workflow,
                     serde_json::to_string(&request.environments).unwrap_or_default(),
@@ -145,7 +148,8 @@ impl Store {
                     request.event,
                     request.commit,
                     request.actor,
-                    now
+                    now,
+                    serde_json::Value::Object(request.inputs.clone()).to_string()
                 ],
             )
             .map_err(|e| self.error(e))?;
@@ -285,6 +289,22 @@ impl Store {
             .map_err(|e| self.error(e))
     }
 
+    /// The log lines of `run` after line number `after`, with their numbers.
+    pub fn logs_after(&self, run: i64, after: i64) -> Result<Vec<(i64, String)>, StoreError> {
+        let mut statement = self
+            .connection
+            .prepare(
+                "SELECT line_number, line FROM logs WHERE run_id = ?1 AND line_number > ?2
+                 ORDER BY line_number",
+            )
+            .map_err(|e| self.error(e))?;
+        let rows = statement
+            .query_map(params![run, after], |row| Ok((row.get(0)?, row.get(1)?)))
+            .map_err(|e| self.error(e))?;
+        rows.collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.error(e))
+    }
+
     /// The last commit of `branch` whose push was processed, so that none is missed or
     /// processed twice across restarts.
     pub fn processed_commit(&self, branch: &str) -> Result<Option<String>, StoreError> {
@@ -321,12 +341,69 @@ impl Store {
         Ok(inserted == 1)
     }
 
-    fn mark_interrupted(&self) -> Result<usize, StoreError> {
-        self.connection
-            .execute(
-                "UPDATE runs SET status = 'interrupted', summary = 'the runner stopped during this run'
-                 WHERE status IN ('queued', 'running')",
+    /// The runs left queued, oldest first, as the requests that made them.
+    pub fn queued_runs(&self) -> Result<Vec<(i64, RunRequest)>, StoreError> {
+        let mut statement = self
+            .connection
+            .prepare(
+                "SELECT id, workflow, environments, mode, event, commit_sha, actor, inputs
+                 FROM runs WHERE status = 'queued' ORDER BY id",
+            )
+            .map_err(|e| self.error(e))?;
+        let rows = statement
+            .query_map([], |row| {
+                let mode = match row.get::<_, String>(3)?.as_str() {
+                    "plan" => RunMode::Plan,
+                    "drift_check" => RunMode::DriftCheck,
+                    _ => RunMode::Apply,
+                };
+                let inputs: serde_json::Value =
+                    serde_json::from_str(&row.get::<_, String>(7)?).unwrap_or_default();
+                Ok((
+                    row.get(0)?,
+                    RunRequest {
+                        workflow: row.get(1)?,
+                        environments: serde_json::from_str(&row.get::<_, String>(2)?)
+                            .unwrap_or_default(),
+                        mode,
+                        commit: row.get(5)?,
+                        event: RunRequest::event_name(&row.get::<_, String>(4)?),
+                        actor: row.get(6)?,
+                        inputs: inputs.as_object().cloned().unwrap_or_default(),
+                    },
+                ))
+            })
+            .map_err(|e| self.error(e))?;
+        rows.collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.error(e))
+    }
+
+    /// Columns added since the first version of the schema, for stores made before.
+    fn add_missing_columns(&self) -> Result<(), StoreError> {
+        let has_inputs: bool = self
+            .connection
+            .query_row(
+                "SELECT COUNT(*) FROM pragma_table_info('runs') WHERE name = 'inputs'",
                 [],
+                |row| row.get::<_, i64>(0),
+            )
+            .map(|count| count > 0)
+            .map_err(|e| self.error(e))?;
+        if !has_inputs {
+            self.connection
+                .execute_batch("ALTER TABLE runs ADD COLUMN inputs TEXT NOT NULL DEFAULT '{}'")
+                .map_err(|e| self.error(e))?;
+        }
+        Ok(())
+    }
+
+    fn mark_interrupted(&self) -> Result<(), StoreError> {
+        self.connection
+            .execute_batch(
+                "UPDATE steps SET status = 'interrupted'
+                 WHERE status = 'running' AND run_id IN (SELECT id FROM runs WHERE status = 'running');
+                 UPDATE runs SET status = 'interrupted', summary = 'the runner stopped during this run'
+                 WHERE status = 'running';",
             )
             .map_err(|e| self.error(e))
     }
@@ -368,7 +445,7 @@ mod tests {
     #[test]
     fn runs_steps_and_logs_survive_a_restart_and_unfinished_runs_are_interrupted() {
         let folder = tempfile::tempdir().expect("temp");
-        let (finished, unfinished) = {
+        let (finished, unfinished, waiting) = {
             let store = Store::open(folder.path()).expect("opens");
             assert_eq!(store.journal_mode().expect("mode"), "wal");
             let finished = store
@@ -415,7 +492,10 @@ mod tests {
             store
                 .start_run(unfinished, "2026-11-22T04:01:01Z")
                 .expect("start");
-            (finished, unfinished)
+            let waiting = store
+                .create_run(&request(), "2026-11-22T04:01:02Z")
+                .expect("run");
+            (finished, unfinished, waiting)
             // Dropped here without finishing the second run, as a killed process would.
         };
         let store = Store::open(folder.path()).expect("reopens");
@@ -423,11 +503,17 @@ mod tests {
         assert_eq!(
             runs.iter().map(|r| (r.id, r.status)).collect::<Vec<_>>(),
             [
+                (waiting, RunStatus::Queued),
                 (unfinished, RunStatus::Interrupted),
                 (finished, RunStatus::Success)
             ]
         );
-        assert_eq!(runs[1].environments, ["staging", "prod"]);
+        assert_eq!(
+            store.queued_runs().expect("queued"),
+            [(waiting, request())],
+            "a run that was waiting is kept, to be started again"
+        );
+        assert_eq!(runs[2].environments, ["staging", "prod"]);
         assert_eq!(store.steps(finished).expect("steps")[0].changes, 2);
         assert_eq!(
             store.logs(finished).expect("logs"),

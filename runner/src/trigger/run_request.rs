@@ -28,3 +28,19 @@ pub struct RunRequest {
     pub actor: String,
     pub inputs: serde_json::Map<String, serde_json::Value>,
 }
+
+impl RunRequest {
+    /// The event name a stored run was recorded with.
+    pub fn event_name(text: &str) -> &'static str {
+        [
+            "push",
+            "pull_request",
+            "schedule",
+            "workflow_dispatch",
+            "registry_push",
+        ]
+        .into_iter()
+        .find(|name| *name == text)
+        .unwrap_or("unknown")
+    }
+}

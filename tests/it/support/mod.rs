@@ -1,9 +1,10 @@
 //! Helpers for the tests that drive real services: a private Docker swarm, git servers
-//! over https and ssh, running a
-//! process with a time limit, a free port, and a plain HTTP GET on loopback.
+//! over https and ssh, running a process with a time limit, a free port, and a plain
+//! HTTP GET on loopback.
 
 pub mod git_servers;
 mod private_swarm;
+pub mod serve_daemon;
 
 pub use private_swarm::PrivateSwarm;
 
@@ -94,34 +95,6 @@ pub fn free_tcp_port() -> u16 {
         .and_then(|listener| listener.local_addr())
         .expect("the kernel hands out a free port")
         .port()
-}
-
-/// A process the test started, such as `shoal serve`: killed and reaped when dropped.
-pub struct Daemon(pub std::process::Child);
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Waits until `GET /healthz` on 127.0.0.1:port answers 200; panics after 30 s, with what
-/// `explain` says (such as the daemon's log).
-pub fn wait_for_health(port: u16, explain: impl Fn() -> String) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while http_get(port, "/healthz", Duration::from_secs(2))
-        .map(|response| response.status)
-        .ok()
-        != Some(200)
-    {
-        assert!(
-            Instant::now() < deadline,
-            "shoal serve did not answer /healthz: {}",
-            explain()
-        );
-        thread::sleep(Duration::from_millis(100));
-    }
 }
 
 /// What an HTTP server answered.
