@@ -5,22 +5,30 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use git2::{FetchOptions, Oid, Repository};
+use git2::{FetchOptions, FetchPrune, Oid, Repository};
 
-use super::{CommitFiles, GitError};
+use super::remote_access::RefusalReasons;
+use super::{CommitFiles, GitError, RemoteAccess, RemoteUrl};
 use crate::render::CommitInfo;
 
 pub struct Mirror {
     repository: Repository,
+    remote: RemoteUrl,
+    access: RemoteAccess,
+    /// The remote's URL for messages, any password in it hidden.
     url: String,
     path: PathBuf,
 }
 
 impl Mirror {
     /// Opens the mirror in `path`, creating it (bare, with `url` as `origin`) when absent.
+    /// It fetches anonymously until given credentials with [`Mirror::with_access`]. A
+    /// mirror made for another URL is pointed at `url`.
     pub fn open(path: &Path, url: &str) -> Result<Mirror, GitError> {
+        let remote = RemoteUrl::parse(url)?;
+        let shown = remote.to_string();
         let git = |operation: &str| {
-            let url = url.to_owned();
+            let url = shown.clone();
             let operation = operation.to_owned();
             move |source| GitError::Git {
                 operation,
@@ -29,7 +37,19 @@ impl Mirror {
             }
         };
         let repository = match Repository::open_bare(path) {
-            Ok(repository) => repository,
+            Ok(repository) => {
+                let current = repository
+                    .find_remote("origin")
+                    .map_err(git("find the remote"))?
+                    .url()
+                    .map(str::to_owned);
+                if current.as_deref() != Some(url) {
+                    repository
+                        .remote_set_url("origin", url)
+                        .map_err(git("change the remote's URL"))?;
+                }
+                repository
+            }
             Err(_) => {
                 let repository = Repository::init_bare(path).map_err(git("create the mirror"))?;
                 repository
@@ -40,54 +60,41 @@ impl Mirror {
         };
         Ok(Mirror {
             repository,
-            url: url.to_owned(),
+            remote,
+            access: RemoteAccess::default(),
+            url: shown,
             path: path.to_owned(),
         })
+    }
+
+    /// The token, ssh key, known hosts and certificate authorities fetches use.
+    pub fn with_access(self, access: RemoteAccess) -> Mirror {
+        Mirror { access, ..self }
     }
 
     pub fn path(&self) -> &Path {
         &self.path
     }
 
+    pub fn remote(&self) -> &RemoteUrl {
+        &self.remote
+    }
+
     /// Fetches every branch (incrementally: only what is new comes over).
     pub fn fetch(&self) -> Result<(), GitError> {
-        let git = |operation: &str| {
-            let url = self.url.clone();
-            let operation = operation.to_owned();
-            move |source| GitError::Git {
-                operation,
-                url,
-                source,
-            }
-        };
-        let mut remote = self
-            .repository
-            .find_remote("origin")
-            .map_err(git("find the remote"))?;
-        let mut options = FetchOptions::new();
-        options.prune(git2::FetchPrune::On);
-        remote
-            .fetch(&["+refs/heads/*:refs/heads/*"], Some(&mut options), None)
-            .map_err(git("fetch"))
+        self.fetch_refspecs(&["+refs/heads/*:refs/heads/*"], FetchPrune::On)
     }
 
     /// Fetches the branches and the pull request heads a forge publishes
     /// (`refs/pull/N/head`), then checks that `commit` is there.
     pub fn fetch_commit(&self, commit: &str) -> Result<(), GitError> {
-        let mut remote = self
-            .repository
-            .find_remote("origin")
-            .map_err(|source| self.error("find the remote", source))?;
-        remote
-            .fetch(
-                &[
-                    "+refs/heads/*:refs/heads/*",
-                    "+refs/pull/*/head:refs/pull/*/head",
-                ],
-                None,
-                None,
-            )
-            .map_err(|source| self.error("fetch", source))?;
+        self.fetch_refspecs(
+            &[
+                "+refs/heads/*:refs/heads/*",
+                "+refs/pull/*/head:refs/pull/*/head",
+            ],
+            FetchPrune::Unspecified,
+        )?;
         self.oid(commit).map(|_| ())
     }
 
@@ -167,6 +174,21 @@ impl Mirror {
         CommitFiles::open(&self.path, oid)
             .map(Arc::new)
             .map_err(|source| self.error("read a commit", source))
+    }
+
+    fn fetch_refspecs(&self, refspecs: &[&str], prune: FetchPrune) -> Result<(), GitError> {
+        let mut remote = self
+            .repository
+            .find_remote("origin")
+            .map_err(|source| self.error("find the remote", source))?;
+        let reasons = RefusalReasons::default();
+        let mut options = FetchOptions::new();
+        options
+            .remote_callbacks(self.access.callbacks(&self.remote, &reasons))
+            .prune(prune);
+        remote
+            .fetch(refspecs, Some(&mut options), None)
+            .map_err(|source| self.error("fetch", reasons.explain(source)))
     }
 
     fn oid(&self, commit: &str) -> Result<Oid, GitError> {

@@ -55,7 +55,8 @@ impl ServeDaemon {
         } else {
             &["--poll-interval", "1s"]
         };
-        let child = shoal()
+        let mut command = shoal();
+        command
             .args(["serve", "--branch", "main"])
             .args(poll)
             .arg("--listen")
@@ -67,6 +68,15 @@ impl ServeDaemon {
             .args(["--docker-host", docker_host])
             .args(extra)
             .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        ServeDaemon::spawn(command, port, state)
+    }
+
+    /// Runs a `shoal serve` command the caller made, which listens on 127.0.0.1:`port`
+    /// and keeps its state in `state`; returns once it answers /healthz. Its standard
+    /// error goes to a file beside the state folder (see `log`).
+    pub fn spawn(mut command: Command, port: u16, state: &Path) -> ServeDaemon {
+        let child = command
             .stderr(std::fs::File::create(log_path(state)).expect("log file"))
             .spawn()
             .expect("shoal serve starts");
