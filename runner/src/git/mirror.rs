@@ -5,16 +5,15 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use git2::{FetchOptions, FetchPrune, Oid, Repository};
+use git2::{Oid, Repository};
 
-use super::remote_access::RefusalReasons;
-use super::{CommitFiles, GitError, RemoteAccess, RemoteUrl};
+use super::{CommitFiles, Fetcher, GitError, RemoteAccess, RemoteUrl};
 use crate::render::CommitInfo;
 
 pub struct Mirror {
     repository: Repository,
     remote: RemoteUrl,
-    access: RemoteAccess,
+    access: Arc<RemoteAccess>,
     /// The remote's URL for messages, any password in it hidden.
     url: String,
     path: PathBuf,
@@ -61,7 +60,7 @@ impl Mirror {
         Ok(Mirror {
             repository,
             remote,
-            access: RemoteAccess::default(),
+            access: Arc::new(RemoteAccess::default()),
             url: shown,
             path: path.to_owned(),
         })
@@ -69,7 +68,21 @@ impl Mirror {
 
     /// The token, ssh key, known hosts and certificate authorities fetches use.
     pub fn with_access(self, access: RemoteAccess) -> Mirror {
-        Mirror { access, ..self }
+        Mirror {
+            access: Arc::new(access),
+            ..self
+        }
+    }
+
+    /// What fetches into this mirror from another thread, so that a slow or hung remote
+    /// never holds up the caller (libgit2's fetches have no timeout of their own).
+    pub fn fetcher(&self) -> Fetcher {
+        Fetcher::new(
+            self.path.clone(),
+            self.remote.clone(),
+            self.access.clone(),
+            self.url.clone(),
+        )
     }
 
     pub fn path(&self) -> &Path {
@@ -82,19 +95,13 @@ impl Mirror {
 
     /// Fetches every branch (incrementally: only what is new comes over).
     pub fn fetch(&self) -> Result<(), GitError> {
-        self.fetch_refspecs(&["+refs/heads/*:refs/heads/*"], FetchPrune::On)
+        self.fetcher().fetch()
     }
 
     /// Fetches the branches and the pull request heads a forge publishes
     /// (`refs/pull/N/head`), then checks that `commit` is there.
     pub fn fetch_commit(&self, commit: &str) -> Result<(), GitError> {
-        self.fetch_refspecs(
-            &[
-                "+refs/heads/*:refs/heads/*",
-                "+refs/pull/*/head:refs/pull/*/head",
-            ],
-            FetchPrune::Unspecified,
-        )?;
+        self.fetcher().fetch_pull_requests()?;
         self.oid(commit).map(|_| ())
     }
 
@@ -174,21 +181,6 @@ impl Mirror {
         CommitFiles::open(&self.path, oid)
             .map(Arc::new)
             .map_err(|source| self.error("read a commit", source))
-    }
-
-    fn fetch_refspecs(&self, refspecs: &[&str], prune: FetchPrune) -> Result<(), GitError> {
-        let mut remote = self
-            .repository
-            .find_remote("origin")
-            .map_err(|source| self.error("find the remote", source))?;
-        let reasons = RefusalReasons::default();
-        let mut options = FetchOptions::new();
-        options
-            .remote_callbacks(self.access.callbacks(&self.remote, &reasons))
-            .prune(prune);
-        remote
-            .fetch(refspecs, Some(&mut options), None)
-            .map_err(|source| self.error("fetch", reasons.explain(source)))
     }
 
     fn oid(&self, commit: &str) -> Result<Oid, GitError> {

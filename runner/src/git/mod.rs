@@ -3,6 +3,7 @@
 
 mod certificate_authorities;
 mod commit_files;
+mod fetcher;
 mod git_error;
 mod known_hosts;
 mod mirror;
@@ -12,6 +13,7 @@ mod remote_url;
 
 pub use certificate_authorities::{CertificateAuthorities, CertificateFileError};
 pub use commit_files::CommitFiles;
+pub use fetcher::Fetcher;
 pub use git_error::GitError;
 pub use known_hosts::{HostKey, HostKeyProblem, KnownHosts};
 pub use mirror::Mirror;
