@@ -68,18 +68,14 @@ impl ServeDaemon {
             .args(["--docker-host", docker_host])
             .args(extra)
             .stdout(Stdio::null())
-            .stderr(Stdio::null());
+            .stderr(std::fs::File::create(log_path(state)).expect("log file"));
         ServeDaemon::spawn(command, port, state)
     }
 
     /// Runs a `shoal serve` command the caller made, which listens on 127.0.0.1:`port`
-    /// and keeps its state in `state`; returns once it answers /healthz. Its standard
-    /// error goes to a file beside the state folder (see `log`).
+    /// and keeps its state in `state`; returns once it answers /healthz.
     pub fn spawn(mut command: Command, port: u16, state: &Path) -> ServeDaemon {
-        let child = command
-            .stderr(std::fs::File::create(log_path(state)).expect("log file"))
-            .spawn()
-            .expect("shoal serve starts");
+        let child = command.spawn().expect("shoal serve starts");
         let daemon = ServeDaemon {
             child,
             port,
@@ -100,7 +96,7 @@ impl ServeDaemon {
         daemon
     }
 
-    /// What the daemon wrote on standard error so far.
+    /// What the daemon wrote on standard error so far (when `start` started it).
     pub fn log(&self) -> String {
         std::fs::read_to_string(log_path(&self.state)).unwrap_or_default()
     }
