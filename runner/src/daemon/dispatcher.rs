@@ -318,7 +318,12 @@ impl Dispatcher {
             changed_paths,
             actor: actor.to_owned(),
         };
-        self.trigger(&head, &event);
+        // A daemon stopped between recording this push's runs and marking the commit
+        // processed must not run the push twice.
+        let recorded = self.store.has_runs(&head, "push").unwrap_or(false);
+        if !recorded {
+            self.trigger(&head, &event);
+        }
         if let Err(error) = self.store.set_processed_commit(&self.branch, &head) {
             tracing::warn!(%error, "cannot record the processed commit");
         }
