@@ -154,6 +154,16 @@ fn main() {
         .iter()
         .filter(|run| run["mode"] == "apply" && run["status"] != "skipped")
         .count();
+    let superseded = burst_runs.len() - applies;
+    let burst_commits: Vec<String> = burst_runs
+        .iter()
+        .rev()
+        .map(|run| {
+            let commit = run["commit"].as_str().unwrap_or_default();
+            let position = burst.iter().position(|c| c == commit).map_or(0, |p| p + 1);
+            format!("#{position} {}", run["status"].as_str().unwrap_or_default())
+        })
+        .collect();
 
     std::thread::sleep(Duration::from_secs(5));
     let idle_after = rss_kib(daemon.pid());
@@ -172,6 +182,10 @@ fn main() {
         burst_took.as_secs_f64(),
         last["commit"] == newest.as_str(),
         last["status"].as_str().unwrap_or_default()
+    );
+    println!(
+        "    runs of the burst, oldest first (#N: the Nth pushed commit): {} ({superseded} superseded while waiting)",
+        burst_commits.join(", ")
     );
     println!(
         "  resident memory idle: {:.1} MB after start, {:.1} MB after {} runs (goal: under 30 MB)",
