@@ -10,6 +10,7 @@ mod docker_env;
 mod faithful;
 mod fixtures;
 mod git_mirror;
+mod github_report;
 mod schemas;
 mod serve;
 mod support;

@@ -1,6 +1,7 @@
 //! Helpers for the tests that drive real services: a private Docker swarm, running a
 //! process with a time limit, a free port, and a plain HTTP GET on loopback.
 
+pub mod fake_github;
 mod private_swarm;
 
 pub use private_swarm::PrivateSwarm;
