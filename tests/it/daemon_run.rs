@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-use shoal::daemon::{RunSettings, execute_environment};
+use shoal::apply::CancelSignal;
+use shoal::daemon::{Progress, ProgressSink, RunSettings, RunUpdate, execute_environment};
 use shoal::git::Mirror;
 use shoal::store::RunStatus;
 use shoal::trigger::{RunMode, RunRequest};
@@ -66,20 +67,50 @@ fn a_run_applies_an_exact_commit_and_a_drift_check_finds_changes_made_by_hand() 
         .enable_all()
         .build()
         .expect("runtime");
+    // Runs one environment; returns its outcome, its log lines and its steps' progress.
+    let execute = |mode| {
+        let (updates, mut received) = tokio::sync::mpsc::unbounded_channel();
+        let mut sink = ProgressSink::new(1, "local", updates);
+        let outcome = runtime.block_on(execute_environment(
+            files.clone(),
+            &request(mode),
+            "local",
+            &commit,
+            &settings,
+            &mut sink,
+            CancelSignal::never(),
+        ));
+        let (mut log, mut steps) = (Vec::new(), Vec::new());
+        while let Ok(RunUpdate::Progress(report)) = received.try_recv() {
+            match report.progress {
+                Progress::Log { line } => log.push(line),
+                other => steps.push(other),
+            }
+        }
+        (outcome, log, steps)
+    };
 
-    let applied = runtime.block_on(execute_environment(
-        files.clone(),
-        &request(RunMode::Apply),
-        "local",
-        &commit,
-        &settings,
-    ));
+    let (applied, applied_log, applied_steps) = execute(RunMode::Apply);
     assert_eq!(applied.status, RunStatus::Success, "{applied:?}");
     assert_eq!(applied.summary, "Applied 2 changes to local");
     assert!(
-        applied.log.contains(&format!("{stack}_web: converged")),
-        "{:?}",
-        applied.log
+        applied_log.contains(&format!("{stack}_web: converged")),
+        "{applied_log:?}"
+    );
+    let finished: Vec<(String, RunStatus)> = applied_steps
+        .iter()
+        .filter_map(|progress| match progress {
+            Progress::StepFinished { step, status, .. } => Some((step.clone(), *status)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        finished,
+        [
+            ("plan".to_owned(), RunStatus::Success),
+            (format!("stack {stack}"), RunStatus::Success)
+        ],
+        "the plan, then each step of the workflow, each recorded as it ends"
     );
     let label = swarm.run_docker(&[
         "service",
@@ -94,37 +125,24 @@ fn a_run_applies_an_exact_commit_and_a_drift_check_finds_changes_made_by_hand() 
         "the service records the commit it was applied from"
     );
 
-    let check = runtime.block_on(execute_environment(
-        files.clone(),
-        &request(RunMode::DriftCheck),
-        "local",
-        &commit,
-        &settings,
-    ));
+    let (check, _, _) = execute(RunMode::DriftCheck);
     assert_eq!(
         (check.status, check.summary.as_str()),
         (RunStatus::Success, "no drift")
     );
 
     swarm.run_docker(&["service", "scale", "--detach", &format!("{stack}_web=2")]);
-    let drift = runtime.block_on(execute_environment(
-        files,
-        &request(RunMode::DriftCheck),
-        "local",
-        &commit,
-        &settings,
-    ));
+    let (drift, drift_log, _) = execute(RunMode::DriftCheck);
     assert_eq!(
         (drift.status, drift.summary.as_str()),
         (RunStatus::Failure, "drift: 1 to update"),
         "{drift:?}"
     );
     assert!(
-        drift
-            .log
+        drift_log
             .iter()
             .any(|line| line.contains("Mode.Replicated.Replicas: 2 -> 1")),
-        "{:?}",
-        drift.log
+        "{drift_log:?}"
     );
+    assert!(drift.plan.contains("Mode.Replicated.Replicas: 2 -> 1"));
 }

@@ -13,5 +13,6 @@ mod git_mirror;
 mod github_report;
 mod schemas;
 mod serve;
+mod serve_runs;
 mod support;
 mod test_repo;

@@ -2,131 +2,13 @@
 //! real HMAC signatures. A commit on main is applied; a signed push webhook is accepted
 //! and an unsigned one refused; the history survives a SIGKILL of the daemon.
 
-use std::io::{Read as _, Write as _};
-use std::net::TcpStream;
-use std::path::Path;
-use std::process::{Child, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use hmac::{Hmac, Mac as _};
 
-use crate::support::{PrivateSwarm, free_tcp_port, git, http_get, write_file};
+use crate::support::serve_daemon::{ServeDaemon, runs};
+use crate::support::{PrivateSwarm, git, write_file};
 use crate::test_repo::{Run, shoal};
-
-struct Daemon(Child);
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// A POST on loopback; the status code.
-fn post(port: u16, path: &str, headers: &[(&str, String)], body: &str) -> u16 {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connects");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .expect("timeout");
-    let mut request = format!(
-        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (name, value) in headers {
-        request.push_str(&format!("{name}: {value}\r\n"));
-    }
-    request.push_str("\r\n");
-    request.push_str(body);
-    stream.write_all(request.as_bytes()).expect("writes");
-    let mut answer = String::new();
-    let _ = stream.read_to_string(&mut answer);
-    answer
-        .split_whitespace()
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .unwrap_or(0)
-}
-
-fn runs(state: &Path) -> serde_json::Value {
-    let run = Run::from(
-        shoal()
-            .args(["runs", "--output", "json", "--state"])
-            .arg(state)
-            .output()
-            .expect("runs"),
-    );
-    serde_json::from_str(&run.stdout).unwrap_or(serde_json::Value::Null)
-}
-
-/// Waits until a run on `commit` has ended; returns it.
-fn wait_for_run(state: &Path, commit: &str) -> serde_json::Value {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let found = runs(state)["runs"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|run| {
-                run["commit"] == commit
-                    && !matches!(run["status"].as_str(), Some("queued" | "running"))
-            })
-            .cloned();
-        if let Some(run) = found {
-            return run;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no finished run on {commit}: {}",
-            runs(state)
-        );
-        std::thread::sleep(Duration::from_millis(300));
-    }
-}
-
-fn start(
-    state: &Path,
-    source: &Path,
-    port: u16,
-    swarm: &PrivateSwarm,
-    secret_file: &Path,
-) -> Daemon {
-    let daemon = Daemon(
-        shoal()
-            .args([
-                "serve",
-                "--branch",
-                "main",
-                "--poll-interval",
-                "1s",
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-            ])
-            .arg("--repo")
-            .arg(source)
-            .arg("--state")
-            .arg(state)
-            .arg("--webhook-secret-file")
-            .arg(secret_file)
-            .args(["--docker-host", swarm.docker_host()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("shoal serve starts"),
-    );
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while http_get(port, "/healthz", Duration::from_secs(2))
-        .map(|r| r.status)
-        .ok()
-        != Some(200)
-    {
-        assert!(
-            Instant::now() < deadline,
-            "shoal serve did not answer /healthz"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    daemon
-}
 
 #[test]
 fn serve_applies_pushes_checks_webhook_signatures_and_keeps_its_history() {
@@ -157,17 +39,15 @@ fn serve_applies_pushes_checks_webhook_signatures_and_keeps_its_history() {
     let state = tempfile::tempdir().expect("temp");
     let secret_file = state.path().join("webhook-secret");
     std::fs::write(&secret_file, "s3cret-for-hooks\n").expect("secret");
-    let port = free_tcp_port();
-    let daemon = start(
-        &state.path().join("state"),
-        source.path(),
-        port,
-        swarm,
-        &secret_file,
-    );
     let state_folder = state.path().join("state");
+    let with_secret = [
+        "--webhook-secret-file".into(),
+        secret_file.clone().into_os_string(),
+    ];
+    let daemon = ServeDaemon::start(&state_folder, source.path(), swarm, &with_secret);
+    let port = daemon.port;
 
-    let run = wait_for_run(&state_folder, &first);
+    let run = daemon.wait_for_commit(&first);
     assert_eq!(run["status"], "success", "{run}");
     assert_eq!(run["event"], "push");
     swarm.wait_for_running_tasks(&format!("{stack}_web"), 1, Duration::from_secs(60));
@@ -183,8 +63,7 @@ fn serve_applies_pushes_checks_webhook_signatures_and_keeps_its_history() {
     let mut mac = Hmac::<sha2::Sha256>::new_from_slice(b"s3cret-for-hooks").expect("key");
     mac.update(body.as_bytes());
     let signature = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
-    let unsigned = post(
-        port,
+    let (unsigned, _) = daemon.post(
         "/hooks/github",
         &[
             ("X-GitHub-Event", "push".into()),
@@ -193,8 +72,7 @@ fn serve_applies_pushes_checks_webhook_signatures_and_keeps_its_history() {
         &body,
     );
     assert_eq!(unsigned, 401);
-    let wrong = post(
-        port,
+    let (wrong, _) = daemon.post(
         "/hooks/github",
         &[
             ("X-GitHub-Event", "push".into()),
@@ -203,8 +81,7 @@ fn serve_applies_pushes_checks_webhook_signatures_and_keeps_its_history() {
         &body,
     );
     assert_eq!(wrong, 401);
-    let signed = post(
-        port,
+    let (signed, _) = daemon.post(
         "/hooks/github",
         &[
             ("X-GitHub-Event", "push".into()),
@@ -214,7 +91,7 @@ fn serve_applies_pushes_checks_webhook_signatures_and_keeps_its_history() {
         &body,
     );
     assert_eq!(signed, 202);
-    let run = wait_for_run(&state_folder, &second);
+    let run = daemon.wait_for_commit(&second);
     assert_eq!(run["status"], "success", "{run}");
     swarm.wait_for_running_tasks(&format!("{stack}_web"), 2, Duration::from_secs(60));
     let id = run["id"].as_i64().expect("id");
@@ -225,10 +102,17 @@ fn serve_applies_pushes_checks_webhook_signatures_and_keeps_its_history() {
             .output()
             .expect("runs show"),
     );
+    let step_line = shown
+        .stdout
+        .lines()
+        .find(|line| {
+            line.trim_start()
+                .starts_with(&format!("local        stack {stack}"))
+        })
+        .unwrap_or_else(|| panic!("no line for the stack step:\n{}", shown.stdout));
     assert!(
-        shown.stdout.contains("local: success (1 changes)"),
-        "{}",
-        shown.stdout
+        step_line.contains("success") && step_line.ends_with("1 changes"),
+        "each step with its result, duration and changes: {step_line}"
     );
     assert!(
         shown
@@ -240,13 +124,8 @@ fn serve_applies_pushes_checks_webhook_signatures_and_keeps_its_history() {
 
     // SIGKILL, then a restart: the history is there, nothing is applied twice.
     drop(daemon);
-    let count = runs(&state_folder)["runs"].as_array().map_or(0, Vec::len);
-    let _daemon = start(&state_folder, source.path(), port, swarm, &secret_file);
+    let count = runs(&state_folder).len();
+    let daemon = ServeDaemon::start_on(port, &state_folder, source.path(), swarm, &with_secret);
     std::thread::sleep(Duration::from_secs(3));
-    assert_eq!(
-        runs(&state_folder)["runs"].as_array().map_or(0, Vec::len),
-        count,
-        "{}",
-        runs(&state_folder)
-    );
+    assert_eq!(daemon.runs().len(), count, "{:?}", daemon.runs());
 }

@@ -10,7 +10,7 @@ use futures_util::StreamExt as _;
 use super::convergence::{Convergence, convergence};
 use super::http_probe::http_status;
 use super::references::resolve_object_ids;
-use super::{ApplyError, ApplyEvent, ApplyObserver};
+use super::{ApplyError, ApplyEvent, ApplyObserver, CancelSignal};
 use crate::docker::{DockerClient, DockerError};
 use crate::plan::{
     Action, Change, Desired, DesiredStack, DesiredStep, ObjectType, Plan, StepPlan, WaitTarget,
@@ -52,6 +52,8 @@ pub struct Applier<'a> {
     /// The live state the plan was made from, with what this apply created added to it:
     /// enough to resolve IDs without reading everything again.
     known: LiveState,
+    /// Checked before each step and while waiting.
+    cancel: CancelSignal,
 }
 
 impl<'a> Applier<'a> {
@@ -65,7 +67,15 @@ impl<'a> Applier<'a> {
             client,
             observer,
             known: live.clone(),
+            cancel: CancelSignal::never(),
         }
+    }
+
+    /// Stops at the next safe point once `signal` is raised: before a step, or while a
+    /// step waits. The apply then fails with [`ApplyError::Cancelled`].
+    pub fn with_cancel(mut self, signal: CancelSignal) -> Applier<'a> {
+        self.cancel = signal;
+        self
     }
 
     /// Applies `plan`, made from `steps`. Refuses before any write when the plan has
@@ -88,6 +98,15 @@ impl<'a> Applier<'a> {
                     reason: "`if` is false".to_owned(),
                 });
                 continue;
+            }
+            if self.cancel.is_raised() {
+                return Err((
+                    report,
+                    ApplyError::Cancelled {
+                        step: step.name.clone(),
+                        waiting: false,
+                    },
+                ));
             }
             self.observer.event(ApplyEvent::StepStarted {
                 step: step.name.clone(),
@@ -113,6 +132,8 @@ impl<'a> Applier<'a> {
             self.observer.event(ApplyEvent::StepFinished {
                 step: step.name.clone(),
                 changes,
+                error: result.as_ref().err().map(ApplyError::detail),
+                cancelled: matches!(result, Err(ApplyError::Cancelled { .. })),
             });
             match result {
                 Ok(()) => report.steps.push(StepOutcome {
@@ -506,7 +527,12 @@ impl<'a> Applier<'a> {
                     ),
                 });
             }
-            tokio::time::sleep(POLL_INTERVAL).await;
+            if !self.cancel.sleep(POLL_INTERVAL).await {
+                return Err(ApplyError::Cancelled {
+                    step: step.to_owned(),
+                    waiting: true,
+                });
+            }
         }
         Ok(())
     }
@@ -533,7 +559,12 @@ impl<'a> Applier<'a> {
                         ),
                     });
                 }
-                tokio::time::sleep(Duration::from_secs(1)).await;
+                if !self.cancel.sleep(Duration::from_secs(1)).await {
+                    return Err(ApplyError::Cancelled {
+                        step: step.to_owned(),
+                        waiting: true,
+                    });
+                }
             }
         }
         Ok(())

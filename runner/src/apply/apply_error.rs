@@ -20,6 +20,9 @@ pub enum ApplyError {
     },
     #[error("step `{step}`: {message}")]
     Step { step: String, message: String },
+    /// Cancelled before `step` started, or while it waited (its writes were made).
+    #[error("cancelled {} step `{step}`", if *.waiting { "while waiting in" } else { "before" })]
+    Cancelled { step: String, waiting: bool },
 }
 
 impl ApplyError {
@@ -32,6 +35,7 @@ impl ApplyError {
                 service, reason, ..
             } => format!("service {service} did not converge: {reason}"),
             ApplyError::Step { message, .. } => message.clone(),
+            ApplyError::Cancelled { .. } => self.to_string(),
         }
     }
 }

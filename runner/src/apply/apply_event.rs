@@ -38,6 +38,10 @@ pub enum ApplyEvent {
     StepFinished {
         step: String,
         changes: usize,
+        /// Why the step failed, when it did.
+        error: Option<String>,
+        /// It stopped because the apply was cancelled while it waited.
+        cancelled: bool,
     },
 }
 

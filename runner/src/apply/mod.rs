@@ -3,6 +3,7 @@
 mod applier;
 mod apply_error;
 mod apply_event;
+mod cancel_signal;
 mod convergence;
 mod http_probe;
 mod references;
@@ -10,5 +11,6 @@ mod references;
 pub use applier::{Applier, ApplyReport, StepOutcome};
 pub use apply_error::ApplyError;
 pub use apply_event::{ApplyEvent, ApplyObserver, CollectedEvents};
+pub use cancel_signal::{CancelHandle, CancelSignal, cancel_pair};
 pub use convergence::{Convergence, convergence};
 pub use references::resolve_object_ids;

@@ -1,8 +1,10 @@
 //! The command line: parses arguments, runs a command, and maps the result to an exit code.
 //! This is an edge: it reads the disk, the environment and git, and writes the terminal.
 
+mod api_client;
 mod apply_command;
 mod cluster_run;
+mod dispatch_command;
 mod local_repo;
 mod plan_command;
 mod render_command;
@@ -93,9 +95,26 @@ enum Command {
     #[command(
         after_help = "Example:\n  shoal serve --repo https://git.example.org/infra.git --branch main --state /var/lib/shoal \\\n    --listen 0.0.0.0:8080 --webhook-secret-file /etc/shoal/webhook-secret\n\n\
                              Webhooks: POST /hooks/github (X-Hub-Signature-256 checked). API: GET /api/v1/runs, \
-                             GET /api/v1/runs/ID, POST /api/v1/dispatch (bearer token), GET /healthz."
+                             GET /api/v1/runs/ID, GET /api/v1/runs/ID/logs (follows a live run), \
+                             POST /api/v1/dispatch and POST /api/v1/runs/ID/cancel (bearer token), \
+                             GET /metrics (Prometheus), GET /healthz."
     )]
     Serve(serve_command::ServeArgs),
+    /// Ask the daemon to run a workflow now (certificate renewal, teardown…).
+    #[command(
+        after_help = "Examples:\n  shoal dispatch renew-certificates --env prod\n  \
+                             shoal dispatch teardown --env staging --input confirm=staging --follow\n\n\
+                             The daemon checks the inputs against the workflow's declared types, options and required \
+                             flags before anything runs, and records who asked ($USER, or --actor).\n\
+                             The token is SHOAL_API_TOKEN (or --api-token-file), as given to `shoal serve`.\n\
+                             Exit codes: 0 queued (with --follow: every run succeeded), 1 refused or failed."
+    )]
+    Dispatch(dispatch_command::DispatchArgs),
+    /// Stop a run: a queued one at once, a running one at its next safe point.
+    #[command(after_help = "Example:\n  shoal cancel 42\n\n\
+                             A running run stops before its next step, or while a step waits for services or a URL; \
+                             a write already sent to Docker is never cut off.")]
+    Cancel(dispatch_command::CancelArgs),
     /// List the runs the daemon keeps, or show one.
     #[command(
         after_help = "Examples:\n  shoal runs --state /var/lib/shoal\n  shoal runs --state /var/lib/shoal show 42"
@@ -126,6 +145,8 @@ pub fn main() -> Outcome {
         Command::Plan(args) => plan_command::run(&args),
         Command::Serve(args) => serve_command::run(&args),
         Command::Runs(args) => runs_command::run(&args),
+        Command::Dispatch(args) => dispatch_command::run(&args),
+        Command::Cancel(args) => dispatch_command::cancel(&args),
         Command::Apply(args) => apply_command::run(&args),
     };
     match result {

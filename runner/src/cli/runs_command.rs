@@ -1,10 +1,11 @@
 //! `shoal runs`: the history the daemon keeps: what ran, on which commit, for whom, with
-//! what result; `shoal runs show ID` shows every environment of a run and its log.
+//! what result; `shoal runs show ID` shows every step of a run, with durations, and its
+//! log; `shoal runs logs ID --follow` follows a live run's log.
 
 use std::path::PathBuf;
 
 use crate::exit_code::Outcome;
-use crate::store::Store;
+use crate::store::{RunStatus, Store};
 
 #[derive(Debug, clap::Args)]
 pub struct RunsArgs {
@@ -21,8 +22,14 @@ pub struct RunsArgs {
 
 #[derive(Debug, clap::Subcommand)]
 enum RunsCommand {
-    /// One run: its environments, results and log.
+    /// One run: its steps (per environment, with results and durations) and its log.
     Show { id: i64 },
+    /// A run's log; with --follow, new lines as they come, until the run ends.
+    Logs {
+        id: i64,
+        #[arg(long, short)]
+        follow: bool,
+    },
 }
 
 pub fn run(args: &RunsArgs) -> anyhow::Result<Outcome> {
@@ -92,9 +99,11 @@ pub fn run(args: &RunsArgs) -> anyhow::Result<Outcome> {
                 );
                 for step in steps {
                     println!(
-                        "  {}: {} ({} changes){}",
+                        "  {:<12} {:<24} {:<11} {:>8}  {} changes{}",
                         step.environment,
+                        step.name,
                         step.status.as_str(),
+                        duration(&step.started_at, step.finished_at.as_deref()),
                         step.changes,
                         step.error.map(|e| format!(": {e}")).unwrap_or_default()
                     );
@@ -104,6 +113,52 @@ pub fn run(args: &RunsArgs) -> anyhow::Result<Outcome> {
                 }
             }
         }
+        Some(RunsCommand::Logs { id, follow }) => {
+            store
+                .run(*id)?
+                .ok_or_else(|| anyhow::anyhow!("no run {id}"))?;
+            follow_log(&store, *id, *follow)?;
+        }
     }
     Ok(Outcome::Success)
+}
+
+/// Prints the log of run `id`; when following, new lines until the run ends.
+fn follow_log(store: &Store, id: i64, follow: bool) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    let mut last = 0;
+    loop {
+        let running = store
+            .run(id)?
+            .is_some_and(|run| matches!(run.status, RunStatus::Queued | RunStatus::Running));
+        for (number, line) in store.logs_after(id, last)? {
+            last = number;
+            writeln!(out, "{line}")?;
+        }
+        out.flush()?;
+        if !running || !follow {
+            return Ok(());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+}
+
+/// How long a step took, as `1.2s` or `3m04s`; `running` while it runs.
+fn duration(started: &str, finished: Option<&str>) -> String {
+    let parse = |text: &str| chrono::DateTime::parse_from_rfc3339(text).ok();
+    let Some(finished) = finished else {
+        return "running".to_owned();
+    };
+    match (parse(started), parse(finished)) {
+        (Some(started), Some(finished)) => {
+            let millis = (finished - started).num_milliseconds().max(0);
+            if millis < 60_000 {
+                format!("{:.1}s", millis as f64 / 1000.0)
+            } else {
+                format!("{}m{:02}s", millis / 60_000, millis % 60_000 / 1000)
+            }
+        }
+        _ => String::new(),
+    }
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use tokio::sync::mpsc;
 
-use crate::daemon::{ApiSettings, DaemonEvent, Dispatcher, RunSettings, serve_http};
+use crate::daemon::{ApiSettings, DaemonEvent, Dispatcher, RunMetrics, RunSettings, serve_http};
 use crate::exit_code::Outcome;
 use crate::git::Mirror;
 use crate::store::Store;
@@ -99,17 +99,20 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<Outcome> {
         docker_timeout: args.docker_timeout,
         secrets_folder: std::env::current_dir().unwrap_or_default(),
     };
-    let api = Arc::new(ApiSettings {
-        webhook_secret: secret(args.webhook_secret_file.as_ref(), "SHOAL_WEBHOOK_SECRET")?
-            .map(String::into_bytes),
-        api_token: secret(args.api_token_file.as_ref(), "SHOAL_API_TOKEN")?,
-        state: args.state.clone(),
-    });
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let (sender, receiver) = mpsc::channel(1024);
     let dispatcher = Dispatcher::new(store, mirror, args.branch.clone(), settings, sender.clone());
+    let metrics = RunMetrics::default();
+    metrics.follow(dispatcher.notices().subscribe());
+    let api = Arc::new(ApiSettings {
+        webhook_secret: secret(args.webhook_secret_file.as_ref(), "SHOAL_WEBHOOK_SECRET")?
+            .map(String::into_bytes),
+        api_token: secret(args.api_token_file.as_ref(), "SHOAL_API_TOKEN")?,
+        state: args.state.clone(),
+        metrics,
+    });
     let looping = tokio::spawn(dispatcher.run(receiver));
     tokio::spawn(serve_http(listener, api, sender.clone()));
     let poller = sender.clone();

@@ -1,19 +1,25 @@
 //! The daemon's one loop: it owns the state (the store, the git mirror, the run queue)
 //! and reacts to a closed set of events, by message passing. Runs execute in tasks of
-//! their own and report back with `RunFinished`.
+//! their own and report their progress back as `RunUpdate`s, which the loop records and
+//! publishes as `RunNotice`s.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot};
 
+use super::run_notice::{NOTICE_BACKLOG, RunNotice};
+use super::run_progress::{Progress, ProgressReport, ProgressSink, RunUpdate};
 use super::{EnvironmentOutcome, RunSettings, execute_environment};
+use crate::apply::{CancelHandle, cancel_pair};
 use crate::git::Mirror;
-use crate::load::load_repo;
+use crate::load::{RepoFiles, load_repo};
+use crate::model::ConfigRepo;
 use crate::store::{RunStatus, StepRecord, Store};
 use crate::trigger::{
-    Admission, QueuedRun, RunQueue, RunRequest, TriggerEvent, next_due, run_requests,
+    Admission, QueuedRun, RunMode, RunQueue, RunRequest, TriggerEvent, concurrency_group, next_due,
+    run_requests,
 };
 use crate::webhook::ForgeEvent;
 
@@ -35,11 +41,20 @@ pub enum DaemonEvent {
         actor: String,
         reply: oneshot::Sender<Result<Vec<i64>, Vec<String>>>,
     },
-    RunFinished {
+    /// `POST /api/v1/runs/{id}/cancel`: answers what became of the run.
+    Cancel {
         run: i64,
-        outcomes: Vec<EnvironmentOutcome>,
+        reply: oneshot::Sender<Result<String, String>>,
     },
     Shutdown,
+}
+
+/// The steps of a run, as they are recorded: positions in the order steps started.
+#[derive(Default)]
+struct RunSteps {
+    next_position: i64,
+    open: HashMap<(String, String), (i64, StepRecord)>,
+    outcomes: Vec<EnvironmentOutcome>,
 }
 
 pub struct Dispatcher {
@@ -53,6 +68,12 @@ pub struct Dispatcher {
     admitted: HashMap<i64, (RunRequest, String)>,
     /// When each (workflow, cron) is next due.
     schedules: HashMap<(String, String), DateTime<Utc>>,
+    /// How to stop each running run at its next safe point.
+    cancels: HashMap<i64, CancelHandle>,
+    steps: HashMap<i64, RunSteps>,
+    updates: mpsc::UnboundedSender<RunUpdate>,
+    update_receiver: Option<mpsc::UnboundedReceiver<RunUpdate>>,
+    notices: broadcast::Sender<RunNotice>,
 }
 
 impl Dispatcher {
@@ -63,6 +84,7 @@ impl Dispatcher {
         settings: RunSettings,
         sender: mpsc::Sender<DaemonEvent>,
     ) -> Dispatcher {
+        let (updates, update_receiver) = mpsc::unbounded_channel();
         Dispatcher {
             store,
             mirror,
@@ -72,12 +94,37 @@ impl Dispatcher {
             queue: RunQueue::default(),
             admitted: HashMap::new(),
             schedules: HashMap::new(),
+            cancels: HashMap::new(),
+            steps: HashMap::new(),
+            updates,
+            update_receiver: Some(update_receiver),
+            notices: broadcast::channel(NOTICE_BACKLOG).0,
         }
+    }
+
+    /// Where run notices are published: subscribe before `run`.
+    pub fn notices(&self) -> broadcast::Sender<RunNotice> {
+        self.notices.clone()
     }
 
     /// Handles events until `Shutdown`.
     pub async fn run(mut self, mut events: mpsc::Receiver<DaemonEvent>) {
-        while let Some(event) = events.recv().await {
+        let Some(mut updates) = self.update_receiver.take() else {
+            return;
+        };
+        loop {
+            let event = tokio::select! {
+                // Progress first: a run's records are written before what follows it.
+                biased;
+                Some(update) = updates.recv() => {
+                    self.update(update);
+                    continue;
+                }
+                event = events.recv() => event,
+            };
+            let Some(event) = event else {
+                break;
+            };
             match event {
                 DaemonEvent::Shutdown => break,
                 DaemonEvent::Poll => self.poll("", "poll"),
@@ -92,7 +139,9 @@ impl Dispatcher {
                 } => {
                     let _ = reply.send(self.dispatch(workflow, environments, inputs, actor));
                 }
-                DaemonEvent::RunFinished { run, outcomes } => self.finished(run, &outcomes),
+                DaemonEvent::Cancel { run, reply } => {
+                    let _ = reply.send(self.cancel(run));
+                }
             }
         }
     }
@@ -234,11 +283,13 @@ impl Dispatcher {
         let requests = run_requests(&repo, &event)?;
         Ok(requests
             .into_iter()
-            .filter_map(|request| self.admit(request, &head))
+            .filter_map(|request| self.admit(files.clone(), &repo, request, &head))
             .collect())
     }
 
-    /// Starts the runs `event` triggers on `commit`.
+    /// Starts the runs `event` triggers on `commit`. When the config repo has errors at
+    /// that commit, nothing can run: a failed run records the errors, with their
+    /// positions, so that they are seen (in `shoal runs`, on the commit's check).
     fn trigger(&mut self, commit: &str, event: &TriggerEvent) {
         let files = match self.mirror.files_at(commit) {
             Ok(files) => files,
@@ -246,27 +297,91 @@ impl Dispatcher {
         };
         let (repo, diagnostics) = load_repo(files.as_ref());
         let Some(repo) = repo else {
-            return tracing::warn!(
+            tracing::warn!(
                 commit,
                 errors = diagnostics.error_count(),
                 "the config repo has errors at this commit; nothing runs"
             );
+            return self.record_invalid_commit(commit, event, &diagnostics);
         };
         match run_requests(&repo, event) {
             Ok(requests) => {
                 for request in requests {
-                    self.admit(request, commit);
+                    self.admit(files.clone(), &repo, request, commit);
                 }
             }
             Err(problems) => tracing::warn!(?problems, "event refused"),
         }
     }
 
-    /// Records a run and queues it in its concurrency group (the environments it runs
-    /// against); starts it when its group is free.
-    fn admit(&mut self, request: RunRequest, commit: &str) -> Option<i64> {
+    fn record_invalid_commit(
+        &mut self,
+        commit: &str,
+        event: &TriggerEvent,
+        diagnostics: &crate::source::Diagnostics,
+    ) {
+        let (event_name, actor, mode) = match event {
+            TriggerEvent::Push { actor, .. } => ("push", actor.clone(), RunMode::Apply),
+            TriggerEvent::PullRequest { actor, .. } => {
+                ("pull_request", actor.clone(), RunMode::Plan)
+            }
+            TriggerEvent::Schedule { .. } => ("schedule", String::new(), RunMode::DriftCheck),
+            TriggerEvent::Dispatch { actor, .. } => {
+                ("workflow_dispatch", actor.clone(), RunMode::Apply)
+            }
+        };
+        let request = RunRequest {
+            workflow: INVALID_REPO_WORKFLOW.to_owned(),
+            environments: Vec::new(),
+            mode,
+            commit: commit.to_owned(),
+            event: event_name,
+            actor,
+            inputs: serde_json::Map::new(),
+        };
+        let Ok(id) = self.store.create_run(&request, &Self::now()) else {
+            return;
+        };
+        self.publish_queued(id);
+        let _ = self.store.start_run(id, &Self::now());
+        let sorted = diagnostics.sorted();
+        for diagnostic in sorted.iter().take(200) {
+            let _ = self
+                .store
+                .append_log(id, &diagnostic.to_string(), &Self::now());
+        }
+        let outcome = EnvironmentOutcome {
+            environment: String::new(),
+            status: RunStatus::Failure,
+            summary: format!(
+                "the config repo has {} errors: {}",
+                diagnostics.error_count(),
+                sorted
+                    .first()
+                    .map(|d| format!("{}: {}", d.location(), d.message))
+                    .unwrap_or_default()
+            ),
+            changes: 0,
+            plan: String::new(),
+            diagnostics: sorted.into_iter().cloned().collect(),
+        };
+        self.steps.entry(id).or_default();
+        self.environment_done(id, outcome);
+        self.run_done(id);
+    }
+
+    /// Records a run and queues it in its concurrency group; starts it when its group is
+    /// free.
+    fn admit(
+        &mut self,
+        files: Arc<dyn RepoFiles>,
+        repo: &ConfigRepo,
+        request: RunRequest,
+        commit: &str,
+    ) -> Option<i64> {
         let id = self.store.create_run(&request, &Self::now()).ok()?;
-        let group = format!("{}:{}", request.workflow, request.environments.join(","));
+        self.publish_queued(id);
+        let group = concurrency_group(files, repo, &request);
         let commit_order = self.mirror.commit_order(commit).unwrap_or(0);
         let admission = self.queue.submit(QueuedRun {
             id: u64::try_from(id).unwrap_or(0),
@@ -285,21 +400,22 @@ impl Dispatcher {
             Admission::ReplacedPending { replaced } => {
                 let replaced = i64::try_from(replaced).unwrap_or(0);
                 self.admitted.remove(&replaced);
-                let _ = self.store.finish_run(
+                self.end_unstarted(
                     replaced,
                     RunStatus::Skipped,
                     &format!("superseded by run {id}, on a newer commit"),
-                    &Self::now(),
                 );
                 self.admitted.insert(id, (request, group));
             }
-            Admission::Skipped { reason } => {
-                let _ = self
-                    .store
-                    .finish_run(id, RunStatus::Skipped, &reason, &Self::now());
-            }
+            Admission::Skipped { reason } => self.end_unstarted(id, RunStatus::Skipped, &reason),
         }
         Some(id)
+    }
+
+    /// Ends a run that never started.
+    fn end_unstarted(&mut self, id: i64, status: RunStatus, summary: &str) {
+        let _ = self.store.finish_run(id, status, summary, &Self::now());
+        self.publish(|run| RunNotice::Finished { run }, id);
     }
 
     fn start(&mut self, id: i64) {
@@ -308,20 +424,24 @@ impl Dispatcher {
         };
         tracing::info!(run = id, workflow = %request.workflow, commit = %request.commit, event = request.event, "run started");
         let _ = self.store.start_run(id, &Self::now());
+        self.steps.insert(id, RunSteps::default());
+        let updates = self.updates.clone();
         let files = match self.mirror.files_at(&request.commit) {
             Ok(files) => files,
             Err(error) => {
                 let outcome = EnvironmentOutcome {
-                    environment: String::new(),
+                    environment: request.environments.first().cloned().unwrap_or_default(),
                     status: RunStatus::Failure,
                     summary: error.to_string(),
                     changes: 0,
-                    log: Vec::new(),
+                    plan: String::new(),
+                    diagnostics: Vec::new(),
                 };
-                let _ = self.sender.try_send(DaemonEvent::RunFinished {
+                let _ = updates.send(RunUpdate::EnvironmentDone {
                     run: id,
-                    outcomes: vec![outcome],
+                    outcome: Box::new(outcome),
                 });
+                let _ = updates.send(RunUpdate::Done { run: id });
                 return;
             }
         };
@@ -330,67 +450,185 @@ impl Dispatcher {
             .commit_info(&request.commit, &self.branch)
             .unwrap_or_default();
         let settings = self.settings.clone();
-        let sender = self.sender.clone();
+        let (cancel, signal) = cancel_pair();
+        self.cancels.insert(id, cancel);
         tokio::spawn(async move {
-            let files: Arc<dyn crate::load::RepoFiles> = files;
-            let mut outcomes = Vec::new();
-            // Environments in order, stopping at the first failure.
+            let files: Arc<dyn RepoFiles> = files;
+            // Environments in order, stopping at the first that does not succeed.
             for environment in &request.environments {
-                let outcome =
-                    execute_environment(files.clone(), &request, environment, &commit, &settings)
-                        .await;
-                let failed = outcome.status != RunStatus::Success;
-                outcomes.push(outcome);
-                if failed {
+                let mut sink = ProgressSink::new(id, environment, updates.clone());
+                let outcome = execute_environment(
+                    files.clone(),
+                    &request,
+                    environment,
+                    &commit,
+                    &settings,
+                    &mut sink,
+                    signal.clone(),
+                )
+                .await;
+                let succeeded = outcome.status == RunStatus::Success;
+                let _ = updates.send(RunUpdate::EnvironmentDone {
+                    run: id,
+                    outcome: Box::new(outcome),
+                });
+                if !succeeded {
                     break;
                 }
             }
-            let _ = sender
-                .send(DaemonEvent::RunFinished { run: id, outcomes })
-                .await;
+            let _ = updates.send(RunUpdate::Done { run: id });
         });
     }
 
-    fn finished(&mut self, id: i64, outcomes: &[EnvironmentOutcome]) {
-        for outcome in outcomes {
-            tracing::info!(run = id, environment = %outcome.environment, status = outcome.status.as_str(), summary = %outcome.summary, "run finished");
+    /// Cancels a run: a pending one at once, a running one at its next safe point.
+    fn cancel(&mut self, id: i64) -> Result<String, String> {
+        if let Some(handle) = self.cancels.get(&id) {
+            handle.cancel();
+            tracing::info!(run = id, "cancel requested");
+            return Ok("cancelling: the run stops at its next safe point".to_owned());
         }
-        let now = Self::now();
-        for (position, outcome) in outcomes.iter().enumerate() {
-            let step = StepRecord {
-                environment: outcome.environment.clone(),
-                name: format!("environment {}", outcome.environment),
-                status: outcome.status,
-                started_at: now.clone(),
-                finished_at: Some(now.clone()),
-                changes: i64::try_from(outcome.changes).unwrap_or(0),
-                error: (outcome.status != RunStatus::Success).then(|| outcome.summary.clone()),
-            };
-            let _ = self
-                .store
-                .record_step(id, i64::try_from(position).unwrap_or(0), &step);
-            for text in &outcome.log {
-                let _ = self.store.append_log(id, text, &now);
+        if self.queue.withdraw(u64::try_from(id).unwrap_or(0)) {
+            self.admitted.remove(&id);
+            self.end_unstarted(id, RunStatus::Cancelled, "cancelled before it started");
+            return Ok("cancelled before it started".to_owned());
+        }
+        match self.store.run(id) {
+            Ok(Some(run)) => Err(format!("run {id} is {}, not running", run.status.as_str())),
+            _ => Err(format!("no run {id}")),
+        }
+    }
+
+    fn update(&mut self, update: RunUpdate) {
+        match update {
+            RunUpdate::Progress(report) => self.progress(report),
+            RunUpdate::EnvironmentDone { run, outcome } => self.environment_done(run, *outcome),
+            RunUpdate::Done { run } => self.run_done(run),
+        }
+    }
+
+    fn progress(&mut self, report: ProgressReport) {
+        let ProgressReport {
+            run,
+            environment,
+            at,
+            progress,
+        } = report;
+        match progress {
+            Progress::EnvironmentStarted => {
+                self.publish(
+                    |run| RunNotice::EnvironmentStarted {
+                        run,
+                        environment: environment.clone(),
+                    },
+                    run,
+                );
+            }
+            Progress::Log { line } => {
+                let _ = self.store.append_log(run, &line, &at);
+            }
+            Progress::StepStarted { step } => {
+                let steps = self.steps.entry(run).or_default();
+                let position = steps.next_position;
+                steps.next_position += 1;
+                let record = StepRecord {
+                    environment: environment.clone(),
+                    name: step.clone(),
+                    status: RunStatus::Running,
+                    started_at: at,
+                    finished_at: None,
+                    changes: 0,
+                    error: None,
+                };
+                let _ = self.store.record_step(run, position, &record);
+                steps.open.insert((environment, step), (position, record));
+            }
+            Progress::StepFinished {
+                step,
+                status,
+                changes,
+                error,
+            } => {
+                let steps = self.steps.entry(run).or_default();
+                let Some((position, mut record)) = steps.open.remove(&(environment, step)) else {
+                    return;
+                };
+                record.status = status;
+                record.finished_at = Some(at);
+                record.changes = i64::try_from(changes).unwrap_or(i64::MAX);
+                record.error = error;
+                let _ = self.store.record_step(run, position, &record);
             }
         }
-        let status = if outcomes.iter().all(|o| o.status == RunStatus::Success) {
+    }
+
+    fn environment_done(&mut self, id: i64, outcome: EnvironmentOutcome) {
+        tracing::info!(run = id, environment = %outcome.environment, status = outcome.status.as_str(), summary = %outcome.summary, "environment finished");
+        let steps: Vec<StepRecord> = self
+            .store
+            .steps(id)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|step| step.environment == outcome.environment)
+            .collect();
+        self.publish(
+            |run| RunNotice::EnvironmentFinished {
+                run,
+                outcome: outcome.clone(),
+                steps: steps.clone(),
+            },
+            id,
+        );
+        self.steps.entry(id).or_default().outcomes.push(outcome);
+    }
+
+    fn run_done(&mut self, id: i64) {
+        self.cancels.remove(&id);
+        let outcomes = self
+            .steps
+            .remove(&id)
+            .map(|s| s.outcomes)
+            .unwrap_or_default();
+        let status = if outcomes.iter().any(|o| o.status == RunStatus::Cancelled) {
+            RunStatus::Cancelled
+        } else if outcomes.iter().all(|o| o.status == RunStatus::Success) {
             RunStatus::Success
         } else {
             RunStatus::Failure
         };
         let summary = outcomes
             .iter()
-            .map(|o| format!("{}: {}", o.environment, o.summary))
+            .map(|o| match o.environment.as_str() {
+                "" => o.summary.clone(),
+                environment => format!("{environment}: {}", o.summary),
+            })
             .collect::<Vec<_>>()
             .join("; ");
-        let _ = self.store.finish_run(id, status, &summary, &now);
+        tracing::info!(run = id, status = status.as_str(), "run finished");
+        let _ = self.store.finish_run(id, status, &summary, &Self::now());
+        self.publish(|run| RunNotice::Finished { run }, id);
         let Some((request, group)) = self.admitted.remove(&id) else {
             return;
         };
-        let applied =
-            status == RunStatus::Success && request.mode == crate::trigger::RunMode::Apply;
+        let applied = status == RunStatus::Success && request.mode == RunMode::Apply;
         if let Some(next) = self.queue.finish(&group, applied) {
             self.start(i64::try_from(next.id).unwrap_or(0));
         }
     }
+
+    fn publish_queued(&self, id: i64) {
+        self.publish(|run| RunNotice::Queued { run }, id);
+    }
+
+    /// Publishes a notice carrying run `id` as the store has it now.
+    fn publish(&self, notice: impl FnOnce(crate::store::RunRecord) -> RunNotice, id: i64) {
+        if self.notices.receiver_count() == 0 {
+            return;
+        }
+        if let Ok(Some(run)) = self.store.run(id) {
+            let _ = self.notices.send(notice(run));
+        }
+    }
 }
+
+/// The workflow name of the run that records a commit whose config repo has errors.
+pub const INVALID_REPO_WORKFLOW: &str = "config";

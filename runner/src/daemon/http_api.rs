@@ -1,23 +1,29 @@
-//! The daemon's HTTP edge: GitHub/Gitea/Forgejo webhooks, the runs API, dispatch and a
-//! health check. Handlers answer at once; the work goes to the dispatcher as events.
+//! The daemon's HTTP edge: GitHub/Gitea/Forgejo webhooks, the runs API (with live logs),
+//! dispatch, cancel, Prometheus metrics and a health check. Handlers answer at once; the
+//! work goes to the dispatcher as events.
 
 use std::convert::Infallible;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use http_body_util::{BodyExt as _, Full, Limited};
-use hyper::body::{Bytes, Incoming};
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt as _, Full, Limited, StreamBody};
+use hyper::body::{Bytes, Frame, Incoming};
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
 
-use super::DaemonEvent;
-use crate::store::Store;
+use super::{DaemonEvent, RunMetrics};
+use crate::store::{RunStatus, Store};
 use crate::webhook::{ForgeEvent, parse_forge_event, signature_is_valid};
 
 /// The largest body accepted: GitHub caps webhook payloads at 25 MB.
 const BODY_LIMIT: usize = 25 * 1024 * 1024;
+/// How often a followed log looks for new lines.
+const FOLLOW_INTERVAL: std::time::Duration = std::time::Duration::from_millis(250);
+
+type Body = BoxBody<Bytes, Infallible>;
 
 pub struct ApiSettings {
     /// Webhooks are refused (404) when no secret is configured.
@@ -26,6 +32,7 @@ pub struct ApiSettings {
     pub api_token: Option<String>,
     /// Where the store is, for reading runs.
     pub state: PathBuf,
+    pub metrics: RunMetrics,
 }
 
 /// Serves until the listener fails.
@@ -57,19 +64,38 @@ async fn handle(
     request: Request<Incoming>,
     settings: &ApiSettings,
     events: &mpsc::Sender<DaemonEvent>,
-) -> Response<Full<Bytes>> {
+) -> Response<Body> {
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
-    match (method, path.as_str()) {
-        (Method::GET, "/healthz") => text(StatusCode::OK, "ok\n"),
-        (Method::POST, "/hooks/github") => webhook(request, settings, events).await,
-        (Method::GET, "/api/v1/runs") => runs(settings),
-        (Method::GET, run) if run.starts_with("/api/v1/runs/") => {
-            run_detail(settings, &run["/api/v1/runs/".len()..])
+    let query = request.uri().query().unwrap_or_default().to_owned();
+    let run_path: Vec<&str> = path
+        .strip_prefix("/api/v1/runs/")
+        .map(|rest| rest.split('/').collect())
+        .unwrap_or_default();
+    let response = match (method, path.as_str(), run_path.as_slice()) {
+        (Method::GET, "/healthz", _) => text(StatusCode::OK, "ok\n"),
+        (Method::GET, "/metrics", _) => {
+            let mut response = text(StatusCode::OK, &settings.metrics.render());
+            response.headers_mut().insert(
+                hyper::header::CONTENT_TYPE,
+                hyper::header::HeaderValue::from_static("text/plain; version=0.0.4"),
+            );
+            response
         }
-        (Method::POST, "/api/v1/dispatch") => dispatch(request, settings, events).await,
+        (Method::POST, "/hooks/github", _) => webhook(request, settings, events).await,
+        (Method::GET, "/api/v1/runs", _) => runs(settings),
+        (Method::GET, _, [id]) => run_detail(settings, id),
+        (Method::GET, _, [id, "logs"]) => {
+            let follow = !query
+                .split('&')
+                .any(|pair| pair == "follow=false" || pair == "follow=0");
+            return run_logs(settings, id, follow);
+        }
+        (Method::POST, _, [id, "cancel"]) => cancel(request, settings, events, id).await,
+        (Method::POST, "/api/v1/dispatch", _) => dispatch(request, settings, events).await,
         _ => text(StatusCode::NOT_FOUND, "not found\n"),
-    }
+    };
+    response.map(|body| body.boxed())
 }
 
 async fn body(
@@ -182,13 +208,7 @@ async fn dispatch(
         Ok(parts) => parts,
         Err(response) => return response,
     };
-    let given = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    let authorized =
-        given.is_some_and(|given| constant_time_equal(given.as_bytes(), token.as_bytes()));
-    if !authorized {
+    if !bearer_is_valid(&headers, token) {
         return text(StatusCode::UNAUTHORIZED, "missing or wrong bearer token\n");
     }
     let request: DispatchBody = match serde_json::from_slice(&body) {
@@ -214,6 +234,120 @@ async fn dispatch(
         ),
         Err(_) => text(StatusCode::SERVICE_UNAVAILABLE, "the runner is stopping\n"),
     }
+}
+
+async fn cancel(
+    request: Request<Incoming>,
+    settings: &ApiSettings,
+    events: &mpsc::Sender<DaemonEvent>,
+    id: &str,
+) -> Response<Full<Bytes>> {
+    let Some(token) = &settings.api_token else {
+        return text(
+            StatusCode::NOT_FOUND,
+            "the API is read-only: start shoal serve with an API token\n",
+        );
+    };
+    if !bearer_is_valid(request.headers(), token) {
+        return text(StatusCode::UNAUTHORIZED, "missing or wrong bearer token\n");
+    }
+    let Ok(run) = id.parse::<i64>() else {
+        return text(StatusCode::NOT_FOUND, "no such run\n");
+    };
+    let (reply, answer) = oneshot::channel();
+    if events
+        .send(DaemonEvent::Cancel { run, reply })
+        .await
+        .is_err()
+    {
+        return text(StatusCode::SERVICE_UNAVAILABLE, "the runner is stopping\n");
+    }
+    match answer.await {
+        Ok(Ok(message)) => json(
+            StatusCode::ACCEPTED,
+            &serde_json::json!({ "run": run, "message": message }),
+        ),
+        Ok(Err(problem)) => json(
+            StatusCode::CONFLICT,
+            &serde_json::json!({ "run": run, "error": problem }),
+        ),
+        Err(_) => text(StatusCode::SERVICE_UNAVAILABLE, "the runner is stopping\n"),
+    }
+}
+
+/// A run's log as plain text lines. While the run is queued or running and `follow` is
+/// on, the response stays open and sends each new line as it is written.
+fn run_logs(settings: &ApiSettings, id: &str, follow: bool) -> Response<Body> {
+    let Ok(id) = id.parse::<i64>() else {
+        return text(StatusCode::NOT_FOUND, "no such run\n").map(|body| body.boxed());
+    };
+    let store = match Store::open_reader(&settings.state) {
+        Ok(store) => store,
+        Err(error) => {
+            return text(StatusCode::INTERNAL_SERVER_ERROR, &format!("{error}\n"))
+                .map(|body| body.boxed());
+        }
+    };
+    match store.run(id) {
+        Ok(Some(_)) => {}
+        Ok(None) => return text(StatusCode::NOT_FOUND, "no such run\n").map(|body| body.boxed()),
+        Err(error) => {
+            return text(StatusCode::INTERNAL_SERVER_ERROR, &format!("{error}\n"))
+                .map(|body| body.boxed());
+        }
+    }
+    let (sender, receiver) = mpsc::channel::<Bytes>(16);
+    tokio::task::spawn_blocking(move || follow_log(&store, id, follow, &sender));
+    let frames = futures_util::stream::unfold(receiver, |mut receiver| async move {
+        let chunk = receiver.recv().await?;
+        Some((Ok::<_, Infallible>(Frame::data(chunk)), receiver))
+    });
+    let mut response = Response::new(StreamBody::new(frames).boxed());
+    response.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}
+
+/// Sends the lines of run `id`'s log, then, when following, new lines until the run ends
+/// (or the client goes away).
+fn follow_log(store: &Store, id: i64, follow: bool, sender: &mpsc::Sender<Bytes>) {
+    let mut last = 0;
+    loop {
+        // Read the status before the lines: lines written before the run ended are sent.
+        let finished = store
+            .run(id)
+            .ok()
+            .flatten()
+            .is_none_or(|run| !matches!(run.status, RunStatus::Queued | RunStatus::Running));
+        let Ok(lines) = store.logs_after(id, last) else {
+            return;
+        };
+        if !lines.is_empty() {
+            let mut chunk = String::new();
+            for (number, line) in lines {
+                last = number;
+                chunk.push_str(&line);
+                chunk.push('\n');
+            }
+            if sender.blocking_send(Bytes::from(chunk)).is_err() {
+                return;
+            }
+        }
+        if finished || !follow {
+            return;
+        }
+        std::thread::sleep(FOLLOW_INTERVAL);
+    }
+}
+
+fn bearer_is_valid(headers: &hyper::HeaderMap, token: &str) -> bool {
+    headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .is_some_and(|given| constant_time_equal(given.as_bytes(), token.as_bytes()))
 }
 
 fn constant_time_equal(a: &[u8], b: &[u8]) -> bool {

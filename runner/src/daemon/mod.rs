@@ -1,10 +1,16 @@
-//! The runner daemon's parts: executing runs on the files of their exact commit. The
-//! dispatcher loop, the HTTP server and `shoal serve` come next (see ARCHITECTURE.md).
+//! The runner daemon: the dispatcher loop that owns the state, the execution of runs on
+//! the files of their exact commit, the HTTP API, and the notices reporters subscribe to.
 
 mod dispatcher;
 mod http_api;
 mod run_executor;
+mod run_metrics;
+mod run_notice;
+mod run_progress;
 
-pub use dispatcher::{DaemonEvent, Dispatcher};
+pub use dispatcher::{DaemonEvent, Dispatcher, INVALID_REPO_WORKFLOW};
 pub use http_api::{ApiSettings, serve_http};
-pub use run_executor::{EnvironmentOutcome, RunSettings, execute_environment};
+pub use run_executor::{EnvironmentOutcome, PLAN_STEP, RunSettings, execute_environment};
+pub use run_metrics::RunMetrics;
+pub use run_notice::RunNotice;
+pub use run_progress::{Progress, ProgressReport, ProgressSink, RunUpdate};

@@ -1,12 +1,14 @@
 //! One environment of a run, as the daemon executes it: load the files of the run's exact
 //! commit, render (masked, then with the secrets the files read), convert, plan against
-//! the live swarm, and apply when the run applies. Every line it logs is redacted.
+//! the live swarm, and apply when the run applies. It reports each step and log line as
+//! it goes, through a [`ProgressSink`], which redacts them.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::apply::{Applier, ApplyEvent, ApplyObserver};
+use super::run_progress::{Progress, ProgressSink};
+use crate::apply::{Applier, ApplyError, ApplyEvent, ApplyObserver, CancelSignal};
 use crate::docker::DockerClient;
 use crate::load::{RepoFiles, load_repo};
 use crate::plan::{RunIdentity, compose_variables, desired_steps, plan, plan_text};
@@ -14,7 +16,7 @@ use crate::render::{
     CommitInfo, RenderContext, SecretValues, TemplateEngine, TriggerInfo, render_workflow,
 };
 use crate::secret_source::read_secrets;
-use crate::source::Diagnostics;
+use crate::source::{Diagnostic, Diagnostics};
 use crate::store::RunStatus;
 use crate::trigger::{RunMode, RunRequest};
 
@@ -28,6 +30,9 @@ pub struct RunSettings {
     pub secrets_folder: PathBuf,
 }
 
+/// The pseudo-step that loads, renders, converts and plans, before the workflow's steps.
+pub const PLAN_STEP: &str = "plan";
+
 /// What one environment of a run came to.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EnvironmentOutcome {
@@ -36,53 +41,164 @@ pub struct EnvironmentOutcome {
     /// One line: "Applied 3 changes to prod", "Plan: 1 to create", "drift: …", the error.
     pub summary: String,
     pub changes: usize,
-    pub log: Vec<String>,
+    /// The plan as `shoal plan` prints it; empty when no plan was made.
+    pub plan: String,
+    /// The errors in the config repo's files that stopped the run, with their positions.
+    pub diagnostics: Vec<Diagnostic>,
 }
 
-/// Runs `request` for `environment` on the files of its commit.
+/// Why an environment stopped early.
+struct Stopped {
+    status: RunStatus,
+    message: String,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl From<String> for Stopped {
+    fn from(message: String) -> Stopped {
+        Stopped {
+            status: RunStatus::Failure,
+            message,
+            diagnostics: Vec::new(),
+        }
+    }
+}
+
+/// Runs `request` for `environment` on the files of its commit. Stops at the next safe
+/// point once `cancel` is raised.
 pub async fn execute_environment(
     files: Arc<dyn RepoFiles>,
     request: &RunRequest,
     environment: &str,
     commit: &CommitInfo,
     settings: &RunSettings,
+    sink: &mut ProgressSink,
+    cancel: CancelSignal,
 ) -> EnvironmentOutcome {
-    let mut log = Vec::new();
-    let mut secrets = SecretValues::default();
+    sink.send(Progress::EnvironmentStarted);
+    let mut plan = String::new();
     let result = execute(
         files,
         request,
         environment,
         commit,
         settings,
-        &mut log,
-        &mut secrets,
+        sink,
+        cancel,
+        &mut plan,
     )
     .await;
-    let (status, summary, changes) = match result {
-        Ok(done) => done,
-        Err(error) => (RunStatus::Failure, error, 0),
+    let (status, summary, changes, diagnostics) = match result {
+        Ok((status, summary, changes)) => (status, summary, changes, Vec::new()),
+        Err(stopped) => (stopped.status, stopped.message, 0, stopped.diagnostics),
     };
     EnvironmentOutcome {
         environment: environment.to_owned(),
         status,
-        summary: secrets.redact(&summary),
+        summary: sink.redacted(&summary),
         changes,
-        log: log.iter().map(|line| secrets.redact(line)).collect(),
+        plan: sink.redacted(&plan),
+        diagnostics: diagnostics
+            .into_iter()
+            .map(|mut diagnostic| {
+                diagnostic.message = sink.redacted(&diagnostic.message);
+                diagnostic
+            })
+            .collect(),
     }
 }
 
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the parts of one run, passed once from one caller"
+)]
 async fn execute(
     files: Arc<dyn RepoFiles>,
     request: &RunRequest,
     environment_name: &str,
     commit: &CommitInfo,
     settings: &RunSettings,
-    log: &mut Vec<String>,
-    secrets_out: &mut SecretValues,
-) -> Result<(RunStatus, String, usize), String> {
+    sink: &mut ProgressSink,
+    cancel: CancelSignal,
+    plan_out: &mut String,
+) -> Result<(RunStatus, String, usize), Stopped> {
+    sink.send(Progress::StepStarted {
+        step: PLAN_STEP.to_owned(),
+    });
+    let planned = prepare(files, request, environment_name, commit, settings, sink).await;
+    let (steps, planned, live_client, live, workflow_name) = match planned {
+        Ok(prepared) => prepared,
+        Err(stopped) => {
+            sink.send(Progress::StepFinished {
+                step: PLAN_STEP.to_owned(),
+                status: stopped.status,
+                changes: 0,
+                error: Some(stopped.message.clone()),
+            });
+            return Err(stopped);
+        }
+    };
+    let text = plan_text(&planned, &workflow_name, environment_name);
+    for line in text.lines() {
+        sink.log(line);
+    }
+    *plan_out = text;
+    sink.send(Progress::StepFinished {
+        step: PLAN_STEP.to_owned(),
+        status: RunStatus::Success,
+        changes: 0,
+        error: None,
+    });
+    let summary = planned.summary().describe();
+    match request.mode {
+        RunMode::Plan => return Ok((RunStatus::Success, format!("Plan: {summary}"), 0)),
+        RunMode::DriftCheck if planned.has_changes() => {
+            return Ok((RunStatus::Failure, format!("drift: {summary}"), 0));
+        }
+        RunMode::DriftCheck => return Ok((RunStatus::Success, "no drift".to_owned(), 0)),
+        RunMode::Apply => {}
+    }
+    let mut observer = SinkObserver(sink);
+    let mut applier = Applier::new(&live_client, &mut observer, &live).with_cancel(cancel);
+    match applier.apply(&steps, &planned).await {
+        Ok(report) => Ok((
+            RunStatus::Success,
+            format!("Applied {} changes to {environment_name}", report.changes()),
+            report.changes(),
+        )),
+        Err((report, error)) => {
+            let status = match error {
+                ApplyError::Cancelled { .. } => RunStatus::Cancelled,
+                _ => RunStatus::Failure,
+            };
+            Err(Stopped {
+                status,
+                message: format!("{error} ({} changes applied before)", report.changes()),
+                diagnostics: Vec::new(),
+            })
+        }
+    }
+}
+
+type Prepared = (
+    Vec<crate::plan::DesiredStep>,
+    crate::plan::Plan,
+    DockerClient,
+    crate::swarm::LiveState,
+    String,
+);
+
+/// Loads, renders, converts and plans against the live swarm.
+async fn prepare(
+    files: Arc<dyn RepoFiles>,
+    request: &RunRequest,
+    environment_name: &str,
+    commit: &CommitInfo,
+    settings: &RunSettings,
+    sink: &mut ProgressSink,
+) -> Result<Prepared, Stopped> {
     let (repo, diagnostics) = load_repo(files.as_ref());
-    let repo = repo.ok_or_else(|| diagnostics_text("the config repo has errors", &diagnostics))?;
+    let repo = repo.ok_or_else(|| stopped("the config repo has errors", &diagnostics))?;
     let workflow = repo.workflow(&request.workflow).ok_or_else(|| {
         format!(
             "workflow `{}` is not in commit {}",
@@ -108,12 +224,12 @@ async fn execute(
     };
     let masked = SecretValues::masked(environment.secrets.keys());
     render_workflow(files.as_ref(), &engine, workflow, &context(&masked))
-        .map_err(|found| diagnostics_text("rendering failed", &found))?;
+        .map_err(|found| stopped("rendering failed", &found))?;
     let secrets = read_secrets(&settings.secrets_folder, &environment, &masked.used())
         .map_err(|missing| missing.join("; "))?;
-    *secrets_out = secrets.clone();
+    sink.redact(&secrets);
     let rendered = render_workflow(files.as_ref(), &engine, workflow, &context(&secrets))
-        .map_err(|found| diagnostics_text("rendering failed", &found))?;
+        .map_err(|found| stopped("rendering failed", &found))?;
     let identity = RunIdentity {
         workflow: &workflow.name,
         environment: &environment.name,
@@ -126,7 +242,7 @@ async fn execute(
         &identity,
         &compose_variables(&environment),
     )
-    .map_err(|found| diagnostics_text("converting failed", &found))?;
+    .map_err(|found| stopped("converting failed", &found))?;
     let host = settings
         .docker_host
         .clone()
@@ -145,57 +261,66 @@ async fn execute(
         .await
         .map_err(|error| error.to_string())?;
     let planned = plan(&steps, &live);
-    log.extend(
-        plan_text(&planned, &workflow.name, &environment.name)
-            .lines()
-            .map(str::to_owned),
-    );
-    let summary = planned.summary().describe();
-    match request.mode {
-        RunMode::Plan => return Ok((RunStatus::Success, format!("Plan: {summary}"), 0)),
-        RunMode::DriftCheck if planned.has_changes() => {
-            return Ok((RunStatus::Failure, format!("drift: {summary}"), 0));
-        }
-        RunMode::DriftCheck => return Ok((RunStatus::Success, "no drift".to_owned(), 0)),
-        RunMode::Apply => {}
-    }
-    let mut observer = LogLines(log);
-    let mut applier = Applier::new(&client, &mut observer, &live);
-    match applier.apply(&steps, &planned).await {
-        Ok(report) => Ok((
-            RunStatus::Success,
-            format!(
-                "Applied {} changes to {}",
-                report.changes(),
-                environment.name
-            ),
-            report.changes(),
-        )),
-        Err((report, error)) => Err(format!(
-            "{error} ({} changes applied before)",
-            report.changes()
-        )),
-    }
+    Ok((steps, planned, client, live, workflow.name.clone()))
 }
 
-/// The diagnostics as one message: the first few, with their positions.
-fn diagnostics_text(what: &str, diagnostics: &Diagnostics) -> String {
-    let first: Vec<String> = diagnostics
-        .sorted()
+/// The diagnostics as one message (the first few, with their positions), and all of
+/// them for annotations.
+fn stopped(what: &str, diagnostics: &Diagnostics) -> Stopped {
+    let sorted = diagnostics.sorted();
+    let first: Vec<String> = sorted
         .iter()
         .take(3)
         .map(|d| format!("{}: {}", d.location(), d.message))
         .collect();
-    format!("{what}: {}", first.join("; "))
+    Stopped {
+        status: RunStatus::Failure,
+        message: format!("{what}: {}", first.join("; ")),
+        diagnostics: sorted.into_iter().cloned().collect(),
+    }
 }
 
-struct LogLines<'a>(&'a mut Vec<String>);
+/// Apply events as step progress and log lines.
+struct SinkObserver<'a>(&'a mut ProgressSink);
 
-impl ApplyObserver for LogLines<'_> {
+impl ApplyObserver for SinkObserver<'_> {
     fn event(&mut self, event: ApplyEvent) {
         let line = match event {
-            ApplyEvent::StepStarted { step } => format!("==> {step}"),
-            ApplyEvent::StepSkipped { step, reason } => format!("==> {step}: skipped ({reason})"),
+            ApplyEvent::StepStarted { step } => {
+                self.0.log(format!("==> {step}"));
+                return self.0.send(Progress::StepStarted { step });
+            }
+            ApplyEvent::StepSkipped { step, reason } => {
+                self.0.log(format!("==> {step}: skipped ({reason})"));
+                self.0.send(Progress::StepStarted { step: step.clone() });
+                return self.0.send(Progress::StepFinished {
+                    step,
+                    status: RunStatus::Skipped,
+                    changes: 0,
+                    error: None,
+                });
+            }
+            ApplyEvent::StepFinished {
+                step,
+                changes,
+                error,
+                cancelled,
+            } => {
+                self.0.log(match &error {
+                    None => format!("<== {step}: {changes} changes"),
+                    Some(error) => format!("<== {step}: failed after {changes} changes: {error}"),
+                });
+                return self.0.send(Progress::StepFinished {
+                    step,
+                    status: match (&error, cancelled) {
+                        (_, true) => RunStatus::Cancelled,
+                        (Some(_), false) => RunStatus::Failure,
+                        (None, false) => RunStatus::Success,
+                    },
+                    changes,
+                    error,
+                });
+            }
             ApplyEvent::Created { object, name } => format!("created {} {name}", object.name()),
             ApplyEvent::Updated { object, name } => format!("updated {} {name}", object.name()),
             ApplyEvent::Removed { object, name } => format!("removed {} {name}", object.name()),
@@ -206,8 +331,7 @@ impl ApplyObserver for LogLines<'_> {
             } => format!("{service}: {running}/{desired} running"),
             ApplyEvent::Converged { service } => format!("{service}: converged"),
             ApplyEvent::RolledBack { service } => format!("{service}: rolled back"),
-            ApplyEvent::StepFinished { step, changes } => format!("<== {step}: {changes} changes"),
         };
-        self.0.push(line);
+        self.0.log(line);
     }
 }

@@ -285,6 +285,22 @@ impl Store {
             .map_err(|e| self.error(e))
     }
 
+    /// The log lines of `run` after line number `after`, with their numbers.
+    pub fn logs_after(&self, run: i64, after: i64) -> Result<Vec<(i64, String)>, StoreError> {
+        let mut statement = self
+            .connection
+            .prepare(
+                "SELECT line_number, line FROM logs WHERE run_id = ?1 AND line_number > ?2
+                 ORDER BY line_number",
+            )
+            .map_err(|e| self.error(e))?;
+        let rows = statement
+            .query_map(params![run, after], |row| Ok((row.get(0)?, row.get(1)?)))
+            .map_err(|e| self.error(e))?;
+        rows.collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.error(e))
+    }
+
     /// The last commit of `branch` whose push was processed, so that none is missed or
     /// processed twice across restarts.
     pub fn processed_commit(&self, branch: &str) -> Result<Option<String>, StoreError> {

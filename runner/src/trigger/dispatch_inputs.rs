@@ -44,11 +44,20 @@ pub fn resolve_inputs(
     for (name, value) in given {
         match declared.and_then(|d| d.inputs.get(name)) {
             None => problems.push(undeclared(workflow, name)),
-            Some(declaration) => match check_input(name, declaration, value) {
-                Ok(()) => {
-                    values.insert(name.clone(), value.clone());
-                }
-                Err(problem) => problems.push(problem),
+            // Text (from `shoal dispatch --input k=v`) is parsed as the declared type.
+            Some(declaration) => match value {
+                Value::String(text) => match parse_input(name, declaration, text) {
+                    Ok(value) => {
+                        values.insert(name.clone(), value);
+                    }
+                    Err(problem) => problems.push(problem),
+                },
+                _ => match check_input(name, declaration, value) {
+                    Ok(()) => {
+                        values.insert(name.clone(), value.clone());
+                    }
+                    Err(problem) => problems.push(problem),
+                },
             },
         }
     }

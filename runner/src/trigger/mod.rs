@@ -2,12 +2,14 @@
 //! schedules fall due, and how runs of one concurrency group queue. Pure: the runner's
 //! edges (webhooks, git, the clock, the API) turn what they see into a `TriggerEvent`.
 
+mod concurrency_group;
 mod dispatch_inputs;
 mod run_queue;
 mod run_request;
 mod schedule_clock;
 mod trigger_event;
 
+pub use concurrency_group::concurrency_group;
 pub use dispatch_inputs::{parse_input, resolve_inputs, undeclared};
 pub use run_queue::{Admission, QueuedRun, RunQueue};
 pub use run_request::{RunMode, RunRequest};
@@ -104,7 +106,7 @@ mod tests {
                 .expect_err("refused"),
             [
                 "workflow `teardown` does not target environment `qa`; it targets staging, prod",
-                "input `force` must be a boolean, not \"yes\"",
+                "input `force` is a boolean: give true or false, not `yes`",
                 "input `confirm` is required",
             ]
         );

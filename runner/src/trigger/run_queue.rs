@@ -102,6 +102,21 @@ impl RunQueue {
         next
     }
 
+    /// Takes run `id` out of the queue when it is pending (a cancel before it started).
+    pub fn withdraw(&mut self, id: u64) -> bool {
+        for group in self.groups.values_mut() {
+            if group
+                .pending
+                .as_ref()
+                .is_some_and(|pending| pending.id == id)
+            {
+                group.pending = None;
+                return true;
+            }
+        }
+        false
+    }
+
     pub fn running(&self, group: &str) -> Option<&QueuedRun> {
         self.groups.get(group)?.running.as_ref()
     }
@@ -171,5 +186,16 @@ mod tests {
         // A failed run does not count as applied: its commit may run again.
         assert_eq!(queue.finish("prod", false).map(|r| r.id), Some(4));
         assert_eq!(queue.running("prod").map(|r| r.id), Some(4));
+    }
+
+    #[test]
+    fn a_pending_run_can_be_withdrawn_and_a_running_one_cannot() {
+        let mut queue = RunQueue::default();
+        assert_eq!(queue.submit(run(1, 1)), Admission::Start);
+        assert_eq!(queue.submit(run(2, 2)), Admission::Pending);
+        assert!(!queue.withdraw(1));
+        assert!(queue.withdraw(2));
+        assert_eq!(queue.pending("prod"), None);
+        assert_eq!(queue.finish("prod", true), None);
     }
 }

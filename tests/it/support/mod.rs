@@ -3,6 +3,7 @@
 
 pub mod fake_github;
 mod private_swarm;
+pub mod serve_daemon;
 
 pub use private_swarm::PrivateSwarm;
 
