@@ -27,8 +27,13 @@ pub struct CheckState {
 
 impl CheckState {
     /// `shoal/<workflow>/<environment>`: the check run's name and the status's context.
+    /// A run of no environment (a commit whose config repo has errors) is
+    /// `shoal/<workflow>`.
     pub fn name(&self) -> String {
-        format!("shoal/{}/{}", self.workflow, self.environment)
+        match self.environment.as_str() {
+            "" => format!("shoal/{}", self.workflow),
+            environment => format!("shoal/{}/{environment}", self.workflow),
+        }
     }
 
     pub fn is_final(&self) -> bool {

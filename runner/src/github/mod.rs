@@ -7,6 +7,7 @@ mod app_auth;
 mod authorization;
 mod check_report;
 mod check_state;
+mod check_tracker;
 mod client;
 mod delivery;
 mod retry_policy;
@@ -19,6 +20,7 @@ pub use check_report::{
     check_run_create_body, check_run_requests, run_url, status_body, summary,
 };
 pub use check_state::{Annotation, AnnotationLevel, CheckPhase, CheckState, Conclusion, StepRow};
+pub use check_tracker::CheckTracker;
 pub use client::{API_VERSION, ApiAnswer, ClientError, GitHubClient};
 pub use delivery::{FailureSink, ReportFailure, Reporter, ReporterError};
 pub use retry_policy::{RetryPolicy, Verdict};
