@@ -470,3 +470,553 @@ fn a_token_reports_commit_statuses_instead_of_check_runs() {
         format!("Failed at step traefik: {}…", "x".repeat(112))
     );
 }
+
+// ---- Through `shoal serve`: real runs on the private swarm, reported to the stand-in. ----
+
+mod through_serve {
+    use std::ffi::OsString;
+    use std::path::Path;
+    use std::time::{Duration, Instant};
+
+    use hmac::{Hmac, Mac as _};
+    use serde_json::{Value, json};
+
+    use crate::support::fake_github::{AppKeyPair, FakeAuth, FakeGitHub, ScriptedAnswer};
+    use crate::support::serve_daemon::ServeDaemon;
+    use crate::support::{PrivateSwarm, free_tcp_port, git, write_file};
+    use crate::test_repo::{Run, shoal};
+
+    const WAIT: Duration = Duration::from_secs(120);
+    const PUBLIC_URL: &str = "https://shoal.example.org";
+
+    /// A config repo deploying one busybox service from `stacks/app.yml`, with the workflow
+    /// `deploy` triggered by `on`; its stack name.
+    fn config_repo(swarm: &PrivateSwarm, folder: &Path, on: &str) -> String {
+        let image = swarm.image("shoal-test/busybox:github");
+        let stack = swarm.unique_name("gh");
+        let write = |path: &str, text: &str| write_file(folder, path, text);
+        write(
+            "shoal.yml",
+            &format!(
+                "environments: {{ local: {{ vars: {{ image: \"{image}\", replicas: 1 }} }} }}\n"
+            ),
+        );
+        write(
+            "stacks/app.yml",
+            "version: \"3.8\"\nservices:\n  web:\n    image: \"{{ vars.image }}\"\n    deploy: { replicas: {{ vars.replicas }} }\n",
+        );
+        write(
+            "workflows/deploy.yml",
+            &format!("on:\n{on}steps:\n  - stack: {{ name: {stack}, compose: stacks/app.yml }}\n"),
+        );
+        git(folder, &["init", "-q", "-b", "main"]);
+        git(folder, &["add", "-A"]);
+        git(folder, &["commit", "-q", "-m", "deploy web"]);
+        stack
+    }
+
+    fn head(folder: &Path) -> String {
+        git(folder, &["rev-parse", "HEAD"]).trim().to_owned()
+    }
+
+    /// A GitHub App, the stand-in that knows its key, and the options that name both.
+    fn app(folder: &Path) -> (FakeGitHub, Vec<OsString>) {
+        let key = AppKeyPair::generate(folder);
+        let key_file = folder.join("app.pem");
+        std::fs::write(&key_file, &key.private_key_pem).expect("key file");
+        let fake = FakeGitHub::start(FakeAuth::App {
+            app_id: 4242,
+            public_key_der: key.public_key_der,
+        });
+        let args = [
+            "--github-app-id",
+            "4242",
+            "--github-installation-id",
+            "99",
+            "--github-repo",
+            "octo-org/infra",
+            "--github-retry-delay",
+            "200ms",
+            "--public-url",
+            PUBLIC_URL,
+            "--github-api-url",
+            &fake.url(),
+            "--github-private-key",
+        ]
+        .into_iter()
+        .map(OsString::from)
+        .chain([key_file.into_os_string()])
+        .collect();
+        (fake, args)
+    }
+
+    /// The check bodies sent for run `id` (those that name it in `external_id`).
+    fn bodies_of_run(fake: &FakeGitHub, id: i64) -> Vec<(String, Value)> {
+        fake.repository_requests()
+            .into_iter()
+            .filter_map(|request| {
+                let body = request.body.clone()?;
+                (body["external_id"] == id.to_string()).then(|| (request.line(), body))
+            })
+            .collect()
+    }
+
+    /// Waits for the completed check of run `id`; every body sent for it, in order.
+    fn wait_for_completed(fake: &FakeGitHub, id: i64) -> Vec<(String, Value)> {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let bodies = bodies_of_run(fake, id);
+            if bodies.iter().any(|(_, body)| body["status"] == "completed") {
+                return bodies;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no completed check for run {id}: {:?}",
+                fake.repository_requests()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// The body with its times checked and set aside and the step durations blanked, so
+    /// that the rest compares exactly.
+    fn settled(body: &Value) -> Value {
+        let mut body = body.clone();
+        for key in ["started_at", "completed_at"] {
+            if let Some(time) = body.get(key) {
+                let text = time.as_str().unwrap_or_default();
+                assert!(
+                    chrono::DateTime::parse_from_rfc3339(text).is_ok(),
+                    "{key} {time}"
+                );
+                body[key] = json!("<time>");
+            }
+        }
+        if let Some(summary) = body["output"]["summary"].as_str() {
+            let blanked: Vec<String> = summary
+                .lines()
+                .map(|line| match line.rsplit_once(" | ") {
+                    Some((row, last))
+                        if line.starts_with("| ")
+                            && last.ends_with(" s |")
+                            && !line.starts_with("| Step") =>
+                    {
+                        format!("{row} | <duration> |")
+                    }
+                    _ => line.to_owned(),
+                })
+                .collect();
+            body["output"]["summary"] = json!(format!("{}\n", blanked.join("\n")));
+        }
+        body
+    }
+
+    /// The run as `shoal runs show --output json` has it.
+    fn shown(state: &Path, id: i64) -> Value {
+        let run = Run::from(
+            shoal()
+                .args([
+                    "runs",
+                    "show",
+                    &id.to_string(),
+                    "--output",
+                    "json",
+                    "--state",
+                ])
+                .arg(state)
+                .output()
+                .expect("runs show"),
+        );
+        serde_json::from_str(&run.stdout).unwrap_or(Value::Null)
+    }
+
+    /// The lines of the plan, as the run logged them before its first step.
+    fn logged_plan(state: &Path, id: i64) -> String {
+        let logs = shown(state, id)["logs"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let lines: Vec<&str> = logs
+            .iter()
+            .filter_map(Value::as_str)
+            .take_while(|line| !line.starts_with("==> "))
+            .collect();
+        lines.join("\n")
+    }
+
+    /// The sequence each check goes through: a create, then updates of the check run it
+    /// created, never going back (queued, in progress, completed; a state may be skipped
+    /// when a newer one replaced it before it was sent), the completed state last.
+    fn assert_lifecycle(bodies: &[(String, Value)]) {
+        let rank = |body: &Value| match body["status"].as_str() {
+            Some("queued") => 0,
+            Some("in_progress") => 1,
+            Some("completed") => 2,
+            _ => panic!("a status GitHub does not know: {body}"),
+        };
+        let (first_line, _) = &bodies[0];
+        assert_eq!(first_line, "POST /repos/octo-org/infra/check-runs");
+        let (last_line, last) = bodies.last().expect("a body");
+        assert_eq!(last["status"], "completed", "{last}");
+        for (line, _) in &bodies[1..] {
+            assert!(
+                line.starts_with("PATCH /repos/octo-org/infra/check-runs/"),
+                "{line}"
+            );
+            assert_eq!(line, last_line, "updates go to the check run created");
+        }
+        let ranks: Vec<u8> = bodies.iter().map(|(_, body)| rank(body)).collect();
+        assert!(ranks.windows(2).all(|pair| pair[0] <= pair[1]), "{ranks:?}");
+    }
+
+    #[test]
+    fn serve_reports_an_apply_after_github_answered_500_and_a_broken_template_with_annotations() {
+        let swarm = PrivateSwarm::shared();
+        let source = tempfile::tempdir().expect("temp");
+        let stack = config_repo(swarm, source.path(), "  push: { branches: [main] }\n");
+        let first = head(source.path());
+        let state = tempfile::tempdir().expect("temp");
+        let (fake, args) = app(state.path());
+        fake.script(ScriptedAnswer {
+            method: "POST",
+            path: "/repos/octo-org/infra/check-runs".into(),
+            status: 500,
+            headers: Vec::new(),
+            body: r#"{"message":"Server Error"}"#.into(),
+        });
+        let daemon = ServeDaemon::start(&state.path().join("state"), source.path(), swarm, &args);
+
+        let run = daemon.wait_for_commit(&first);
+        assert_eq!(run["status"], "success", "{run}");
+        let id = run["id"].as_i64().expect("an id");
+        let bodies = wait_for_completed(&fake, id);
+        let requests = fake.repository_requests();
+        assert_eq!(requests[0].line(), "POST /repos/octo-org/infra/check-runs");
+        assert_eq!(
+            requests[1].line(),
+            "POST /repos/octo-org/infra/check-runs",
+            "the create GitHub answered 500 to is sent again, with the newest state"
+        );
+        assert_lifecycle(&bodies[1..]);
+        assert_eq!(
+            settled(&bodies[0].1),
+            json!({
+                "name": "shoal/deploy/local",
+                "head_sha": first,
+                "external_id": id.to_string(),
+                "details_url": format!("{PUBLIC_URL}/api/v1/runs/{id}"),
+                "status": "queued",
+                "output": { "title": "Queued", "summary": "No step has run yet.\n" },
+            })
+        );
+        let plan = logged_plan(daemon.state.as_path(), id);
+        assert!(plan.contains(&format!("{stack}_web")), "{plan}");
+        let (_, completed) = bodies.last().expect("completed");
+        assert_eq!(
+            settled(completed),
+            json!({
+                "name": "shoal/deploy/local",
+                "external_id": id.to_string(),
+                "details_url": format!("{PUBLIC_URL}/api/v1/runs/{id}"),
+                "status": "completed",
+                "started_at": "<time>",
+                "completed_at": "<time>",
+                "conclusion": "success",
+                "output": {
+                    "title": "Applied 2 changes to local",
+                    "summary": format!(
+                        "| Step | Result | Duration |\n| --- | --- | --- |\n\
+                         | plan | success | <duration> |\n\
+                         | stack {stack} | success | <duration> |\n\
+                         \n<details><summary>Plan for local</summary>\n\n```diff\n{plan}\n```\n\n</details>\n"
+                    ),
+                },
+            })
+        );
+
+        // A template that reads an undefined value: the run fails before touching the
+        // swarm, and the check points at the line.
+        write_file(
+            source.path(),
+            "stacks/app.yml",
+            "version: \"3.8\"\nservices:\n  web:\n    image: \"{{ vars.imagee }}\"\n    deploy: { replicas: 1 }\n",
+        );
+        git(source.path(), &["commit", "-q", "-am", "typo"]);
+        let second = head(source.path());
+        let run = daemon.wait_for_commit(&second);
+        assert_eq!(run["status"], "failure", "{run}");
+        let id = run["id"].as_i64().expect("an id");
+        let bodies = wait_for_completed(&fake, id);
+        assert_lifecycle(&bodies);
+        let (_, failed) = bodies.last().expect("completed");
+        let failed = settled(failed);
+        assert_eq!(failed["conclusion"], "failure");
+        let title = failed["output"]["title"].as_str().unwrap_or_default();
+        assert!(
+            title.starts_with("Failed at step plan: rendering failed: stacks/app.yml:4:"),
+            "{title}"
+        );
+        let annotations = failed["output"]["annotations"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(annotations.len(), 1, "{failed}");
+        assert_eq!(annotations[0]["path"], "stacks/app.yml");
+        assert_eq!(annotations[0]["start_line"], 4);
+        assert_eq!(annotations[0]["end_line"], 4);
+        assert_eq!(annotations[0]["annotation_level"], "failure");
+        let message = annotations[0]["message"].as_str().unwrap_or_default();
+        assert!(
+            title.contains(message.lines().next().unwrap_or("?")),
+            "{message} / {title}"
+        );
+        assert_eq!(
+            failed["output"]["summary"],
+            "| Step | Result | Duration |\n| --- | --- | --- |\n| plan | failure | <duration> |\n"
+        );
+        assert_eq!(fake.problems(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn serve_reports_a_pull_request_plan_as_commit_statuses_with_a_token() {
+        let swarm = PrivateSwarm::shared();
+        let source = tempfile::tempdir().expect("temp");
+        config_repo(
+            swarm,
+            source.path(),
+            "  pull_request: { branches: [main] }\n",
+        );
+        git(source.path(), &["checkout", "-q", "-b", "more-replicas"]);
+        write_file(
+            source.path(),
+            "stacks/app.yml",
+            "version: \"3.8\"\nservices:\n  web:\n    image: \"{{ vars.image }}\"\n    deploy: { replicas: 2 }\n",
+        );
+        git(source.path(), &["commit", "-q", "-am", "two replicas"]);
+        let pull_head = head(source.path());
+        git(source.path(), &["checkout", "-q", "main"]);
+
+        let state = tempfile::tempdir().expect("temp");
+        let token = "github_pat_11AAAA0000testtoken";
+        let fake = FakeGitHub::start(FakeAuth::Token(token.into()));
+        let token_file = state.path().join("github-token");
+        std::fs::write(&token_file, format!("{token}\n")).expect("token");
+        let secret_file = state.path().join("webhook-secret");
+        std::fs::write(&secret_file, "hook-secret\n").expect("secret");
+        let args: Vec<OsString> = vec![
+            "--github-token-file".into(),
+            token_file.into_os_string(),
+            "--github-api-url".into(),
+            fake.url().into(),
+            "--github-repo".into(),
+            "octo-org/infra".into(),
+            "--webhook-secret-file".into(),
+            secret_file.into_os_string(),
+        ];
+        let daemon = ServeDaemon::start(&state.path().join("state"), source.path(), swarm, &args);
+        let body = json!({
+            "action": "opened",
+            "number": 7,
+            "pull_request": { "base": { "ref": "main" }, "head": { "sha": pull_head } },
+            "sender": { "login": "octocat" },
+        })
+        .to_string();
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(b"hook-secret").expect("key");
+        mac.update(body.as_bytes());
+        let signature = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
+        let (status, answer) = daemon.post(
+            "/hooks/github",
+            &[
+                ("X-GitHub-Event", "pull_request".into()),
+                ("X-GitHub-Delivery", "pr-7".into()),
+                ("X-Hub-Signature-256", signature),
+            ],
+            &body,
+        );
+        assert_eq!(status, 202, "{answer}");
+        let run = daemon.wait_for_commit(&pull_head);
+        assert_eq!(
+            (run["status"].as_str(), run["mode"].as_str()),
+            (Some("success"), Some("plan")),
+            "{run}"
+        );
+
+        let requests = fake.wait_for(WAIT, |requests| {
+            requests
+                .iter()
+                .any(|r| r.body.as_ref().is_some_and(|b| b["state"] == "success"))
+        });
+        assert_eq!(fake.problems(), Vec::<String>::new());
+        let path = format!("POST /repos/octo-org/infra/statuses/{pull_head}");
+        assert!(requests.iter().all(|r| r.line() == path), "{requests:?}");
+        assert!(requests.iter().all(|r| {
+            r.headers.get("authorization").map(String::as_str) == Some(&format!("Bearer {token}"))
+        }));
+        let states: Vec<Value> = requests
+            .iter()
+            .map(|r| r.body.clone().unwrap_or_default())
+            .collect();
+        let (last, pending) = states.split_last().expect("a status");
+        assert!(!pending.is_empty());
+        for body in pending {
+            assert_eq!(body["state"], "pending", "{body}");
+            assert_eq!(body["context"], "shoal/deploy/local");
+        }
+        assert_eq!(
+            last,
+            &json!({
+                "state": "success",
+                "context": "shoal/deploy/local",
+                "description": "Plan: 2 to create",
+            })
+        );
+    }
+
+    #[test]
+    fn serve_fails_the_check_of_a_scheduled_drift_check_that_finds_drift() {
+        let swarm = PrivateSwarm::shared();
+        let source = tempfile::tempdir().expect("temp");
+        let stack = config_repo(
+            swarm,
+            source.path(),
+            "  push: { branches: [main] }\n  schedule:\n    - cron: \"* * * * *\"\n",
+        );
+        let commit = head(source.path());
+        let state = tempfile::tempdir().expect("temp");
+        let (fake, args) = app(state.path());
+        let daemon = ServeDaemon::start(&state.path().join("state"), source.path(), swarm, &args);
+        let applied = daemon.wait_for_run(|run| run["commit"] == commit && run["event"] == "push");
+        assert_eq!(applied["status"], "success", "{applied}");
+        swarm.wait_for_running_tasks(&format!("{stack}_web"), 1, Duration::from_secs(60));
+        swarm.run_docker(&["service", "scale", "--detach", &format!("{stack}_web=2")]);
+
+        // The schedule is checked every 20 s and falls due every minute.
+        let drift =
+            daemon.wait_for_run(|run| run["event"] == "schedule" && run["status"] == "failure");
+        assert_eq!(drift["mode"], "drift_check");
+        let id = drift["id"].as_i64().expect("an id");
+        let bodies = wait_for_completed(&fake, id);
+        assert_lifecycle(&bodies);
+        let (_, completed) = bodies.last().expect("completed");
+        let completed = settled(completed);
+        assert_eq!(completed["conclusion"], "failure");
+        assert_eq!(completed["output"]["title"], "Drift in local: 1 to update");
+        let plan = logged_plan(daemon.state.as_path(), id);
+        assert!(plan.contains("Mode.Replicated.Replicas: 2 -> 1"), "{plan}");
+        assert_eq!(
+            completed["output"]["summary"],
+            format!(
+                "| Step | Result | Duration |\n| --- | --- | --- |\n| plan | success | <duration> |\n\
+                 \n<details><summary>Plan for local</summary>\n\n```diff\n{plan}\n```\n\n</details>\n"
+            )
+        );
+        assert_eq!(fake.problems(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn serve_reports_a_cancelled_run_and_shows_a_report_github_never_took() {
+        let swarm = PrivateSwarm::shared();
+        let network = swarm.unique_name("gh-held");
+        let silent = free_tcp_port();
+        let source = tempfile::tempdir().expect("temp");
+        write_file(source.path(), "shoal.yml", "environments: { local: {} }\n");
+        write_file(
+            source.path(),
+            "workflows/hold.yml",
+            &format!(
+                "on:\n  workflow_dispatch: {{}}\nsteps:\n  - network: {{ name: {network} }}\n  \
+                 - id: held\n    wait: {{ url: \"http://127.0.0.1:{silent}/\", timeout: 10m }}\n"
+            ),
+        );
+        git(source.path(), &["init", "-q", "-b", "main"]);
+        git(source.path(), &["add", "-A"]);
+        git(source.path(), &["commit", "-q", "-m", "hold"]);
+        let state = tempfile::tempdir().expect("temp");
+        let (fake, mut args) = app(state.path());
+        // One attempt only: the create of the queued check is given up at once.
+        fake.script(ScriptedAnswer {
+            method: "POST",
+            path: "/repos/octo-org/infra/check-runs".into(),
+            status: 422,
+            headers: Vec::new(),
+            body: r#"{"message":"Validation Failed"}"#.into(),
+        });
+        let token_file = state.path().join("api-token");
+        std::fs::write(&token_file, "api-token\n").expect("token");
+        args.extend([
+            "--github-attempts".into(),
+            "1".into(),
+            "--api-token-file".into(),
+            token_file.into_os_string(),
+        ]);
+        let daemon = ServeDaemon::start(&state.path().join("state"), source.path(), swarm, &args);
+        let (status, answer) = daemon.post(
+            "/api/v1/dispatch",
+            &[("Authorization", "Bearer api-token".into())],
+            r#"{"workflow":"hold","environments":["local"]}"#,
+        );
+        assert_eq!(status, 202, "{answer}");
+        let id = serde_json::from_str::<Value>(&answer).expect("json")["runs"][0]
+            .as_i64()
+            .expect("a run");
+        let deadline = Instant::now() + WAIT;
+        while !shown(daemon.state.as_path(), id)["logs"]
+            .as_array()
+            .is_some_and(|logs| logs.iter().any(|line| line == "==> held"))
+        {
+            assert!(
+                Instant::now() < deadline,
+                "the run never reached its wait step"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        let (status, answer) = daemon.post(
+            &format!("/api/v1/runs/{id}/cancel"),
+            &[("Authorization", "Bearer api-token".into())],
+            "",
+        );
+        assert_eq!(status, 202, "{answer}");
+        let ended = daemon.wait_for_run(|run| run["id"] == id);
+        assert_eq!(ended["status"], "cancelled", "{ended}");
+
+        let bodies = wait_for_completed(&fake, id);
+        // The queued create was refused (422) and given up; the next state created it.
+        assert_eq!(bodies[0].1["status"], "queued");
+        assert_eq!(bodies[1].0, "POST /repos/octo-org/infra/check-runs");
+        assert_lifecycle(&bodies[1..]);
+        let (_, cancelled) = bodies.last().expect("completed");
+        let cancelled = settled(cancelled);
+        assert_eq!(cancelled["conclusion"], "cancelled");
+        let title = cancelled["output"]["title"].as_str().unwrap_or_default();
+        assert!(title.starts_with("Cancelled: "), "{title}");
+        let summary = cancelled["output"]["summary"].as_str().unwrap_or_default();
+        assert!(
+            summary.contains("| held | cancelled | <duration> |")
+                && summary.contains(&format!("| network {network} | success | <duration> |")),
+            "{summary}"
+        );
+        assert_eq!(fake.problems(), Vec::<String>::new());
+
+        let failures = shown(daemon.state.as_path(), id)["report_failures"].clone();
+        assert_eq!(failures.as_array().map(Vec::len), Some(1), "{failures}");
+        assert_eq!(failures[0]["check"], "shoal/hold/local");
+        assert_eq!(
+            failures[0]["error"],
+            "POST /repos/octo-org/infra/check-runs: GitHub answered 422: Validation Failed"
+        );
+        let text = Run::from(
+            shoal()
+                .args(["runs", "show", &id.to_string(), "--state"])
+                .arg(daemon.state.as_path())
+                .output()
+                .expect("runs show"),
+        );
+        assert!(
+            text.stdout.contains(
+                "shoal/hold/local: POST /repos/octo-org/infra/check-runs: GitHub answered 422: Validation Failed"
+            ),
+            "{}",
+            text.stdout
+        );
+    }
+}

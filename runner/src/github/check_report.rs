@@ -126,6 +126,7 @@ pub fn summary(state: &CheckState, details_url: Option<&str>) -> String {
     let Some(plan) = &state.plan_text else {
         return cut(&text, SUMMARY_LIMIT);
     };
+    let plan = plan.trim_end_matches('\n');
     let fence = "`".repeat(longest_backtick_run(plan).max(2) + 1);
     let open = format!(
         "\n<details><summary>Plan for {}</summary>\n\n{fence}diff\n",
