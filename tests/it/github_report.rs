@@ -556,7 +556,8 @@ mod through_serve {
             .into_iter()
             .filter_map(|request| {
                 let body = request.body.clone()?;
-                (body["external_id"] == id.to_string()).then(|| (request.line(), body))
+                (body["external_id"].as_str() == Some(id.to_string().as_str()))
+                    .then(|| (request.line(), body))
             })
             .collect()
     }
