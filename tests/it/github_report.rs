@@ -471,6 +471,137 @@ fn a_token_reports_commit_statuses_instead_of_check_runs() {
     );
 }
 
+#[test]
+fn installation_tokens_are_renewed_before_they_expire_and_after_a_401() {
+    let folder = tempfile::tempdir().expect("temp");
+    let (fake, credentials) = app(folder.path());
+    // Tokens that expire within five minutes are renewed before the next request.
+    fake.set_token_lifetime(chrono::TimeDelta::minutes(4));
+    let reporting = Reporting::start(&fake, credentials, quick_retries());
+    reporting.report(check(CheckPhase::Queued, "Queued"));
+    fake.wait_for(WAIT, |r| r.len() == 1);
+    fake.set_token_lifetime(chrono::TimeDelta::hours(1));
+    reporting.report(check(
+        CheckPhase::InProgress { started_at: at(1) },
+        "Applying",
+    ));
+    fake.wait_for(WAIT, |r| r.len() == 2);
+    reporting.report(check(
+        CheckPhase::InProgress { started_at: at(2) },
+        "Still applying",
+    ));
+    fake.wait_for(WAIT, |r| r.len() == 3);
+    // GitHub refuses a token it issued (revoked): a new one is fetched and the request
+    // sent again.
+    fake.script(ScriptedAnswer {
+        method: "PATCH",
+        path: "/repos/octo-org/infra/check-runs/".into(),
+        status: 401,
+        headers: Vec::new(),
+        body: r#"{"message":"Bad credentials"}"#.into(),
+    });
+    reporting.report(check(
+        completed(Conclusion::Success),
+        "Applied 0 changes to prod",
+    ));
+    fake.wait_for(WAIT, |r| r.len() == 5);
+    let exchange = "POST /app/installations/7890/access_tokens";
+    let patch = "PATCH /repos/octo-org/infra/check-runs/4000000001";
+    assert_eq!(
+        lines(&fake.requests()),
+        [
+            exchange,
+            "POST /repos/octo-org/infra/check-runs",
+            // The first token expires in four minutes: renewed.
+            exchange,
+            patch,
+            // The second one expires in an hour: kept.
+            patch,
+            patch,
+            exchange,
+            patch,
+        ]
+    );
+    let bearers: Vec<String> = fake
+        .repository_requests()
+        .iter()
+        .map(|r| r.headers.get("authorization").cloned().unwrap_or_default())
+        .collect();
+    assert_ne!(bearers[0], bearers[1], "{bearers:?}");
+    assert_eq!(bearers[1], bearers[2]);
+    assert_eq!(bearers[2], bearers[3], "the token GitHub refused");
+    assert_ne!(
+        bearers[3], bearers[4],
+        "the refused request is sent again with a new token"
+    );
+    assert_eq!(fake.problems(), Vec::<String>::new());
+    assert!(reporting.failures().is_empty());
+}
+
+#[test]
+fn github_that_never_answers_is_given_up_after_the_timeout_of_each_attempt() {
+    // Accepts connections and never answers.
+    let silent = std::net::TcpListener::bind(("127.0.0.1", 0)).expect("a port");
+    let port = silent.local_addr().expect("an address").port();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let failures = Arc::new(Mutex::new(Vec::new()));
+    let sink = failures.clone();
+    let settings = GitHubSettings {
+        api_url: format!("http://127.0.0.1:{port}"),
+        repository: Repository::parse("octo-org/infra").expect("a repository"),
+        credentials: Credentials::Token(SecretText::new("ghp_silent")),
+        public_url: None,
+        drift_conclusion: Conclusion::Failure,
+        request_timeout: Duration::from_millis(300),
+        retry: RetryPolicy {
+            attempts: 2,
+            first_delay: Duration::from_millis(100),
+            max_delay: Duration::from_millis(100),
+        },
+    };
+    let started = std::time::Instant::now();
+    let (reporter, task) = {
+        let _inside = runtime.enter();
+        Reporter::start(
+            settings,
+            Arc::new(move |failure| sink.lock().expect("not poisoned").push(failure)),
+        )
+        .expect("starts")
+    };
+    reporter.report(check(completed(Conclusion::Success), "Applied"));
+    let sent = started.elapsed();
+    assert!(
+        sent < Duration::from_millis(50),
+        "reporting does not wait: {sent:?}"
+    );
+    drop(reporter);
+    runtime
+        .block_on(async { tokio::time::timeout(Duration::from_secs(10), task).await })
+        .expect("the reporter stops once its last report is given up")
+        .expect("no panic");
+    let failures = failures.lock().expect("not poisoned").clone();
+    assert_eq!(
+        failures,
+        [ReportFailure {
+            run_id: 12,
+            check: "shoal/deploy/prod".into(),
+            error: format!(
+                "POST /repos/octo-org/infra/statuses/{SHA}: GitHub did not answer POST \
+                 /repos/octo-org/infra/statuses/{SHA} within 300ms (after 2 attempts)"
+            ),
+        }]
+    );
+    assert!(
+        started.elapsed() >= Duration::from_millis(700),
+        "two timeouts and a wait"
+    );
+    drop(silent);
+}
+
 // ---- Through `shoal serve`: real runs on the private swarm, reported to the stand-in. ----
 
 mod through_serve {
@@ -1019,5 +1150,122 @@ mod through_serve {
             "{}",
             text.stdout
         );
+    }
+
+    /// `shoal serve` run by hand, its standard error in a file; killed when dropped.
+    struct LoggingDaemon(std::process::Child);
+
+    impl Drop for LoggingDaemon {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+
+    #[test]
+    fn tokens_and_private_keys_never_reach_a_log_or_an_error() {
+        let state = tempfile::tempdir().expect("temp");
+        let source = tempfile::tempdir().expect("temp");
+        write_file(source.path(), "shoal.yml", "environments: { local: {} }\n");
+        write_file(
+            source.path(),
+            "workflows/net.yml",
+            "on:\n  push: { branches: [main] }\nsteps:\n  - network: { name: never-made }\n",
+        );
+        git(source.path(), &["init", "-q", "-b", "main"]);
+        git(source.path(), &["add", "-A"]);
+        git(source.path(), &["commit", "-q", "-m", "a network"]);
+
+        // A private key file that is no key: refused at start, without quoting it.
+        let key_file = state.path().join("app.pem");
+        std::fs::write(
+            &key_file,
+            "-----BEGIN RSA PRIVATE KEY-----\nc2VjcmV0LWtleS1tYXRlcmlhbA==\n-----END RSA PRIVATE KEY-----\n",
+        )
+        .expect("key");
+        let refused = Run::from(
+            shoal()
+                .args([
+                    "serve",
+                    "--github-app-id",
+                    "1",
+                    "--github-installation-id",
+                    "2",
+                ])
+                .args(["--github-repo", "octo-org/infra", "--listen"])
+                .arg(format!("127.0.0.1:{}", free_tcp_port()))
+                .arg("--github-private-key")
+                .arg(&key_file)
+                .arg("--repo")
+                .arg(source.path())
+                .arg("--state")
+                .arg(state.path().join("refused"))
+                .output()
+                .expect("runs"),
+        );
+        assert_ne!(refused.code, 0);
+        assert!(
+            refused.stderr.contains("read the GitHub App private key"),
+            "{}",
+            refused.stderr
+        );
+        assert!(!refused.stderr.contains("c2VjcmV0"), "{}", refused.stderr);
+
+        // A token GitHub refuses, with debug logs: the failure is logged, never the token.
+        let token = "github_pat_11SECRETSECRETSECRET";
+        let fake = FakeGitHub::start(FakeAuth::Token("another".into()));
+        for _ in 0..3 {
+            fake.script(ScriptedAnswer {
+                method: "POST",
+                path: "/repos/octo-org/infra/statuses/".into(),
+                status: 401,
+                headers: Vec::new(),
+                body: r#"{"message":"Bad credentials"}"#.into(),
+            });
+        }
+        let log_file = state.path().join("serve.log");
+        let _daemon = LoggingDaemon(
+            shoal()
+                .args([
+                    "serve",
+                    "--github-repo",
+                    "octo-org/infra",
+                    "--poll-interval",
+                    "1s",
+                ])
+                .args([
+                    "--docker-host",
+                    "unix:///nonexistent/docker.sock",
+                    "--listen",
+                ])
+                .arg(format!("127.0.0.1:{}", free_tcp_port()))
+                .args(["--github-api-url", &fake.url(), "--repo"])
+                .arg(source.path())
+                .arg("--state")
+                .arg(state.path().join("state"))
+                .env("SHOAL_GITHUB_TOKEN", token)
+                .env("RUST_LOG", "shoal=debug")
+                .stdout(std::process::Stdio::null())
+                .stderr(std::fs::File::create(&log_file).expect("log file"))
+                .spawn()
+                .expect("shoal serve starts"),
+        );
+        let deadline = Instant::now() + WAIT;
+        let log = loop {
+            let log = std::fs::read_to_string(&log_file).unwrap_or_default();
+            if log.contains("report to GitHub failed") && log.contains("run finished") {
+                break log;
+            }
+            assert!(Instant::now() < deadline, "no failed report logged:\n{log}");
+            std::thread::sleep(Duration::from_millis(200));
+        };
+        assert!(
+            log.contains("GitHub answered 401: Bad credentials"),
+            "{log}"
+        );
+        assert!(!log.contains("SECRETSECRET"), "{log}");
+        assert!(fake.requests().iter().all(|request| {
+            request.headers.get("authorization") == Some(&format!("Bearer {token}"))
+        }));
     }
 }

@@ -282,3 +282,54 @@ fn diagnostics_become_annotations_on_their_lines() {
         "Failed at step plan: rendering failed: stacks/app.yml:4:18: undefined value"
     );
 }
+
+#[test]
+fn a_commit_whose_config_repo_has_errors_gets_one_check_for_the_repo() {
+    let mut tracker = CheckTracker::new(Conclusion::Failure);
+    let mut invalid = run("apply", RunStatus::Running);
+    invalid.workflow = "config".into();
+    invalid.environments = Vec::new();
+    assert_eq!(
+        tracker.check_states(
+            &RunNotice::Queued {
+                run: invalid.clone()
+            },
+            at(0)
+        ),
+        [],
+        "no environment, no queued check"
+    );
+    let mut broken = outcome(
+        "",
+        RunStatus::Failure,
+        "the config repo has 1 errors: shoal.yml:2:3: unknown key `enviroments`",
+    );
+    broken.diagnostics = vec![Diagnostic {
+        severity: Severity::Error,
+        path: "shoal.yml".into(),
+        span: Some(Span::on_line(2, 3, 11)),
+        message: "unknown key `enviroments`".into(),
+        help: None,
+        source_line: None,
+    }];
+    let states = tracker.check_states(
+        &RunNotice::EnvironmentFinished {
+            run: invalid.clone(),
+            outcome: broken,
+            steps: Vec::new(),
+        },
+        at(1),
+    );
+    assert_eq!(states.len(), 1);
+    assert_eq!(states[0].name(), "shoal/config");
+    assert_eq!(
+        states[0].title,
+        "Failed: the config repo has 1 errors: shoal.yml:2:3: unknown key `enviroments`"
+    );
+    assert_eq!(states[0].annotations[0].path, "shoal.yml");
+    invalid.status = RunStatus::Failure;
+    assert_eq!(
+        tracker.check_states(&RunNotice::Finished { run: invalid }, at(2)),
+        []
+    );
+}

@@ -65,6 +65,8 @@ struct FakeState {
     script: VecDeque<ScriptedAnswer>,
     issued_tokens: Vec<String>,
     next_check_run_id: u64,
+    /// How long the installation tokens it issues last (GitHub: an hour).
+    token_lifetime: chrono::TimeDelta,
 }
 
 pub struct FakeGitHub {
@@ -84,6 +86,7 @@ impl FakeGitHub {
             script: VecDeque::new(),
             issued_tokens: Vec::new(),
             next_check_run_id: 4_000_000_001,
+            token_lifetime: chrono::TimeDelta::hours(1),
         }));
         let stop = Arc::new(AtomicBool::new(false));
         let (serving, stopping) = (state.clone(), stop.clone());
@@ -104,6 +107,11 @@ impl FakeGitHub {
     /// The base URL to give shoal (`--github-api-url`).
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Installation tokens issued from now on expire after `lifetime`.
+    pub fn set_token_lifetime(&self, lifetime: chrono::TimeDelta) {
+        self.lock().token_lifetime = lifetime;
     }
 
     pub fn script(&self, answer: ScriptedAnswer) {
@@ -301,7 +309,7 @@ fn usual_answer(
         ("POST", ["app", "installations", _, "access_tokens"]) => {
             let token = format!("ghs_fake{:036}", state.issued_tokens.len() + 1);
             state.issued_tokens.push(token.clone());
-            let expires_at = (chrono::Utc::now() + chrono::TimeDelta::hours(1))
+            let expires_at = (chrono::Utc::now() + state.token_lifetime)
                 .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
             (
                 201,
