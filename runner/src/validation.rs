@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use crate::load::{RepoFiles, load_repo};
-use crate::model::{ConfigRepo, Environment, Workflow};
+use crate::model::{ConfigRepo, Environment, ImagePush, Workflow};
 use crate::plan::{RunIdentity, compose_variables, desired_steps};
 use crate::render::{
     CommitInfo, RenderContext, SecretValues, TemplateEngine, TriggerInfo, render_workflow,
@@ -84,7 +84,8 @@ pub fn validate_repo(files: Arc<dyn RepoFiles>, commit: &CommitInfo) -> Validati
     }
 }
 
-/// A context with every secret masked and every input at its default.
+/// A context with every secret masked, every input at its default, and, for a workflow a
+/// registry push starts, a placeholder pushed image.
 pub fn placeholder_context(
     environment: &Environment,
     workflow: &Workflow,
@@ -99,7 +100,20 @@ pub fn placeholder_context(
             .map(|d| d.defaults())
             .unwrap_or_default(),
         commit: commit.clone(),
-        trigger: TriggerInfo::default(),
+        trigger: TriggerInfo {
+            image: placeholder_image(workflow),
+            ..TriggerInfo::default()
+        },
         secrets: SecretValues::masked(environment.secrets.keys()),
     }
+}
+
+/// `trigger.image` as validating sees it: a placeholder of the first repository the
+/// workflow's `on.registry_push` names, or nothing when a registry push does not start it.
+pub fn placeholder_image(workflow: &Workflow) -> Option<ImagePush> {
+    workflow
+        .triggers
+        .registry_push
+        .first()
+        .map(|filter| ImagePush::placeholder(&filter.repository))
 }

@@ -62,6 +62,7 @@ fn a_run_applies_an_exact_commit_and_a_drift_check_finds_changes_made_by_hand() 
         event: "push",
         actor: "ada".into(),
         inputs: serde_json::Map::new(),
+        image: None,
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

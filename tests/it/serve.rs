@@ -4,9 +4,7 @@
 
 use std::time::Duration;
 
-use hmac::{Hmac, Mac as _};
-
-use crate::support::serve_daemon::{ServeDaemon, runs};
+use crate::support::serve_daemon::{ServeDaemon, github_signature, runs};
 use crate::support::{PrivateSwarm, git, write_file};
 use crate::test_repo::{Run, shoal};
 
@@ -60,9 +58,7 @@ fn serve_applies_pushes_checks_webhook_signatures_and_keeps_its_history() {
     git(source.path(), &["commit", "-q", "-am", "two replicas"]);
     let second = git(source.path(), &["rev-parse", "HEAD"]).trim().to_owned();
     let body = serde_json::json!({ "ref": "refs/heads/main", "after": second, "sender": { "login": "octocat" } }).to_string();
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(b"s3cret-for-hooks").expect("key");
-    mac.update(body.as_bytes());
-    let signature = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
+    let signature = github_signature(b"s3cret-for-hooks", &body);
     let (unsigned, _) = daemon.post(
         "/hooks/github",
         &[

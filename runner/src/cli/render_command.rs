@@ -30,9 +30,10 @@ pub struct RenderArgs {
 }
 
 pub fn run(args: &RenderArgs) -> anyhow::Result<Outcome> {
-    let Some(session) = RenderSession::open(&args.repo, &args.env)? else {
+    let Some(mut session) = RenderSession::open(&args.repo, &args.env)? else {
         return Ok(Outcome::Failure);
     };
+    session.placeholder_images = true;
     let workflows = session.select(args.workflow.as_deref(), &args.inputs)?;
     // First with every secret masked: that output is safe to print whatever the templates
     // do with the values, and it tells which secrets the files really use.

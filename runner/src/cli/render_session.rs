@@ -15,6 +15,7 @@ use crate::render::{
     render_workflow,
 };
 use crate::source::Diagnostics;
+use crate::validation::placeholder_image;
 
 pub struct RenderSession {
     pub root: PathBuf,
@@ -22,6 +23,10 @@ pub struct RenderSession {
     pub repo: ConfigRepo,
     pub environment: Environment,
     pub commit: CommitInfo,
+    /// Give workflows that a registry push starts a placeholder `trigger.image`, as
+    /// `validate` does. Only `render` does: `plan` and `apply` have no pushed image, and a
+    /// template that reads one fails to render there rather than deploy a made-up image.
+    pub placeholder_images: bool,
     engine: TemplateEngine,
 }
 
@@ -56,6 +61,7 @@ impl RenderSession {
             repo,
             environment,
             commit,
+            placeholder_images: false,
             engine,
         }))
     }
@@ -90,6 +96,7 @@ impl RenderSession {
                 trigger: TriggerInfo {
                     event: "manual".to_owned(),
                     actor: local_repo::actor(),
+                    image: placeholder_image(workflow).filter(|_| self.placeholder_images),
                 },
                 secrets: secrets.clone(),
             };

@@ -37,6 +37,10 @@ pub struct ServeArgs {
     /// File holding the API token for dispatch (or SHOAL_API_TOKEN); dispatch is off without one.
     #[arg(long, value_name = "FILE")]
     api_token_file: Option<PathBuf>,
+    /// File holding the bearer token registries send with their notifications
+    /// (or SHOAL_REGISTRY_TOKEN); `POST /hooks/registry` is off without one.
+    #[arg(long, value_name = "FILE")]
+    registry_token_file: Option<PathBuf>,
     /// Use this Docker daemon for every environment (a test swarm).
     #[arg(long, env = "SHOAL_DOCKER_HOST", value_name = "URL")]
     docker_host: Option<String>,
@@ -102,6 +106,14 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<Outcome> {
         docker_timeout: args.docker_timeout,
         secrets_folder: std::env::current_dir().unwrap_or_default(),
     };
+    let registry_token = secret(args.registry_token_file.as_ref(), "SHOAL_REGISTRY_TOKEN")?;
+    // An empty token would let in any request that sends `Bearer ` and nothing more.
+    anyhow::ensure!(
+        registry_token
+            .as_ref()
+            .is_none_or(|token| !token.is_empty()),
+        "the registry token file is empty"
+    );
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -121,6 +133,7 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<Outcome> {
         webhook_secret: secret(args.webhook_secret_file.as_ref(), "SHOAL_WEBHOOK_SECRET")?
             .map(String::into_bytes),
         api_token: secret(args.api_token_file.as_ref(), "SHOAL_API_TOKEN")?,
+        registry_token,
         state: args.state.clone(),
         metrics,
     });

@@ -47,6 +47,77 @@ pub struct TriggersInput {
     /// Started by hand with `shoal dispatch`.
     #[serde(default)]
     pub workflow_dispatch: Option<DispatchInput>,
+    /// An image pushed to a registry under a tag, reported by the registry's notification
+    /// on `POST /hooks/registry`: apply on the branch head, with `trigger.image` set. One
+    /// filter or a list; a run starts when one matches.
+    #[serde(default)]
+    pub registry_push: Option<OneOrList<RegistryPushInput>>,
+}
+
+/// Which pushed images start a run.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegistryPushInput {
+    /// The repository in the registry, without the registry's host: `maiev/scaler`. A
+    /// glob: `maiev/*` matches every repository under `maiev/`.
+    pub repository: Spanned<String>,
+    /// Tag globs, such as `v*`; any tag when absent.
+    #[serde(default)]
+    pub tags: Vec<Spanned<String>>,
+}
+
+/// One item or a list of them.
+#[derive(Debug, Clone, JsonSchema)]
+#[schemars(untagged)]
+pub enum OneOrList<T> {
+    One(T),
+    List(Vec<T>),
+}
+
+impl<T> OneOrList<T> {
+    pub fn items(&self) -> &[T] {
+        match self {
+            OneOrList::One(one) => std::slice::from_ref(one),
+            OneOrList::List(list) => list,
+        }
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for OneOrList<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        // A visitor rather than `untagged`, so that the errors of the item keep their
+        // positions instead of becoming "did not match any variant".
+        struct OneOrListVisitor<T>(std::marker::PhantomData<T>);
+
+        impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for OneOrListVisitor<T> {
+            type Value = OneOrList<T>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a map or a list of maps")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<OneOrList<T>, A::Error> {
+                T::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(OneOrList::One)
+            }
+
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<OneOrList<T>, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element()? {
+                    items.push(item);
+                }
+                Ok(OneOrList::List(items))
+            }
+        }
+
+        deserializer.deserialize_any(OneOrListVisitor(std::marker::PhantomData))
+    }
 }
 
 /// Which branches and changed paths start a run.

@@ -21,7 +21,7 @@ use crate::trigger::{
     Admission, QueuedRun, RunMode, RunQueue, RunRequest, TriggerEvent, concurrency_group, next_due,
     run_requests,
 };
-use crate::webhook::ForgeEvent;
+use crate::webhook::{ForgeEvent, RegistryEvent};
 
 pub enum DaemonEvent {
     /// Fetch the branch and start what its new commits trigger.
@@ -31,6 +31,8 @@ pub enum DaemonEvent {
         delivery: String,
         event: ForgeEvent,
     },
+    /// A tagged image push from a registry notification, verified.
+    RegistryPush(RegistryEvent),
     /// A clock tick: start the schedules that fell due.
     Tick,
     /// `shoal dispatch` or `POST /api/v1/dispatch`.
@@ -112,6 +114,7 @@ impl Dispatcher {
         let Some(mut updates) = self.update_receiver.take() else {
             return;
         };
+        self.resume();
         loop {
             let event = tokio::select! {
                 // Progress first: a run's records are written before what follows it.
@@ -129,6 +132,7 @@ impl Dispatcher {
                 DaemonEvent::Shutdown => break,
                 DaemonEvent::Poll => self.poll("", "poll"),
                 DaemonEvent::Forge { delivery, event } => self.forge(&delivery, event),
+                DaemonEvent::RegistryPush(event) => self.registry_push(event),
                 DaemonEvent::Tick => self.tick(),
                 DaemonEvent::Dispatch {
                     workflow,
@@ -183,6 +187,29 @@ impl Dispatcher {
             }
             other => tracing::info!(?other, "webhook ignored"),
         }
+    }
+
+    /// Starts the runs a pushed image triggers, on the branch head, once per event ID: a
+    /// registry retries deliveries it thinks failed.
+    fn registry_push(&mut self, event: RegistryEvent) {
+        match self.store.first_registry_event(&event.id, &Self::now()) {
+            Ok(true) => {}
+            Ok(false) => {
+                return tracing::info!(event = %event.id, "registry event seen before: ignored");
+            }
+            Err(error) => tracing::warn!(%error, "cannot record a registry event"),
+        }
+        let head = match self.mirror.head(&self.branch) {
+            Ok(head) => head,
+            Err(error) => return tracing::warn!(%error, "no branch head to run on"),
+        };
+        tracing::info!(image = %event.image.reference, tag = %event.image.tag, "image pushed");
+        let trigger = TriggerEvent::RegistryPush {
+            image: event.image,
+            commit: head.clone(),
+            actor: event.actor,
+        };
+        self.trigger(&head, &trigger);
     }
 
     /// Fetches; when the branch has a new head, starts the runs its changes trigger.
@@ -329,6 +356,9 @@ impl Dispatcher {
             TriggerEvent::Dispatch { actor, .. } => {
                 ("workflow_dispatch", actor.clone(), RunMode::Apply)
             }
+            TriggerEvent::RegistryPush { actor, .. } => {
+                ("registry_push", actor.clone(), RunMode::Apply)
+            }
         };
         let request = RunRequest {
             workflow: INVALID_REPO_WORKFLOW.to_owned(),
@@ -338,6 +368,7 @@ impl Dispatcher {
             event: event_name,
             actor,
             inputs: serde_json::Map::new(),
+            image: None,
         };
         let Ok(id) = self.store.create_run(&request, &Self::now()) else {
             return;
@@ -382,6 +413,36 @@ impl Dispatcher {
         let id = self.store.create_run(&request, &Self::now()).ok()?;
         self.publish_queued(id);
         let group = concurrency_group(files, repo, &request);
+        self.enqueue(id, request, group, commit);
+        Some(id)
+    }
+
+    /// Queues again the runs that were waiting when the daemon last stopped.
+    fn resume(&mut self) {
+        let queued = match self.store.queued_runs() {
+            Ok(queued) => queued,
+            Err(error) => return tracing::warn!(%error, "cannot read the queued runs"),
+        };
+        for (id, request) in queued {
+            let commit = request.commit.clone();
+            let group = match self.mirror.files_at(&commit) {
+                Ok(files) => match load_repo(files.as_ref()) {
+                    (Some(repo), _) => concurrency_group(files, &repo, &request),
+                    (None, _) => request.environments.join(","),
+                },
+                Err(error) => {
+                    self.end_unstarted(id, RunStatus::Interrupted, &error.to_string());
+                    continue;
+                }
+            };
+            tracing::info!(run = id, workflow = %request.workflow, "queued again after a restart");
+            self.enqueue(id, request, group, &commit);
+        }
+    }
+
+    /// Puts a recorded run in its concurrency group's queue; starts it when the group is
+    /// free.
+    fn enqueue(&mut self, id: i64, request: RunRequest, group: String, commit: &str) {
         let commit_order = self.mirror.commit_order(commit).unwrap_or(0);
         let admission = self.queue.submit(QueuedRun {
             id: u64::try_from(id).unwrap_or(0),
@@ -409,7 +470,6 @@ impl Dispatcher {
             }
             Admission::Skipped { reason } => self.end_unstarted(id, RunStatus::Skipped, &reason),
         }
-        Some(id)
     }
 
     /// Ends a run that never started.

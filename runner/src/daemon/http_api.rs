@@ -1,6 +1,6 @@
-//! The daemon's HTTP edge: GitHub/Gitea/Forgejo webhooks, the runs API (with live logs),
-//! dispatch, cancel, Prometheus metrics and a health check. Handlers answer at once; the
-//! work goes to the dispatcher as events.
+//! The daemon's HTTP edge: GitHub/Gitea/Forgejo webhooks, registry notifications, the
+//! runs API (with live logs), dispatch, cancel, Prometheus metrics and a health check.
+//! Handlers answer at once; the work goes to the dispatcher as events.
 
 use std::convert::Infallible;
 use std::path::PathBuf;
@@ -16,10 +16,13 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{DaemonEvent, RunMetrics};
 use crate::store::{RunStatus, Store};
-use crate::webhook::{ForgeEvent, parse_forge_event, signature_is_valid};
+use crate::webhook::{ForgeEvent, image_pushes, parse_forge_event, signature_is_valid};
 
 /// The largest body accepted: GitHub caps webhook payloads at 25 MB.
 const BODY_LIMIT: usize = 25 * 1024 * 1024;
+/// The largest registry notification accepted: a registry sends a few events per
+/// request (`threshold`), each well under 2 KB.
+const REGISTRY_BODY_LIMIT: usize = 1024 * 1024;
 /// How often a followed log looks for new lines.
 const FOLLOW_INTERVAL: std::time::Duration = std::time::Duration::from_millis(250);
 
@@ -30,6 +33,8 @@ pub struct ApiSettings {
     pub webhook_secret: Option<Vec<u8>>,
     /// Mutating calls are refused (404) when no token is configured.
     pub api_token: Option<String>,
+    /// Registry notifications are refused (404) when no token is configured.
+    pub registry_token: Option<String>,
     /// Where the store is, for reading runs.
     pub state: PathBuf,
     pub metrics: RunMetrics,
@@ -83,6 +88,7 @@ async fn handle(
             response
         }
         (Method::POST, "/hooks/github", _) => webhook(request, settings, events).await,
+        (Method::POST, "/hooks/registry", _) => registry_hook(request, settings, events).await,
         (Method::GET, "/api/v1/runs", _) => runs(settings),
         (Method::GET, _, [id]) => run_detail(settings, id),
         (Method::GET, _, [id, "logs"]) => {
@@ -100,9 +106,10 @@ async fn handle(
 
 async fn body(
     request: Request<Incoming>,
+    limit: usize,
 ) -> Result<(hyper::HeaderMap, Bytes), Response<Full<Bytes>>> {
     let (parts, body) = request.into_parts();
-    match Limited::new(body, BODY_LIMIT).collect().await {
+    match Limited::new(body, limit).collect().await {
         Ok(collected) => Ok((parts.headers, collected.to_bytes())),
         Err(_) => Err(text(StatusCode::PAYLOAD_TOO_LARGE, "body too large\n")),
     }
@@ -119,7 +126,7 @@ async fn webhook(
             "webhooks are off: start shoal serve with a webhook secret\n",
         );
     };
-    let (headers, body) = match body(request).await {
+    let (headers, body) = match body(request, BODY_LIMIT).await {
         Ok(parts) => parts,
         Err(response) => return response,
     };
@@ -154,6 +161,43 @@ async fn webhook(
         }
         Err(problem) => text(StatusCode::BAD_REQUEST, &format!("{problem}\n")),
     }
+}
+
+/// A registry's notification: every tagged manifest push in it becomes an event for the
+/// dispatcher; blobs, pulls and deletions are left out.
+async fn registry_hook(
+    request: Request<Incoming>,
+    settings: &ApiSettings,
+    events: &mpsc::Sender<DaemonEvent>,
+) -> Response<Full<Bytes>> {
+    let Some(token) = &settings.registry_token else {
+        return text(
+            StatusCode::NOT_FOUND,
+            "registry notifications are off: start shoal serve with a registry token\n",
+        );
+    };
+    // The token is checked before the body is read: a stranger's megabyte is not.
+    if !bearer_is_valid(request.headers(), token) {
+        return text(StatusCode::UNAUTHORIZED, "missing or wrong bearer token\n");
+    }
+    let body = match body(request, REGISTRY_BODY_LIMIT).await {
+        Ok((_, body)) => body,
+        Err(response) => return response,
+    };
+    let pushes = match image_pushes(&body) {
+        Ok(pushes) => pushes,
+        Err(problem) => return text(StatusCode::BAD_REQUEST, &format!("{problem}\n")),
+    };
+    let accepted = pushes.len();
+    for push in pushes {
+        if events.send(DaemonEvent::RegistryPush(push)).await.is_err() {
+            return text(StatusCode::SERVICE_UNAVAILABLE, "the runner is stopping\n");
+        }
+    }
+    json(
+        StatusCode::ACCEPTED,
+        &serde_json::json!({ "image_pushes": accepted }),
+    )
 }
 
 fn runs(settings: &ApiSettings) -> Response<Full<Bytes>> {
@@ -204,7 +248,7 @@ async fn dispatch(
             "the API is read-only: start shoal serve with an API token\n",
         );
     };
-    let (headers, body) = match body(request).await {
+    let (headers, body) = match body(request, BODY_LIMIT).await {
         Ok(parts) => parts,
         Err(response) => return response,
     };
@@ -342,6 +386,7 @@ fn follow_log(store: &Store, id: i64, follow: bool, sender: &mpsc::Sender<Bytes>
     }
 }
 
+/// Whether the `Authorization` header is `Bearer TOKEN`, compared in constant time.
 fn bearer_is_valid(headers: &hyper::HeaderMap, token: &str) -> bool {
     headers
         .get("authorization")

@@ -211,6 +211,12 @@ async fn prepare(
             commit.short_sha
         )
     })?;
+    if let Some(image) = &request.image {
+        sink.log(format!(
+            "image pushed: {}:{} ({})",
+            image.repository, image.tag, image.reference
+        ));
+    }
     let engine = TemplateEngine::new(files.clone());
     let context = |secrets: &SecretValues| RenderContext {
         environment: environment.clone(),
@@ -219,6 +225,7 @@ async fn prepare(
         trigger: TriggerInfo {
             event: request.event.to_owned(),
             actor: request.actor.clone(),
+            image: request.image.clone(),
         },
         secrets: secrets.clone(),
     };

@@ -8,12 +8,13 @@ use std::time::Duration;
 use super::cron::check_cron;
 use super::{Document, ReadError, RepoFiles, normalize};
 use crate::config::{
-    ConfigInput, InputDeclaration, InputKind, PLANNED_KINDS, SUPPORTED_KINDS, StepInput,
-    WorkflowFile,
+    ConfigInput, InputDeclaration, InputKind, PLANNED_KINDS, RegistryPushInput, SUPPORTED_KINDS,
+    StepInput, WorkflowFile,
 };
 use crate::model::{
-    BranchFilter, ConfigSource, ConfigStep, DispatchInputs, Environment, NetworkStep, RemoveStep,
-    Schedule, StackStep, Step, StepKind, Triggers, WaitStep, Workflow,
+    BranchFilter, ConfigSource, ConfigStep, DispatchInputs, Environment, NetworkStep,
+    RegistryPushFilter, RemoveStep, Schedule, StackStep, Step, StepKind, Triggers, WaitStep,
+    Workflow,
 };
 use crate::source::{Diagnostics, Span};
 use crate::yaml::{Node, NodeValue, Spanned};
@@ -455,12 +456,47 @@ impl WorkflowChecker<'_> {
                     .collect(),
             }
         });
+        let registry_push = on
+            .registry_push
+            .as_ref()
+            .map(|filters| self.registry_push(filters.items(), diagnostics))
+            .unwrap_or_default();
         Triggers {
             push,
             pull_request,
             schedules,
             dispatch,
+            registry_push,
         }
+    }
+
+    fn registry_push(
+        &self,
+        filters: &[RegistryPushInput],
+        diagnostics: &mut Diagnostics,
+    ) -> Vec<RegistryPushFilter> {
+        filters
+            .iter()
+            .map(|filter| {
+                let repository = &filter.repository;
+                if let Some(problem) = repository_problem(&repository.value) {
+                    diagnostics.push(
+                        self.document
+                            .error(repository.span, problem)
+                            .with_help(
+                                "notifications name the repository alone, such as `maiev/scaler`; tag globs go in `tags`",
+                            ),
+                    );
+                }
+                for glob in std::iter::once(repository).chain(&filter.tags) {
+                    self.glob(glob, diagnostics);
+                }
+                RegistryPushFilter {
+                    repository: repository.value.clone(),
+                    tags: filter.tags.iter().map(|t| t.value.clone()).collect(),
+                }
+            })
+            .collect()
     }
 
     fn dispatch_input(
@@ -677,6 +713,25 @@ impl WorkflowChecker<'_> {
     }
 }
 
+/// What is wrong with a `registry_push` repository, which is matched against the bare
+/// repository name of a notification: a registry host, a tag or a digest never match.
+fn repository_problem(repository: &str) -> Option<String> {
+    let first = repository.split('/').next().unwrap_or_default();
+    if repository.contains('/')
+        && (first.contains('.') || first.contains(':') || first == "localhost")
+    {
+        Some(format!(
+            "repository `{repository}` starts with a registry host (`{first}`)"
+        ))
+    } else if repository.contains(':') || repository.contains('@') {
+        Some(format!("repository `{repository}` has a tag or digest"))
+    } else if repository.is_empty() {
+        Some("repository must not be empty".to_owned())
+    } else {
+        None
+    }
+}
+
 fn is_step_key(name: &str) -> bool {
     ["id", "name", "if", "timeout", "continue_on_error"].contains(&name)
         || SUPPORTED_KINDS.contains(&name)
@@ -733,5 +788,31 @@ fn is_cidr(text: &str) -> bool {
         Ok(std::net::IpAddr::V4(_)) => prefix <= 32,
         Ok(std::net::IpAddr::V6(_)) => prefix <= 128,
         Err(_) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::repository_problem;
+
+    #[test]
+    fn registry_push_repositories_are_bare_names() {
+        assert_eq!(repository_problem("maiev/scaler"), None);
+        assert_eq!(repository_problem("maiev/*"), None);
+        assert_eq!(repository_problem("scaler"), None);
+        assert_eq!(
+            repository_problem("localhost/maiev/scaler").as_deref(),
+            Some("repository `localhost/maiev/scaler` starts with a registry host (`localhost`)")
+        );
+        assert_eq!(
+            repository_problem("registry.example.org/scaler").as_deref(),
+            Some(
+                "repository `registry.example.org/scaler` starts with a registry host (`registry.example.org`)"
+            )
+        );
+        assert_eq!(
+            repository_problem("maiev/scaler@sha256:ab").as_deref(),
+            Some("repository `maiev/scaler@sha256:ab` has a tag or digest")
+        );
     }
 }

@@ -3,12 +3,16 @@
 
 mod config_repo;
 mod environment;
+mod image_push;
 mod step;
 mod workflow;
 
 pub use config_repo::ConfigRepo;
 pub use environment::Environment;
+pub use image_push::ImagePush;
 pub use step::{
     ConfigSource, ConfigStep, NetworkStep, RemoveStep, StackStep, Step, StepKind, WaitStep,
 };
-pub use workflow::{BranchFilter, DispatchInputs, Schedule, Triggers, Workflow};
+pub use workflow::{
+    BranchFilter, DispatchInputs, RegistryPushFilter, Schedule, Triggers, Workflow,
+};

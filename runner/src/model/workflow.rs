@@ -24,12 +24,21 @@ pub struct Triggers {
     pub pull_request: Option<BranchFilter>,
     pub schedules: Vec<Schedule>,
     pub dispatch: Option<DispatchInputs>,
+    /// Empty when the workflow has no `on.registry_push`.
+    pub registry_push: Vec<RegistryPushFilter>,
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct BranchFilter {
     pub branches: Vec<String>,
     pub paths: Vec<String>,
+}
+
+/// Which pushed images start a run: a repository glob and tag globs (any tag when empty).
+#[derive(Debug, Clone, Default)]
+pub struct RegistryPushFilter {
+    pub repository: String,
+    pub tags: Vec<String>,
 }
 
 #[derive(Debug, Clone)]

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::SecretValues;
-use crate::model::Environment;
+use crate::model::{Environment, ImagePush};
 
 /// The commit a run works on.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -31,9 +31,14 @@ impl CommitInfo {
 /// What started a run.
 #[derive(Debug, Clone, Serialize)]
 pub struct TriggerInfo {
-    /// `push`, `pull_request`, `schedule`, `workflow_dispatch`, or `manual` for the CLI.
+    /// `push`, `pull_request`, `schedule`, `workflow_dispatch`, `registry_push`, or
+    /// `manual` for the CLI.
     pub event: String,
     pub actor: String,
+    /// The pushed image of a `registry_push` run; absent (undefined in templates) for
+    /// other events.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<ImagePush>,
 }
 
 impl Default for TriggerInfo {
@@ -41,6 +46,7 @@ impl Default for TriggerInfo {
         TriggerInfo {
             event: "manual".to_owned(),
             actor: String::new(),
+            image: None,
         }
     }
 }

@@ -48,7 +48,15 @@ pub fn template_diagnostic(
             detail.clone().unwrap_or_else(|| error.kind().to_string())
         ),
     };
+    let reads_trigger_image = error
+        .range()
+        .as_ref()
+        .and_then(snippet)
+        .is_some_and(|expression| expression.trim().starts_with(".image"));
     let help = match error.kind() {
+        ErrorKind::UndefinedError if reads_trigger_image => Some(
+            "`trigger.image` is set only in the runs a registry push starts (`on.registry_push`), never in `shoal plan` or `shoal apply`; test it with `trigger.image is defined`".to_owned(),
+        ),
         ErrorKind::UndefinedError => Some(
             "define it in shoal.yml (`vars`), give a default with `| default(...)`, or test it with `is defined`".to_owned(),
         ),

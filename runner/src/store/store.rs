@@ -1,7 +1,9 @@
 //! The runner's durable state: an embedded SQLite database in the state folder, in WAL
 //! mode, holding runs, their steps and logs, the last processed commit of each branch and
-//! the webhook deliveries already seen. After a crash, runs left queued or running are
-//! marked interrupted when the store is opened again.
+//! the webhook deliveries and registry events already seen. After a crash, runs left
+//! running (and their running steps) are marked interrupted when the store is opened
+//! again; runs left queued stay queued, for the daemon to start again: a push that was
+//! waiting is not lost.
 
 use std::path::Path;
 
@@ -36,7 +38,9 @@ CREATE TABLE IF NOT EXISTS runs (
     created_at TEXT NOT NULL,
     started_at TEXT,
     finished_at TEXT,
-    summary TEXT NOT NULL DEFAULT ''
+    summary TEXT NOT NULL DEFAULT '',
+    inputs TEXT NOT NULL DEFAULT '{}',
+    image TEXT
 );
 CREATE TABLE IF NOT EXISTS steps (
     run_id INTEGER NOT NULL REFERENCES runs(id),
@@ -94,6 +98,7 @@ impl Store {
             .connection
             .execute_batch(SCHEMA)
             .map_err(|e| store.error(e))?;
+        store.add_missing_columns()?;
         store.mark_interrupted()?;
         Ok(store)
     }
@@ -143,8 +148,8 @@ impl Store {
         };
         self.connection
             .execute(
-                "INSERT INTO runs (workflow, environments, mode, event, commit_sha, actor, status, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'queued', ?7)",
+                "INSERT INTO runs (workflow, environments, mode, event, commit_sha, actor, status, created_at, inputs, image)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'queued', ?7, ?8, ?9)",
                 params![
                     request.workflow,
                     serde_json::to_string(&request.environments).unwrap_or_default(),
@@ -152,7 +157,12 @@ impl Store {
                     request.event,
                     request.commit,
                     request.actor,
-                    now
+                    now,
+                    serde_json::Value::Object(request.inputs.clone()).to_string(),
+                    request
+                        .image
+                        .as_ref()
+                        .and_then(|image| serde_json::to_string(image).ok())
                 ],
             )
             .map_err(|e| self.error(e))?;
@@ -382,12 +392,83 @@ impl Store {
         Ok(inserted == 1)
     }
 
-    fn mark_interrupted(&self) -> Result<usize, StoreError> {
+    /// Records a registry notification's event ID; false when it was seen before (the
+    /// registry retried). Kept beside webhook deliveries, in a namespace of its own.
+    pub fn first_registry_event(&self, id: &str, now: &str) -> Result<bool, StoreError> {
+        self.first_delivery(&format!("registry:{id}"), now)
+    }
+
+    /// The runs left queued, oldest first, as the requests that made them.
+    pub fn queued_runs(&self) -> Result<Vec<(i64, RunRequest)>, StoreError> {
+        let mut statement = self
+            .connection
+            .prepare(
+                "SELECT id, workflow, environments, mode, event, commit_sha, actor, inputs, image
+                 FROM runs WHERE status = 'queued' ORDER BY id",
+            )
+            .map_err(|e| self.error(e))?;
+        let rows = statement
+            .query_map([], |row| {
+                let mode = match row.get::<_, String>(3)?.as_str() {
+                    "plan" => RunMode::Plan,
+                    "drift_check" => RunMode::DriftCheck,
+                    _ => RunMode::Apply,
+                };
+                let inputs: serde_json::Value =
+                    serde_json::from_str(&row.get::<_, String>(7)?).unwrap_or_default();
+                Ok((
+                    row.get(0)?,
+                    RunRequest {
+                        workflow: row.get(1)?,
+                        environments: serde_json::from_str(&row.get::<_, String>(2)?)
+                            .unwrap_or_default(),
+                        mode,
+                        commit: row.get(5)?,
+                        event: RunRequest::event_name(&row.get::<_, String>(4)?),
+                        actor: row.get(6)?,
+                        inputs: inputs.as_object().cloned().unwrap_or_default(),
+                        image: row
+                            .get::<_, Option<String>>(8)?
+                            .and_then(|json| serde_json::from_str(&json).ok()),
+                    },
+                ))
+            })
+            .map_err(|e| self.error(e))?;
+        rows.collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.error(e))
+    }
+
+    /// Columns added since the first version of the schema, for stores made before.
+    fn add_missing_columns(&self) -> Result<(), StoreError> {
+        for (column, definition) in [
+            ("inputs", "inputs TEXT NOT NULL DEFAULT '{}'"),
+            ("image", "image TEXT"),
+        ] {
+            let present: bool = self
+                .connection
+                .query_row(
+                    "SELECT COUNT(*) FROM pragma_table_info('runs') WHERE name = ?1",
+                    params![column],
+                    |row| row.get::<_, i64>(0),
+                )
+                .map(|count| count > 0)
+                .map_err(|e| self.error(e))?;
+            if !present {
+                self.connection
+                    .execute_batch(&format!("ALTER TABLE runs ADD COLUMN {definition}"))
+                    .map_err(|e| self.error(e))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn mark_interrupted(&self) -> Result<(), StoreError> {
         self.connection
-            .execute(
-                "UPDATE runs SET status = 'interrupted', summary = 'the runner stopped during this run'
-                 WHERE status IN ('queued', 'running')",
-                [],
+            .execute_batch(
+                "UPDATE steps SET status = 'interrupted'
+                 WHERE status = 'running' AND run_id IN (SELECT id FROM runs WHERE status = 'running');
+                 UPDATE runs SET status = 'interrupted', summary = 'the runner stopped during this run'
+                 WHERE status = 'running';",
             )
             .map_err(|e| self.error(e))
     }
@@ -423,13 +504,14 @@ mod tests {
             event: "push",
             actor: "ada".into(),
             inputs: serde_json::Map::new(),
+            image: None,
         }
     }
 
     #[test]
     fn runs_steps_and_logs_survive_a_restart_and_unfinished_runs_are_interrupted() {
         let folder = tempfile::tempdir().expect("temp");
-        let (finished, unfinished) = {
+        let (finished, unfinished, waiting) = {
             let store = Store::open(folder.path()).expect("opens");
             assert_eq!(store.journal_mode().expect("mode"), "wal");
             let finished = store
@@ -476,7 +558,10 @@ mod tests {
             store
                 .start_run(unfinished, "2026-11-22T04:01:01Z")
                 .expect("start");
-            (finished, unfinished)
+            let waiting = store
+                .create_run(&request(), "2026-11-22T04:01:02Z")
+                .expect("run");
+            (finished, unfinished, waiting)
             // Dropped here without finishing the second run, as a killed process would.
         };
         let store = Store::open(folder.path()).expect("reopens");
@@ -484,11 +569,17 @@ mod tests {
         assert_eq!(
             runs.iter().map(|r| (r.id, r.status)).collect::<Vec<_>>(),
             [
+                (waiting, RunStatus::Queued),
                 (unfinished, RunStatus::Interrupted),
                 (finished, RunStatus::Success)
             ]
         );
-        assert_eq!(runs[1].environments, ["staging", "prod"]);
+        assert_eq!(
+            store.queued_runs().expect("queued"),
+            [(waiting, request())],
+            "a run that was waiting is kept, to be started again"
+        );
+        assert_eq!(runs[2].environments, ["staging", "prod"]);
         assert_eq!(store.steps(finished).expect("steps")[0].changes, 2);
         assert_eq!(
             store.logs(finished).expect("logs"),
@@ -538,11 +629,13 @@ mod tests {
     }
 
     #[test]
-    fn deliveries_are_seen_once_and_processed_commits_are_kept_per_branch() {
+    fn deliveries_and_registry_events_are_seen_once_and_processed_commits_are_kept_per_branch() {
         let folder = tempfile::tempdir().expect("temp");
         let store = Store::open(folder.path()).expect("opens");
         assert!(store.first_delivery("d-1", "t").expect("insert"));
         assert!(!store.first_delivery("d-1", "t").expect("insert"));
+        assert!(store.first_registry_event("d-1", "t").expect("insert"));
+        assert!(!store.first_registry_event("d-1", "t").expect("insert"));
         assert_eq!(store.processed_commit("main").expect("read"), None);
         store.set_processed_commit("main", "a1").expect("write");
         store.set_processed_commit("main", "b2").expect("write");

@@ -34,6 +34,7 @@ pub fn concurrency_group(
             trigger: TriggerInfo {
                 event: request.event.to_owned(),
                 actor: request.actor.clone(),
+                image: request.image.clone(),
             },
             secrets: SecretValues::masked(environment.secrets.keys()),
         };
@@ -66,6 +67,7 @@ mod tests {
             event: "push",
             actor: "ana".to_owned(),
             inputs: serde_json::Map::new(),
+            image: None,
         }
     }
 

@@ -22,7 +22,7 @@ mod tests {
 
     use super::*;
     use crate::load::{MemoryFiles, load_repo};
-    use crate::model::ConfigRepo;
+    use crate::model::{ConfigRepo, ImagePush};
 
     fn repo() -> ConfigRepo {
         let files = MemoryFiles::new()
@@ -30,6 +30,10 @@ mod tests {
             .with(
                 "workflows/infra.yml",
                 "on:\n  push: { branches: [main], paths: [\"stacks/**\"] }\n  pull_request: { branches: [main] }\n  schedule: [{ cron: \"0 * * * *\" }]\nsteps:\n  - network: { name: n }\n",
+            )
+            .with(
+                "workflows/scaler.yml",
+                "on:\n  registry_push:\n    - { repository: maiev/scaler, tags: [\"1.*\"] }\n    - repository: \"maiev/tools-*\"\nenvironments: [prod]\nsteps:\n  - network: { name: n }\n",
             )
             .with(
                 "workflows/teardown.yml",
@@ -121,5 +125,49 @@ mod tests {
                 .expect("map")
         );
         assert_eq!(requests[0].actor, "ada");
+    }
+
+    fn image_push(repository: &str, tag: &str) -> TriggerEvent {
+        TriggerEvent::RegistryPush {
+            image: ImagePush::new("127.0.0.1:5000", repository, tag, "sha256:ab"),
+            commit: "abc".into(),
+            actor: "ci".into(),
+        }
+    }
+
+    #[test]
+    fn a_registry_push_applies_the_workflows_whose_repository_and_tags_match() {
+        let requests = run_requests(&repo(), &image_push("maiev/scaler", "1.1")).expect("runs");
+        assert_eq!(requests.len(), 1);
+        let request = &requests[0];
+        assert_eq!(
+            (
+                request.workflow.as_str(),
+                request.mode,
+                request.event,
+                request.commit.as_str()
+            ),
+            ("scaler", RunMode::Apply, "registry_push", "abc")
+        );
+        assert_eq!(request.environments, ["prod"]);
+        assert_eq!(
+            request.image.as_ref().map(|image| image.reference.as_str()),
+            Some("127.0.0.1:5000/maiev/scaler@sha256:ab")
+        );
+        let started = |repository: &str, tag: &str| {
+            run_requests(&repo(), &image_push(repository, tag))
+                .expect("runs")
+                .len()
+        };
+        assert_eq!(started("maiev/scaler", "2.0"), 0, "tag outside `1.*`");
+        assert_eq!(started("maiev/overseer", "1.1"), 0, "another repository");
+        assert_eq!(started("maiev/tools-cli", "anything"), 1, "no tag filter");
+        // Pushes of code never carry an image, and images never start push workflows.
+        assert!(
+            run_requests(&repo(), &push("main", &["stacks/a.yml"]))
+                .expect("runs")
+                .iter()
+                .all(|request| request.image.is_none() && request.workflow != "scaler")
+        );
     }
 }

@@ -2,6 +2,8 @@
 
 use serde::Serialize;
 
+use crate::model::ImagePush;
+
 /// What a run does with the plan of each environment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -23,8 +25,26 @@ pub struct RunRequest {
     pub mode: RunMode,
     /// The commit to check out: never the moving branch head.
     pub commit: String,
-    /// `push`, `pull_request`, `schedule` or `workflow_dispatch`.
+    /// `push`, `pull_request`, `schedule`, `workflow_dispatch` or `registry_push`.
     pub event: &'static str,
     pub actor: String,
     pub inputs: serde_json::Map<String, serde_json::Value>,
+    /// The pushed image of a `registry_push` run, `trigger.image` in templates.
+    pub image: Option<ImagePush>,
+}
+
+impl RunRequest {
+    /// The event name a stored run was recorded with.
+    pub fn event_name(text: &str) -> &'static str {
+        [
+            "push",
+            "pull_request",
+            "schedule",
+            "workflow_dispatch",
+            "registry_push",
+        ]
+        .into_iter()
+        .find(|name| *name == text)
+        .unwrap_or("unknown")
+    }
 }

@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use super::dispatch_inputs::resolve_inputs;
 use super::{RunMode, RunRequest};
-use crate::model::{BranchFilter, ConfigRepo, Workflow};
+use crate::model::{BranchFilter, ConfigRepo, ImagePush, RegistryPushFilter, Workflow};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum TriggerEvent {
@@ -36,6 +36,12 @@ pub enum TriggerEvent {
         commit: String,
         environments: Vec<String>,
         inputs: Map<String, Value>,
+        actor: String,
+    },
+    /// An image pushed to a registry under a tag; runs apply `commit`, the branch head.
+    RegistryPush {
+        image: ImagePush,
+        commit: String,
         actor: String,
     },
 }
@@ -146,6 +152,33 @@ pub fn run_requests(
                 inputs,
             )])
         }
+        TriggerEvent::RegistryPush {
+            image,
+            commit,
+            actor,
+        } => Ok(repo
+            .workflows
+            .iter()
+            .filter(|workflow| {
+                workflow
+                    .triggers
+                    .registry_push
+                    .iter()
+                    .any(|filter| image_matches(filter, image))
+            })
+            .map(|workflow| RunRequest {
+                image: Some(image.clone()),
+                ..request(
+                    workflow,
+                    RunMode::Apply,
+                    commit,
+                    "registry_push",
+                    actor,
+                    workflow.environments.clone(),
+                    defaults(workflow),
+                )
+            })
+            .collect()),
     }
 }
 
@@ -190,6 +223,7 @@ fn request(
         event,
         actor: actor.to_owned(),
         inputs,
+        image: None,
     }
 }
 
@@ -203,16 +237,25 @@ fn defaults(workflow: &Workflow) -> Map<String, Value> {
         .unwrap_or_default()
 }
 
+/// A registry push filter matches when the repository matches its glob and the tag one
+/// of its tag globs (or it has none).
+fn image_matches(filter: &RegistryPushFilter, image: &ImagePush) -> bool {
+    let repository_matches = glob_matches(&filter.repository, &image.repository);
+    let tag_matches =
+        filter.tags.is_empty() || filter.tags.iter().any(|tag| glob_matches(tag, &image.tag));
+    repository_matches && tag_matches
+}
+
 /// A branch filter matches when the branch matches one of its globs (or it has none) and
 /// a changed file matches one of its path globs (or it has none).
 pub fn matches(filter: &BranchFilter, branch: &str, changed_paths: &[String]) -> bool {
-    let any = |globs: &[String], text: &str| {
-        globs
-            .iter()
-            .any(|glob| Glob::new(glob).is_ok_and(|glob| glob.compile_matcher().is_match(text)))
-    };
+    let any = |globs: &[String], text: &str| globs.iter().any(|glob| glob_matches(glob, text));
     let branch_matches = filter.branches.is_empty() || any(&filter.branches, branch);
     let paths_match =
         filter.paths.is_empty() || changed_paths.iter().any(|path| any(&filter.paths, path));
     branch_matches && paths_match
+}
+
+fn glob_matches(glob: &str, text: &str) -> bool {
+    Glob::new(glob).is_ok_and(|glob| glob.compile_matcher().is_match(text))
 }

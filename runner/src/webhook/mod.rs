@@ -7,5 +7,5 @@ mod registry_notification;
 mod signature;
 
 pub use forge_event::{ForgeEvent, parse_forge_event};
-pub use registry_notification::{ImagePush, image_pushes};
+pub use registry_notification::{RegistryEvent, image_pushes};
 pub use signature::signature_is_valid;

@@ -38,21 +38,33 @@ impl ServeDaemon {
         swarm: &PrivateSwarm,
         extra: &[OsString],
     ) -> ServeDaemon {
+        ServeDaemon::start_with_docker(port, state, source, swarm.docker_host(), extra)
+    }
+
+    /// The same, with every environment on `docker_host`.
+    pub fn start_with_docker(
+        port: u16,
+        state: &Path,
+        source: &Path,
+        docker_host: &str,
+        extra: &[OsString],
+    ) -> ServeDaemon {
+        // Polled every second, unless `extra` says otherwise.
+        let poll: &[&str] = if extra.iter().any(|arg| arg == "--poll-interval") {
+            &[]
+        } else {
+            &["--poll-interval", "1s"]
+        };
         let child = shoal()
-            .args([
-                "serve",
-                "--branch",
-                "main",
-                "--poll-interval",
-                "1s",
-                "--listen",
-            ])
+            .args(["serve", "--branch", "main"])
+            .args(poll)
+            .arg("--listen")
             .arg(format!("127.0.0.1:{port}"))
             .arg("--repo")
             .arg(source)
             .arg("--state")
             .arg(state)
-            .args(["--docker-host", swarm.docker_host()])
+            .args(["--docker-host", docker_host])
             .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -76,6 +88,10 @@ impl ServeDaemon {
             std::thread::sleep(Duration::from_millis(100));
         }
         daemon
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Every run the history has, newest first (`shoal runs --output json`).
@@ -136,6 +152,14 @@ pub fn runs(state: &Path) -> Vec<serde_json::Value> {
         .ok()
         .and_then(|value| value["runs"].as_array().cloned())
         .unwrap_or_default()
+}
+
+/// The `X-Hub-Signature-256` header GitHub would send with `body`.
+pub fn github_signature(secret: &[u8], body: &str) -> String {
+    use hmac::Mac as _;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret).expect("any key length");
+    mac.update(body.as_bytes());
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
 /// A POST on loopback: the status code and the body.
