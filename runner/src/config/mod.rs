@@ -13,5 +13,5 @@ pub use step_input::{
 };
 pub use workflow_file::{
     BranchFilterInput, DispatchInput, InputDeclaration, InputKind, OneOrList, RegistryPushInput,
-    ScheduleInput, TriggersInput, WorkflowFile,
+    ReportInput, ScheduleInput, TriggersInput, WorkflowFile,
 };
