@@ -11,7 +11,8 @@ use chrono::{DateTime, TimeZone as _, Utc};
 use serde_json::json;
 use shoal::github::{
     Annotation, AnnotationLevel, CheckPhase, CheckState, Conclusion, Credentials, GitHubSettings,
-    ReportFailure, Reporter, Repository, RetryPolicy, SecretText, StepRow,
+    PlanComment, ReportFailure, Reporter, Repository, RetryPolicy, SecretText, StepRow,
+    comment_marker,
 };
 
 use crate::support::fake_github::{
@@ -602,6 +603,80 @@ fn github_that_never_answers_is_given_up_after_the_timeout_of_each_attempt() {
     drop(silent);
 }
 
+#[test]
+fn a_plan_comment_is_found_by_its_marker_and_edited_in_place() {
+    let fake = FakeGitHub::start(FakeAuth::Token("ghp_comments".into()));
+    fake.open_pull_request(7, SHA);
+    let reporting = Reporting::start(
+        &fake,
+        Credentials::Token(SecretText::new("ghp_comments")),
+        quick_retries(),
+    );
+    let comment = |run_id, body: &str| PlanComment {
+        run_id,
+        workflow: "deploy".into(),
+        head_sha: SHA.into(),
+        body: format!("{}\n{body}", comment_marker("deploy")),
+    };
+    reporting
+        .reporter
+        .as_ref()
+        .expect("running")
+        .comment(comment(1, "first plan"));
+    fake.wait_for(WAIT, |r| r.len() == 3);
+    reporting
+        .reporter
+        .as_ref()
+        .expect("running")
+        .comment(comment(2, "second plan"));
+    let requests = fake.wait_for(WAIT, |r| r.len() == 5);
+    assert_eq!(
+        lines(&requests),
+        [
+            format!("GET /repos/octo-org/infra/commits/{SHA}/pulls"),
+            "GET /repos/octo-org/infra/issues/7/comments?per_page=100&page=1".to_owned(),
+            "POST /repos/octo-org/infra/issues/7/comments".to_owned(),
+            format!("GET /repos/octo-org/infra/commits/{SHA}/pulls"),
+            "PATCH /repos/octo-org/infra/issues/comments/900001".to_owned(),
+        ]
+    );
+    assert_eq!(
+        body(&requests[4]),
+        json!({ "body": "<!-- shoal:plan-comment workflow=deploy -->\nsecond plan" })
+    );
+    assert_eq!(fake.comments(7).len(), 1);
+    // Another daemon (a restart) finds the comment by its marker.
+    drop(reporting);
+    let again = Reporting::start(
+        &fake,
+        Credentials::Token(SecretText::new("ghp_comments")),
+        quick_retries(),
+    );
+    again
+        .reporter
+        .as_ref()
+        .expect("running")
+        .comment(comment(3, "third plan"));
+    let requests = fake.wait_for(WAIT, |r| r.len() == 8);
+    assert_eq!(
+        lines(&requests[5..]),
+        [
+            format!("GET /repos/octo-org/infra/commits/{SHA}/pulls"),
+            "GET /repos/octo-org/infra/issues/7/comments?per_page=100&page=1".to_owned(),
+            "PATCH /repos/octo-org/infra/issues/comments/900001".to_owned(),
+        ]
+    );
+    assert_eq!(
+        fake.comments(7),
+        [(
+            900_001,
+            "<!-- shoal:plan-comment workflow=deploy -->\nthird plan".to_owned()
+        )]
+    );
+    assert_eq!(fake.problems(), Vec::<String>::new());
+    assert!(again.failures().is_empty());
+}
+
 // ---- Through `shoal serve`: real runs on the private swarm, reported to the stand-in. ----
 
 mod through_serve {
@@ -621,8 +696,8 @@ mod through_serve {
     const PUBLIC_URL: &str = "https://shoal.example.org";
 
     /// A config repo deploying one busybox service from `stacks/app.yml`, with the workflow
-    /// `deploy` triggered by `on`; its stack name.
-    fn config_repo(swarm: &PrivateSwarm, folder: &Path, on: &str) -> String {
+    /// `deploy` triggered by `on` and with the `extra` keys; its stack name.
+    fn config_repo(swarm: &PrivateSwarm, folder: &Path, on: &str, extra: &str) -> String {
         let image = swarm.image("shoal-test/busybox:github");
         let stack = swarm.unique_name("gh");
         let write = |path: &str, text: &str| write_file(folder, path, text);
@@ -638,7 +713,9 @@ mod through_serve {
         );
         write(
             "workflows/deploy.yml",
-            &format!("on:\n{on}steps:\n  - stack: {{ name: {stack}, compose: stacks/app.yml }}\n"),
+            &format!(
+                "on:\n{on}{extra}steps:\n  - stack: {{ name: {stack}, compose: stacks/app.yml }}\n"
+            ),
         );
         git(folder, &["init", "-q", "-b", "main"]);
         git(folder, &["add", "-A"]);
@@ -805,7 +882,7 @@ mod through_serve {
     fn serve_reports_an_apply_after_github_answered_500_and_a_broken_template_with_annotations() {
         let swarm = PrivateSwarm::shared();
         let source = tempfile::tempdir().expect("temp");
-        let stack = config_repo(swarm, source.path(), "  push: { branches: [main] }\n");
+        let stack = config_repo(swarm, source.path(), "  push: { branches: [main] }\n", "");
         let first = head(source.path());
         let state = tempfile::tempdir().expect("temp");
         let (fake, args) = app(state.path());
@@ -910,23 +987,28 @@ mod through_serve {
     }
 
     #[test]
-    fn serve_reports_a_pull_request_plan_as_commit_statuses_with_a_token() {
+    fn serve_reports_a_pull_request_plan_as_statuses_and_one_comment_edited_on_each_push() {
         let swarm = PrivateSwarm::shared();
         let source = tempfile::tempdir().expect("temp");
         config_repo(
             swarm,
             source.path(),
             "  pull_request: { branches: [main] }\n",
+            "report: { pull_request_comment: true }\n",
         );
         git(source.path(), &["checkout", "-q", "-b", "more-replicas"]);
-        write_file(
-            source.path(),
-            "stacks/app.yml",
-            "version: \"3.8\"\nservices:\n  web:\n    image: \"{{ vars.image }}\"\n    deploy: { replicas: 2 }\n",
-        );
-        git(source.path(), &["commit", "-q", "-am", "two replicas"]);
-        let pull_head = head(source.path());
-        git(source.path(), &["checkout", "-q", "main"]);
+        let replicas = |count: u32| {
+            write_file(
+                source.path(),
+                "stacks/app.yml",
+                &format!(
+                    "version: \"3.8\"\nservices:\n  web:\n    image: \"{{{{ vars.image }}}}\"\n    deploy: {{ replicas: {count} }}\n"
+                ),
+            );
+            git(source.path(), &["commit", "-q", "-am", "more replicas"]);
+            head(source.path())
+        };
+        let first_head = replicas(2);
 
         let state = tempfile::tempdir().expect("temp");
         let token = "github_pat_11AAAA0000testtoken";
@@ -946,54 +1028,63 @@ mod through_serve {
             secret_file.into_os_string(),
         ];
         let daemon = ServeDaemon::start(&state.path().join("state"), source.path(), swarm, &args);
-        let body = json!({
-            "action": "opened",
-            "number": 7,
-            "pull_request": { "base": { "ref": "main" }, "head": { "sha": pull_head } },
-            "sender": { "login": "octocat" },
-        })
-        .to_string();
-        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(b"hook-secret").expect("key");
-        mac.update(body.as_bytes());
-        let signature = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
-        let (status, answer) = daemon.post(
-            "/hooks/github",
-            &[
-                ("X-GitHub-Event", "pull_request".into()),
-                ("X-GitHub-Delivery", "pr-7".into()),
-                ("X-Hub-Signature-256", signature),
-            ],
-            &body,
-        );
-        assert_eq!(status, 202, "{answer}");
-        let run = daemon.wait_for_commit(&pull_head);
-        assert_eq!(
-            (run["status"].as_str(), run["mode"].as_str()),
-            (Some("success"), Some("plan")),
-            "{run}"
-        );
+        let pull_request_event = |action: &str, head: &str| {
+            fake.open_pull_request(7, head);
+            let body = json!({
+                "action": action,
+                "number": 7,
+                "pull_request": { "base": { "ref": "main" }, "head": { "sha": head } },
+                "sender": { "login": "octocat" },
+            })
+            .to_string();
+            let mut mac = Hmac::<sha2::Sha256>::new_from_slice(b"hook-secret").expect("key");
+            mac.update(body.as_bytes());
+            let signature = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
+            let (status, answer) = daemon.post(
+                "/hooks/github",
+                &[
+                    ("X-GitHub-Event", "pull_request".into()),
+                    ("X-GitHub-Delivery", format!("pr-7-{head}")),
+                    ("X-Hub-Signature-256", signature),
+                ],
+                &body,
+            );
+            assert_eq!(status, 202, "{answer}");
+            let run = daemon.wait_for_commit(head);
+            assert_eq!(
+                (run["status"].as_str(), run["mode"].as_str()),
+                (Some("success"), Some("plan")),
+                "{run}"
+            );
+            run["id"].as_i64().expect("an id")
+        };
 
+        let first_run = pull_request_event("opened", &first_head);
         let requests = fake.wait_for(WAIT, |requests| {
             requests
                 .iter()
-                .any(|r| r.body.as_ref().is_some_and(|b| b["state"] == "success"))
+                .any(|r| r.method == "POST" && r.path.ends_with("/issues/7/comments"))
         });
-        assert_eq!(fake.problems(), Vec::<String>::new());
-        let path = format!("POST /repos/octo-org/infra/statuses/{pull_head}");
-        assert!(requests.iter().all(|r| r.line() == path), "{requests:?}");
+        let statuses: Vec<_> = requests
+            .iter()
+            .filter(|r| r.path.contains("/statuses/"))
+            .collect();
+        let path = format!("POST /repos/octo-org/infra/statuses/{first_head}");
+        assert!(statuses.iter().all(|r| r.line() == path), "{statuses:?}");
         assert!(requests.iter().all(|r| {
             r.headers.get("authorization").map(String::as_str) == Some(&format!("Bearer {token}"))
         }));
-        let states: Vec<Value> = requests
+        let bodies: Vec<Value> = statuses
             .iter()
             .map(|r| r.body.clone().unwrap_or_default())
             .collect();
-        let (last, pending) = states.split_last().expect("a status");
+        let (last, pending) = bodies.split_last().expect("a status");
         assert!(!pending.is_empty());
         for body in pending {
             assert_eq!(body["state"], "pending", "{body}");
             assert_eq!(body["context"], "shoal/deploy/local");
         }
+        // Nothing runs on main: the pull request's plan creates everything.
         assert_eq!(
             last,
             &json!({
@@ -1002,6 +1093,52 @@ mod through_serve {
                 "description": "Plan: 2 to create",
             })
         );
+        let comment = |head: &str, plan: &str| {
+            format!(
+                "<!-- shoal:plan-comment workflow=deploy -->\n### shoal plan of `deploy` at {}\n\
+                 \n**local**: Plan: 2 to create\n\n```diff\n{plan}\n```\n",
+                &head[..7]
+            )
+        };
+        let first_plan = logged_plan(daemon.state.as_path(), first_run);
+        assert_eq!(
+            fake.comments(7),
+            [(900_001, comment(&first_head, &first_plan))]
+        );
+
+        // A new push to the pull request: the same comment, edited.
+        let second_head = replicas(3);
+        let second_run = pull_request_event("synchronize", &second_head);
+        let requests = fake.wait_for(WAIT, |requests| {
+            requests
+                .iter()
+                .any(|r| r.method == "PATCH" && r.path.ends_with("/issues/comments/900001"))
+        });
+        let second_plan = logged_plan(daemon.state.as_path(), second_run);
+        assert!(
+            second_plan.contains("replicas: 3") || second_plan.contains("Replicas: 3"),
+            "{second_plan}"
+        );
+        assert_eq!(
+            fake.comments(7),
+            [(900_001, comment(&second_head, &second_plan))]
+        );
+        let comment_requests: Vec<String> = requests
+            .iter()
+            .filter(|r| !r.path.contains("/statuses/"))
+            .map(|r| r.line())
+            .collect();
+        assert_eq!(
+            comment_requests,
+            [
+                format!("GET /repos/octo-org/infra/commits/{first_head}/pulls"),
+                "GET /repos/octo-org/infra/issues/7/comments?per_page=100&page=1".to_owned(),
+                "POST /repos/octo-org/infra/issues/7/comments".to_owned(),
+                format!("GET /repos/octo-org/infra/commits/{second_head}/pulls"),
+                "PATCH /repos/octo-org/infra/issues/comments/900001".to_owned(),
+            ]
+        );
+        assert_eq!(fake.problems(), Vec::<String>::new());
     }
 
     #[test]
@@ -1012,6 +1149,7 @@ mod through_serve {
             swarm,
             source.path(),
             "  push: { branches: [main] }\n  schedule:\n    - cron: \"* * * * *\"\n",
+            "",
         );
         let commit = head(source.path());
         let state = tempfile::tempdir().expect("temp");

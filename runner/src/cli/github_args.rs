@@ -9,11 +9,13 @@ use std::time::Duration;
 use anyhow::Context as _;
 
 use super::serve_command::secret;
+use crate::git::Mirror;
 use crate::github::{
     CheckTracker, Conclusion, Credentials, DEFAULT_API_URL, GitHubSettings, Reporter, Repository,
     RetryPolicy, SecretText,
 };
-use crate::store::Store;
+use crate::load::load_repo;
+use crate::store::{RunRecord, Store};
 
 #[derive(Debug, clap::Args)]
 #[command(next_help_heading = "Reporting to GitHub")]
@@ -121,16 +123,30 @@ impl GitHubArgs {
 }
 
 /// Starts reporting the runs of `notices` to GitHub in the background; reports that fail
-/// after their retries are recorded in the store in `state`. Returns the task that ends
-/// once the notices end and the last reports are delivered.
+/// after their retries are recorded in the store in `state`. The workflow of a pull
+/// request's run is read from the git mirror at `mirror`, to know whether it wants a plan
+/// comment. Returns the task that ends once the notices end and the last reports are
+/// delivered.
 pub fn start_reporting(
     settings: GitHubSettings,
     state: &std::path::Path,
+    mirror: &std::path::Path,
     notices: tokio::sync::broadcast::Receiver<crate::daemon::RunNotice>,
 ) -> anyhow::Result<tokio::task::JoinHandle<()>> {
     let store = Mutex::new(Store::open_reader(state)?);
+    // A second handle on the mirror the dispatcher fetches into: git lets readers be.
+    let mirror = Mirror::open(mirror, "")?;
+    let wants_comment = move |run: &RunRecord| {
+        run.event == "pull_request"
+            && mirror
+                .files_at(&run.commit)
+                .ok()
+                .and_then(|files| load_repo(files.as_ref()).0)
+                .and_then(|repo| repo.workflow(&run.workflow).map(|w| w.pull_request_comment))
+                .unwrap_or(false)
+    };
     let repository = format!("{}/{}", settings.repository.owner, settings.repository.name);
-    let tracker = CheckTracker::new(settings.drift_conclusion);
+    let tracker = CheckTracker::new(settings.drift_conclusion, settings.public_url.clone());
     let kind = match settings.credentials {
         Credentials::App { .. } => "check runs",
         Credentials::Token(_) => "commit statuses",
@@ -148,7 +164,7 @@ pub fn start_reporting(
         }),
     )?;
     tracing::info!(repository, kind, "reporting runs to GitHub");
-    let following = tracker.follow(notices, reporter);
+    let following = tracker.follow(notices, reporter, wants_comment);
     Ok(tokio::spawn(async move {
         let _ = following.await;
         let _ = delivery.await;

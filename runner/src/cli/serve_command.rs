@@ -125,6 +125,7 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<Outcome> {
         Some(github) => Some(start_reporting(
             github,
             &args.state,
+            dispatcher.mirror.path(),
             dispatcher.notices().subscribe(),
         )?),
         None => None,

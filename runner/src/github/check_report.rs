@@ -208,7 +208,7 @@ fn cut(text: &str, limit: usize) -> String {
 }
 
 /// The whole lines of `text` that fit in `limit` bytes, each ending with a newline.
-fn cut_at_line(text: &str, limit: usize) -> String {
+pub(super) fn cut_at_line(text: &str, limit: usize) -> String {
     let mut kept = String::new();
     for line in text.lines() {
         if kept.len() + line.len() + 1 > limit {
@@ -220,7 +220,7 @@ fn cut_at_line(text: &str, limit: usize) -> String {
     kept
 }
 
-fn longest_backtick_run(text: &str) -> usize {
+pub(super) fn longest_backtick_run(text: &str) -> usize {
     text.split(|c| c != '`').map(str::len).max().unwrap_or(0)
 }
 

@@ -10,10 +10,12 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use tokio::sync::broadcast;
 
+use super::check_report::run_url;
 use super::check_state::{
     Annotation, AnnotationLevel, CheckPhase, CheckState, Conclusion, StepRow,
 };
 use super::delivery::Reporter;
+use super::plan_comment::{EnvironmentPlan, PlanComment, plan_comment_body};
 use crate::daemon::{EnvironmentOutcome, RunNotice};
 use crate::source::{Diagnostic, Severity};
 use crate::store::{RunRecord, RunStatus, StepRecord};
@@ -25,27 +27,44 @@ pub struct CheckTracker {
     completed: HashMap<i64, HashSet<String>>,
     /// When each environment of each unfinished run started.
     started: HashMap<(i64, String), DateTime<Utc>>,
+    /// What each environment of each unfinished run came to, for pull request comments.
+    plans: HashMap<i64, Vec<EnvironmentPlan>>,
+    /// The daemon's public URL, for links to runs.
+    public_url: Option<String>,
 }
 
 impl CheckTracker {
-    pub fn new(drift_conclusion: Conclusion) -> CheckTracker {
+    pub fn new(drift_conclusion: Conclusion, public_url: Option<String>) -> CheckTracker {
         CheckTracker {
             drift_conclusion,
             completed: HashMap::new(),
             started: HashMap::new(),
+            plans: HashMap::new(),
+            public_url,
         }
     }
 
-    /// Reports every notice to `reporter` until the dispatcher stops.
+    /// Reports every notice to `reporter` until the dispatcher stops; a pull request's
+    /// run ends with a plan comment when `wants_comment` says its workflow asks for one.
     pub fn follow(
         mut self,
         mut notices: broadcast::Receiver<RunNotice>,
         reporter: Reporter,
+        mut wants_comment: impl FnMut(&RunRecord) -> bool + Send + 'static,
     ) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
             loop {
                 match notices.recv().await {
                     Ok(notice) => {
+                        let comment = match &notice {
+                            RunNotice::Finished { run } if wants_comment(run) => {
+                                self.plan_comment(&notice)
+                            }
+                            _ => None,
+                        };
+                        if let Some(comment) = comment {
+                            reporter.comment(comment);
+                        }
                         for state in self.check_states(&notice, Utc::now()) {
                             reporter.report(state);
                         }
@@ -56,6 +75,26 @@ impl CheckTracker {
                     Err(broadcast::error::RecvError::Closed) => break,
                 }
             }
+        })
+    }
+
+    /// The plan comment of a pull request's run, once it has finished: every environment
+    /// it ran, with its result and plan. Call it before `check_states`, which forgets the
+    /// run.
+    pub fn plan_comment(&self, notice: &RunNotice) -> Option<PlanComment> {
+        let RunNotice::Finished { run } = notice else {
+            return None;
+        };
+        if run.event != "pull_request" {
+            return None;
+        }
+        let plans = self.plans.get(&run.id)?;
+        let url = run_url(self.public_url.as_deref(), run.id);
+        Some(PlanComment {
+            run_id: run.id,
+            workflow: run.workflow.clone(),
+            head_sha: run.commit.clone(),
+            body: plan_comment_body(&run.workflow, &run.commit, plans, url.as_deref()),
         })
     }
 
@@ -91,10 +130,17 @@ impl CheckTracker {
                     .or_default()
                     .insert(outcome.environment.clone());
                 let started_at = self.started.remove(&(run.id, outcome.environment.clone()));
-                vec![self.finished_environment(run, outcome, steps, started_at, now)]
+                let state = self.finished_environment(run, outcome, steps, started_at, now);
+                self.plans.entry(run.id).or_default().push(EnvironmentPlan {
+                    environment: state.environment.clone(),
+                    title: state.title.clone(),
+                    plan_text: state.plan_text.clone(),
+                });
+                vec![state]
             }
             RunNotice::Finished { run } => {
                 let completed = self.completed.remove(&run.id).unwrap_or_default();
+                self.plans.remove(&run.id);
                 self.started.retain(|(id, _), _| *id != run.id);
                 let (conclusion, title) = match run.status {
                     RunStatus::Cancelled => {

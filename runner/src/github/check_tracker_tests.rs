@@ -1,6 +1,7 @@
 use chrono::TimeZone as _;
 
 use super::*;
+use crate::github::PlanComment;
 use crate::source::{Position, Span};
 
 fn at(second: u32) -> DateTime<Utc> {
@@ -59,7 +60,7 @@ fn summary(states: &[CheckState]) -> Vec<(String, CheckPhase, String)> {
 
 #[test]
 fn an_apply_goes_queued_in_progress_completed_and_unreached_environments_are_skipped() {
-    let mut tracker = CheckTracker::new(Conclusion::Failure);
+    let mut tracker = CheckTracker::new(Conclusion::Failure, None);
     let queued = tracker.check_states(
         &RunNotice::Queued {
             run: run("apply", RunStatus::Queued),
@@ -161,7 +162,7 @@ fn an_apply_goes_queued_in_progress_completed_and_unreached_environments_are_ski
 #[test]
 fn drift_fails_or_is_neutral_as_configured() {
     for conclusion in [Conclusion::Failure, Conclusion::Neutral] {
-        let mut tracker = CheckTracker::new(conclusion);
+        let mut tracker = CheckTracker::new(conclusion, None);
         let states = tracker.check_states(
             &RunNotice::EnvironmentFinished {
                 run: run("drift_check", RunStatus::Running),
@@ -176,7 +177,7 @@ fn drift_fails_or_is_neutral_as_configured() {
             CheckPhase::Completed { conclusion: c, started_at: None, .. } if c == conclusion
         ));
     }
-    let mut tracker = CheckTracker::new(Conclusion::Failure);
+    let mut tracker = CheckTracker::new(Conclusion::Failure, None);
     let clean = tracker.check_states(
         &RunNotice::EnvironmentFinished {
             run: run("drift_check", RunStatus::Running),
@@ -190,7 +191,7 @@ fn drift_fails_or_is_neutral_as_configured() {
 
 #[test]
 fn a_run_cancelled_before_it_started_cancels_every_check() {
-    let mut tracker = CheckTracker::new(Conclusion::Failure);
+    let mut tracker = CheckTracker::new(Conclusion::Failure, None);
     let mut cancelled = run("apply", RunStatus::Cancelled);
     cancelled.summary = "cancelled before it started".into();
     let states = tracker.check_states(&RunNotice::Finished { run: cancelled }, at(2));
@@ -209,7 +210,7 @@ fn a_run_cancelled_before_it_started_cancels_every_check() {
 
 #[test]
 fn diagnostics_become_annotations_on_their_lines() {
-    let mut tracker = CheckTracker::new(Conclusion::Failure);
+    let mut tracker = CheckTracker::new(Conclusion::Failure, None);
     let mut broken = outcome(
         "staging",
         RunStatus::Failure,
@@ -285,7 +286,7 @@ fn diagnostics_become_annotations_on_their_lines() {
 
 #[test]
 fn a_commit_whose_config_repo_has_errors_gets_one_check_for_the_repo() {
-    let mut tracker = CheckTracker::new(Conclusion::Failure);
+    let mut tracker = CheckTracker::new(Conclusion::Failure, None);
     let mut invalid = run("apply", RunStatus::Running);
     invalid.workflow = "config".into();
     invalid.environments = Vec::new();
@@ -331,5 +332,58 @@ fn a_commit_whose_config_repo_has_errors_gets_one_check_for_the_repo() {
     assert_eq!(
         tracker.check_states(&RunNotice::Finished { run: invalid }, at(2)),
         []
+    );
+}
+
+#[test]
+fn a_pull_request_run_ends_with_a_plan_comment_of_every_environment_it_ran() {
+    let mut tracker = CheckTracker::new(
+        Conclusion::Failure,
+        Some("https://shoal.example.org".into()),
+    );
+    let mut planned = run("plan", RunStatus::Running);
+    planned.event = "pull_request".into();
+    let mut staging = outcome("staging", RunStatus::Success, "Plan: 1 to update");
+    staging.plan = "~ service web".into();
+    let notice = RunNotice::EnvironmentFinished {
+        run: planned.clone(),
+        outcome: staging,
+        steps: Vec::new(),
+    };
+    tracker.check_states(&notice, at(1));
+    let notice = RunNotice::EnvironmentFinished {
+        run: planned.clone(),
+        outcome: outcome("prod", RunStatus::Failure, "rendering failed"),
+        steps: Vec::new(),
+    };
+    tracker.check_states(&notice, at(2));
+    planned.status = RunStatus::Failure;
+    let finished = RunNotice::Finished {
+        run: planned.clone(),
+    };
+    assert_eq!(
+        tracker.plan_comment(&finished),
+        Some(PlanComment {
+            run_id: 5,
+            workflow: "deploy".into(),
+            head_sha: planned.commit.clone(),
+            body: "<!-- shoal:plan-comment workflow=deploy -->\n### shoal plan of `deploy` at 9fceb02\n\
+                   \n[The run](https://shoal.example.org/api/v1/runs/5)\n\
+                   \n**staging**: Plan: 1 to update\n\n```diff\n~ service web\n```\n\
+                   \n**prod**: Failed: rendering failed\n"
+                .into(),
+        })
+    );
+    tracker.check_states(&finished, at(3));
+    assert_eq!(
+        tracker.plan_comment(&finished),
+        None,
+        "the run is forgotten once finished"
+    );
+    let mut pushed = run("apply", RunStatus::Success);
+    pushed.id = 6;
+    assert_eq!(
+        tracker.plan_comment(&RunNotice::Finished { run: pushed }),
+        None
     );
 }

@@ -1,8 +1,9 @@
-//! Delivering reports to GitHub without ever holding up a run. The caller's `report` is a
-//! non-blocking send to a background task, which keeps one queue per check: reports of a
-//! check are delivered in order, one request at a time, retried with backoff; a newer state
-//! that arrives meanwhile replaces the one waiting, so the final state always wins. A
-//! report that still fails after its retries is logged and handed to the failure sink.
+//! Delivering reports to GitHub without ever holding up a run. The caller's `report` (and
+//! `comment`) is a non-blocking send to a background task, which keeps one queue per
+//! check: reports of a check are delivered in order, one request at a time, retried with
+//! backoff; a newer state that arrives meanwhile replaces the one waiting, so the final
+//! state always wins. A report that still fails after its retries is logged and handed to
+//! the failure sink. A pull request's plan comment is found again by its marker and edited.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -19,6 +20,7 @@ use super::authorization::Authorization;
 use super::check_report::{check_run_create_body, check_run_requests, run_url, status_body};
 use super::check_state::CheckState;
 use super::client::{ClientError, GitHubClient};
+use super::plan_comment::{PlanComment, comment_marker};
 use super::retry_policy::Verdict;
 use super::settings::GitHubSettings;
 
@@ -46,7 +48,44 @@ pub enum ReporterError {
 /// what it has and stop.
 #[derive(Clone)]
 pub struct Reporter {
-    sender: mpsc::UnboundedSender<CheckState>,
+    sender: mpsc::UnboundedSender<Report>,
+}
+
+/// What the background task delivers.
+#[derive(Debug, Clone)]
+enum Report {
+    Check(CheckState),
+    Comment(PlanComment),
+}
+
+impl Report {
+    /// The queue it goes to: one per check, one per plan comment of a run.
+    fn key(&self) -> (i64, String) {
+        match self {
+            Report::Check(state) => (state.run_id, state.name()),
+            Report::Comment(comment) => (comment.run_id, format!("comment {}", comment.workflow)),
+        }
+    }
+
+    fn run_id(&self) -> i64 {
+        self.key().0
+    }
+
+    /// A check's completed state, or a comment (written once per run).
+    fn is_final(&self) -> bool {
+        match self {
+            Report::Check(state) => state.is_final(),
+            Report::Comment(_) => true,
+        }
+    }
+
+    /// What `shoal runs show` names it by.
+    fn name(&self) -> String {
+        match self {
+            Report::Check(state) => state.name(),
+            Report::Comment(comment) => format!("pull request comment of {}", comment.workflow),
+        }
+    }
 }
 
 impl Reporter {
@@ -62,6 +101,7 @@ impl Reporter {
             client: GitHubClient::new(&settings.api_url, settings.request_timeout)?,
             settings,
             failures,
+            comment_ids: std::sync::Mutex::new(HashMap::new()),
         });
         let (sender, receiver) = mpsc::unbounded_channel();
         let task = tokio::spawn(route(receiver, shared));
@@ -70,7 +110,16 @@ impl Reporter {
 
     /// Queues `state` for delivery; never waits.
     pub fn report(&self, state: CheckState) {
-        if self.sender.send(state).is_err() {
+        self.send(Report::Check(state));
+    }
+
+    /// Queues a plan comment for the pull requests of its commit; never waits.
+    pub fn comment(&self, comment: PlanComment) {
+        self.send(Report::Comment(comment));
+    }
+
+    fn send(&self, report: Report) {
+        if self.sender.send(report).is_err() {
             tracing::warn!("the GitHub reporter has stopped; a report is dropped");
         }
     }
@@ -81,16 +130,18 @@ struct Shared {
     authorization: Authorization,
     client: GitHubClient,
     failures: FailureSink,
+    /// The plan comment of each (pull request, workflow), once found or written.
+    comment_ids: std::sync::Mutex<HashMap<(u64, String), u64>>,
 }
 
 /// Hands each report to its check's worker, starting one when the check has none.
-async fn route(mut receiver: mpsc::UnboundedReceiver<CheckState>, shared: Arc<Shared>) {
-    let mut workers: HashMap<(i64, String), watch::Sender<CheckState>> = HashMap::new();
+async fn route(mut receiver: mpsc::UnboundedReceiver<Report>, shared: Arc<Shared>) {
+    let mut workers: HashMap<(i64, String), watch::Sender<Report>> = HashMap::new();
     let mut tasks = JoinSet::new();
     while let Some(state) = receiver.recv().await {
         while tasks.try_join_next().is_some() {}
         workers.retain(|_, worker| !worker.is_closed());
-        let key = (state.run_id, state.name());
+        let key = state.key();
         let state = match workers.get(&key) {
             Some(worker) => match worker.send(state) {
                 Ok(()) => continue,
@@ -109,7 +160,7 @@ async fn route(mut receiver: mpsc::UnboundedReceiver<CheckState>, shared: Arc<Sh
 /// Delivers the states of one check, in order, the newest replacing any still waiting.
 struct CheckWorker {
     shared: Arc<Shared>,
-    latest: watch::Receiver<CheckState>,
+    latest: watch::Receiver<Report>,
     /// The check run GitHub created, once it has.
     check_run_id: Option<u64>,
 }
@@ -123,7 +174,7 @@ enum Delivery {
 }
 
 impl CheckWorker {
-    fn new(shared: Arc<Shared>, latest: watch::Receiver<CheckState>) -> CheckWorker {
+    fn new(shared: Arc<Shared>, latest: watch::Receiver<Report>) -> CheckWorker {
         CheckWorker {
             shared,
             latest,
@@ -134,13 +185,17 @@ impl CheckWorker {
     async fn run(mut self) {
         loop {
             let state = self.latest.borrow_and_update().clone();
-            match self.deliver(&state).await {
+            let delivery = match &state {
+                Report::Check(check) => self.deliver(check).await,
+                Report::Comment(comment) => self.deliver_comment(comment).await,
+            };
+            match delivery {
                 Delivery::Superseded => continue,
                 Delivery::Done => {}
                 Delivery::Failed(error) => {
-                    tracing::warn!(run = state.run_id, check = %state.name(), %error, "report to GitHub failed");
+                    tracing::warn!(run = state.run_id(), check = %state.name(), %error, "report to GitHub failed");
                     (self.shared.failures)(ReportFailure {
-                        run_id: state.run_id,
+                        run_id: state.run_id(),
                         check: state.name(),
                         error,
                     });
@@ -159,7 +214,7 @@ impl CheckWorker {
         if !self.shared.authorization.writes_check_runs() {
             let path = format!("{repository}/statuses/{}", state.head_sha);
             let body = status_body(state, url.as_deref());
-            return match self.send(Method::POST, &path, &body).await {
+            return match self.send(Method::POST, &path, Some(&body)).await {
                 Ok(_) => Delivery::Done,
                 Err(delivery) => delivery,
             };
@@ -168,14 +223,15 @@ impl CheckWorker {
         match self.check_run_id {
             Some(id) => {
                 let path = format!("{repository}/check-runs/{id}");
-                if let Err(delivery) = self.send(Method::PATCH, &path, &requests.first).await {
+                if let Err(delivery) = self.send(Method::PATCH, &path, Some(&requests.first)).await
+                {
                     return delivery;
                 }
             }
             None => {
                 let path = format!("{repository}/check-runs");
                 let body = check_run_create_body(&requests.first, &state.head_sha);
-                let created = match self.send(Method::POST, &path, &body).await {
+                let created = match self.send(Method::POST, &path, Some(&body)).await {
                     Ok(created) => created,
                     Err(delivery) => return delivery,
                 };
@@ -195,16 +251,121 @@ impl CheckWorker {
         // Annotations past the first 50 go in further updates, which GitHub appends.
         let path = format!("{repository}/check-runs/{id}");
         for body in &requests.more_annotations {
-            if let Err(delivery) = self.send(Method::PATCH, &path, body).await {
+            if let Err(delivery) = self.send(Method::PATCH, &path, Some(body)).await {
                 return delivery;
             }
         }
         Delivery::Done
     }
 
+    /// Writes `comment` on every open pull request whose head is its commit: edits the
+    /// comment that carries its marker, or writes one.
+    async fn deliver_comment(&mut self, comment: &PlanComment) -> Delivery {
+        let repository = self.shared.settings.repository.api_path();
+        let path = format!("{repository}/commits/{}/pulls", comment.head_sha);
+        let pulls = match self.send(Method::GET, &path, None).await {
+            Ok(pulls) => pulls,
+            Err(delivery) => return delivery,
+        };
+        let numbers: Vec<u64> = pulls
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|pull| {
+                pull["state"] == "open" && pull["head"]["sha"] == comment.head_sha.as_str()
+            })
+            .filter_map(|pull| pull["number"].as_u64())
+            .collect();
+        if numbers.is_empty() {
+            return Delivery::Failed(format!(
+                "no open pull request has {} as its head",
+                comment.head_sha
+            ));
+        }
+        let body = serde_json::json!({ "body": comment.body });
+        for number in numbers {
+            let key = (number, comment.workflow.clone());
+            let known = self.comment_id(&key);
+            let existing = match known {
+                Some(id) => Some(id),
+                None => match self.find_comment(number, &comment.workflow).await {
+                    Ok(found) => found,
+                    Err(delivery) => return delivery,
+                },
+            };
+            let written = match existing {
+                Some(id) => {
+                    let path = format!("{repository}/issues/comments/{id}");
+                    self.send(Method::PATCH, &path, Some(&body)).await
+                }
+                None => {
+                    let path = format!("{repository}/issues/{number}/comments");
+                    self.send(Method::POST, &path, Some(&body)).await
+                }
+            };
+            match written {
+                Ok(answer) => {
+                    if let Some(id) = answer["id"].as_u64() {
+                        self.remember_comment(key, id);
+                    }
+                }
+                Err(delivery) => return delivery,
+            }
+        }
+        Delivery::Done
+    }
+
+    /// The comment of `workflow` on pull request `number`, read page by page.
+    async fn find_comment(&mut self, number: u64, workflow: &str) -> Result<Option<u64>, Delivery> {
+        let repository = self.shared.settings.repository.api_path();
+        let marker = comment_marker(workflow);
+        // GitHub gives at most 100 a page; a pull request with more than 3,000 comments
+        // gets a new one.
+        for page in 1..=30 {
+            let path = format!("{repository}/issues/{number}/comments?per_page=100&page={page}");
+            let comments = self.send(Method::GET, &path, None).await?;
+            let comments = comments.as_array().cloned().unwrap_or_default();
+            let found = comments.iter().find(|c| {
+                c["body"]
+                    .as_str()
+                    .is_some_and(|body| body.starts_with(&marker))
+            });
+            if let Some(id) = found.and_then(|c| c["id"].as_u64()) {
+                return Ok(Some(id));
+            }
+            if comments.len() < 100 {
+                break;
+            }
+        }
+        Ok(None)
+    }
+
+    fn comment_id(&self, key: &(u64, String)) -> Option<u64> {
+        let ids = self
+            .shared
+            .comment_ids
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        ids.get(key).copied()
+    }
+
+    fn remember_comment(&self, key: (u64, String), id: u64) {
+        let mut ids = self
+            .shared
+            .comment_ids
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        ids.insert(key, id);
+    }
+
     /// Sends one request until GitHub takes it, retrying as the policy says; the answer's
     /// JSON body.
-    async fn send(&mut self, method: Method, path: &str, body: &Value) -> Result<Value, Delivery> {
+    async fn send(
+        &mut self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Value, Delivery> {
         let shared = self.shared.clone();
         let policy = shared.settings.retry;
         let mut last_error = String::new();
@@ -217,7 +378,7 @@ impl CheckWorker {
                 Ok(bearer) => {
                     match shared
                         .client
-                        .send(method.clone(), path, &bearer, Some(body))
+                        .send(method.clone(), path, &bearer, body)
                         .await
                     {
                         Err(error) => {

@@ -10,6 +10,7 @@ mod check_state;
 mod check_tracker;
 mod client;
 mod delivery;
+mod plan_comment;
 mod retry_policy;
 mod secret_text;
 mod settings;
@@ -23,6 +24,9 @@ pub use check_state::{Annotation, AnnotationLevel, CheckPhase, CheckState, Concl
 pub use check_tracker::CheckTracker;
 pub use client::{API_VERSION, ApiAnswer, ClientError, GitHubClient};
 pub use delivery::{FailureSink, ReportFailure, Reporter, ReporterError};
+pub use plan_comment::{
+    COMMENT_LIMIT, EnvironmentPlan, PlanComment, comment_marker, plan_comment_body,
+};
 pub use retry_policy::{RetryPolicy, Verdict};
 pub use secret_text::SecretText;
 pub use settings::{Credentials, DEFAULT_API_URL, GitHubSettings, Repository};

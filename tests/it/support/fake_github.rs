@@ -67,6 +67,10 @@ struct FakeState {
     next_check_run_id: u64,
     /// How long the installation tokens it issues last (GitHub: an hour).
     token_lifetime: chrono::TimeDelta,
+    /// Open pull requests: number and head commit.
+    pull_requests: Vec<(u64, String)>,
+    /// Issue comments: id, pull request number, body.
+    comments: Vec<(u64, u64, String)>,
 }
 
 pub struct FakeGitHub {
@@ -87,6 +91,8 @@ impl FakeGitHub {
             issued_tokens: Vec::new(),
             next_check_run_id: 4_000_000_001,
             token_lifetime: chrono::TimeDelta::hours(1),
+            pull_requests: Vec::new(),
+            comments: Vec::new(),
         }));
         let stop = Arc::new(AtomicBool::new(false));
         let (serving, stopping) = (state.clone(), stop.clone());
@@ -107,6 +113,23 @@ impl FakeGitHub {
     /// The base URL to give shoal (`--github-api-url`).
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Pull request `number` is open with `head` as its head commit.
+    pub fn open_pull_request(&self, number: u64, head: &str) {
+        let mut state = self.lock();
+        state.pull_requests.retain(|(n, _)| *n != number);
+        state.pull_requests.push((number, head.to_owned()));
+    }
+
+    /// The comments on pull request `number`: id and body.
+    pub fn comments(&self, number: u64) -> Vec<(u64, String)> {
+        self.lock()
+            .comments
+            .iter()
+            .filter(|(_, on, _)| *on == number)
+            .map(|(id, _, body)| (*id, body.clone()))
+            .collect()
     }
 
     /// Installation tokens issued from now on expire after `lifetime`.
@@ -304,7 +327,8 @@ fn usual_answer(
     path: &str,
     body: Option<&Value>,
 ) -> (u16, Value) {
-    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let path_only = path.split('?').next().unwrap_or(path);
+    let segments: Vec<&str> = path_only.trim_start_matches('/').split('/').collect();
     match (method, segments.as_slice()) {
         ("POST", ["app", "installations", _, "access_tokens"]) => {
             let token = format!("ghs_fake{:036}", state.issued_tokens.len() + 1);
@@ -338,6 +362,56 @@ fn usual_answer(
             status["created_at"] = json!(chrono::Utc::now().to_rfc3339());
             (201, status)
         }
+        ("GET", ["repos", _, _, "commits", sha, "pulls"]) => {
+            let pulls: Vec<Value> = state
+                .pull_requests
+                .iter()
+                .filter(|(_, head)| head == sha)
+                .map(|(number, head)| {
+                    json!({ "number": number, "state": "open", "head": { "sha": head }, "base": { "ref": "main" } })
+                })
+                .collect();
+            (200, Value::Array(pulls))
+        }
+        ("GET", ["repos", _, _, "issues", number, "comments"]) => {
+            let number: u64 = number.parse().unwrap_or(0);
+            let page: usize = query_value(path, "page").unwrap_or(1);
+            let per_page: usize = query_value(path, "per_page").unwrap_or(30);
+            let comments: Vec<Value> = state
+                .comments
+                .iter()
+                .filter(|(_, on, _)| *on == number)
+                .skip((page.max(1) - 1) * per_page)
+                .take(per_page)
+                .map(|(id, _, body)| json!({ "id": id, "body": body }))
+                .collect();
+            (200, Value::Array(comments))
+        }
+        ("POST", ["repos", _, _, "issues", number, "comments"]) => {
+            let id = 900_000 + state.comments.len() as u64 + 1;
+            let text = body
+                .and_then(|b| b["body"].as_str())
+                .unwrap_or_default()
+                .to_owned();
+            state
+                .comments
+                .push((id, number.parse().unwrap_or(0), text.clone()));
+            (201, json!({ "id": id, "body": text }))
+        }
+        ("PATCH", ["repos", _, _, "issues", "comments", id]) => {
+            let id: u64 = id.parse().unwrap_or(0);
+            let text = body
+                .and_then(|b| b["body"].as_str())
+                .unwrap_or_default()
+                .to_owned();
+            match state.comments.iter_mut().find(|(c, _, _)| *c == id) {
+                Some(comment) => {
+                    comment.2 = text.clone();
+                    (200, json!({ "id": id, "body": text }))
+                }
+                None => (404, json!({ "message": "Not Found" })),
+            }
+        }
         _ => (
             404,
             json!({ "message": "Not Found", "documentation_url": "https://docs.github.com/rest" }),
@@ -368,7 +442,8 @@ fn check_request(
         .and_then(|a| a.strip_prefix("Bearer "))
         .unwrap_or_default()
         .to_owned();
-    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let path_only = path.split('?').next().unwrap_or(path);
+    let segments: Vec<&str> = path_only.trim_start_matches('/').split('/').collect();
     match (method, segments.as_slice()) {
         ("POST", ["app", "installations", _, "access_tokens"]) => {
             problems.extend(check_jwt(&state.auth, &bearer));
@@ -394,6 +469,29 @@ fn check_request(
                 FakeAuth::App { .. } => problems.extend(check_installation_token(state, &bearer)),
             }
             problems.extend(check_status(body));
+        }
+        ("GET", ["repos", _, _, "commits", sha, "pulls"]) => {
+            if !is_sha(sha) {
+                problems.push(format!("{sha} is not a commit SHA"));
+            }
+            problems.extend(check_any_token(state, &bearer));
+            if body.is_some() {
+                problems.push("a GET with a body".into());
+            }
+        }
+        ("GET", ["repos", _, _, "issues", number, "comments"]) => {
+            if number.parse::<u64>().is_err() {
+                problems.push(format!("issue number {number} is not a number"));
+            }
+            problems.extend(check_any_token(state, &bearer));
+            if query_value::<usize>(path, "per_page").is_some_and(|n| n > 100) {
+                problems.push("per_page is at most 100".into());
+            }
+        }
+        ("POST", ["repos", _, _, "issues", _, "comments"])
+        | ("PATCH", ["repos", _, _, "issues", "comments", _]) => {
+            problems.extend(check_any_token(state, &bearer));
+            problems.extend(check_comment(body));
         }
         _ => problems.push("no such endpoint".into()),
     }
@@ -443,6 +541,42 @@ fn check_jwt(auth: &FakeAuth, jwt: &str) -> Vec<String> {
         problems.push(format!("JWT iss is {}", claims["iss"]));
     }
     problems
+}
+
+/// An installation token the fake issued, or the configured token.
+fn check_any_token(state: &FakeState, bearer: &str) -> Vec<String> {
+    match &state.auth {
+        FakeAuth::Token(token) if token == bearer => Vec::new(),
+        FakeAuth::Token(_) => vec!["the token is not the one configured".into()],
+        FakeAuth::App { .. } => check_installation_token(state, bearer),
+    }
+}
+
+fn check_comment(body: Option<&Value>) -> Vec<String> {
+    let Some(body) = body.and_then(Value::as_object) else {
+        return vec!["no JSON object body".into()];
+    };
+    let mut problems: Vec<String> = body
+        .keys()
+        .filter(|key| *key != "body")
+        .map(|key| format!("unknown parameter {key}"))
+        .collect();
+    match body.get("body").and_then(Value::as_str) {
+        Some(text) if text.chars().count() > 65_536 => {
+            problems.push(format!("body has {} characters", text.chars().count()));
+        }
+        Some(_) => {}
+        None => problems.push("body is required".into()),
+    }
+    problems
+}
+
+fn query_value<T: std::str::FromStr>(path: &str, name: &str) -> Option<T> {
+    let (_, query) = path.split_once('?')?;
+    query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
+        .and_then(|value| value.parse().ok())
 }
 
 fn check_installation_token(state: &FakeState, bearer: &str) -> Vec<String> {
