@@ -1115,10 +1115,6 @@ mod through_serve {
                 .any(|r| r.method == "PATCH" && r.path.ends_with("/issues/comments/900001"))
         });
         let second_plan = logged_plan(daemon.state.as_path(), second_run);
-        assert!(
-            second_plan.contains("replicas: 3") || second_plan.contains("Replicas: 3"),
-            "{second_plan}"
-        );
         assert_eq!(
             fake.comments(7),
             [(900_001, comment(&second_head, &second_plan))]
