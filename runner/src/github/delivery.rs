@@ -150,15 +150,16 @@ async fn route(mut receiver: mpsc::UnboundedReceiver<Report>, shared: Arc<Shared
             None => state,
         };
         let (worker, latest) = watch::channel(state);
-        tasks.spawn(CheckWorker::new(shared.clone(), latest).run());
+        tasks.spawn(ReportWorker::new(shared.clone(), latest).run());
         workers.insert(key, worker);
     }
     drop(workers);
     while tasks.join_next().await.is_some() {}
 }
 
-/// Delivers the states of one check, in order, the newest replacing any still waiting.
-struct CheckWorker {
+/// Delivers the states of one check (or a run's plan comment), in order, the newest
+/// replacing any still waiting.
+struct ReportWorker {
     shared: Arc<Shared>,
     latest: watch::Receiver<Report>,
     /// The check run GitHub created, once it has.
@@ -173,9 +174,9 @@ enum Delivery {
     Failed(String),
 }
 
-impl CheckWorker {
-    fn new(shared: Arc<Shared>, latest: watch::Receiver<Report>) -> CheckWorker {
-        CheckWorker {
+impl ReportWorker {
+    fn new(shared: Arc<Shared>, latest: watch::Receiver<Report>) -> ReportWorker {
+        ReportWorker {
             shared,
             latest,
             check_run_id: None,
