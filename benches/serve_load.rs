@@ -2,9 +2,9 @@
 //! - webhook received to the first Docker API call, over 20 pushes (goal: under 100 ms;
 //!   the peers poll every 120 to 180 s by default), measured by a Unix socket proxy in
 //!   front of the private engine that notes when each request arrives;
-//! - a burst of 100 signed webhooks for 100 successive commits within about a second:
-//!   how many apply runs it makes (goal: at most 2) and whether the last is the newest
-//!   commit;
+//! - a burst of 100 signed webhooks for 100 successive commits, each moving the branch,
+//!   within about a second: how many apply runs it makes (goal: at most 2) and whether
+//!   the last is the newest commit (each run updates a service and waits for it);
 //! - the daemon's resident memory while idle (goal: under 30 MB).
 //!
 //! Run with `cargo build --release && cargo bench --bench serve_load` (as root, after
@@ -47,10 +47,20 @@ fn main() {
     let source = work.path().join("repo");
     let write = |path: &str, text: &str| write_file(&source, path, text);
     write("shoal.yml", "environments: { local: {} }\n");
-    let network = swarm.unique_name("bench-serve");
+    // Each commit changes the one service of a stack, and a run waits for it to
+    // converge, as a real deploy does: a run takes a second or more.
+    let stack = swarm.unique_name("bench-serve");
+    let image = swarm.image("shoal-bench/busybox:serve");
+    write(
+        "stacks/app.yml",
+        &format!(
+            "version: \"3.8\"\nservices:\n  app:\n    image: {image}\n    \
+             environment: {{ VERSION: \"{{{{ commit.short_sha }}}}\" }}\n"
+        ),
+    );
     let workflow = |version: usize| {
         format!(
-            "on:\n  push: {{ branches: [main] }}\nsteps:\n  - network: {{ name: {network}-{version} }}\n"
+            "on:\n  push: {{ branches: [main] }}\n# version {version}\nsteps:\n  - stack: {{ name: {stack}, compose: stacks/app.yml }}\n"
         )
     };
     write("workflows/deploy.yml", &workflow(0));
@@ -113,19 +123,28 @@ fn main() {
     }
     latencies.sort();
 
-    // A burst of pushes.
-    let runs_before = runs(&state).len();
-    let burst_started = Instant::now();
-    let mut newest = String::new();
+    // A burst of pushes: the commits are made first, then each push moves the branch to
+    // the next one and sends its webhook, as a forge would.
+    // They are made on a branch of their own, which no workflow watches.
+    let mut burst = Vec::new();
+    git(&source, &["checkout", "-q", "-b", "burst"]);
     for version in 1..=BURST {
         write("workflows/deploy.yml", &workflow(LATENCY_PUSHES + version));
         git(
             &source,
             &["commit", "-q", "-am", &format!("burst {version}")],
         );
-        newest = head();
-        push(&newest);
+        burst.push(head());
     }
+    git(&source, &["checkout", "-q", "main"]);
+    std::thread::sleep(Duration::from_secs(2));
+    let runs_before = runs(&state).len();
+    let burst_started = Instant::now();
+    for commit in &burst {
+        git(&source, &["update-ref", "refs/heads/main", commit]);
+        push(commit);
+    }
+    let newest = burst.last().cloned().unwrap_or_default();
     let burst_took = burst_started.elapsed();
     let last = daemon.wait_for_commit(&newest);
     std::thread::sleep(Duration::from_secs(3));

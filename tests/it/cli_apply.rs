@@ -355,8 +355,31 @@ fn a_remove_step_tears_the_stack_down() {
     let repo = repo.file(
         "workflows/teardown.yml",
         &format!(
-            "on:\n  workflow_dispatch:\n    inputs:\n      confirm: {{ type: string, required: true }}\nsteps:\n  - if: inputs.confirm == environment.name\n    remove: {{ stack: {stack} }}\n"
+            "on:\n  workflow_dispatch:\n    inputs:\n      confirm: {{ type: string, required: true, confirms: environment }}\nsteps:\n  - remove: {{ stack: {stack} }}\n"
         ),
+    );
+    // A confirmation that is not the environment's name is refused before anything runs.
+    let refused = repo.run(&[
+        "apply",
+        "--env",
+        "local",
+        "--workflow",
+        "teardown",
+        "--input",
+        "confirm=prod",
+    ]);
+    assert_eq!(refused.code, 1, "{}{}", refused.stdout, refused.stderr);
+    assert!(
+        refused.stderr.contains(
+            "input `confirm` must be `local`, the name of the environment this run is for, typed out; it is `prod`"
+        ),
+        "{}",
+        refused.stderr
+    );
+    let services = swarm.run_docker(&["service", "ls", "--format", "{{.Name}}"]);
+    assert!(
+        services.contains(&format!("{stack}_")),
+        "nothing removed: {services}"
     );
     let run = repo.run(&[
         "apply",

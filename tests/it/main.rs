@@ -10,6 +10,7 @@ mod docker_env;
 mod faithful;
 mod fixtures;
 mod git_mirror;
+mod git_remotes;
 mod github_report;
 mod registry_push;
 mod schemas;

@@ -44,7 +44,12 @@ fn dispatch_follow_cancel_metrics_and_a_broken_commit() {
         &state_folder,
         source.path(),
         swarm,
-        &["--api-token-file".into(), token_file.into_os_string()],
+        &[
+            "--api-token-file".into(),
+            token_file.into_os_string(),
+            "--log-format".into(),
+            "json".into(),
+        ],
     );
     let client = |args: &[&str]| {
         let mut command = shoal();
@@ -205,6 +210,20 @@ fn dispatch_follow_cancel_metrics_and_a_broken_commit() {
         assert!(log.contains("<== held"), "{log}");
         assert!(log.contains(&format!("created network {network}")), "{log}");
     }
+
+    // The daemon's JSON log lines of the run's steps carry the run's ID and environment.
+    let step_lines: Vec<serde_json::Value> = daemon
+        .log()
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|line| line["fields"]["message"] == "step finished")
+        .collect();
+    assert!(
+        step_lines.len() == 3
+            && step_lines.iter().all(|line| line["span"]["environment"] == "local"
+                && line["spans"][0]["run"] == id),
+        "{step_lines:?}"
+    );
 
     let again = client(&["cancel", &id.to_string()]);
     assert_eq!(again.code, 1);

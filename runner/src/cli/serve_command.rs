@@ -1,7 +1,7 @@
 //! `shoal serve`: the runner daemon. Watches the config repo's branch (polling and
 //! webhooks), runs what pushes, schedules and dispatches trigger, keeps the history.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,12 +11,13 @@ use tokio::sync::mpsc;
 use super::github_args::{GitHubArgs, start_reporting};
 use crate::daemon::{ApiSettings, DaemonEvent, Dispatcher, RunMetrics, RunSettings, serve_http};
 use crate::exit_code::Outcome;
-use crate::git::Mirror;
+use crate::git::{CertificateAuthorities, GitToken, Mirror, RefWatcher, RemoteAccess};
 use crate::store::Store;
 
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
-    /// The config repo: a URL (file://, git://) or a local path.
+    /// The config repo: a local path, or a file://, https://, ssh://, scp-like
+    /// user@host:path or git:// URL. A local repo is watched for new commits.
     #[arg(long, env = "SHOAL_REPO")]
     repo: String,
     /// The branch whose pushes are applied.
@@ -31,6 +32,18 @@ pub struct ServeArgs {
     /// How often the branch is fetched besides webhooks.
     #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
     poll_interval: Duration,
+    /// File holding the token for an https remote (or SHOAL_GIT_TOKEN), sent as HTTP basic auth with user x-access-token.
+    #[arg(long, value_name = "FILE")]
+    git_token_file: Option<PathBuf>,
+    /// Extra certificate authorities (PEM) for an https remote, such as a self-hosted forge's.
+    #[arg(long, value_name = "FILE")]
+    git_ca_file: Option<PathBuf>,
+    /// Private key for an ssh remote (OpenSSH or PEM format, no passphrase).
+    #[arg(long, env = "SHOAL_GIT_SSH_KEY", value_name = "FILE")]
+    git_ssh_key: Option<PathBuf>,
+    /// The known_hosts file an ssh remote's host key must be in [default: ~/.ssh/known_hosts].
+    #[arg(long, value_name = "FILE")]
+    git_known_hosts: Option<PathBuf>,
     /// File holding the GitHub webhook secret (or SHOAL_WEBHOOK_SECRET); webhooks are off without one.
     #[arg(long, value_name = "FILE")]
     webhook_secret_file: Option<PathBuf>,
@@ -92,6 +105,27 @@ pub(super) fn secret(file: Option<&PathBuf>, variable: &str) -> anyhow::Result<O
     }
 }
 
+/// The token, ssh key, known hosts and certificate authorities the mirror fetches with.
+fn remote_access(args: &ServeArgs) -> anyhow::Result<RemoteAccess> {
+    let known_hosts = args.git_known_hosts.clone().or_else(|| {
+        std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".ssh/known_hosts"))
+    });
+    if let Some(key) = &args.git_ssh_key {
+        // libssh2 would only say "unable to open" at the first fetch.
+        std::fs::File::open(key).with_context(|| format!("cannot read {}", key.display()))?;
+    }
+    let certificate_authorities = match &args.git_ca_file {
+        Some(path) => Some(CertificateAuthorities::read(path)?),
+        None => None,
+    };
+    Ok(RemoteAccess {
+        token: secret(args.git_token_file.as_ref(), "SHOAL_GIT_TOKEN")?.map(GitToken::new),
+        ssh_key: args.git_ssh_key.clone(),
+        known_hosts,
+        certificate_authorities,
+    })
+}
+
 async fn serve(args: &ServeArgs) -> anyhow::Result<Outcome> {
     std::fs::create_dir_all(&args.state)
         .with_context(|| format!("cannot create {}", args.state.display()))?;
@@ -100,7 +134,8 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<Outcome> {
         Ok(path) => path.display().to_string(),
         Err(_) => args.repo.clone(),
     };
-    let mirror = Mirror::open(&args.state.join("mirror.git"), &url)?;
+    let mirror =
+        Mirror::open(&args.state.join("mirror.git"), &url)?.with_access(remote_access(args)?);
     let settings = RunSettings {
         docker_host: args.docker_host.clone(),
         docker_timeout: args.docker_timeout,
@@ -118,6 +153,8 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<Outcome> {
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let (sender, receiver) = mpsc::channel(1024);
+    let local_path = mirror.remote().local_path().map(Path::to_owned);
+    let shown_url = mirror.remote().to_string();
     let dispatcher = Dispatcher::new(store, mirror, args.branch.clone(), settings, sender.clone());
     let metrics = RunMetrics::default();
     metrics.follow(dispatcher.notices().subscribe());
@@ -138,6 +175,15 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<Outcome> {
         state: args.state.clone(),
         metrics,
     });
+    let watched = local_path.map(|path| {
+        tracing::info!(repo = %path.display(), "watching the repo's refs for new commits");
+        let watcher = sender.clone();
+        // A full queue already holds events that fetch.
+        RefWatcher::start(&path, move || {
+            let _ = watcher.try_send(DaemonEvent::Poll);
+        })
+    });
+    let _watcher = watched.transpose()?;
     let looping = tokio::spawn(dispatcher.run(receiver));
     tokio::spawn(serve_http(listener, api, sender.clone()));
     let poller = sender.clone();
@@ -161,7 +207,7 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<Outcome> {
     });
     eprintln!(
         "shoal serve: watching {} ({}), API on http://{}",
-        url, args.branch, args.listen
+        shown_url, args.branch, args.listen
     );
     tokio::signal::ctrl_c().await.ok();
     let _ = sender.send(DaemonEvent::Shutdown).await;

@@ -3,7 +3,7 @@
 use anyhow::Context as _;
 
 use crate::model::{ConfigRepo, Workflow};
-use crate::trigger::{parse_input, undeclared};
+use crate::trigger::{confirmation_problems, parse_input, undeclared};
 
 /// A workflow with its input values.
 pub type SelectedWorkflow<'a> = (&'a Workflow, serde_json::Map<String, serde_json::Value>);
@@ -40,6 +40,8 @@ pub fn select_workflows<'a>(
         if let Some(missing) = missing_required(workflow, &inputs) {
             anyhow::bail!("input `{missing}` is required: pass --input {missing}=VALUE");
         }
+        let refused = confirmation_problems(workflow, &[environment.to_owned()], &inputs);
+        anyhow::ensure!(refused.is_empty(), "{}", refused.join("\n"));
         return Ok(vec![(workflow, inputs)]);
     }
     let candidates: Vec<&Workflow> = repo

@@ -12,6 +12,6 @@ pub use step_input::{
     StackInput, StepInput, WaitInput,
 };
 pub use workflow_file::{
-    BranchFilterInput, DispatchInput, InputDeclaration, InputKind, OneOrList, RegistryPushInput,
-    ReportInput, ScheduleInput, TriggersInput, WorkflowFile,
+    BranchFilterInput, Confirms, DispatchInput, InputDeclaration, InputKind, OneOrList,
+    RegistryPushInput, ReportInput, ScheduleInput, TriggersInput, WorkflowFile,
 };

@@ -179,6 +179,17 @@ pub struct InputDeclaration {
     pub required: bool,
     #[serde(default)]
     pub description: Option<String>,
+    /// `environment`: the value must be the name of the environment the run is for,
+    /// typed out; otherwise the run is refused before anything runs (teardown).
+    #[serde(default)]
+    pub confirms: Option<Confirms>,
+}
+
+/// What a confirmation input must repeat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Confirms {
+    Environment,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]

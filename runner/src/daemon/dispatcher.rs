@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use tokio::sync::{broadcast, mpsc, oneshot};
+use tracing::Instrument as _;
 
 use super::run_notice::{NOTICE_BACKLOG, RunNotice};
 use super::run_progress::{Progress, ProgressReport, ProgressSink, RunUpdate};
@@ -43,6 +44,11 @@ pub enum DaemonEvent {
         actor: String,
         reply: oneshot::Sender<Result<Vec<i64>, Vec<String>>>,
     },
+    /// A fetch started by a poll or a webhook has ended.
+    Fetched {
+        after: AfterFetch,
+        result: Result<(), String>,
+    },
     /// `POST /api/v1/runs/{id}/cancel`: answers what became of the run.
     Cancel {
         run: i64,
@@ -50,6 +56,18 @@ pub enum DaemonEvent {
     },
     Shutdown,
 }
+
+/// What to do once a fetch has ended.
+#[derive(Debug)]
+pub enum AfterFetch {
+    /// Start what the branch's new head triggers.
+    Branch { actor: String, reason: String },
+    /// Plan the pull request whose head this is.
+    PullRequest(TriggerEvent),
+}
+
+/// How long one fetch may take; libgit2's own fetches never time out.
+const FETCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
 
 /// The steps of a run, as they are recorded: positions in the order steps started.
 #[derive(Default)]
@@ -76,6 +94,9 @@ pub struct Dispatcher {
     updates: mpsc::UnboundedSender<RunUpdate>,
     update_receiver: Option<mpsc::UnboundedReceiver<RunUpdate>>,
     notices: broadcast::Sender<RunNotice>,
+    /// A fetch is under way; polls meanwhile are folded into one more afterwards.
+    fetching: bool,
+    poll_again: Option<(String, String)>,
 }
 
 impl Dispatcher {
@@ -101,6 +122,8 @@ impl Dispatcher {
             updates,
             update_receiver: Some(update_receiver),
             notices: broadcast::channel(NOTICE_BACKLOG).0,
+            fetching: false,
+            poll_again: None,
         }
     }
 
@@ -143,6 +166,7 @@ impl Dispatcher {
                 } => {
                     let _ = reply.send(self.dispatch(workflow, environments, inputs, actor));
                 }
+                DaemonEvent::Fetched { after, result } => self.fetched(after, result),
                 DaemonEvent::Cancel { run, reply } => {
                     let _ = reply.send(self.cancel(run));
                 }
@@ -173,17 +197,13 @@ impl Dispatcher {
                 actor,
                 ..
             } => {
-                if let Err(error) = self.mirror.fetch_commit(&head_commit) {
-                    tracing::warn!(%error, "cannot fetch the pull request's head");
-                    return;
-                }
                 let event = TriggerEvent::PullRequest {
                     base_branch,
-                    head_commit: head_commit.clone(),
+                    head_commit,
                     changed_paths: Vec::new(),
                     actor,
                 };
-                self.trigger(&head_commit, &event);
+                self.fetch(AfterFetch::PullRequest(event));
             }
             other => tracing::info!(?other, "webhook ignored"),
         }
@@ -212,12 +232,75 @@ impl Dispatcher {
         self.trigger(&head, &trigger);
     }
 
-    /// Fetches; when the branch has a new head, starts the runs its changes trigger.
+    /// Fetches, in the background; then, when the branch has a new head, starts the runs
+    /// its changes trigger. A poll during a fetch makes one more fetch after it.
     fn poll(&mut self, actor: &str, reason: &str) {
-        if let Err(error) = self.mirror.fetch() {
-            tracing::warn!(%error, reason, "fetch failed");
+        if self.fetching {
+            self.poll_again = Some((actor.to_owned(), reason.to_owned()));
             return;
         }
+        self.fetch(AfterFetch::Branch {
+            actor: actor.to_owned(),
+            reason: reason.to_owned(),
+        });
+    }
+
+    /// Fetches on a blocking thread, with a deadline, and reports back with `Fetched`:
+    /// the loop keeps answering while a remote is slow.
+    fn fetch(&mut self, after: AfterFetch) {
+        let fetcher = self.mirror.fetcher();
+        let pull_requests = matches!(after, AfterFetch::PullRequest(_));
+        if !pull_requests {
+            self.fetching = true;
+        }
+        let sender = self.sender.clone();
+        tokio::spawn(async move {
+            let fetch = tokio::task::spawn_blocking(move || {
+                if pull_requests {
+                    fetcher.fetch_pull_requests()
+                } else {
+                    fetcher.fetch()
+                }
+            });
+            let result = match tokio::time::timeout(FETCH_TIMEOUT, fetch).await {
+                Ok(Ok(fetched)) => fetched.map_err(|error| error.to_string()),
+                Ok(Err(panicked)) => Err(panicked.to_string()),
+                Err(_) => Err(format!(
+                    "the remote did not answer within {} s",
+                    FETCH_TIMEOUT.as_secs()
+                )),
+            };
+            let _ = sender.send(DaemonEvent::Fetched { after, result }).await;
+        });
+    }
+
+    fn fetched(&mut self, after: AfterFetch, result: Result<(), String>) {
+        match after {
+            AfterFetch::PullRequest(event) => {
+                if let Err(error) = result {
+                    return tracing::warn!(%error, "cannot fetch the pull request's head");
+                }
+                let TriggerEvent::PullRequest { head_commit, .. } = &event else {
+                    return;
+                };
+                let head = head_commit.clone();
+                self.trigger(&head, &event);
+            }
+            AfterFetch::Branch { actor, reason } => {
+                self.fetching = false;
+                match result {
+                    Ok(()) => self.start_new_head(&actor),
+                    Err(error) => tracing::warn!(%error, reason, "fetch failed"),
+                }
+                if let Some((actor, reason)) = self.poll_again.take() {
+                    self.poll(&actor, &reason);
+                }
+            }
+        }
+    }
+
+    /// When the branch has a new head, starts the runs its changes trigger.
+    fn start_new_head(&mut self, actor: &str) {
         let Ok(head) = self.mirror.head(&self.branch) else {
             return;
         };
@@ -235,7 +318,12 @@ impl Dispatcher {
             changed_paths,
             actor: actor.to_owned(),
         };
-        self.trigger(&head, &event);
+        // A daemon stopped between recording this push's runs and marking the commit
+        // processed must not run the push twice.
+        let recorded = self.store.has_runs(&head, "push").unwrap_or(false);
+        if !recorded {
+            self.trigger(&head, &event);
+        }
         if let Err(error) = self.store.set_processed_commit(&self.branch, &head) {
             tracing::warn!(%error, "cannot record the processed commit");
         }
@@ -512,7 +600,10 @@ impl Dispatcher {
         let settings = self.settings.clone();
         let (cancel, signal) = cancel_pair();
         self.cancels.insert(id, cancel);
-        tokio::spawn(async move {
+        // Every log line of the run, from any layer, carries its ID (and, within an
+        // environment, the environment's name).
+        let span = tracing::info_span!("run", run = id, workflow = %request.workflow);
+        let run = async move {
             let files: Arc<dyn RepoFiles> = files;
             // Environments in order, stopping at the first that does not succeed.
             for environment in &request.environments {
@@ -526,6 +617,7 @@ impl Dispatcher {
                     &mut sink,
                     signal.clone(),
                 )
+                .instrument(tracing::info_span!("environment", environment = %environment))
                 .await;
                 let succeeded = outcome.status == RunStatus::Success;
                 let _ = updates.send(RunUpdate::EnvironmentDone {
@@ -537,7 +629,8 @@ impl Dispatcher {
                 }
             }
             let _ = updates.send(RunUpdate::Done { run: id });
-        });
+        };
+        tokio::spawn(run.instrument(span));
     }
 
     /// Cancels a run: a pending one at once, a running one at its next safe point.

@@ -8,7 +8,7 @@ mod run_metrics;
 mod run_notice;
 mod run_progress;
 
-pub use dispatcher::{DaemonEvent, Dispatcher, INVALID_REPO_WORKFLOW};
+pub use dispatcher::{AfterFetch, DaemonEvent, Dispatcher, INVALID_REPO_WORKFLOW};
 pub use http_api::{ApiSettings, serve_http};
 pub use run_executor::{EnvironmentOutcome, PLAN_STEP, RunSettings, execute_environment};
 pub use run_metrics::RunMetrics;

@@ -98,6 +98,23 @@ impl ProgressSink {
             },
             other => other,
         };
+        match &progress {
+            Progress::StepStarted { step } => tracing::info!(step, "step started"),
+            Progress::StepFinished {
+                step,
+                status,
+                changes,
+                error,
+            } => tracing::info!(
+                step,
+                status = status.as_str(),
+                changes,
+                error,
+                "step finished"
+            ),
+            Progress::Log { line } => tracing::debug!(line),
+            Progress::EnvironmentStarted => tracing::info!("environment started"),
+        }
         // The dispatcher outlives every run; if it is gone, the daemon is stopping.
         let _ = self.sender.send(RunUpdate::Progress(ProgressReport {
             run: self.run,

@@ -5,22 +5,29 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use git2::{FetchOptions, Oid, Repository};
+use git2::{Oid, Repository};
 
-use super::{CommitFiles, GitError};
+use super::{CommitFiles, Fetcher, GitError, RemoteAccess, RemoteUrl};
 use crate::render::CommitInfo;
 
 pub struct Mirror {
     repository: Repository,
+    remote: RemoteUrl,
+    access: Arc<RemoteAccess>,
+    /// The remote's URL for messages, any password in it hidden.
     url: String,
     path: PathBuf,
 }
 
 impl Mirror {
     /// Opens the mirror in `path`, creating it (bare, with `url` as `origin`) when absent.
+    /// It fetches anonymously until given credentials with [`Mirror::with_access`]. A
+    /// mirror made for another URL is pointed at `url`.
     pub fn open(path: &Path, url: &str) -> Result<Mirror, GitError> {
+        let remote = RemoteUrl::parse(url)?;
+        let shown = remote.to_string();
         let git = |operation: &str| {
-            let url = url.to_owned();
+            let url = shown.clone();
             let operation = operation.to_owned();
             move |source| GitError::Git {
                 operation,
@@ -29,7 +36,19 @@ impl Mirror {
             }
         };
         let repository = match Repository::open_bare(path) {
-            Ok(repository) => repository,
+            Ok(repository) => {
+                let current = repository
+                    .find_remote("origin")
+                    .map_err(git("find the remote"))?
+                    .url()
+                    .map(str::to_owned);
+                if current.as_deref() != Some(url) {
+                    repository
+                        .remote_set_url("origin", url)
+                        .map_err(git("change the remote's URL"))?;
+                }
+                repository
+            }
             Err(_) => {
                 let repository = Repository::init_bare(path).map_err(git("create the mirror"))?;
                 repository
@@ -40,54 +59,49 @@ impl Mirror {
         };
         Ok(Mirror {
             repository,
-            url: url.to_owned(),
+            remote,
+            access: Arc::new(RemoteAccess::default()),
+            url: shown,
             path: path.to_owned(),
         })
+    }
+
+    /// The token, ssh key, known hosts and certificate authorities fetches use.
+    pub fn with_access(self, access: RemoteAccess) -> Mirror {
+        Mirror {
+            access: Arc::new(access),
+            ..self
+        }
+    }
+
+    /// What fetches into this mirror from another thread, so that a slow or hung remote
+    /// never holds up the caller (libgit2's fetches have no timeout of their own).
+    pub fn fetcher(&self) -> Fetcher {
+        Fetcher::new(
+            self.path.clone(),
+            self.remote.clone(),
+            self.access.clone(),
+            self.url.clone(),
+        )
     }
 
     pub fn path(&self) -> &Path {
         &self.path
     }
 
+    pub fn remote(&self) -> &RemoteUrl {
+        &self.remote
+    }
+
     /// Fetches every branch (incrementally: only what is new comes over).
     pub fn fetch(&self) -> Result<(), GitError> {
-        let git = |operation: &str| {
-            let url = self.url.clone();
-            let operation = operation.to_owned();
-            move |source| GitError::Git {
-                operation,
-                url,
-                source,
-            }
-        };
-        let mut remote = self
-            .repository
-            .find_remote("origin")
-            .map_err(git("find the remote"))?;
-        let mut options = FetchOptions::new();
-        options.prune(git2::FetchPrune::On);
-        remote
-            .fetch(&["+refs/heads/*:refs/heads/*"], Some(&mut options), None)
-            .map_err(git("fetch"))
+        self.fetcher().fetch()
     }
 
     /// Fetches the branches and the pull request heads a forge publishes
     /// (`refs/pull/N/head`), then checks that `commit` is there.
     pub fn fetch_commit(&self, commit: &str) -> Result<(), GitError> {
-        let mut remote = self
-            .repository
-            .find_remote("origin")
-            .map_err(|source| self.error("find the remote", source))?;
-        remote
-            .fetch(
-                &[
-                    "+refs/heads/*:refs/heads/*",
-                    "+refs/pull/*/head:refs/pull/*/head",
-                ],
-                None,
-                None,
-            )
-            .map_err(|source| self.error("fetch", source))?;
+        self.fetcher().fetch_pull_requests()?;
         self.oid(commit).map(|_| ())
     }
 

@@ -519,6 +519,15 @@ impl WorkflowChecker<'_> {
                 format!("input `{name}` has `options` but is not of type `choice`"),
             ));
         }
+        if declaration.confirms.is_some() && (kind != InputKind::String || !declaration.required) {
+            diagnostics.push(self.document.error(
+                declaration.span,
+                format!(
+                    "input `{name}` confirms the environment: it must be a required string, \
+                     typed out at each run"
+                ),
+            ));
+        }
         let Some(default) = &declaration.default else {
             return;
         };

@@ -340,6 +340,17 @@ impl Store {
             .map_err(|e| self.error(e))
     }
 
+    /// Whether runs were recorded for `commit` by `event`.
+    pub fn has_runs(&self, commit: &str, event: &str) -> Result<bool, StoreError> {
+        self.connection
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM runs WHERE commit_sha = ?1 AND event = ?2)",
+                params![commit, event],
+                |row| row.get(0),
+            )
+            .map_err(|e| self.error(e))
+    }
+
     /// The log lines of `run` after line number `after`, with their numbers.
     pub fn logs_after(&self, run: i64, after: i64) -> Result<Vec<(i64, String)>, StoreError> {
         let mut statement = self
@@ -579,6 +590,8 @@ mod tests {
             [(waiting, request())],
             "a run that was waiting is kept, to be started again"
         );
+        assert!(store.has_runs("abc123", "push").expect("query"));
+        assert!(!store.has_runs("abc123", "schedule").expect("query"));
         assert_eq!(runs[2].environments, ["staging", "prod"]);
         assert_eq!(store.steps(finished).expect("steps")[0].changes, 2);
         assert_eq!(

@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::config::{InputDeclaration, InputKind};
+use crate::config::{Confirms, InputDeclaration, InputKind};
 use crate::model::Workflow;
 
 /// Parses `text` as a value of the input's declared type.
@@ -73,6 +73,44 @@ pub fn resolve_inputs(
     } else {
         Err(problems)
     }
+}
+
+/// Why a run of `workflow` on `environments` with `inputs` is refused by a confirmation
+/// input (`confirms: environment`): its value must be the name of the one environment
+/// the run is for.
+pub fn confirmation_problems(
+    workflow: &Workflow,
+    environments: &[String],
+    inputs: &Map<String, Value>,
+) -> Vec<String> {
+    let Some(declared) = workflow.triggers.dispatch.as_ref() else {
+        return Vec::new();
+    };
+    let mut problems = Vec::new();
+    for (name, declaration) in &declared.inputs {
+        if declaration.confirms != Some(Confirms::Environment) {
+            continue;
+        }
+        let given = inputs.get(name).and_then(Value::as_str).unwrap_or_default();
+        match environments {
+            [environment] if environment == given => {}
+            [environment] => problems.push(format!(
+                "input `{name}` must be `{environment}`, the name of the environment this run \
+                 is for, typed out; it is `{given}`"
+            )),
+            _ => problems.push(format!(
+                "input `{name}` confirms one environment: run workflow `{}` on one \
+                 environment at a time (--env), not on {}",
+                workflow.name,
+                if environments.is_empty() {
+                    "all of its environments".to_owned()
+                } else {
+                    environments.join(", ")
+                }
+            )),
+        }
+    }
+    problems
 }
 
 /// What to say about an input the workflow does not declare.

@@ -10,7 +10,7 @@ mod schedule_clock;
 mod trigger_event;
 
 pub use concurrency_group::concurrency_group;
-pub use dispatch_inputs::{parse_input, resolve_inputs, undeclared};
+pub use dispatch_inputs::{confirmation_problems, parse_input, resolve_inputs, undeclared};
 pub use run_queue::{Admission, QueuedRun, RunQueue};
 pub use run_request::{RunMode, RunRequest};
 pub use schedule_clock::next_due;
@@ -37,7 +37,7 @@ mod tests {
             )
             .with(
                 "workflows/teardown.yml",
-                "on:\n  workflow_dispatch:\n    inputs:\n      confirm: { type: string, required: true }\n      force: { type: boolean, default: false }\nsteps:\n  - remove: { stack: app }\n",
+                "on:\n  workflow_dispatch:\n    inputs:\n      confirm: { type: string, required: true, confirms: environment }\n      force: { type: boolean, default: false }\nsteps:\n  - remove: { stack: app }\n",
             );
         let (repo, diagnostics) = load_repo(&files);
         repo.unwrap_or_else(|| panic!("{diagnostics:?}"))
@@ -125,6 +125,23 @@ mod tests {
                 .expect("map")
         );
         assert_eq!(requests[0].actor, "ada");
+        assert_eq!(
+            run_requests(
+                &repo(),
+                &dispatch(json!({ "confirm": "staging" }), &["prod"])
+            )
+            .expect_err("refused"),
+            [
+                "input `confirm` must be `prod`, the name of the environment this run is for, typed out; it is `staging`"
+            ]
+        );
+        assert_eq!(
+            run_requests(&repo(), &dispatch(json!({ "confirm": "prod" }), &[]))
+                .expect_err("refused"),
+            [
+                "input `confirm` confirms one environment: run workflow `teardown` on one environment at a time (--env), not on staging, prod"
+            ]
+        );
     }
 
     fn image_push(repository: &str, tag: &str) -> TriggerEvent {

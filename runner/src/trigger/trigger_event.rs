@@ -4,7 +4,7 @@
 use globset::Glob;
 use serde_json::{Map, Value};
 
-use super::dispatch_inputs::resolve_inputs;
+use super::dispatch_inputs::{confirmation_problems, resolve_inputs};
 use super::{RunMode, RunRequest};
 use crate::model::{BranchFilter, ConfigRepo, ImagePush, RegistryPushFilter, Workflow};
 
@@ -128,11 +128,8 @@ pub fn run_requests(
                 problems.extend(found);
                 Map::new()
             });
-            if !problems.is_empty() {
-                return Err(problems);
-            }
             // Chosen environments keep the workflow's order.
-            let targets = if environments.is_empty() {
+            let targets: Vec<String> = if environments.is_empty() {
                 workflow.environments.clone()
             } else {
                 workflow
@@ -142,6 +139,12 @@ pub fn run_requests(
                     .cloned()
                     .collect()
             };
+            if problems.is_empty() {
+                problems.extend(confirmation_problems(workflow, &targets, &inputs));
+            }
+            if !problems.is_empty() {
+                return Err(problems);
+            }
             Ok(vec![request(
                 workflow,
                 RunMode::Apply,

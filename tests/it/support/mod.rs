@@ -1,7 +1,9 @@
-//! Helpers for the tests that drive real services: a private Docker swarm, running a
-//! process with a time limit, a free port, and a plain HTTP GET on loopback.
+//! Helpers for the tests that drive real services: a private Docker swarm, git servers
+//! over https and ssh, running a process with a time limit, a free port, and a plain
+//! HTTP GET on loopback.
 
 pub mod fake_github;
+pub mod git_servers;
 mod private_swarm;
 pub mod serve_daemon;
 

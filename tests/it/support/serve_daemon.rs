@@ -55,7 +55,8 @@ impl ServeDaemon {
         } else {
             &["--poll-interval", "1s"]
         };
-        let child = shoal()
+        let mut command = shoal();
+        command
             .args(["serve", "--branch", "main"])
             .args(poll)
             .arg("--listen")
@@ -67,9 +68,14 @@ impl ServeDaemon {
             .args(["--docker-host", docker_host])
             .args(extra)
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("shoal serve starts");
+            .stderr(std::fs::File::create(log_path(state)).expect("log file"));
+        ServeDaemon::spawn(command, port, state)
+    }
+
+    /// Runs a `shoal serve` command the caller made, which listens on 127.0.0.1:`port`
+    /// and keeps its state in `state`; returns once it answers /healthz.
+    pub fn spawn(mut command: Command, port: u16, state: &Path) -> ServeDaemon {
+        let child = command.spawn().expect("shoal serve starts");
         let daemon = ServeDaemon {
             child,
             port,
@@ -88,6 +94,11 @@ impl ServeDaemon {
             std::thread::sleep(Duration::from_millis(100));
         }
         daemon
+    }
+
+    /// What the daemon wrote on standard error so far (when `start` started it).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(log_path(&self.state)).unwrap_or_default()
     }
 
     pub fn pid(&self) -> u32 {
@@ -134,6 +145,11 @@ impl Drop for ServeDaemon {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Where the daemon's standard error goes: beside its state folder.
+fn log_path(state: &Path) -> PathBuf {
+    state.with_extension("log")
 }
 
 /// The shoal binary cargo built for these tests.
