@@ -124,18 +124,15 @@ impl GitHubArgs {
 
 /// Starts reporting the runs of `notices` to GitHub in the background; reports that fail
 /// after their retries are recorded in the store in `state`. The workflow of a pull
-/// request's run is read from the git mirror at `mirror`, to know whether it wants a plan
-/// comment. Returns the task that ends once the notices end and the last reports are
+/// request's run is read from `mirror`, to know whether it wants a plan comment. Returns the task that ends once the notices end and the last reports are
 /// delivered.
 pub fn start_reporting(
     settings: GitHubSettings,
     state: &std::path::Path,
-    mirror: &std::path::Path,
+    mirror: Mirror,
     notices: tokio::sync::broadcast::Receiver<crate::daemon::RunNotice>,
 ) -> anyhow::Result<tokio::task::JoinHandle<()>> {
     let store = Mutex::new(Store::open_reader(state)?);
-    // A second handle on the mirror the dispatcher fetches into: git lets readers be.
-    let mirror = Mirror::open(mirror, "")?;
     let wants_comment = move |run: &RunRecord| {
         run.event == "pull_request"
             && mirror

@@ -162,7 +162,8 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<Outcome> {
         Some(github) => Some(start_reporting(
             github,
             &args.state,
-            dispatcher.mirror.path(),
+            // A second handle on the mirror the dispatcher fetches into, only to read.
+            Mirror::open(dispatcher.mirror.path(), &url)?,
             dispatcher.notices().subscribe(),
         )?),
         None => None,
