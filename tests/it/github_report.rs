@@ -1216,11 +1216,21 @@ mod through_serve {
             token_file.into_os_string(),
         ]);
         let daemon = ServeDaemon::start(&state.path().join("state"), source.path(), swarm, &args);
-        let (status, answer) = daemon.post(
-            "/api/v1/dispatch",
-            &[("Authorization", "Bearer api-token".into())],
-            r#"{"workflow":"hold","environments":["local"]}"#,
-        );
+        // The first fetch runs in the background: until it is done, main is not known.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let (status, answer) = loop {
+            let (status, answer) = daemon.post(
+                "/api/v1/dispatch",
+                &[("Authorization", "Bearer api-token".into())],
+                r#"{"workflow":"hold","environments":["local"]}"#,
+            );
+            if !(status == 422 && answer.contains("branch `main` not found"))
+                || Instant::now() > deadline
+            {
+                break (status, answer);
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        };
         assert_eq!(status, 202, "{answer}");
         let id = serde_json::from_str::<Value>(&answer).expect("json")["runs"][0]
             .as_i64()
