@@ -14,6 +14,7 @@ pub mod daemon;
 pub mod docker;
 pub mod exit_code;
 pub mod git;
+pub mod github;
 pub mod load;
 pub mod model;
 pub mod plan;

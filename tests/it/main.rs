@@ -11,6 +11,7 @@ mod faithful;
 mod fixtures;
 mod git_mirror;
 mod git_remotes;
+mod github_report;
 mod registry_push;
 mod schemas;
 mod serve;

@@ -5,6 +5,7 @@ mod api_client;
 mod apply_command;
 mod cluster_run;
 mod dispatch_command;
+mod github_args;
 mod local_repo;
 mod plan_command;
 mod render_command;

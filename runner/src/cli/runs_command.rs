@@ -75,12 +75,13 @@ pub fn run(args: &RunsArgs) -> anyhow::Result<Outcome> {
                 .ok_or_else(|| anyhow::anyhow!("no run {id}"))?;
             let steps = store.steps(*id)?;
             let logs = store.logs(*id)?;
+            let report_failures = store.report_failures(*id)?;
             if json {
                 println!(
                     "{}",
-                    serde_json::to_string_pretty(
-                        &serde_json::json!({ "run": run, "steps": steps, "logs": logs })
-                    )?
+                    serde_json::to_string_pretty(&serde_json::json!({
+                        "run": run, "steps": steps, "logs": logs, "report_failures": report_failures
+                    }))?
                 );
             } else {
                 println!(
@@ -110,6 +111,12 @@ pub fn run(args: &RunsArgs) -> anyhow::Result<Outcome> {
                 }
                 for line in logs {
                     println!("    {line}");
+                }
+                for failure in report_failures {
+                    println!(
+                        "  report to GitHub failed ({}): {}: {}",
+                        failure.at, failure.check, failure.error
+                    );
                 }
             }
         }

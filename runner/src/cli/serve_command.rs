@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use tokio::sync::mpsc;
 
+use super::github_args::{GitHubArgs, start_reporting};
 use crate::daemon::{ApiSettings, DaemonEvent, Dispatcher, RunMetrics, RunSettings, serve_http};
 use crate::exit_code::Outcome;
 use crate::git::{CertificateAuthorities, GitToken, Mirror, RefWatcher, RemoteAccess};
@@ -62,6 +63,8 @@ pub struct ServeArgs {
     /// Logs on standard error as text for people or JSON lines for log collectors.
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
+    #[command(flatten)]
+    github: Box<GitHubArgs>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -89,7 +92,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<Outcome> {
 }
 
 /// A secret from a file (trailing newline dropped) or an environment variable.
-fn secret(file: Option<&PathBuf>, variable: &str) -> anyhow::Result<Option<String>> {
+pub(super) fn secret(file: Option<&PathBuf>, variable: &str) -> anyhow::Result<Option<String>> {
     match file {
         Some(path) => {
             let text = std::fs::read_to_string(path)
@@ -155,6 +158,16 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<Outcome> {
     let dispatcher = Dispatcher::new(store, mirror, args.branch.clone(), settings, sender.clone());
     let metrics = RunMetrics::default();
     metrics.follow(dispatcher.notices().subscribe());
+    let reporting = match args.github.settings(&args.repo)? {
+        Some(github) => Some(start_reporting(
+            github,
+            &args.state,
+            // A second handle on the mirror the dispatcher fetches into, only to read.
+            Mirror::open(dispatcher.mirror.path(), &url)?,
+            dispatcher.notices().subscribe(),
+        )?),
+        None => None,
+    };
     let api = Arc::new(ApiSettings {
         webhook_secret: secret(args.webhook_secret_file.as_ref(), "SHOAL_WEBHOOK_SECRET")?
             .map(String::into_bytes),
@@ -200,5 +213,9 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<Outcome> {
     tokio::signal::ctrl_c().await.ok();
     let _ = sender.send(DaemonEvent::Shutdown).await;
     let _ = looping.await;
+    if let Some(reporting) = reporting {
+        // The last reports get a few seconds; nothing ever waits longer for GitHub.
+        let _ = tokio::time::timeout(Duration::from_secs(10), reporting).await;
+    }
     Ok(Outcome::Success)
 }

@@ -13,5 +13,5 @@ pub use step_input::{
 };
 pub use workflow_file::{
     BranchFilterInput, Confirms, DispatchInput, InputDeclaration, InputKind, OneOrList,
-    RegistryPushInput, ScheduleInput, TriggersInput, WorkflowFile,
+    RegistryPushInput, ReportInput, ScheduleInput, TriggersInput, WorkflowFile,
 };

@@ -25,10 +25,23 @@ pub struct WorkflowFile {
     /// Defaults to the environment name.
     #[serde(default)]
     pub concurrency: Option<Spanned<String>>,
+    /// Where its runs are reported besides their commit's checks.
+    #[serde(default)]
+    pub report: ReportInput,
     // The loader decodes each step on its own, so that one bad step does not hide the
     // errors of the next.
     /// The steps, run in order.
     pub steps: Vec<StepInput>,
+}
+
+/// The `report:` section.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReportInput {
+    /// Comment the plan of every environment on the pull request, one comment edited in
+    /// place on every new push (needs `shoal serve` to report to GitHub).
+    #[serde(default)]
+    pub pull_request_comment: bool,
 }
 
 /// The `on:` section.

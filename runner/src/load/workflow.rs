@@ -68,6 +68,7 @@ pub fn load_workflow(
         triggers,
         environments,
         concurrency,
+        pull_request_comment: input.report.pull_request_comment,
         steps,
     })
 }

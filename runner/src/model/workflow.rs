@@ -15,6 +15,8 @@ pub struct Workflow {
     pub environments: Vec<String>,
     /// Template of the concurrency group name.
     pub concurrency: String,
+    /// Comment the plan on pull requests (`report.pull_request_comment`).
+    pub pull_request_comment: bool,
     pub steps: Vec<Step>,
 }
 

@@ -1,5 +1,6 @@
-//! Store: the runner's durable history (runs, steps, logs), the last processed commit of
-//! each branch and the webhook deliveries seen, in SQLite. An edge.
+//! Store: the runner's durable history (runs, steps, logs, failed GitHub reports), the
+//! last processed commit of each branch and the webhook deliveries seen, in SQLite. An
+//! edge.
 
 mod run_record;
 #[expect(
@@ -8,5 +9,5 @@ mod run_record;
 )]
 mod store;
 
-pub use run_record::{RunRecord, RunStatus, StepRecord};
+pub use run_record::{ReportFailureRecord, RunRecord, RunStatus, StepRecord};
 pub use store::{Store, StoreError};

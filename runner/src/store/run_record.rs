@@ -71,3 +71,12 @@ pub struct StepRecord {
     pub changes: i64,
     pub error: Option<String>,
 }
+
+/// A report to GitHub that still failed after its retries.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReportFailureRecord {
+    /// The check's name, `shoal/<workflow>/<environment>`.
+    pub check: String,
+    pub error: String,
+    pub at: String,
+}

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension as _, params};
 
-use super::{RunRecord, RunStatus, StepRecord};
+use super::{ReportFailureRecord, RunRecord, RunStatus, StepRecord};
 use crate::trigger::{RunMode, RunRequest};
 
 #[derive(Debug, thiserror::Error)]
@@ -69,6 +69,12 @@ CREATE TABLE IF NOT EXISTS deliveries (
     id TEXT PRIMARY KEY,
     received_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS report_failures (
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    check_name TEXT NOT NULL,
+    error TEXT NOT NULL,
+    at TEXT NOT NULL
+);
 ";
 
 impl Store {
@@ -97,8 +103,9 @@ impl Store {
         Ok(store)
     }
 
-    /// A second connection for reading (the HTTP API) beside the dispatcher's: WAL lets it
-    /// read while the dispatcher writes. It changes nothing on open.
+    /// A second connection beside the dispatcher's, for reading (the HTTP API) and for
+    /// recording failed GitHub reports: WAL lets it read while the dispatcher writes. It
+    /// changes nothing on open.
     pub fn open_reader(folder: &Path) -> Result<Store, StoreError> {
         Store::connect(folder)
     }
@@ -290,6 +297,44 @@ impl Store {
             .map_err(|e| self.error(e))?;
         let rows = statement
             .query_map(params![run], |row| row.get(0))
+            .map_err(|e| self.error(e))?;
+        rows.collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.error(e))
+    }
+
+    /// Records a report to GitHub about `run` that failed after its retries.
+    pub fn record_report_failure(
+        &self,
+        run: i64,
+        check: &str,
+        error: &str,
+        now: &str,
+    ) -> Result<(), StoreError> {
+        self.connection
+            .execute(
+                "INSERT INTO report_failures (run_id, check_name, error, at) VALUES (?1, ?2, ?3, ?4)",
+                params![run, check, error, now],
+            )
+            .map(|_| ())
+            .map_err(|e| self.error(e))
+    }
+
+    /// The reports to GitHub about `run` that failed, oldest first.
+    pub fn report_failures(&self, run: i64) -> Result<Vec<ReportFailureRecord>, StoreError> {
+        let mut statement = self
+            .connection
+            .prepare(
+                "SELECT check_name, error, at FROM report_failures WHERE run_id = ?1 ORDER BY rowid",
+            )
+            .map_err(|e| self.error(e))?;
+        let rows = statement
+            .query_map(params![run], |row| {
+                Ok(ReportFailureRecord {
+                    check: row.get(0)?,
+                    error: row.get(1)?,
+                    at: row.get(2)?,
+                })
+            })
             .map_err(|e| self.error(e))?;
         rows.collect::<Result<Vec<_>, _>>()
             .map_err(|e| self.error(e))
@@ -560,6 +605,40 @@ mod tests {
             store.run(finished).expect("run").map(|r| r.summary),
             Some("Applied 2 changes to staging".into())
         );
+    }
+
+    #[test]
+    fn failed_reports_are_kept_per_run() {
+        let folder = tempfile::tempdir().expect("temp");
+        let run = {
+            let store = Store::open(folder.path()).expect("opens");
+            let run = store.create_run(&request(), "t0").expect("run");
+            let writer = Store::open_reader(folder.path()).expect("a second connection");
+            writer
+                .record_report_failure(run, "shoal/infra/staging", "GitHub answered 502", "t1")
+                .expect("recorded");
+            writer
+                .record_report_failure(run, "shoal/infra/prod", "GitHub answered 404", "t2")
+                .expect("recorded");
+            run
+        };
+        let store = Store::open(folder.path()).expect("reopens");
+        assert_eq!(
+            store.report_failures(run).expect("read"),
+            [
+                ReportFailureRecord {
+                    check: "shoal/infra/staging".into(),
+                    error: "GitHub answered 502".into(),
+                    at: "t1".into()
+                },
+                ReportFailureRecord {
+                    check: "shoal/infra/prod".into(),
+                    error: "GitHub answered 404".into(),
+                    at: "t2".into()
+                },
+            ]
+        );
+        assert_eq!(store.report_failures(run + 1).expect("read"), []);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! over https and ssh, running a process with a time limit, a free port, and a plain
 //! HTTP GET on loopback.
 
+pub mod fake_github;
 pub mod git_servers;
 mod private_swarm;
 pub mod serve_daemon;
