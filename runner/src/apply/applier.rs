@@ -118,7 +118,7 @@ impl<'a> Applier<'a> {
                         .await
                     {
                         Ok(result) => result,
-                        Err(_) => Err(ApplyError::Step {
+                        Err(_) => Err(ApplyError::TimedOut {
                             step: step.name.clone(),
                             message: format!(
                                 "timed out after {}",
@@ -518,7 +518,7 @@ impl<'a> Applier<'a> {
                         None => name.clone(),
                     })
                     .collect();
-                return Err(ApplyError::Step {
+                return Err(ApplyError::TimedOut {
                     step: step.to_owned(),
                     message: format!(
                         "services did not converge within {}: {}",
@@ -551,7 +551,7 @@ impl<'a> Applier<'a> {
                     Err(error) => error,
                 };
                 if started.elapsed() >= target.timeout {
-                    return Err(ApplyError::Step {
+                    return Err(ApplyError::TimedOut {
                         step: step.to_owned(),
                         message: format!(
                             "gave up after {}: {last}",

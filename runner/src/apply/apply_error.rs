@@ -20,6 +20,9 @@ pub enum ApplyError {
     },
     #[error("step `{step}`: {message}")]
     Step { step: String, message: String },
+    /// The step's `timeout` (or a wait's) ran out.
+    #[error("step `{step}`: {message}")]
+    TimedOut { step: String, message: String },
     /// Cancelled before `step` started, or while it waited (its writes were made).
     #[error("cancelled {} step `{step}`", if *.waiting { "while waiting in" } else { "before" })]
     Cancelled { step: String, waiting: bool },
@@ -34,7 +37,9 @@ impl ApplyError {
             ApplyError::NotConverged {
                 service, reason, ..
             } => format!("service {service} did not converge: {reason}"),
-            ApplyError::Step { message, .. } => message.clone(),
+            ApplyError::Step { message, .. } | ApplyError::TimedOut { message, .. } => {
+                message.clone()
+            }
             ApplyError::Cancelled { .. } => self.to_string(),
         }
     }

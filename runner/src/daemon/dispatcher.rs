@@ -483,6 +483,8 @@ impl Dispatcher {
             changes: 0,
             plan: String::new(),
             diagnostics: sorted.into_iter().cloned().collect(),
+            drift: false,
+            timed_out: false,
         };
         self.steps.entry(id).or_default();
         self.environment_done(id, outcome);
@@ -584,6 +586,8 @@ impl Dispatcher {
                     changes: 0,
                     plan: String::new(),
                     diagnostics: Vec::new(),
+                    drift: false,
+                    timed_out: false,
                 };
                 let _ = updates.send(RunUpdate::EnvironmentDone {
                     run: id,

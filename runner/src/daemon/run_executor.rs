@@ -45,6 +45,10 @@ pub struct EnvironmentOutcome {
     pub plan: String,
     /// The errors in the config repo's files that stopped the run, with their positions.
     pub diagnostics: Vec<Diagnostic>,
+    /// A drift check found the swarm differs from git (the status is then a failure).
+    pub drift: bool,
+    /// A step's (or a wait's) time limit ran out.
+    pub timed_out: bool,
 }
 
 /// Why an environment stopped early.
@@ -52,6 +56,7 @@ struct Stopped {
     status: RunStatus,
     message: String,
     diagnostics: Vec<Diagnostic>,
+    timed_out: bool,
 }
 
 impl From<String> for Stopped {
@@ -60,6 +65,7 @@ impl From<String> for Stopped {
             status: RunStatus::Failure,
             message,
             diagnostics: Vec::new(),
+            timed_out: false,
         }
     }
 }
@@ -88,9 +94,18 @@ pub async fn execute_environment(
         &mut plan,
     )
     .await;
-    let (status, summary, changes, diagnostics) = match result {
-        Ok((status, summary, changes)) => (status, summary, changes, Vec::new()),
-        Err(stopped) => (stopped.status, stopped.message, 0, stopped.diagnostics),
+    // A drift check that ran to its end and failed found drift.
+    let drift =
+        request.mode == RunMode::DriftCheck && matches!(result, Ok((RunStatus::Failure, _, _)));
+    let (status, summary, changes, diagnostics, timed_out) = match result {
+        Ok((status, summary, changes)) => (status, summary, changes, Vec::new(), false),
+        Err(stopped) => (
+            stopped.status,
+            stopped.message,
+            0,
+            stopped.diagnostics,
+            stopped.timed_out,
+        ),
     };
     EnvironmentOutcome {
         environment: environment.to_owned(),
@@ -105,6 +120,8 @@ pub async fn execute_environment(
                 diagnostic
             })
             .collect(),
+        drift,
+        timed_out,
     }
 }
 
@@ -175,6 +192,7 @@ async fn execute(
                 status,
                 message: format!("{error} ({} changes applied before)", report.changes()),
                 diagnostics: Vec::new(),
+                timed_out: matches!(error, ApplyError::TimedOut { .. }),
             })
         }
     }
@@ -284,6 +302,7 @@ fn stopped(what: &str, diagnostics: &Diagnostics) -> Stopped {
         status: RunStatus::Failure,
         message: format!("{what}: {}", first.join("; ")),
         diagnostics: sorted.into_iter().cloned().collect(),
+        timed_out: false,
     }
 }
 

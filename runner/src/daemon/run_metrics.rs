@@ -99,8 +99,7 @@ impl RunMetrics {
                             .insert(outcome.environment.clone(), unix_now());
                     }
                     "drift_check" => {
-                        let drifted = outcome.summary.starts_with("drift");
-                        state.drift.insert(key, u8::from(drifted));
+                        state.drift.insert(key, u8::from(outcome.drift));
                     }
                     _ => {}
                 }
@@ -265,6 +264,8 @@ mod tests {
                     changes: 0,
                     plan: String::new(),
                     diagnostics: Vec::new(),
+                    drift: summary.starts_with("drift:"),
+                    timed_out: false,
                 },
                 steps: Vec::new(),
             },

@@ -179,7 +179,7 @@ impl CheckTracker {
         now: DateTime<Utc>,
     ) -> CheckState {
         let environment = &outcome.environment;
-        let drift = run.mode == "drift_check" && outcome.summary.starts_with("drift:");
+        let drift = outcome.drift;
         let (conclusion, title) = match outcome.status {
             RunStatus::Success => (Conclusion::Success, capitalized(&outcome.summary)),
             RunStatus::Failure if drift => (
@@ -194,6 +194,14 @@ impl CheckTracker {
                 format!("Cancelled: {}", outcome.summary),
             ),
             RunStatus::Skipped => (Conclusion::Skipped, capitalized(&outcome.summary)),
+            RunStatus::Failure if outcome.timed_out => {
+                let step = steps.iter().find(|step| step.status == RunStatus::Failure);
+                let title = match step {
+                    Some(step) => format!("Timed out at step {}: {}", step.name, outcome.summary),
+                    None => format!("Timed out: {}", outcome.summary),
+                };
+                (Conclusion::TimedOut, title)
+            }
             RunStatus::Failure
             | RunStatus::Queued
             | RunStatus::Running

@@ -35,6 +35,9 @@ fn outcome(environment: &str, status: RunStatus, summary: &str) -> EnvironmentOu
         changes: 0,
         plan: String::new(),
         diagnostics: Vec::new(),
+        // As the executor says: a drift check's failure that names drift.
+        drift: summary.starts_with("drift:"),
+        timed_out: summary.contains("timed out"),
     }
 }
 
@@ -187,6 +190,34 @@ fn drift_fails_or_is_neutral_as_configured() {
         at(4),
     );
     assert_eq!(clean[0].title, "No drift");
+}
+
+#[test]
+fn a_step_whose_time_ran_out_times_the_check_out() {
+    let mut tracker = CheckTracker::new(Conclusion::Failure, None);
+    let states = tracker.check_states(
+        &RunNotice::EnvironmentFinished {
+            run: run("apply", RunStatus::Running),
+            outcome: outcome(
+                "prod",
+                RunStatus::Failure,
+                "step `web`: timed out after 2m (0 changes applied before)",
+            ),
+            steps: vec![step("web", RunStatus::Failure, Some("timed out after 2m"))],
+        },
+        at(4),
+    );
+    assert_eq!(
+        states[0].title,
+        "Timed out at step web: step `web`: timed out after 2m (0 changes applied before)"
+    );
+    assert!(matches!(
+        states[0].phase,
+        CheckPhase::Completed {
+            conclusion: Conclusion::TimedOut,
+            ..
+        }
+    ));
 }
 
 #[test]
