@@ -1,15 +1,24 @@
 //! Benchmark, side by side with `docker stack deploy` on the same private swarm: deploying
 //! a 50-service stack (a) the first time, (b) again with no change, (c) with one service
 //! changed. Goals: (b) at least 10 times faster than docker, (a) at least 2 times.
-//! Run with `cargo bench --bench stack_deploy` (as root, after `scripts/install-test-deps`).
-//! Neither tool waits for tasks to start here (`docker stack deploy` does not by default,
-//! and the shoal step says `wait: false`): both measure planning and API calls.
+//! Run with `cargo build --release && cargo bench --bench stack_deploy` (as root, after
+//! `scripts/install-test-deps`). It reports figures; it asserts nothing about time.
+//!
+//! Both tools deploy the identical compose file, each to a stack of its own. Neither waits
+//! for tasks to start (`docker stack deploy` does not by default, and the shoal step says
+//! `wait: false`), and docker does not ask a registry (`--resolve-image never`): both
+//! measure planning and API calls. What the daemon does after a deploy returns (starting
+//! or stopping 50 containers, for ten seconds or more on a small machine) is not either
+//! tool's work, so every timed run starts on a quiet swarm (see [`wait_until_quiet`]), and
+//! the order of the tools alternates from round to round.
 
 #[path = "../tests/it/support/mod.rs"]
 #[expect(dead_code, reason = "the benchmark uses part of the test support")]
 mod support;
 
-use std::path::Path;
+use std::io::{Read as _, Write as _};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -26,8 +35,23 @@ mod test_repo {
 }
 
 const SERVICES: usize = 50;
-const ROUNDS: usize = 5;
-const SETTLE: Duration = Duration::from_secs(3);
+/// Timed runs of each tool in each case.
+const ROUNDS: usize = 9;
+/// How long the swarm may take to become quiet before a timed run.
+const QUIET_TIMEOUT: Duration = Duration::from_secs(300);
+/// The window over which the engine's CPU time is sampled.
+const CPU_WINDOW: Duration = Duration::from_millis(500);
+/// Clock ticks (1/100 s) dockerd and containerd may use in one window and still be idle:
+/// 4 % of a core. An idle engine with 100 running tasks uses about 1 %.
+const IDLE_TICKS: u64 = 2;
+/// Consecutive idle windows that make a quiet engine.
+const IDLE_WINDOWS: usize = 2;
+
+#[derive(Clone, Copy)]
+enum Tool {
+    Docker,
+    Shoal,
+}
 
 fn main() {
     let swarm = PrivateSwarm::shared();
@@ -39,99 +63,143 @@ fn main() {
         shoal.display()
     );
     let folder = tempfile::tempdir().expect("temporary folder");
-    let repo = folder.path().join("repo");
-    std::fs::create_dir_all(repo.join("workflows")).expect("folders");
-    std::fs::write(
-        repo.join("shoal.yml"),
-        format!(
-            "environments:\n  bench:\n    docker: {{ host: \"{}\" }}\n",
-            swarm.docker_host()
-        ),
-    )
-    .expect("shoal.yml");
-    std::fs::write(
-        repo.join("workflows/deploy.yml"),
-        "steps:\n  - stack: { name: benchs, compose: stack.yml, wait: false, prune: true }\n",
-    )
-    .expect("workflow");
-    let docker_file = folder.path().join("docker-stack.yml");
+    let bench = Bench {
+        swarm,
+        shoal,
+        repo: folder.path().join("repo"),
+        docker_file: folder.path().join("docker-stack.yml"),
+        image,
+    };
+    bench.write_repo();
 
-    let docker_deploy = || {
-        timed(
-            swarm
-                .docker()
-                .args(["stack", "deploy", "--resolve-image", "never", "-c"])
-                .arg(&docker_file)
-                .arg("benchd"),
-        )
-    };
-    let shoal_deploy = || {
-        timed(
-            Command::new(&shoal)
-                .args(["apply", "--env", "bench", "--repo"])
-                .arg(&repo),
-        )
-    };
-    let write_stacks = |version: usize| {
-        let compose = compose(&image, version);
-        std::fs::write(&docker_file, &compose).expect("docker compose file");
-        std::fs::write(repo.join("stack.yml"), &compose).expect("shoal compose file");
-    };
-
-    // Each round alternates which tool goes first, so that neither always meets a daemon
-    // still busy with the other's work.
-    let mut first = (Vec::new(), Vec::new());
+    // (a) Each tool's first deploy meets a swarm without either stack.
+    let mut first = Samples::default();
+    bench.write_stacks(0);
     for round in 0..ROUNDS {
-        write_stacks(0);
-        if round % 2 == 0 {
-            first.0.push(docker_deploy());
-            first.1.push(shoal_deploy());
-        } else {
-            first.1.push(shoal_deploy());
-            first.0.push(docker_deploy());
-        }
-        remove_stacks(swarm);
-    }
-    write_stacks(0);
-    docker_deploy();
-    shoal_deploy();
-    let mut unchanged = (Vec::new(), Vec::new());
-    for round in 0..ROUNDS {
-        if round % 2 == 0 {
-            unchanged.0.push(docker_deploy());
-            unchanged.1.push(shoal_deploy());
-        } else {
-            unchanged.1.push(shoal_deploy());
-            unchanged.0.push(docker_deploy());
+        for tool in order(round) {
+            remove_stacks(swarm);
+            wait_until_quiet(swarm, 0);
+            first.push(tool, bench.deploy(tool));
         }
     }
-    let mut one_changed = (Vec::new(), Vec::new());
-    for round in 1..=ROUNDS {
-        write_stacks(round);
-        if round % 2 == 0 {
-            one_changed.0.push(docker_deploy());
-            one_changed.1.push(shoal_deploy());
-        } else {
-            one_changed.1.push(shoal_deploy());
-            one_changed.0.push(docker_deploy());
+    remove_stacks(swarm);
+    wait_until_quiet(swarm, 0);
+
+    // (b) Both stacks deployed and running; each tool deploys its own again, unchanged.
+    bench.deploy(Tool::Docker);
+    bench.deploy(Tool::Shoal);
+    let mut unchanged = Samples::default();
+    for round in 0..ROUNDS {
+        for tool in order(round) {
+            wait_until_quiet(swarm, 2 * SERVICES);
+            unchanged.push(tool, bench.deploy(tool));
+        }
+    }
+
+    // (c) One service's environment changes in each round.
+    let mut one_changed = Samples::default();
+    for round in 0..ROUNDS {
+        bench.write_stacks(round + 1);
+        for tool in order(round) {
+            wait_until_quiet(swarm, 2 * SERVICES);
+            one_changed.push(tool, bench.deploy(tool));
         }
     }
     remove_stacks(swarm);
 
-    println!("{SERVICES}-service stack, median of runs, same private swarm:");
-    for (name, (docker, shoal)) in [
+    println!(
+        "{SERVICES}-service stack, same private swarm, {ROUNDS} runs of each tool per case, \
+         each on a quiet swarm; median (min to max):"
+    );
+    for (name, samples) in [
         ("(a) first deploy", first),
         ("(b) redeploy, no change", unchanged),
         ("(c) one service changed", one_changed),
     ] {
-        let docker = median(docker);
-        let shoal = median(shoal);
+        let docker = Summary::of(samples.docker);
+        let shoal = Summary::of(samples.shoal);
         println!(
-            "{name:<26} docker stack deploy {:>7.1} ms   shoal apply {:>7.1} ms   shoal is {:.1}x faster",
-            docker.as_secs_f64() * 1000.0,
-            shoal.as_secs_f64() * 1000.0,
-            docker.as_secs_f64() / shoal.as_secs_f64()
+            "{name:<24} docker stack deploy {docker}   shoal apply {shoal}   shoal is {:.1}x faster",
+            docker.median / shoal.median
         );
+    }
+}
+
+/// The tools in the order they run in `round`: alternating, so that neither always goes
+/// first.
+fn order(round: usize) -> [Tool; 2] {
+    if round.is_multiple_of(2) {
+        [Tool::Docker, Tool::Shoal]
+    } else {
+        [Tool::Shoal, Tool::Docker]
+    }
+}
+
+struct Bench<'a> {
+    swarm: &'a PrivateSwarm,
+    shoal: PathBuf,
+    /// shoal's config repo, deploying stack `benchs`.
+    repo: PathBuf,
+    /// docker's compose file, deployed as stack `benchd`.
+    docker_file: PathBuf,
+    image: String,
+}
+
+impl Bench<'_> {
+    fn write_repo(&self) {
+        std::fs::create_dir_all(self.repo.join("workflows")).expect("folders");
+        std::fs::write(
+            self.repo.join("shoal.yml"),
+            format!(
+                "environments:\n  bench:\n    docker: {{ host: \"{}\" }}\n",
+                self.swarm.docker_host()
+            ),
+        )
+        .expect("shoal.yml");
+        std::fs::write(
+            self.repo.join("workflows/deploy.yml"),
+            "steps:\n  - stack: { name: benchs, compose: stack.yml, wait: false, prune: true }\n",
+        )
+        .expect("workflow");
+    }
+
+    /// Gives both tools the same compose file, at `version`.
+    fn write_stacks(&self, version: usize) {
+        let compose = compose(&self.image, version);
+        std::fs::write(&self.docker_file, &compose).expect("docker compose file");
+        std::fs::write(self.repo.join("stack.yml"), &compose).expect("shoal compose file");
+    }
+
+    /// Runs one deploy of `tool`, which must succeed; how long it took, in milliseconds.
+    fn deploy(&self, tool: Tool) -> f64 {
+        let mut command = match tool {
+            Tool::Docker => {
+                let mut command = self.swarm.docker();
+                command
+                    .args(["stack", "deploy", "--resolve-image", "never", "-c"])
+                    .arg(&self.docker_file)
+                    .arg("benchd");
+                command
+            }
+            Tool::Shoal => {
+                let mut command = Command::new(&self.shoal);
+                command
+                    .args(["apply", "--env", "bench", "--repo"])
+                    .arg(&self.repo);
+                command
+            }
+        };
+        let started = Instant::now();
+        let output = command.output().expect("runs");
+        let elapsed = started.elapsed();
+        assert!(
+            output.status.success(),
+            "{:?} failed:\n{}{}",
+            command,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        elapsed.as_secs_f64() * 1000.0
     }
 }
 
@@ -148,49 +216,271 @@ fn compose(image: &str, version: usize) -> String {
     text
 }
 
-/// Runs `command` once the daemon has had time to finish the background work of the run
-/// before (docker's updates of unchanged services keep it busy for a while), so that each
-/// tool meets a quiet daemon.
-fn timed(command: &mut Command) -> Duration {
-    std::thread::sleep(SETTLE);
-    let started = Instant::now();
-    let output = command.output().expect("runs");
-    let elapsed = started.elapsed();
-    assert!(
-        output.status.success(),
-        "{:?} failed:\n{}{}",
-        command,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    elapsed
-}
-
+/// Removes both stacks: their services, then their networks. `docker stack rm` removes a
+/// network only once no task uses it, and gives up at once otherwise, so it is asked again
+/// while a network is left. [`wait_until_quiet`] then waits for the containers to go.
 fn remove_stacks(swarm: &PrivateSwarm) {
-    for stack in ["benchd", "benchs"] {
-        let _ = swarm.docker().args(["stack", "rm", stack]).output();
-    }
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while Instant::now() < deadline {
-        let services = swarm.run_docker(&["service", "ls", "-q"]);
-        let networks = swarm.run_docker(&[
-            "network",
-            "ls",
-            "-q",
-            "--filter",
-            "label=com.docker.stack.namespace",
-        ]);
-        if services.trim().is_empty() && networks.trim().is_empty() {
-            // Containers go on stopping in the background for a few seconds more.
-            std::thread::sleep(Duration::from_secs(5));
-            return;
+    let deadline = Instant::now() + QUIET_TIMEOUT;
+    loop {
+        for stack in ["benchd", "benchs"] {
+            // Removing a stack that is not there fails, harmlessly.
+            let _ = swarm.docker().args(["stack", "rm", stack]).output();
         }
-        std::thread::sleep(Duration::from_millis(500));
+        for _ in 0..20 {
+            let services = engine_get(swarm, "/services");
+            let networks = engine_get(swarm, "/networks");
+            let stack_networks = networks
+                .as_array()
+                .expect("a list of networks")
+                .iter()
+                .filter(|network| {
+                    network
+                        .pointer("/Labels/com.docker.stack.namespace")
+                        .is_some()
+                })
+                .count();
+            if services.as_array().is_some_and(Vec::is_empty) && stack_networks == 0 {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the stacks were not removed within {QUIET_TIMEOUT:?}"
+        );
     }
-    panic!("stacks were not removed within 2 minutes");
 }
 
-fn median(mut values: Vec<Duration>) -> Duration {
-    values.sort();
-    values[values.len() / 2]
+/// Waits until the swarm has finished the work earlier runs gave it: exactly `running`
+/// tasks, each running, and no other task or container on its way anywhere; no service
+/// updating; no stack network left when nothing runs; and dockerd and containerd idle for
+/// [`IDLE_WINDOWS`] windows in a row. Panics after [`QUIET_TIMEOUT`], saying what was
+/// still busy.
+fn wait_until_quiet(swarm: &PrivateSwarm, running: usize) {
+    let deadline = Instant::now() + QUIET_TIMEOUT;
+    let mut idle_windows = 0;
+    loop {
+        let busy = match busy_objects(swarm, running) {
+            Some(reason) => Some(reason),
+            None => {
+                let ticks = engine_cpu_ticks(swarm, CPU_WINDOW);
+                (ticks > IDLE_TICKS).then(|| {
+                    format!("dockerd and containerd used {ticks} clock ticks in {CPU_WINDOW:?}")
+                })
+            }
+        };
+        match busy {
+            None => {
+                idle_windows += 1;
+                if idle_windows == IDLE_WINDOWS {
+                    return;
+                }
+            }
+            Some(reason) => {
+                idle_windows = 0;
+                assert!(
+                    Instant::now() < deadline,
+                    "the swarm was not quiet within {QUIET_TIMEOUT:?}: {reason}"
+                );
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+    }
+}
+
+/// What keeps the swarm from being quiet, as far as its tasks, containers, services and
+/// networks tell; `None` when nothing does.
+fn busy_objects(swarm: &PrivateSwarm, running: usize) -> Option<String> {
+    let tasks = engine_get(swarm, "/tasks");
+    let tasks = tasks.as_array().expect("a list of tasks");
+    let text = |value: &serde_json::Value, pointer: &str| {
+        value
+            .pointer(pointer)
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let mut tasks_running = 0;
+    for task in tasks {
+        let desired = text(task, "/DesiredState");
+        let state = text(task, "/Status/State");
+        let settled = if desired == "running" {
+            state == "running"
+        } else {
+            [
+                "shutdown", "complete", "failed", "rejected", "orphaned", "remove",
+            ]
+            .contains(&state.as_str())
+        };
+        if !settled {
+            return Some(format!("a task is {state}, on its way to {desired}"));
+        }
+        if state == "running" {
+            tasks_running += 1;
+        }
+    }
+    if tasks_running != running {
+        return Some(format!("{tasks_running} tasks run, not {running}"));
+    }
+    let containers = engine_get(swarm, "/containers/json?all=1");
+    let containers = containers.as_array().expect("a list of containers");
+    let containers_running = containers
+        .iter()
+        .filter(|container| text(container, "/State") == "running")
+        .count();
+    if let Some(container) = containers.iter().find(|container| {
+        ["created", "restarting", "removing"].contains(&text(container, "/State").as_str())
+    }) {
+        return Some(format!("a container is {}", text(container, "/State")));
+    }
+    if containers_running != running {
+        return Some(format!(
+            "{containers_running} containers run, not {running}"
+        ));
+    }
+    if running == 0 && !containers.is_empty() {
+        return Some(format!("{} containers are left", containers.len()));
+    }
+    let services = engine_get(swarm, "/services");
+    if let Some(service) = services
+        .as_array()
+        .expect("a list of services")
+        .iter()
+        .find(|service| text(service, "/UpdateStatus/State").ends_with("updating"))
+    {
+        return Some(format!(
+            "service {} is updating",
+            text(service, "/Spec/Name")
+        ));
+    }
+    if running == 0 {
+        let networks = engine_get(swarm, "/networks");
+        if let Some(network) = networks
+            .as_array()
+            .expect("a list of networks")
+            .iter()
+            .find(|network| {
+                network
+                    .pointer("/Labels/com.docker.stack.namespace")
+                    .is_some()
+            })
+        {
+            return Some(format!("network {} is left", text(network, "/Name")));
+        }
+    }
+    None
+}
+
+/// One GET of the Engine API over the engine's Unix socket, as JSON. The quiet checks poll
+/// often: a `docker` process each time would itself keep the machine busy.
+fn engine_get(swarm: &PrivateSwarm, path: &str) -> serde_json::Value {
+    let socket = swarm
+        .docker_host()
+        .strip_prefix("unix://")
+        .expect("the private engine listens on a Unix socket");
+    let mut stream = UnixStream::connect(socket).expect("the engine accepts a connection");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("a timeout");
+    // HTTP/1.0: the answer is not chunked, and ends when the engine closes the connection.
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: docker\r\n\r\n").expect("the request is sent");
+    let mut response = Vec::new();
+    stream
+        .read_to_end(&mut response)
+        .expect("the engine answers");
+    let split = response
+        .windows(4)
+        .position(|window| window == b"\r\n\r\n")
+        .expect("an HTTP answer");
+    let (head, body) = (&response[..split], &response[split + 4..]);
+    let status = String::from_utf8_lossy(head.split(|&b| b == b'\r').next().unwrap_or_default());
+    assert!(
+        status.contains(" 200 "),
+        "GET {path}: {status}: {}",
+        String::from_utf8_lossy(body)
+    );
+    serde_json::from_slice(body).expect("the engine answers JSON")
+}
+
+/// Clock ticks the engine's dockerd and containerd use during `window`.
+fn engine_cpu_ticks(swarm: &PrivateSwarm, window: Duration) -> u64 {
+    let pids: Vec<String> = ["dockerd.pid", "exec/containerd/containerd.pid"]
+        .iter()
+        .filter_map(|file| std::fs::read_to_string(swarm.folder().join(file)).ok())
+        .map(|pid| pid.trim().to_owned())
+        .collect();
+    let total = || -> u64 { pids.iter().map(|pid| cpu_ticks(pid)).sum() };
+    let before = total();
+    std::thread::sleep(window);
+    total().saturating_sub(before)
+}
+
+/// User and system time of process `pid`, in clock ticks, from /proc/PID/stat.
+fn cpu_ticks(pid: &str) -> u64 {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return 0;
+    };
+    // Fields after the command name, which is in parentheses and may hold spaces: state
+    // is the first, utime the 12th and stime the 13th.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or("", |(_, rest)| rest)
+        .split_whitespace()
+        .collect();
+    let field = |index: usize| -> u64 {
+        fields
+            .get(index)
+            .and_then(|value| value.parse().ok())
+            .unwrap_or_default()
+    };
+    field(11) + field(12)
+}
+
+/// Timed runs of each tool in one case, in milliseconds.
+#[derive(Default)]
+struct Samples {
+    docker: Vec<f64>,
+    shoal: Vec<f64>,
+}
+
+impl Samples {
+    fn push(&mut self, tool: Tool, milliseconds: f64) {
+        match tool {
+            Tool::Docker => self.docker.push(milliseconds),
+            Tool::Shoal => self.shoal.push(milliseconds),
+        }
+    }
+}
+
+struct Summary {
+    median: f64,
+    min: f64,
+    max: f64,
+}
+
+impl Summary {
+    fn of(mut samples: Vec<f64>) -> Summary {
+        samples.sort_by(f64::total_cmp);
+        let middle = samples.len() / 2;
+        let median = if samples.len().is_multiple_of(2) {
+            (samples[middle - 1] + samples[middle]) / 2.0
+        } else {
+            samples[middle]
+        };
+        Summary {
+            median,
+            min: samples[0],
+            max: samples[samples.len() - 1],
+        }
+    }
+}
+
+impl std::fmt::Display for Summary {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            formatter,
+            "{:>6.1} ms ({:.0} to {:.0})",
+            self.median, self.min, self.max
+        )
+    }
 }

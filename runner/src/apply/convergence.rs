@@ -20,16 +20,23 @@ pub enum Convergence {
 /// How many failed new tasks make a service "failing" rather than "starting".
 const FAILED_TASKS_LIMIT: usize = 3;
 
-/// Reads the state of `service` from its `tasks`. Tasks in `old_tasks` existed before the
-/// apply changed the service: their failures are not this apply's.
-pub fn convergence(
-    service: &LiveService,
-    tasks: &[LiveTask],
-    old_tasks: &BTreeSet<String>,
-) -> Convergence {
+/// The tasks services had before an apply changed them.
+#[derive(Debug, Default)]
+pub struct OldTasks {
+    /// All of them: their failures are not this apply's.
+    pub all: BTreeSet<String>,
+    /// Those of services whose update replaces their tasks: they do not count as running.
+    /// Right after such an update, before the swarm has begun it, they still run and the
+    /// service's update status does not say `updating` yet.
+    pub outgoing: BTreeSet<String>,
+}
+
+/// Reads the state of `service` from its `tasks`, knowing which tasks it had before the
+/// apply changed it.
+pub fn convergence(service: &LiveService, tasks: &[LiveTask], old_tasks: &OldTasks) -> Convergence {
     let new_failures: Vec<&LiveTask> = tasks
         .iter()
-        .filter(|task| !old_tasks.contains(&task.id))
+        .filter(|task| !old_tasks.all.contains(&task.id))
         .filter(|task| matches!(task.state.as_str(), "failed" | "rejected"))
         .collect();
     let last_failure = new_failures
@@ -63,6 +70,7 @@ pub fn convergence(
         .filter(|task| {
             task.desired_state == "running" || (is_job && task.desired_state == "complete")
         })
+        .filter(|task| !old_tasks.outgoing.contains(&task.id))
         .collect();
     let wanted_state = if is_job { "complete" } else { "running" };
     let running = current
@@ -112,7 +120,6 @@ mod tests {
             name: "app_web".into(),
             version: 1,
             spec: json!({ "Mode": { "Replicated": { "Replicas": replicas } } }),
-            previous_spec: None,
             update_state: update_state.map(str::to_owned),
             update_message: Some("update rolled back due to failure".into()),
         }
@@ -140,7 +147,7 @@ mod tests {
             task("b", "running", "starting"),
         ];
         assert_eq!(
-            convergence(&service(2, None), &tasks, &BTreeSet::new()),
+            convergence(&service(2, None), &tasks, &OldTasks::default()),
             Convergence::Progress {
                 running: 1,
                 desired: 2
@@ -152,7 +159,7 @@ mod tests {
             task("c", "shutdown", "shutdown"),
         ];
         assert_eq!(
-            convergence(&service(2, Some("completed")), &tasks, &BTreeSet::new()),
+            convergence(&service(2, Some("completed")), &tasks, &OldTasks::default()),
             Convergence::Converged
         );
     }
@@ -164,7 +171,7 @@ mod tests {
             convergence(
                 &service(1, Some("rollback_completed")),
                 &tasks,
-                &BTreeSet::new()
+                &OldTasks::default()
             ),
             Convergence::Failed { .. }
         ));
@@ -178,12 +185,41 @@ mod tests {
             task("n2", "shutdown", "failed"),
             task("n3", "running", "failed"),
         ];
-        let old = BTreeSet::from(["old".to_owned()]);
+        let old = OldTasks {
+            all: BTreeSet::from(["old".to_owned()]),
+            outgoing: BTreeSet::new(),
+        };
         assert_eq!(
             convergence(&service(1, None), &tasks, &old),
             Convergence::Failed {
                 reason: "3 tasks failed; the last one: task: non-zero exit (1)".into()
             }
+        );
+    }
+
+    /// Right after an update that replaces the tasks, the old task still runs and the
+    /// update status is the last one's: that is not convergence.
+    #[test]
+    fn tasks_an_update_replaces_do_not_count_as_running() {
+        let old = OldTasks {
+            all: BTreeSet::from(["old".to_owned()]),
+            outgoing: BTreeSet::from(["old".to_owned()]),
+        };
+        let tasks = [task("old", "running", "running")];
+        assert_eq!(
+            convergence(&service(1, Some("completed")), &tasks, &old),
+            Convergence::Progress {
+                running: 0,
+                desired: 1
+            }
+        );
+        let tasks = [
+            task("old", "shutdown", "shutdown"),
+            task("new", "running", "running"),
+        ];
+        assert_eq!(
+            convergence(&service(1, Some("completed")), &tasks, &old),
+            Convergence::Converged
         );
     }
 }

@@ -9,9 +9,7 @@ use crate::plan::plan_text;
 use crate::render::SecretValues;
 
 pub fn run(args: &ClusterArgs) -> anyhow::Result<Outcome> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
+    let runtime = crate::cli::cluster_run::runtime()?;
     runtime.block_on(apply(args))
 }
 
@@ -24,21 +22,25 @@ async fn apply(args: &ClusterArgs) -> anyhow::Result<Outcome> {
         json: wants_json(args),
     };
     let mut reports = Vec::new();
-    let mut live = prepared.live.clone();
+    // The state read since the first workflow, when there is more than one: the first is
+    // planned against `prepared.live`, which is not copied (a swarm's service specs are
+    // most of what an unchanged apply handles).
+    let mut read_again = None;
     for (index, planned) in prepared.workflows.iter().enumerate() {
         // A later workflow is planned again against what the earlier ones left.
         let replanned;
         let workflow = if index == 0 {
             planned
         } else {
-            live = prepared.client.live_state().await?;
+            let state = read_again.insert(prepared.client.live_state().await?);
             replanned = crate::cli::cluster_run::PlannedWorkflow {
                 workflow: planned.workflow.clone(),
                 steps: planned.steps.clone(),
-                plan: crate::plan::plan(&planned.steps, &live),
+                plan: crate::plan::plan(&planned.steps, state),
             };
             &replanned
         };
+        let live = read_again.as_ref().unwrap_or(&prepared.live);
         if !observer.json {
             print!(
                 "{}",
@@ -58,7 +60,7 @@ async fn apply(args: &ClusterArgs) -> anyhow::Result<Outcome> {
             reports.push(serde_json::json!({ "workflow": workflow.workflow, "changes": 0, "result": "unchanged" }));
             continue;
         }
-        let mut applier = Applier::new(&prepared.client, &mut observer, &live);
+        let mut applier = Applier::new(&prepared.client, &mut observer, live);
         match applier.apply(&workflow.steps, &workflow.plan).await {
             Ok(report) => {
                 if !wants_json(args) {

@@ -5,6 +5,7 @@
 use anyhow::Context as _;
 
 use crate::cli::render_session::RenderSession;
+use crate::cli::workflow_selection::SelectedWorkflow;
 use crate::cli::{OutputFormat, RepoArgs, report};
 use crate::docker::DockerClient;
 use crate::model::Environment;
@@ -54,25 +55,96 @@ pub struct PreparedRun {
     pub live: LiveState,
 }
 
+/// The runtime of `plan` and `apply`: the main thread renders while one worker thread
+/// reads the swarm (see [`prepare`]).
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+}
+
 pub async fn prepare(args: &ClusterArgs) -> anyhow::Result<Option<PreparedRun>> {
     let Some(session) = RenderSession::open(&args.repo, &args.env)? else {
         return Ok(None);
     };
     let selected = session.select(args.workflow.as_deref(), &args.inputs)?;
-    // A masked render tells which secrets the files read; only those are loaded.
-    let masked = session.masked_secrets();
-    if let Err(problems) = session.render(&selected, &masked) {
-        report::print_diagnostics(&problems, &masked);
-        return Ok(None);
-    }
-    let Some(secrets) = session.read_used_secrets(&masked, "nothing was applied") else {
+    // The swarm is read while the files render and convert, on the runtime's worker
+    // thread: the daemon takes about as long to answer as that work takes. Nothing is
+    // written before every file has rendered, and a repo with errors reports only those.
+    let reading = tokio::spawn(read_swarm(
+        docker_host(args, &session.environment),
+        args.docker_timeout,
+        session.environment.name.clone(),
+    ));
+    let Some(DesiredWorkflows {
+        steps: desired,
+        secrets,
+    }) = desired_workflows(&session, &selected)
+    else {
+        reading.abort();
         return Ok(None);
     };
-    let rendered = match session.render(&selected, &secrets) {
+    let (client, live) = reading.await.context("reading the swarm")??;
+    let workflows = desired
+        .into_iter()
+        .map(|(workflow, steps)| {
+            let plan = plan(&steps, &live);
+            PlannedWorkflow {
+                workflow,
+                steps,
+                plan,
+            }
+        })
+        .collect();
+    Ok(Some(PreparedRun {
+        live,
+        client,
+        environment: session.environment.clone(),
+        workflows,
+        secrets,
+    }))
+}
+
+/// Connects to the environment's daemon and reads the swarm's state.
+async fn read_swarm(
+    host: String,
+    timeout: std::time::Duration,
+    environment: String,
+) -> anyhow::Result<(DockerClient, LiveState)> {
+    let client = DockerClient::connect(&host, timeout)
+        .await
+        .with_context(|| format!("environment `{environment}`"))?;
+    let live = client.live_state().await?;
+    Ok((client, live))
+}
+
+/// Renders the selected workflows with their real secrets and turns them into desired
+/// steps, with the secrets read; `None` when there were problems, which are printed.
+fn desired_workflows(
+    session: &RenderSession,
+    selected: &[SelectedWorkflow<'_>],
+) -> Option<DesiredWorkflows> {
+    // A masked render tells which secrets the files read; only those are loaded.
+    let masked = session.masked_secrets();
+    let masked_render = match session.render(selected, &masked) {
         Ok(rendered) => rendered,
         Err(problems) => {
-            report::print_diagnostics(&problems, &secrets);
-            return Ok(None);
+            report::print_diagnostics(&problems, &masked);
+            return None;
+        }
+    };
+    let secrets = session.read_used_secrets(&masked, "nothing was applied")?;
+    // An environment without secrets renders the same with real and masked values.
+    let rendered = if session.environment.secrets.is_empty() {
+        masked_render
+    } else {
+        match session.render(selected, &secrets) {
+            Ok(rendered) => rendered,
+            Err(problems) => {
+                report::print_diagnostics(&problems, &secrets);
+                return None;
+            }
         }
     };
     let environment = &session.environment;
@@ -103,31 +175,19 @@ pub async fn prepare(args: &ClusterArgs) -> anyhow::Result<Option<PreparedRun>> 
         report::print_diagnostics(&problems, &secrets);
     }
     if problems.has_errors() {
-        return Ok(None);
+        return None;
     }
-    let host = docker_host(args, environment);
-    let client = DockerClient::connect(&host, args.docker_timeout)
-        .await
-        .with_context(|| format!("environment `{}`", environment.name))?;
-    let live = client.live_state().await?;
-    let workflows = desired
-        .into_iter()
-        .map(|(workflow, steps)| {
-            let plan = plan(&steps, &live);
-            PlannedWorkflow {
-                workflow,
-                steps,
-                plan,
-            }
-        })
-        .collect();
-    Ok(Some(PreparedRun {
-        live,
-        client,
-        environment: environment.clone(),
-        workflows,
+    Some(DesiredWorkflows {
+        steps: desired,
         secrets,
-    }))
+    })
+}
+
+/// The selected workflows as desired steps, with the secrets their files read.
+struct DesiredWorkflows {
+    /// Each workflow's name and steps.
+    steps: Vec<(String, Vec<DesiredStep>)>,
+    secrets: SecretValues,
 }
 
 /// The daemon for an environment: the command line's, else shoal.yml's, else DOCKER_HOST,

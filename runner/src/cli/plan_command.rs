@@ -5,9 +5,7 @@ use crate::exit_code::Outcome;
 use crate::plan::plan_text;
 
 pub fn run(args: &ClusterArgs) -> anyhow::Result<Outcome> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
+    let runtime = crate::cli::cluster_run::runtime()?;
     let Some(prepared) = runtime.block_on(prepare(args))? else {
         return Ok(Outcome::Failure);
     };

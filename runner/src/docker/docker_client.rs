@@ -9,10 +9,9 @@ use bollard::Docker;
 use bollard::models::{ConfigSpec, NetworkCreateRequest, SecretSpec};
 use bollard::query_parameters::{
     ListConfigsOptions, ListNetworksOptions, ListSecretsOptions, ListTasksOptions,
-    UpdateServiceOptions,
 };
 
-use super::{DockerError, engine_json, raw_json};
+use super::{DockerError, raw_json};
 use crate::swarm::{
     IpamConfig, LiveNetwork, LiveObject, LiveService, LiveState, LiveTask, NetworkSpec, ObjectKind,
     ObjectSpec,
@@ -77,32 +76,31 @@ impl DockerClient {
         &self.host
     }
 
-    /// Every service as the daemon writes it (see [`raw_json`]).
-    async fn raw_services(&self) -> Result<Vec<serde_json::Value>, DockerError> {
-        let path = format!("/v{}/services", self.docker.client_version());
-        let operation = "listing services";
-        let value = raw_json::get_json(&self.host, &path, self.timeout)
+    /// Every service, its spec as the daemon writes it (see [`raw_json`]).
+    async fn raw_services(&self) -> Result<Vec<ListedService>, DockerError> {
+        raw_json::get_json(&self.host, &self.api_path("/services"), self.timeout)
             .await
-            .map_err(|message| {
-                if message.starts_with("no answer within") {
-                    DockerError::Timeout {
-                        host: self.host.clone(),
-                        operation: operation.to_owned(),
-                        seconds: self.timeout.as_secs(),
-                    }
-                } else {
-                    DockerError::Api {
-                        operation: operation.to_owned(),
-                        message,
-                    }
-                }
-            })?;
-        match value {
-            serde_json::Value::Array(services) => Ok(services),
-            _ => Err(DockerError::Api {
+            .map_err(|message| self.raw_error("listing services", message))
+    }
+
+    /// `path` under the agreed API version, for a raw call.
+    fn api_path(&self, path: &str) -> String {
+        format!("/v{}{path}", self.docker.client_version())
+    }
+
+    /// A raw call's failure, as the same error a bollard call would give.
+    fn raw_error(&self, operation: &str, message: String) -> DockerError {
+        if message.starts_with("no answer within") {
+            DockerError::Timeout {
+                host: self.host.clone(),
                 operation: operation.to_owned(),
-                message: "the daemon did not answer with a list".to_owned(),
-            }),
+                seconds: self.timeout.as_secs(),
+            }
+        } else {
+            DockerError::Api {
+                operation: operation.to_owned(),
+                message,
+            }
         }
     }
 
@@ -164,24 +162,22 @@ impl DockerClient {
         .map_err(|error| self.explain_not_a_manager(error))?;
         let mut state = LiveState::default();
         for service in services {
-            let text = |pointer: &str| {
-                service
-                    .pointer(pointer)
-                    .and_then(|v| v.as_str())
-                    .map(str::to_owned)
-            };
-            let spec = service.get("Spec").cloned().unwrap_or_default();
+            let (update_state, update_message) = service
+                .update_status
+                .map(|status| (status.state, status.message))
+                .unwrap_or_default();
             state.services.push(LiveService {
-                id: text("/ID").unwrap_or_default(),
-                name: text("/Spec/Name").unwrap_or_default(),
-                version: service
-                    .pointer("/Version/Index")
-                    .and_then(|v| v.as_u64())
-                    .unwrap_or_default(),
-                spec,
-                previous_spec: service.get("PreviousSpec").cloned(),
-                update_state: text("/UpdateStatus/State"),
-                update_message: text("/UpdateStatus/Message"),
+                id: service.id,
+                name: service
+                    .spec
+                    .get("Name")
+                    .and_then(|name| name.as_str())
+                    .unwrap_or_default()
+                    .to_owned(),
+                version: service.version.index,
+                spec: service.spec,
+                update_state,
+                update_message,
             });
         }
         for network in networks {
@@ -315,18 +311,26 @@ impl DockerClient {
             .collect())
     }
 
-    /// Creates a service from an Engine API `ServiceSpec` JSON; returns its ID.
+    /// Creates a service from an Engine API `ServiceSpec` JSON, sent as it is (see
+    /// [`raw_json`]); returns its ID.
     pub async fn create_service(&self, spec: &serde_json::Value) -> Result<String, DockerError> {
-        let name = spec_name(spec);
-        let operation = format!("creating service {name}");
-        let spec = typed_spec(spec, &operation)?;
-        let response = self
-            .call(&operation, self.docker.create_service(spec, None))
-            .await?;
-        Ok(response.id.unwrap_or_default())
+        let operation = format!("creating service {}", spec_name(spec));
+        let answer = raw_json::post_json(
+            &self.host,
+            &self.api_path("/services/create"),
+            spec,
+            self.timeout,
+        )
+        .await
+        .map_err(|message| self.raw_error(&operation, message))?;
+        Ok(answer
+            .get("ID")
+            .and_then(|id| id.as_str())
+            .unwrap_or_default()
+            .to_owned())
     }
 
-    /// Updates a service at `version` (as last read) to `spec`.
+    /// Updates a service at `version` (as last read) to `spec`, sent as it is.
     pub async fn update_service(
         &self,
         id: &str,
@@ -334,16 +338,14 @@ impl DockerClient {
         spec: &serde_json::Value,
     ) -> Result<(), DockerError> {
         let operation = format!("updating service {}", spec_name(spec));
-        let typed = typed_spec(spec, &operation)?;
-        let options = UpdateServiceOptions {
-            version: i32::try_from(version).unwrap_or(i32::MAX),
-            ..Default::default()
-        };
-        self.call(
-            &operation,
-            self.docker.update_service(id, typed, options, None),
-        )
-        .await?;
+        // No X-Registry-Auth header: the daemon takes the credentials the service already
+        // has, as bollard and `docker stack deploy` ask it to.
+        let path = self.api_path(&format!(
+            "/services/{id}/update?version={version}&registryAuthFrom=spec"
+        ));
+        raw_json::post_json(&self.host, &path, spec, self.timeout)
+            .await
+            .map_err(|message| self.raw_error(&operation, message))?;
         Ok(())
     }
 
@@ -438,6 +440,36 @@ impl DockerClient {
     }
 }
 
+/// A service as the daemon lists it, with what shoal reads of it. Its other keys (its
+/// previous spec, as large as its spec, its endpoint, its timestamps) are skipped as they
+/// are read, never built into JSON values.
+#[derive(serde::Deserialize)]
+struct ListedService {
+    #[serde(rename = "ID", default)]
+    id: String,
+    #[serde(rename = "Version", default)]
+    version: ListedVersion,
+    /// Raw, to keep every key the daemon stores.
+    #[serde(rename = "Spec", default)]
+    spec: serde_json::Value,
+    #[serde(rename = "UpdateStatus", default)]
+    update_status: Option<ListedUpdateStatus>,
+}
+
+#[derive(Default, serde::Deserialize)]
+struct ListedVersion {
+    #[serde(rename = "Index", default)]
+    index: u64,
+}
+
+#[derive(serde::Deserialize)]
+struct ListedUpdateStatus {
+    #[serde(rename = "State", default)]
+    state: Option<String>,
+    #[serde(rename = "Message", default)]
+    message: Option<String>,
+}
+
 fn spec_name(spec: &serde_json::Value) -> &str {
     spec.get("Name").and_then(|n| n.as_str()).unwrap_or("?")
 }
@@ -463,16 +495,6 @@ fn agreed_version(daemon: &str) -> bollard::ClientVersion {
             minor_version: newest.minor_version,
         },
     }
-}
-
-fn typed_spec(
-    spec: &serde_json::Value,
-    operation: &str,
-) -> Result<bollard::models::ServiceSpec, DockerError> {
-    engine_json::to_bollard(spec).map_err(|message| DockerError::Api {
-        operation: operation.to_owned(),
-        message,
-    })
 }
 
 fn sorted(map: Option<HashMap<String, String>>) -> BTreeMap<String, String> {

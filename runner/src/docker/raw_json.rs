@@ -1,70 +1,92 @@
-//! Reads Engine API JSON as the daemon writes it, without a typed model in between:
-//! bollard's model drops keys it spells differently (a service's `Healthcheck`), and a
-//! spec read back must hold everything the daemon stores, or plans would never settle.
+//! Engine API JSON as the daemon reads and writes it, without a typed model in between:
+//! bollard's model drops keys it spells differently (a service's `Healthcheck`), so a spec
+//! read back must come raw to hold everything the daemon stores, or plans would never
+//! settle; and a spec sent raw reaches the daemon exactly as shoal made it, with no
+//! translation to pay for on each of a stack's services.
 
 use std::time::Duration;
 
-use http_body_util::{BodyExt as _, Empty};
+use http_body_util::{BodyExt as _, Full};
 use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
 
-/// One GET of `path` (e.g. `/v1.41/services`) from the daemon at `host`, as JSON.
-pub async fn get_json(
+/// One GET of `path` (e.g. `/v1.41/services`) from the daemon at `host`, decoded from
+/// JSON: into a `serde_json::Value` to keep every key, or into a type that names only the
+/// keys it needs, so that the others are skipped rather than built.
+pub async fn get_json<T: serde::de::DeserializeOwned>(
     host: &str,
     path: &str,
     timeout: Duration,
-) -> Result<serde_json::Value, String> {
-    tokio::time::timeout(timeout, get(host, path))
-        .await
-        .map_err(|_| format!("no answer within {} s", timeout.as_secs()))?
-}
-
-async fn get(host: &str, path: &str) -> Result<serde_json::Value, String> {
+) -> Result<T, String> {
     let request = hyper::Request::get(path)
         .header(hyper::header::HOST, "docker")
         .header(hyper::header::ACCEPT, "application/json")
-        .body(Empty::<Bytes>::new())
+        .body(Full::new(Bytes::new()))
         .map_err(|error| error.to_string())?;
-    let response = if let Some(socket) = host.strip_prefix("unix://") {
-        let stream = tokio::net::UnixStream::connect(socket)
-            .await
-            .map_err(|error| format!("{socket}: {error}"))?;
-        send(TokioIo::new(stream), request).await?
-    } else {
-        let address = host
-            .trim_start_matches("tcp://")
-            .trim_start_matches("http://");
-        let stream = tokio::net::TcpStream::connect(address)
-            .await
-            .map_err(|error| format!("{address}: {error}"))?;
-        send(TokioIo::new(stream), request).await?
-    };
-    let status = response.status();
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .map_err(|error| error.to_string())?
-        .to_bytes();
-    let value: serde_json::Value = serde_json::from_slice(&body)
-        .map_err(|error| format!("the daemon's answer is not JSON: {error}"))?;
-    if status.is_success() {
-        Ok(value)
-    } else {
-        Err(value
-            .get("message")
-            .and_then(|m| m.as_str())
-            .map_or_else(|| status.to_string(), str::to_owned))
+    let body = json_exchange(host, request, timeout).await?;
+    serde_json::from_slice(&body)
+        .map_err(|error| format!("cannot read the daemon's answer: {error}"))
+}
+
+/// One POST of `body` to `path` (e.g. `/v1.41/services/create`) at the daemon at `host`;
+/// the daemon's answer as JSON (`null` when it has no body).
+pub async fn post_json(
+    host: &str,
+    path: &str,
+    body: &serde_json::Value,
+    timeout: Duration,
+) -> Result<serde_json::Value, String> {
+    let body = serde_json::to_vec(body).map_err(|error| error.to_string())?;
+    let request = hyper::Request::post(path)
+        .header(hyper::header::HOST, "docker")
+        .header(hyper::header::ACCEPT, "application/json")
+        .header(hyper::header::CONTENT_TYPE, "application/json")
+        .body(Full::new(Bytes::from(body)))
+        .map_err(|error| error.to_string())?;
+    let body = json_exchange(host, request, timeout).await?;
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(serde_json::Value::Null);
     }
+    serde_json::from_slice(&body)
+        .map_err(|error| format!("cannot read the daemon's answer: {error}"))
+}
+
+/// Sends `request` and reads the whole answer, within `timeout`; an answer that is not a
+/// success is an error with the daemon's message.
+async fn json_exchange(
+    host: &str,
+    request: hyper::Request<Full<Bytes>>,
+    timeout: Duration,
+) -> Result<Bytes, String> {
+    let exchange = async {
+        let response = exchange(host, request).await?;
+        let status = response.status();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|error| error.to_string())?
+            .to_bytes();
+        if status.is_success() {
+            return Ok(body);
+        }
+        let message = serde_json::from_slice::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|value| value.get("message")?.as_str().map(str::to_owned));
+        Err(message.unwrap_or_else(|| status.to_string()))
+    };
+    tokio::time::timeout(timeout, exchange)
+        .await
+        .map_err(|_| format!("no answer within {} s", timeout.as_secs()))?
 }
 
 /// Sends one request over a new connection to the daemon at `host`.
 async fn exchange(
     host: &str,
-    request: hyper::Request<Empty<Bytes>>,
+    request: hyper::Request<Full<Bytes>>,
 ) -> Result<hyper::Response<hyper::body::Incoming>, String> {
     if let Some(socket) = host.strip_prefix("unix://") {
-        let stream = tokio::net::UnixStream::connect(socket)
+        let stream = connect_unix(socket)
             .await
             .map_err(|error| format!("{socket}: {error}"))?;
         send(TokioIo::new(stream), request).await
@@ -79,9 +101,23 @@ async fn exchange(
     }
 }
 
+/// Connects to a Unix socket, again while its backlog is full: a Unix socket refuses a
+/// connection at once then, where TCP would wait, and writing many services at once opens
+/// many connections. The caller's timeout bounds the retries.
+async fn connect_unix(socket: &str) -> std::io::Result<tokio::net::UnixStream> {
+    loop {
+        match tokio::net::UnixStream::connect(socket).await {
+            Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => {
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+            connected => return connected,
+        }
+    }
+}
+
 async fn send<T>(
     io: TokioIo<T>,
-    request: hyper::Request<Empty<Bytes>>,
+    request: hyper::Request<Full<Bytes>>,
 ) -> Result<hyper::Response<hyper::body::Incoming>, String>
 where
     T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static,
@@ -103,7 +139,7 @@ where
 pub async fn api_version(host: &str, timeout: Duration) -> Result<String, String> {
     let request = hyper::Request::get("/_ping")
         .header(hyper::header::HOST, "docker")
-        .body(Empty::<Bytes>::new())
+        .body(Full::new(Bytes::new()))
         .map_err(|error| error.to_string())?;
     let exchange = async {
         let response = exchange(host, request).await?;

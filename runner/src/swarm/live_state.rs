@@ -23,7 +23,6 @@ pub struct LiveService {
     pub version: u64,
     /// The Engine API `ServiceSpec` JSON as the daemon stores it.
     pub spec: serde_json::Value,
-    pub previous_spec: Option<serde_json::Value>,
     /// `UpdateStatus.State`: `updating`, `completed`, `paused`, `rollback_started`, …
     pub update_state: Option<String>,
     pub update_message: Option<String>,
