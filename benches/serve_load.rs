@@ -21,7 +21,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use support::serve_daemon::{ServeDaemon, github_signature, runs};
+use support::serve_daemon::{ServeDaemon, github_signature};
 use support::{PrivateSwarm, free_tcp_port, git, write_file};
 
 /// What the test support expects of the test crate: where the project is.
@@ -138,7 +138,7 @@ fn main() {
     }
     git(&source, &["checkout", "-q", "main"]);
     std::thread::sleep(Duration::from_secs(2));
-    let runs_before = runs(&state).len();
+    let runs_before = all_runs(&state).len();
     let burst_started = Instant::now();
     for commit in &burst {
         git(&source, &["update-ref", "refs/heads/main", commit]);
@@ -148,7 +148,7 @@ fn main() {
     let burst_took = burst_started.elapsed();
     let last = daemon.wait_for_commit(&newest);
     std::thread::sleep(Duration::from_secs(3));
-    let all = runs(&state);
+    let all = all_runs(&state);
     let burst_runs: Vec<&serde_json::Value> = all.iter().take(all.len() - runs_before).collect();
     let applies = burst_runs
         .iter()
@@ -158,6 +158,7 @@ fn main() {
     let burst_commits: Vec<String> = burst_runs
         .iter()
         .rev()
+        .filter(|run| run["status"] != "skipped")
         .map(|run| {
             let commit = run["commit"].as_str().unwrap_or_default();
             let position = burst.iter().position(|c| c == commit).map_or(0, |p| p + 1);
@@ -184,7 +185,7 @@ fn main() {
         last["status"].as_str().unwrap_or_default()
     );
     println!(
-        "    runs of the burst, oldest first (#N: the Nth pushed commit): {} ({superseded} superseded while waiting)",
+        "    runs of the burst that ran, oldest first (#N: the Nth pushed commit): {}; {superseded} more were superseded while waiting",
         burst_commits.join(", ")
     );
     println!(
@@ -193,6 +194,18 @@ fn main() {
         f64::from(idle_after) / 1024.0,
         all.len()
     );
+}
+
+/// Every run in the daemon's history, newest first, read from its store (`shoal runs`
+/// shows the newest 50 only).
+fn all_runs(state: &Path) -> Vec<serde_json::Value> {
+    let store = shoal::store::Store::open_reader(state).expect("the daemon's store");
+    store
+        .runs(usize::MAX / 2)
+        .expect("runs")
+        .into_iter()
+        .map(|run| serde_json::to_value(run).expect("a run as JSON"))
+        .collect()
 }
 
 fn ms(duration: Duration) -> f64 {
