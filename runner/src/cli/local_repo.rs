@@ -12,22 +12,10 @@ use crate::render::CommitInfo;
 /// daemon's fetches, loads the system's certificate bundle when it starts, which would
 /// cost every `plan` and `apply` more time than the rest of an unchanged redeploy.
 pub fn commit_info(repo: &Path) -> CommitInfo {
-    // The top folder, then the branch (`HEAD` when detached).
-    let Ok(location) = git(
-        repo,
-        &["rev-parse", "--show-toplevel", "--abbrev-ref", "HEAD"],
-    ) else {
-        return CommitInfo::default();
-    };
-    let mut lines = location.lines();
-    let (Some(top), Some(branch)) = (lines.next(), lines.next()) else {
-        return CommitInfo::default();
-    };
-    let same_folder = match (std::fs::canonicalize(top), std::fs::canonicalize(repo)) {
-        (Ok(top), Ok(repo)) => top == repo,
-        _ => false,
-    };
-    if !same_folder {
+    // Only the top folder of a work tree has `.git` (a folder, or a file in a linked
+    // work tree or a submodule).
+    let dot_git = repo.join(".git");
+    if !dot_git.exists() {
         return CommitInfo::default();
     }
     let Ok(head) = git(repo, &["log", "-1", "--format=%H%x00%an%x00%s"]) else {
@@ -38,8 +26,23 @@ pub fn commit_info(repo: &Path) -> CommitInfo {
     else {
         return CommitInfo::default();
     };
-    let branch = if branch == "HEAD" { "" } else { branch };
-    CommitInfo::new(sha, summary, author, branch)
+    CommitInfo::new(sha, summary, author, &branch(&dot_git, repo))
+}
+
+/// The branch checked out, or an empty name when the head is detached. Read from
+/// `.git/HEAD` when `.git` is a folder, saving a second process.
+fn branch(dot_git: &Path, repo: &Path) -> String {
+    let symbolic = if dot_git.is_dir() {
+        std::fs::read_to_string(dot_git.join("HEAD")).ok()
+    } else {
+        git(repo, &["symbolic-ref", "--quiet", "HEAD"]).ok()
+    };
+    symbolic
+        .as_deref()
+        .map(|text| text.trim().trim_start_matches("ref:").trim())
+        .and_then(|reference| reference.strip_prefix("refs/heads/"))
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// Runs `git -C repo ARGS`; its standard output when it succeeds.

@@ -83,17 +83,14 @@ pub async fn execute_environment(
 ) -> EnvironmentOutcome {
     sink.send(Progress::EnvironmentStarted);
     let mut plan = String::new();
-    let result = execute(
+    let scope = Scope {
         files,
         request,
         environment,
         commit,
         settings,
-        sink,
-        cancel,
-        &mut plan,
-    )
-    .await;
+    };
+    let result = execute(&scope, sink, cancel, &mut plan).await;
     // A drift check that ran to its end and failed found drift.
     let drift =
         request.mode == RunMode::DriftCheck && matches!(result, Ok((RunStatus::Failure, _, _)));
@@ -125,24 +122,26 @@ pub async fn execute_environment(
     }
 }
 
-#[expect(
-    clippy::too_many_arguments,
-    reason = "the parts of one run, passed once from one caller"
-)]
-async fn execute(
+/// What one environment of a run works on.
+struct Scope<'a> {
     files: Arc<dyn RepoFiles>,
-    request: &RunRequest,
-    environment_name: &str,
-    commit: &CommitInfo,
-    settings: &RunSettings,
+    request: &'a RunRequest,
+    environment: &'a str,
+    commit: &'a CommitInfo,
+    settings: &'a RunSettings,
+}
+
+async fn execute(
+    scope: &Scope<'_>,
     sink: &mut ProgressSink,
     cancel: CancelSignal,
     plan_out: &mut String,
 ) -> Result<(RunStatus, String, usize), Stopped> {
+    let (request, environment_name) = (scope.request, scope.environment);
     sink.send(Progress::StepStarted {
         step: PLAN_STEP.to_owned(),
     });
-    let planned = prepare(files, request, environment_name, commit, settings, sink).await;
+    let planned = prepare(scope, sink).await;
     let (steps, planned, live_client, live, workflow_name) = match planned {
         Ok(prepared) => prepared,
         Err(stopped) => {
@@ -207,14 +206,15 @@ type Prepared = (
 );
 
 /// Loads, renders, converts and plans against the live swarm.
-async fn prepare(
-    files: Arc<dyn RepoFiles>,
-    request: &RunRequest,
-    environment_name: &str,
-    commit: &CommitInfo,
-    settings: &RunSettings,
-    sink: &mut ProgressSink,
-) -> Result<Prepared, Stopped> {
+async fn prepare(scope: &Scope<'_>, sink: &mut ProgressSink) -> Result<Prepared, Stopped> {
+    let Scope {
+        ref files,
+        request,
+        environment: environment_name,
+        commit,
+        settings,
+    } = *scope;
+    let files = files.clone();
     let (repo, diagnostics) = load_repo(files.as_ref());
     let repo = repo.ok_or_else(|| stopped("the config repo has errors", &diagnostics))?;
     let workflow = repo.workflow(&request.workflow).ok_or_else(|| {
