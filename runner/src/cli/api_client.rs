@@ -11,6 +11,8 @@ use hyper::body::{Bytes, Incoming};
 use hyper::{Method, Request, Response};
 use hyper_util::rt::TokioIo;
 
+use super::secret_input::secret;
+
 /// How long the daemon may take to answer one call.
 const TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -48,17 +50,7 @@ impl ApiClient {
                 )
             })?
             .to_owned();
-        let token = match &args.api_token_file {
-            Some(path) => Some(
-                std::fs::read_to_string(path)
-                    .with_context(|| format!("cannot read {}", path.display()))?
-                    .trim_end_matches('\n')
-                    .to_owned(),
-            ),
-            None => std::env::var("SHOAL_API_TOKEN")
-                .ok()
-                .filter(|token| !token.is_empty()),
-        };
+        let token = secret(args.api_token_file.as_ref(), "SHOAL_API_TOKEN")?;
         Ok(ApiClient { authority, token })
     }
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 
-use super::serve_command::secret;
+use super::secret_input::secret;
 use crate::git::Mirror;
 use crate::github::{
     CheckTracker, Conclusion, Credentials, DEFAULT_API_URL, GitHubSettings, Reporter, Repository,

@@ -13,6 +13,7 @@ mod render_session;
 mod report;
 mod runs_command;
 mod schema_command;
+mod secret_input;
 mod serve_command;
 mod validate_command;
 mod workflow_selection;

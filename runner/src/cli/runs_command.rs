@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use crate::exit_code::Outcome;
-use crate::store::{RunStatus, Store};
+use crate::store::{Store, follow_log};
 
 #[derive(Debug, clap::Args)]
 pub struct RunsArgs {
@@ -124,31 +124,25 @@ pub fn run(args: &RunsArgs) -> anyhow::Result<Outcome> {
             store
                 .run(*id)?
                 .ok_or_else(|| anyhow::anyhow!("no run {id}"))?;
-            follow_log(&store, *id, *follow)?;
+            print_log(&store, *id, *follow)?;
         }
     }
     Ok(Outcome::Success)
 }
 
 /// Prints the log of run `id`; when following, new lines until the run ends.
-fn follow_log(store: &Store, id: i64, follow: bool) -> anyhow::Result<()> {
+fn print_log(store: &Store, id: i64, follow: bool) -> anyhow::Result<()> {
     use std::io::Write as _;
     let mut out = std::io::stdout().lock();
-    let mut last = 0;
-    loop {
-        let running = store
-            .run(id)?
-            .is_some_and(|run| matches!(run.status, RunStatus::Queued | RunStatus::Running));
-        for (number, line) in store.logs_after(id, last)? {
-            last = number;
-            writeln!(out, "{line}")?;
-        }
-        out.flush()?;
-        if !running || !follow {
-            return Ok(());
-        }
-        std::thread::sleep(std::time::Duration::from_millis(250));
-    }
+    let mut written = Ok(());
+    follow_log(store, id, follow, |lines| {
+        written = lines
+            .iter()
+            .try_for_each(|line| writeln!(out, "{line}"))
+            .and_then(|()| out.flush());
+        written.is_ok()
+    })?;
+    Ok(written?)
 }
 
 /// How long a step took, as `1.2s` or `3m04s`; `running` while it runs.

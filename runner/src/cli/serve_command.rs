@@ -9,6 +9,7 @@ use anyhow::Context as _;
 use tokio::sync::mpsc;
 
 use super::github_args::{GitHubArgs, start_reporting};
+use super::secret_input::secret;
 use crate::daemon::{ApiSettings, DaemonEvent, Dispatcher, RunMetrics, RunSettings, serve_http};
 use crate::exit_code::Outcome;
 use crate::git::{CertificateAuthorities, GitToken, Mirror, RefWatcher, RemoteAccess};
@@ -89,20 +90,6 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<Outcome> {
         .enable_all()
         .build()?;
     runtime.block_on(serve(args))
-}
-
-/// A secret from a file (trailing newline dropped) or an environment variable.
-pub(super) fn secret(file: Option<&PathBuf>, variable: &str) -> anyhow::Result<Option<String>> {
-    match file {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read {}", path.display()))?;
-            Ok(Some(text.trim_end_matches('\n').to_owned()))
-        }
-        None => Ok(std::env::var(variable)
-            .ok()
-            .filter(|value| !value.is_empty())),
-    }
 }
 
 /// The token, ssh key, known hosts and certificate authorities the mirror fetches with.

@@ -435,26 +435,13 @@ impl Dispatcher {
         event: &TriggerEvent,
         diagnostics: &crate::source::Diagnostics,
     ) {
-        let (event_name, actor, mode) = match event {
-            TriggerEvent::Push { actor, .. } => ("push", actor.clone(), RunMode::Apply),
-            TriggerEvent::PullRequest { actor, .. } => {
-                ("pull_request", actor.clone(), RunMode::Plan)
-            }
-            TriggerEvent::Schedule { .. } => ("schedule", String::new(), RunMode::DriftCheck),
-            TriggerEvent::Dispatch { actor, .. } => {
-                ("workflow_dispatch", actor.clone(), RunMode::Apply)
-            }
-            TriggerEvent::RegistryPush { actor, .. } => {
-                ("registry_push", actor.clone(), RunMode::Apply)
-            }
-        };
         let request = RunRequest {
             workflow: INVALID_REPO_WORKFLOW.to_owned(),
             environments: Vec::new(),
-            mode,
+            mode: event.mode(),
             commit: commit.to_owned(),
-            event: event_name,
-            actor,
+            event: event.name(),
+            actor: event.actor().to_owned(),
             inputs: serde_json::Map::new(),
             image: None,
         };

@@ -15,7 +15,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
 
 use super::{DaemonEvent, RunMetrics};
-use crate::store::{RunStatus, Store};
+use crate::store::{Store, follow_log};
 use crate::webhook::{ForgeEvent, image_pushes, parse_forge_event, signature_is_valid};
 
 /// The largest body accepted: GitHub caps webhook payloads at 25 MB.
@@ -23,8 +23,6 @@ const BODY_LIMIT: usize = 25 * 1024 * 1024;
 /// The largest registry notification accepted: a registry sends a few events per
 /// request (`threshold`), each well under 2 KB.
 const REGISTRY_BODY_LIMIT: usize = 1024 * 1024;
-/// How often a followed log looks for new lines.
-const FOLLOW_INTERVAL: std::time::Duration = std::time::Duration::from_millis(250);
 
 type Body = BoxBody<Bytes, Infallible>;
 
@@ -341,7 +339,15 @@ fn run_logs(settings: &ApiSettings, id: &str, follow: bool) -> Response<Body> {
         }
     }
     let (sender, receiver) = mpsc::channel::<Bytes>(16);
-    tokio::task::spawn_blocking(move || follow_log(&store, id, follow, &sender));
+    tokio::task::spawn_blocking(move || {
+        follow_log(&store, id, follow, |lines| {
+            let chunk = lines
+                .iter()
+                .map(|line| format!("{line}\n"))
+                .collect::<String>();
+            sender.blocking_send(Bytes::from(chunk)).is_ok()
+        })
+    });
     let frames = futures_util::stream::unfold(receiver, |mut receiver| async move {
         let chunk = receiver.recv().await?;
         Some((Ok::<_, Infallible>(Frame::data(chunk)), receiver))
@@ -352,38 +358,6 @@ fn run_logs(settings: &ApiSettings, id: &str, follow: bool) -> Response<Body> {
         hyper::header::HeaderValue::from_static("text/plain; charset=utf-8"),
     );
     response
-}
-
-/// Sends the lines of run `id`'s log, then, when following, new lines until the run ends
-/// (or the client goes away).
-fn follow_log(store: &Store, id: i64, follow: bool, sender: &mpsc::Sender<Bytes>) {
-    let mut last = 0;
-    loop {
-        // Read the status before the lines: lines written before the run ended are sent.
-        let finished = store
-            .run(id)
-            .ok()
-            .flatten()
-            .is_none_or(|run| !matches!(run.status, RunStatus::Queued | RunStatus::Running));
-        let Ok(lines) = store.logs_after(id, last) else {
-            return;
-        };
-        if !lines.is_empty() {
-            let mut chunk = String::new();
-            for (number, line) in lines {
-                last = number;
-                chunk.push_str(&line);
-                chunk.push('\n');
-            }
-            if sender.blocking_send(Bytes::from(chunk)).is_err() {
-                return;
-            }
-        }
-        if finished || !follow {
-            return;
-        }
-        std::thread::sleep(FOLLOW_INTERVAL);
-    }
 }
 
 /// Whether the `Authorization` header is `Bearer TOKEN`, compared in constant time.

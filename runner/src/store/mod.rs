@@ -2,6 +2,7 @@
 //! last processed commit of each branch and the webhook deliveries seen, in SQLite. An
 //! edge.
 
+mod log_follower;
 mod run_record;
 #[expect(
     clippy::module_inception,
@@ -9,5 +10,6 @@ mod run_record;
 )]
 mod store;
 
+pub use log_follower::follow_log;
 pub use run_record::{ReportFailureRecord, RunRecord, RunStatus, StepRecord};
 pub use store::{Store, StoreError};

@@ -46,6 +46,39 @@ pub enum TriggerEvent {
     },
 }
 
+impl TriggerEvent {
+    /// The event's name, as runs record it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            TriggerEvent::Push { .. } => "push",
+            TriggerEvent::PullRequest { .. } => "pull_request",
+            TriggerEvent::Schedule { .. } => "schedule",
+            TriggerEvent::Dispatch { .. } => "workflow_dispatch",
+            TriggerEvent::RegistryPush { .. } => "registry_push",
+        }
+    }
+
+    /// Who caused it (empty for a schedule).
+    pub fn actor(&self) -> &str {
+        match self {
+            TriggerEvent::Push { actor, .. }
+            | TriggerEvent::PullRequest { actor, .. }
+            | TriggerEvent::Dispatch { actor, .. }
+            | TriggerEvent::RegistryPush { actor, .. } => actor,
+            TriggerEvent::Schedule { .. } => "",
+        }
+    }
+
+    /// What its runs do with the plan.
+    pub fn mode(&self) -> RunMode {
+        match self {
+            TriggerEvent::PullRequest { .. } => RunMode::Plan,
+            TriggerEvent::Schedule { heal: false, .. } => RunMode::DriftCheck,
+            _ => RunMode::Apply,
+        }
+    }
+}
+
 /// The runs an event starts, in workflow order; an error when a dispatch asks for
 /// something the workflow does not allow (every problem, not only the first).
 pub fn run_requests(
@@ -62,7 +95,7 @@ pub fn run_requests(
             repo,
             |workflow| workflow.triggers.push.as_ref(),
             (branch, changed_paths),
-            (RunMode::Apply, commit, "push", actor),
+            (event.mode(), commit, event.name(), actor),
         )),
         TriggerEvent::PullRequest {
             base_branch,
@@ -73,27 +106,20 @@ pub fn run_requests(
             repo,
             |workflow| workflow.triggers.pull_request.as_ref(),
             (base_branch, changed_paths),
-            (RunMode::Plan, head_commit, "pull_request", actor),
+            (event.mode(), head_commit, event.name(), actor),
         )),
         TriggerEvent::Schedule {
-            workflow,
-            commit,
-            heal,
+            workflow, commit, ..
         } => {
             let workflow = repo
                 .workflow(workflow)
                 .ok_or_else(|| vec![format!("unknown workflow `{workflow}`")])?;
-            let mode = if *heal {
-                RunMode::Apply
-            } else {
-                RunMode::DriftCheck
-            };
             Ok(vec![request(
                 workflow,
-                mode,
+                event.mode(),
                 commit,
-                "schedule",
-                "",
+                event.name(),
+                event.actor(),
                 workflow.environments.clone(),
                 defaults(workflow),
             )])
@@ -147,9 +173,9 @@ pub fn run_requests(
             }
             Ok(vec![request(
                 workflow,
-                RunMode::Apply,
+                event.mode(),
                 commit,
-                "workflow_dispatch",
+                event.name(),
                 actor,
                 targets,
                 inputs,
@@ -173,9 +199,9 @@ pub fn run_requests(
                 image: Some(image.clone()),
                 ..request(
                     workflow,
-                    RunMode::Apply,
+                    event.mode(),
                     commit,
-                    "registry_push",
+                    event.name(),
                     actor,
                     workflow.environments.clone(),
                     defaults(workflow),
