@@ -161,13 +161,38 @@ impl Bench<'_> {
             "steps:\n  - stack: { name: benchs, compose: stack.yml, wait: false, prune: true }\n",
         )
         .expect("workflow");
+        self.git(&["init", "--quiet", "--initial-branch=main"]);
     }
 
-    /// Gives both tools the same compose file, at `version`.
+    /// Gives both tools the same compose file, at `version`, committed in shoal's config
+    /// repo: shoal runs in a git checkout, as its users do, and reads the commit there.
     fn write_stacks(&self, version: usize) {
         let compose = compose(&self.image, version);
         std::fs::write(&self.docker_file, &compose).expect("docker compose file");
         std::fs::write(self.repo.join("stack.yml"), &compose).expect("shoal compose file");
+        self.git(&["add", "--all"]);
+        self.git(&[
+            "commit",
+            "--quiet",
+            "--message",
+            &format!("Version {version}"),
+        ]);
+    }
+
+    fn git(&self, args: &[&str]) {
+        let status = Command::new("git")
+            .arg("-C")
+            .arg(&self.repo)
+            .args([
+                "-c",
+                "user.name=bench",
+                "-c",
+                "user.email=bench@example.org",
+            ])
+            .args(args)
+            .status()
+            .expect("git runs (scripts/install-test-deps installs it)");
+        assert!(status.success(), "git {args:?} failed");
     }
 
     /// Runs one deploy of `tool`, which must succeed; how long it took, in milliseconds.

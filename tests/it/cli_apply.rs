@@ -398,7 +398,7 @@ fn a_remove_step_tears_the_stack_down() {
 }
 
 #[test]
-fn a_network_whose_options_changed_is_not_recreated_while_in_use() {
+fn a_network_whose_options_changed_is_not_recreated_while_in_use_by_any_stack() {
     let swarm = PrivateSwarm::shared();
     let image = swarm.image("shoal-test/busybox:apply");
     let stack = swarm.unique_name("netopts");
@@ -426,6 +426,19 @@ fn a_network_whose_options_changed_is_not_recreated_while_in_use() {
         "{}",
         plan.stdout
     );
+    assert!(
+        plan.stdout.contains(&format!("in use by {stack}_web")),
+        "{}",
+        plan.stdout
+    );
+    // A workflow that deploys no stack reads no service at first; the network it would
+    // recreate makes it read them all, and find the stack's service on the network.
+    let repo = repo.file(
+        "workflows/network.yml",
+        &format!("steps:\n  - network: {{ name: {stack}-public, attachable: false }}\n"),
+    );
+    let plan = repo.run(&["plan", "--env", "local", "--workflow", "network"]);
+    assert_eq!(plan.code, 1, "{}{}", plan.stdout, plan.stderr);
     assert!(
         plan.stdout.contains(&format!("in use by {stack}_web")),
         "{}",

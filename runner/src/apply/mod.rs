@@ -6,6 +6,7 @@ mod apply_event;
 mod cancel_signal;
 mod convergence;
 mod http_probe;
+mod live_plan;
 mod references;
 
 pub use applier::{Applier, ApplyReport, StepOutcome};
@@ -13,4 +14,5 @@ pub use apply_error::ApplyError;
 pub use apply_event::{ApplyEvent, ApplyObserver, CollectedEvents};
 pub use cancel_signal::{CancelHandle, CancelSignal, cancel_pair};
 pub use convergence::{Convergence, convergence};
+pub use live_plan::plan_workflows;
 pub use references::resolve_object_ids;

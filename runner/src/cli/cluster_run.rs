@@ -4,15 +4,16 @@
 
 use anyhow::Context as _;
 
+use crate::apply::plan_workflows;
 use crate::cli::render_session::RenderSession;
 use crate::cli::workflow_selection::SelectedWorkflow;
 use crate::cli::{OutputFormat, RepoArgs, report};
 use crate::docker::DockerClient;
 use crate::model::Environment;
-use crate::plan::{DesiredStep, Plan, RunIdentity, compose_variables, desired_steps, plan};
+use crate::plan::{DesiredStep, Plan, RunIdentity, compose_variables, desired_steps};
 use crate::render::SecretValues;
 use crate::source::Diagnostics;
-use crate::swarm::LiveState;
+use crate::swarm::{LiveState, ServiceScope};
 
 /// Options of `plan` and `apply`.
 #[derive(Debug, clap::Args)]
@@ -70,31 +71,49 @@ pub async fn prepare(args: &ClusterArgs) -> anyhow::Result<Option<PreparedRun>> 
     };
     let selected = session.select(args.workflow.as_deref(), &args.inputs)?;
     // The swarm is read while the files render and convert, on the runtime's worker
-    // thread: the daemon takes about as long to answer as that work takes. Nothing is
-    // written before every file has rendered, and a repo with errors reports only those.
+    // thread: the daemon takes about as long to answer as that work takes. It connects at
+    // once and lists the services of the workflows' stacks: at once too when no template
+    // names a stack, else once the workflows have rendered. Nothing is written before
+    // every file has rendered, and a repo with errors reports only those.
+    let (scope_sender, scope) = tokio::sync::oneshot::channel();
+    let literal_stacks: Option<Vec<&str>> = selected
+        .iter()
+        .map(|(workflow, _)| workflow.literal_stacks())
+        .collect::<Option<Vec<_>>>()
+        .map(|stacks| stacks.concat());
+    let scope_sender = match literal_stacks {
+        Some(stacks) => {
+            let stacks = stacks.into_iter().map(str::to_owned).collect();
+            // The receiver is held until the reading below takes it: this cannot fail.
+            let _ = scope_sender.send(ServiceScope::Stacks(stacks));
+            None
+        }
+        None => Some(scope_sender),
+    };
     let reading = tokio::spawn(read_swarm(
         docker_host(args, &session.environment),
         args.docker_timeout,
         session.environment.name.clone(),
+        scope,
     ));
     let Some(DesiredWorkflows {
         steps: desired,
         secrets,
-    }) = desired_workflows(&session, &selected)
+    }) = desired_workflows(&session, &selected, scope_sender)
     else {
         reading.abort();
         return Ok(None);
     };
     let (client, live) = reading.await.context("reading the swarm")??;
+    let steps: Vec<&[DesiredStep]> = desired.iter().map(|(_, steps)| steps.as_slice()).collect();
+    let (plans, live) = plan_workflows(&client, &steps, live).await?;
     let workflows = desired
         .into_iter()
-        .map(|(workflow, steps)| {
-            let plan = plan(&steps, &live);
-            PlannedWorkflow {
-                workflow,
-                steps,
-                plan,
-            }
+        .zip(plans)
+        .map(|((workflow, steps), plan)| PlannedWorkflow {
+            workflow,
+            steps,
+            plan,
         })
         .collect();
     Ok(Some(PreparedRun {
@@ -106,24 +125,29 @@ pub async fn prepare(args: &ClusterArgs) -> anyhow::Result<Option<PreparedRun>> 
     }))
 }
 
-/// Connects to the environment's daemon and reads the swarm's state.
+/// Connects to the environment's daemon and reads the swarm's state: the services of the
+/// `scope` it is sent, with every network, config and secret.
 async fn read_swarm(
     host: String,
     timeout: std::time::Duration,
     environment: String,
+    scope: tokio::sync::oneshot::Receiver<ServiceScope>,
 ) -> anyhow::Result<(DockerClient, LiveState)> {
     let client = DockerClient::connect(&host, timeout)
         .await
         .with_context(|| format!("environment `{environment}`"))?;
-    let live = client.live_state().await?;
+    let scope = scope.await.context("the workflows did not render")?;
+    let live = client.live_state_of(scope).await?;
     Ok((client, live))
 }
 
 /// Renders the selected workflows with their real secrets and turns them into desired
-/// steps, with the secrets read; `None` when there were problems, which are printed.
+/// steps, with the secrets read; `None` when there were problems, which are printed. Once
+/// the workflows have rendered, the stacks they name are sent to `scope`, if given.
 fn desired_workflows(
     session: &RenderSession,
     selected: &[SelectedWorkflow<'_>],
+    scope: Option<tokio::sync::oneshot::Sender<ServiceScope>>,
 ) -> Option<DesiredWorkflows> {
     // A masked render tells which secrets the files read; only those are loaded.
     let masked = session.masked_secrets();
@@ -134,6 +158,16 @@ fn desired_workflows(
             return None;
         }
     };
+    // The masked render names the stacks the real one will. (A stack named after a
+    // secret would not be among them; the planner then asks for every service.)
+    if let Some(scope) = scope {
+        let stacks = masked_render
+            .iter()
+            .flat_map(|workflow| workflow.stacks().map(str::to_owned))
+            .collect();
+        // The reading has stopped only if it failed, which awaiting it reports.
+        let _ = scope.send(ServiceScope::Stacks(stacks));
+    }
     let secrets = session.read_used_secrets(&masked, "nothing was applied")?;
     // An environment without secrets renders the same with real and masked values.
     let rendered = if session.environment.secrets.is_empty() {
@@ -155,7 +189,7 @@ fn desired_workflows(
         let identity = RunIdentity {
             workflow: &workflow.name,
             environment: &environment.name,
-            commit: &session.commit,
+            commit: session.commit(),
         };
         match desired_steps(
             session.files.as_ref(),

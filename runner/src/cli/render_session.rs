@@ -6,8 +6,9 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 
+use crate::cli::local_repo::{self, CheckedOutCommit};
 use crate::cli::workflow_selection::{SelectedWorkflow, select_workflows};
-use crate::cli::{RepoArgs, local_repo, report};
+use crate::cli::{RepoArgs, report};
 use crate::load::{DirectoryFiles, load_repo};
 use crate::model::{ConfigRepo, Environment};
 use crate::render::{
@@ -22,7 +23,8 @@ pub struct RenderSession {
     pub files: Arc<DirectoryFiles>,
     pub repo: ConfigRepo,
     pub environment: Environment,
-    pub commit: CommitInfo,
+    /// Read while the session loads and the swarm is read; see [`RenderSession::commit`].
+    commit: CheckedOutCommit,
     /// Give workflows that a registry push starts a placeholder `trigger.image`, as
     /// `validate` does. Only `render` does: `plan` and `apply` have no pushed image, and a
     /// template that reads one fails to render there rather than deploy a made-up image.
@@ -40,6 +42,7 @@ impl RenderSession {
             "config repo folder {} not found",
             root.display()
         );
+        let commit = CheckedOutCommit::start(&root);
         let files = Arc::new(DirectoryFiles::new(&root));
         let (repo, diagnostics) = load_repo(files.as_ref());
         let Some(repo) = repo else {
@@ -53,7 +56,6 @@ impl RenderSession {
                 names.join(", ")
             )
         })?;
-        let commit = local_repo::commit_info(&root);
         let engine = TemplateEngine::new(files.clone());
         Ok(Some(RenderSession {
             root,
@@ -74,6 +76,11 @@ impl RenderSession {
         select_workflows(&self.repo, &self.environment.name, workflow, inputs)
     }
 
+    /// The commit checked out; the first call waits for `git` to tell.
+    pub fn commit(&self) -> &CommitInfo {
+        self.commit.get()
+    }
+
     /// Every secret of the environment masked: output rendered with these is safe to
     /// print, and tells which secrets the files read.
     pub fn masked_secrets(&self) -> SecretValues {
@@ -92,7 +99,7 @@ impl RenderSession {
             let context = RenderContext {
                 environment: self.environment.clone(),
                 inputs: inputs.clone(),
-                commit: self.commit.clone(),
+                commit: self.commit().clone(),
                 trigger: TriggerInfo {
                     event: "manual".to_owned(),
                     actor: local_repo::actor(),

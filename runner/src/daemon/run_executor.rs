@@ -8,16 +8,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::run_progress::{Progress, ProgressSink};
-use crate::apply::{Applier, ApplyError, ApplyEvent, ApplyObserver, CancelSignal};
+use crate::apply::{Applier, ApplyError, ApplyEvent, ApplyObserver, CancelSignal, plan_workflows};
 use crate::docker::DockerClient;
 use crate::load::{RepoFiles, load_repo};
-use crate::plan::{RunIdentity, compose_variables, desired_steps, plan, plan_text};
+use crate::plan::{RunIdentity, compose_variables, desired_steps, plan_text};
 use crate::render::{
     CommitInfo, RenderContext, SecretValues, TemplateEngine, TriggerInfo, render_workflow,
 };
 use crate::secret_source::read_secrets;
 use crate::source::{Diagnostic, Diagnostics};
 use crate::store::RunStatus;
+use crate::swarm::ServiceScope;
 use crate::trigger::{RunMode, RunRequest};
 
 /// How runs reach their swarms and secrets.
@@ -281,11 +282,16 @@ async fn prepare(scope: &Scope<'_>, sink: &mut ProgressSink) -> Result<Prepared,
     let client = DockerClient::connect(&host, settings.docker_timeout)
         .await
         .map_err(|error| error.to_string())?;
+    // Only the services of the workflow's stacks, unless the plan needs the others.
+    let scope = ServiceScope::Stacks(rendered.stacks().map(str::to_owned).collect());
     let live = client
-        .live_state()
+        .live_state_of(scope)
         .await
         .map_err(|error| error.to_string())?;
-    let planned = plan(&steps, &live);
+    let (mut plans, live) = plan_workflows(&client, &[&steps], live)
+        .await
+        .map_err(|error| error.to_string())?;
+    let planned = plans.pop().unwrap_or_default();
     Ok((steps, planned, client, live, workflow.name.clone()))
 }
 

@@ -14,7 +14,7 @@ use bollard::query_parameters::{
 use super::{DockerError, raw_json};
 use crate::swarm::{
     IpamConfig, LiveNetwork, LiveObject, LiveService, LiveState, LiveTask, NetworkSpec, ObjectKind,
-    ObjectSpec,
+    ObjectSpec, STACK_NAMESPACE, ServiceScope,
 };
 
 /// How long one API call may take before shoal gives up on it, unless told otherwise.
@@ -76,11 +76,29 @@ impl DockerClient {
         &self.host
     }
 
-    /// Every service, its spec as the daemon writes it (see [`raw_json`]).
-    async fn raw_services(&self) -> Result<Vec<ListedService>, DockerError> {
-        raw_json::get_json(&self.host, &self.api_path("/services"), self.timeout)
-            .await
-            .map_err(|message| self.raw_error("listing services", message))
+    /// The services of `scope`, their specs as the daemon writes them (see [`raw_json`]).
+    /// The daemon lists the services of one stack by their namespace label: label filters
+    /// all have to match, so a scope of several stacks takes one request for each.
+    async fn raw_services(&self, scope: &ServiceScope) -> Result<Vec<ListedService>, DockerError> {
+        let paths = match scope {
+            ServiceScope::Every => vec![self.api_path("/services")],
+            ServiceScope::Stacks(stacks) => stacks
+                .iter()
+                .map(|stack| {
+                    let filters = serde_json::json!({ "label": { format!("{STACK_NAMESPACE}={stack}"): true } });
+                    let query: String =
+                        form_urlencoded::byte_serialize(filters.to_string().as_bytes()).collect();
+                    self.api_path(&format!("/services?filters={query}"))
+                })
+                .collect(),
+        };
+        let lists = futures_util::future::try_join_all(paths.iter().map(|path| async move {
+            raw_json::get_json::<Vec<ListedService>>(&self.host, path, self.timeout)
+                .await
+                .map_err(|message| self.raw_error("listing services", message))
+        }))
+        .await?;
+        Ok(lists.into_iter().flatten().collect())
     }
 
     /// `path` under the agreed API version, for a raw call.
@@ -143,9 +161,14 @@ impl DockerClient {
 
     /// Every service, network, config and secret of the swarm.
     pub async fn live_state(&self) -> Result<LiveState, DockerError> {
-        // Four independent reads: one round trip's time, not four.
+        self.live_state_of(ServiceScope::Every).await
+    }
+
+    /// Every network, config and secret of the swarm, and the services of `scope`.
+    pub async fn live_state_of(&self, scope: ServiceScope) -> Result<LiveState, DockerError> {
+        // Independent reads: one round trip's time, not four.
         let (services, networks, configs, secrets) = tokio::try_join!(
-            self.raw_services(),
+            self.raw_services(&scope),
             self.call(
                 "listing networks",
                 self.docker.list_networks(None::<ListNetworksOptions>)
@@ -160,7 +183,10 @@ impl DockerClient {
             ),
         )
         .map_err(|error| self.explain_not_a_manager(error))?;
-        let mut state = LiveState::default();
+        let mut state = LiveState {
+            scope,
+            ..LiveState::default()
+        };
         for service in services {
             let (update_state, update_message) = service
                 .update_status

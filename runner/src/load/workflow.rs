@@ -635,7 +635,7 @@ impl WorkflowChecker<'_> {
 
     /// Names of Swarm objects; templates are allowed and checked when rendered.
     fn object_name(&self, name: &Spanned<String>, diagnostics: &mut Diagnostics) {
-        if name.value.contains("{{") || name.value.contains("{%") {
+        if crate::model::is_template(&name.value) {
             self.template_syntax(name, "name", diagnostics);
             return;
         }

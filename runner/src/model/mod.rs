@@ -12,6 +12,7 @@ pub use environment::Environment;
 pub use image_push::ImagePush;
 pub use step::{
     ConfigSource, ConfigStep, NetworkStep, RemoveStep, StackStep, Step, StepKind, WaitStep,
+    is_template,
 };
 pub use workflow::{
     BranchFilter, DispatchInputs, RegistryPushFilter, Schedule, Triggers, Workflow,

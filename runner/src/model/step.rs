@@ -5,6 +5,12 @@ use std::time::Duration;
 
 use crate::source::Span;
 
+/// Whether `text` (a step's object name, URL…) holds template syntax. Text without it
+/// renders as it is written.
+pub fn is_template(text: &str) -> bool {
+    text.contains("{{") || text.contains("{%")
+}
+
 #[derive(Debug, Clone)]
 pub struct Step {
     pub id: Option<String>,

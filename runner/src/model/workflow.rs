@@ -2,7 +2,7 @@
 
 use indexmap::IndexMap;
 
-use super::Step;
+use super::{Step, StepKind, is_template};
 use crate::config::InputDeclaration;
 
 #[derive(Debug, Clone)]
@@ -18,6 +18,22 @@ pub struct Workflow {
     /// Comment the plan on pull requests (`report.pull_request_comment`).
     pub pull_request_comment: bool,
     pub steps: Vec<Step>,
+}
+
+impl Workflow {
+    /// The stacks its steps deploy or remove, known before anything renders: `None` when
+    /// a template names one. Steps whose `if` may skip them count too.
+    pub fn literal_stacks(&self) -> Option<Vec<&str>> {
+        self.steps
+            .iter()
+            .filter_map(|step| match &step.kind {
+                StepKind::Stack(stack) => Some(stack.name.as_str()),
+                StepKind::Remove(remove) => Some(remove.stack.as_str()),
+                _ => None,
+            })
+            .map(|name| (!is_template(name)).then_some(name))
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -67,5 +83,35 @@ impl DispatchInputs {
                 (name.clone(), value)
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::load::{MemoryFiles, load_repo};
+
+    #[test]
+    fn literal_stacks_are_known_before_rendering_unless_a_template_names_one() {
+        let files = MemoryFiles::new()
+            .with("shoal.yml", "environments:\n  local: {}\n")
+            .with("c.yml", "services: {}\n")
+            .with(
+                "workflows/literal.yml",
+                "steps:\n  - network: { name: n }\n  - stack: { name: web, compose: c.yml }\n  - if: false\n    remove: { stack: old }\n",
+            )
+            .with(
+                "workflows/templated.yml",
+                "steps:\n  - stack: { name: web, compose: c.yml }\n  - stack: { name: \"{{ environment.name }}-db\", compose: c.yml }\n",
+            );
+        let (repo, diagnostics) = load_repo(&files);
+        let repo = repo.unwrap_or_else(|| panic!("{diagnostics:?}"));
+        let stacks = |name: &str| {
+            repo.workflow(name)
+                .expect("the workflow")
+                .literal_stacks()
+                .map(|stacks| stacks.join(","))
+        };
+        assert_eq!(stacks("literal").as_deref(), Some("web,old"));
+        assert_eq!(stacks("templated"), None);
     }
 }

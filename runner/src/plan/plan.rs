@@ -9,6 +9,10 @@ use super::FieldDiff;
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Plan {
     pub steps: Vec<StepPlan>,
+    /// True when the live state it was made from held only some stacks' services and a
+    /// step needed others: read every service and plan again before trusting it.
+    #[serde(skip)]
+    pub needs_every_service: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -154,6 +154,7 @@ mod tests {
                     problems: vec![],
                 },
             ],
+            ..Plan::default()
         };
         assert_eq!(
             plan_text(&plan, "infrastructure", "prod"),

@@ -8,19 +8,30 @@ use super::{
     Action, Change, Desired, DesiredStack, DesiredStep, FieldDiff, ObjectType, Plan, RemoveReason,
     StepPlan,
 };
-use crate::swarm::{LiveState, NetworkSpec, OBJECT_NAME, ObjectKind, ObjectSpec, STACK_NAMESPACE};
+use crate::swarm::{
+    LiveObject, LiveState, NetworkSpec, OBJECT_NAME, ObjectKind, ObjectSpec, STACK_NAMESPACE,
+};
 
 /// Plans every step in order. Later steps see what earlier steps will create, so that a
 /// `network` step makes an external network of a later stack available.
+///
+/// `live` may hold only some stacks' services (see [`crate::swarm::ServiceScope`]); when a
+/// step needs to know about others (whether a network to recreate or an old config
+/// version is in use), the plan says so in [`Plan::needs_every_service`], and the caller
+/// reads every service and plans again.
 pub fn plan(steps: &[DesiredStep], live: &LiveState) -> Plan {
     let mut planner = Planner {
         live,
         network_names: live.network_names(),
         created_networks: BTreeSet::new(),
         created_objects: BTreeSet::new(),
+        needs_every_service: false,
     };
     let steps = steps.iter().map(|step| planner.step(step)).collect();
-    Plan { steps }
+    Plan {
+        steps,
+        needs_every_service: planner.needs_every_service,
+    }
 }
 
 struct Planner<'a> {
@@ -28,9 +39,10 @@ struct Planner<'a> {
     network_names: BTreeMap<String, String>,
     created_networks: BTreeSet<String>,
     created_objects: BTreeSet<(ObjectKind, String)>,
+    needs_every_service: bool,
 }
 
-impl Planner<'_> {
+impl<'a> Planner<'a> {
     fn step(&mut self, step: &DesiredStep) -> StepPlan {
         let mut plan = StepPlan {
             step: step.name.clone(),
@@ -48,8 +60,11 @@ impl Planner<'_> {
             Desired::Object(object) => {
                 plan.changes.push(self.object(object));
                 let keep = BTreeSet::from([object.name.clone()]);
-                plan.changes
-                    .extend(self.old_versions(object, None, &keep, 3, &BTreeSet::new()));
+                plan.changes.extend(
+                    self.old_versions(object, None, &keep, 3)
+                        .into_iter()
+                        .map(old_version_removal),
+                );
             }
             Desired::Stack(stack) => self.stack(stack, &mut plan),
             Desired::Remove { stack } => self.remove(stack, &mut plan),
@@ -70,6 +85,7 @@ impl Planner<'_> {
 
     fn stack(&mut self, stack: &DesiredStack, plan: &mut StepPlan) {
         let spec = &stack.spec;
+        self.needs_services_of(Some(&spec.name));
         for external in &spec.external.networks {
             if self.live.network(external).is_none() && !self.created_networks.contains(external) {
                 plan.problems.push(format!("external network `{external}` does not exist; create it first, e.g. with a `network` step before this one"));
@@ -144,15 +160,34 @@ impl Planner<'_> {
         }
         // Older versions of the stack's configs and secrets, once no service uses them.
         let keep: BTreeSet<String> = spec.objects.iter().map(|o| o.name.clone()).collect();
-        let used_after = self.references_after(stack, &removed);
-        for object in &spec.objects {
-            plan.changes.extend(self.old_versions(
-                object,
-                Some(&spec.name),
-                &keep,
-                stack.keep_versions,
-                &used_after,
-            ));
+        let old: Vec<&LiveObject> = spec
+            .objects
+            .iter()
+            .flat_map(|object| {
+                self.old_versions(object, Some(&spec.name), &keep, stack.keep_versions)
+            })
+            .collect();
+        if !old.is_empty() {
+            // Any service, of any stack, may use one.
+            self.needs_services_of(None);
+            let used_after = self.references_after(stack, &removed);
+            plan.changes.extend(
+                old.into_iter()
+                    .filter(|live| !used_after.contains(&live.name))
+                    .map(old_version_removal),
+            );
+        }
+    }
+
+    /// Notes when the live state lacks the services of stack `namespace` (`None`: of
+    /// every stack and of none), which the step being planned needs.
+    fn needs_services_of(&mut self, namespace: Option<&str>) {
+        let held = match namespace {
+            Some(_) => self.live.scope.holds(namespace),
+            None => self.live.scope.is_every(),
+        };
+        if !held {
+            self.needs_every_service = true;
         }
     }
 
@@ -174,6 +209,8 @@ impl Planner<'_> {
                 action: Action::Unchanged,
             };
         }
+        // Services of any stack may use it.
+        self.needs_services_of(None);
         let used_by: Vec<String> = self
             .live
             .services
@@ -253,16 +290,15 @@ impl Planner<'_> {
         names
     }
 
-    /// Older content versions of `object`: the same logical name, another hash. The newest
-    /// `keep` of them stay for rollback; the others go once nothing uses them.
+    /// Older content versions of `object` beyond the newest `keep`, which stay for
+    /// rollback: the same logical name, another hash. They go once nothing uses them.
     fn old_versions(
         &self,
         object: &ObjectSpec,
         stack: Option<&str>,
         current: &BTreeSet<String>,
         keep: usize,
-        used: &BTreeSet<String>,
-    ) -> Vec<Change> {
+    ) -> Vec<&'a LiveObject> {
         let Some(logical) = object.labels.get(OBJECT_NAME) else {
             return Vec::new();
         };
@@ -275,22 +311,12 @@ impl Planner<'_> {
             .filter(|live| live.labels.get(STACK_NAMESPACE).map(String::as_str) == stack)
             .collect();
         versions.sort_by(|a, b| b.created_at.cmp(&a.created_at));
-        versions
-            .into_iter()
-            .skip(keep)
-            .filter(|live| !used.contains(&live.name))
-            .map(|live| Change {
-                object: object_type(object.kind),
-                name: live.name.clone(),
-                action: Action::Remove {
-                    reason: RemoveReason::OldVersion,
-                },
-            })
-            .collect()
+        versions.into_iter().skip(keep).collect()
     }
 
     /// A `remove` step: services first, then networks, configs and secrets of the stack.
-    fn remove(&self, stack: &str, plan: &mut StepPlan) {
+    fn remove(&mut self, stack: &str, plan: &mut StepPlan) {
+        self.needs_services_of(Some(stack));
         let teardown = Action::Remove {
             reason: RemoveReason::Teardown,
         };
@@ -321,6 +347,17 @@ impl Planner<'_> {
                 });
             }
         }
+    }
+}
+
+/// Removing an old version of a config or secret.
+fn old_version_removal(live: &LiveObject) -> Change {
+    Change {
+        object: object_type(live.kind),
+        name: live.name.clone(),
+        action: Action::Remove {
+            reason: RemoveReason::OldVersion,
+        },
     }
 }
 
@@ -407,3 +444,7 @@ fn network_diffs(desired: &NetworkSpec, live: &NetworkSpec) -> Vec<FieldDiff> {
     }
     diffs
 }
+
+#[cfg(test)]
+#[path = "planner_tests.rs"]
+mod tests;

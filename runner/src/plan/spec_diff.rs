@@ -23,17 +23,34 @@ pub struct FieldDiff {
 /// never make a difference on their own.
 pub const BOOKKEEPING_LABEL_PREFIX: &str = "dev.shoal.";
 
-/// Values the daemon stores when a spec leaves them out. A live field holding one of these
-/// where the desired spec has nothing is the same spec.
-const DAEMON_DEFAULTS: &[(&str, &str)] = &[
-    ("TaskTemplate.ForceUpdate", "0"),
-    ("TaskTemplate.Runtime", "\"container\""),
-    ("TaskTemplate.ContainerSpec.Isolation", "\"default\""),
-    ("EndpointSpec.Mode", "\"vip\""),
-    ("Mode.Replicated.Replicas", "1"),
-    ("UpdateConfig.Parallelism", "1"),
-    ("RollbackConfig.Parallelism", "1"),
+/// Values the daemon stores when a spec leaves them out, by JSON pointer. A live field
+/// holding one of these where the desired spec has nothing is the same spec.
+const DAEMON_DEFAULTS: &[(&str, DaemonDefault)] = &[
+    ("/TaskTemplate/ForceUpdate", DaemonDefault::Number(0)),
+    ("/TaskTemplate/Runtime", DaemonDefault::Text("container")),
+    (
+        "/TaskTemplate/ContainerSpec/Isolation",
+        DaemonDefault::Text("default"),
+    ),
+    ("/EndpointSpec/Mode", DaemonDefault::Text("vip")),
+    ("/Mode/Replicated/Replicas", DaemonDefault::Number(1)),
+    ("/UpdateConfig/Parallelism", DaemonDefault::Number(1)),
+    ("/RollbackConfig/Parallelism", DaemonDefault::Number(1)),
 ];
+
+enum DaemonDefault {
+    Number(u64),
+    Text(&'static str),
+}
+
+impl DaemonDefault {
+    fn matches(&self, value: &Value) -> bool {
+        match self {
+            DaemonDefault::Number(number) => value.as_u64() == Some(*number),
+            DaemonDefault::Text(text) => value.as_str() == Some(*text),
+        }
+    }
+}
 
 /// The differences between a desired and a live service spec. `network_names` maps the
 /// network IDs the daemon stores to the names a desired spec uses.
@@ -46,6 +63,10 @@ pub fn diff_service_specs(
     let mut live = normalize_service(live, network_names);
     drop_daemon_defaults(&desired, &mut live);
     let mut diffs = Vec::new();
+    // Most specs of a redeploy are unchanged: one comparison, no field paths.
+    if desired == live {
+        return diffs;
+    }
     diff_values("", Some(&desired), Some(&live), &mut diffs);
     diffs
 }
@@ -133,22 +154,25 @@ fn is_empty(value: &Value) -> bool {
 }
 
 fn drop_daemon_defaults(desired: &Value, live: &mut Value) {
-    for (path, default) in DAEMON_DEFAULTS {
-        let pointer = format!("/{}", path.replace('.', "/"));
-        if desired.pointer(&pointer).is_some() {
+    let mut dropped = false;
+    for (pointer, default) in DAEMON_DEFAULTS {
+        if desired.pointer(pointer).is_some() {
             continue;
         }
-        let Ok(default) = serde_json::from_str::<Value>(default) else {
-            continue;
-        };
-        if live.pointer(&pointer) == Some(&default)
+        if live
+            .pointer(pointer)
+            .is_some_and(|value| default.matches(value))
             && let Some((parent, key)) = pointer.rsplit_once('/')
             && let Some(Value::Object(map)) = live.pointer_mut(parent)
         {
             map.remove(key);
+            dropped = true;
         }
     }
-    prune(live);
+    // A parent left empty goes too.
+    if dropped {
+        prune(live);
+    }
 }
 
 fn diff_values(

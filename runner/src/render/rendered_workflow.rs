@@ -61,6 +61,15 @@ impl RenderedWorkflow {
     pub fn files(&self) -> impl Iterator<Item = &RenderedFile> {
         self.steps.iter().flat_map(|step| &step.files)
     }
+
+    /// The stacks its steps deploy or remove (those whose `if` holds): the services a
+    /// plan of it compares.
+    pub fn stacks(&self) -> impl Iterator<Item = &str> {
+        self.steps
+            .iter()
+            .filter(|step| !step.skipped && matches!(step.kind, "stack" | "remove"))
+            .filter_map(|step| step.object.as_deref())
+    }
 }
 
 /// Renders every file `workflow` uses for the environment in `context`. All problems
@@ -313,7 +322,7 @@ impl Renderer<'_> {
         template: &str,
         diagnostics: &mut Diagnostics,
     ) -> Option<String> {
-        if !template.contains("{{") && !template.contains("{%") {
+        if !crate::model::is_template(template) {
             return Some(template.to_owned());
         }
         match self.engine.render_str(template, self.values) {

@@ -3,11 +3,14 @@
 
 use std::collections::BTreeMap;
 
-use super::{NetworkSpec, ObjectKind};
+use super::{NetworkSpec, ObjectKind, ServiceScope};
 
 #[derive(Debug, Clone, Default)]
 pub struct LiveState {
+    /// The services of [`LiveState::scope`], not always every one of the swarm.
     pub services: Vec<LiveService>,
+    /// Which services were read.
+    pub scope: ServiceScope,
     pub networks: Vec<LiveNetwork>,
     pub objects: Vec<LiveObject>,
     /// Names of network IDs services refer to that the network list does not show, such

@@ -8,6 +8,7 @@ mod labels;
 mod live_state;
 mod network_spec;
 mod object_spec;
+mod service_scope;
 mod service_spec;
 mod stack_spec;
 
@@ -15,5 +16,6 @@ pub use labels::*;
 pub use live_state::{LiveNetwork, LiveObject, LiveService, LiveState, LiveTask};
 pub use network_spec::{IpamConfig, NetworkSpec};
 pub use object_spec::{ObjectKind, ObjectSpec};
+pub use service_scope::ServiceScope;
 pub use service_spec::ServiceSpec;
 pub use stack_spec::{ExternalReferences, StackSpec};

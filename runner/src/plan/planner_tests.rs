@@ -1,0 +1,236 @@
+//! The planner on a live state that holds only some stacks' services: it plans what it
+//! can tell from them, and says when it needs every service.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::json;
+
+use super::plan;
+use crate::plan::{Action, Desired, DesiredStack, DesiredStep, Plan};
+use crate::swarm::{
+    LiveNetwork, LiveObject, LiveService, LiveState, NetworkSpec, OBJECT_NAME, ObjectKind,
+    ObjectSpec, STACK_NAMESPACE, ServiceScope, ServiceSpec, StackSpec,
+};
+
+fn step(desired: Desired) -> DesiredStep {
+    DesiredStep {
+        name: "step".to_owned(),
+        kind: "stack",
+        skipped: false,
+        timeout: None,
+        continue_on_error: false,
+        desired,
+    }
+}
+
+fn stack_step(spec: StackSpec) -> DesiredStep {
+    step(Desired::Stack(DesiredStack {
+        spec,
+        prune: true,
+        allow_empty: false,
+        keep_versions: 1,
+        wait: false,
+        rollback_on_failure: false,
+    }))
+}
+
+fn service_spec(name: &str, stack: &str, network: &str, config: Option<&str>) -> serde_json::Value {
+    let configs: Vec<_> = config
+        .map(|config| json!({ "ConfigName": config, "File": { "Name": "/c" } }))
+        .into_iter()
+        .collect();
+    json!({
+        "Name": name,
+        "Labels": { STACK_NAMESPACE: stack },
+        "TaskTemplate": {
+            "ContainerSpec": { "Image": "busybox:1", "Configs": configs },
+            "Networks": [{ "Target": network }],
+        },
+    })
+}
+
+fn live_service(name: &str, stack: &str, network: &str, config: Option<&str>) -> LiveService {
+    LiveService {
+        id: format!("id-{name}"),
+        name: name.to_owned(),
+        version: 1,
+        spec: service_spec(name, stack, network, config),
+        update_state: None,
+        update_message: None,
+    }
+}
+
+fn network(name: &str, stack: &str, attachable: bool) -> NetworkSpec {
+    NetworkSpec {
+        name: name.to_owned(),
+        driver: "overlay".to_owned(),
+        attachable,
+        internal: false,
+        labels: BTreeMap::from([(STACK_NAMESPACE.to_owned(), stack.to_owned())]),
+        options: BTreeMap::new(),
+        ipam: None,
+    }
+}
+
+fn config(name: &str, stack: &str, created_at: &str) -> LiveObject {
+    LiveObject {
+        kind: ObjectKind::Config,
+        id: format!("id-{name}"),
+        name: name.to_owned(),
+        labels: BTreeMap::from([
+            (STACK_NAMESPACE.to_owned(), stack.to_owned()),
+            (OBJECT_NAME.to_owned(), "conf".to_owned()),
+        ]),
+        created_at: created_at.to_owned(),
+    }
+}
+
+/// Stack `web` (service `web_app` on `web_default`, using config `web_conf-3`), as the
+/// swarm holds it and as the repo wants it, with stack `other` also using `web_default`
+/// and config `web_conf-1`.
+struct Swarm {
+    every: LiveState,
+}
+
+impl Swarm {
+    fn new() -> Swarm {
+        let every = LiveState {
+            services: vec![
+                live_service("other_app", "other", "net-web", Some("web_conf-1")),
+                live_service("web_app", "web", "net-web", Some("web_conf-3")),
+            ],
+            networks: vec![LiveNetwork {
+                id: "net-web".to_owned(),
+                scope: "swarm".to_owned(),
+                spec: network("web_default", "web", false),
+            }],
+            objects: vec![
+                config("web_conf-1", "web", "2026-01-01T00:00:01Z"),
+                config("web_conf-2", "web", "2026-01-01T00:00:02Z"),
+                config("web_conf-3", "web", "2026-01-01T00:00:03Z"),
+            ],
+            ..LiveState::default()
+        };
+        Swarm { every }
+    }
+
+    /// The same swarm read for stack `web` only.
+    fn web_only(&self) -> LiveState {
+        LiveState {
+            services: self
+                .every
+                .services
+                .iter()
+                .filter(|service| service.name.starts_with("web_"))
+                .cloned()
+                .collect(),
+            scope: ServiceScope::Stacks(BTreeSet::from(["web".to_owned()])),
+            ..self.every.clone()
+        }
+    }
+}
+
+fn web_stack(attachable: bool, config: &str) -> StackSpec {
+    StackSpec {
+        name: "web".to_owned(),
+        services: vec![ServiceSpec {
+            name: "web_app".to_owned(),
+            spec: service_spec("web_app", "web", "web_default", Some(config)),
+        }],
+        networks: vec![network("web_default", "web", attachable)],
+        objects: vec![ObjectSpec {
+            kind: ObjectKind::Config,
+            name: config.to_owned(),
+            labels: BTreeMap::from([
+                (STACK_NAMESPACE.to_owned(), "web".to_owned()),
+                (OBJECT_NAME.to_owned(), "conf".to_owned()),
+            ]),
+            data: b"x".to_vec(),
+        }],
+        ..StackSpec::default()
+    }
+}
+
+fn actions(plan: &Plan) -> Vec<(String, Action)> {
+    plan.steps
+        .iter()
+        .flat_map(|step| &step.changes)
+        .filter(|change| change.action != Action::Unchanged)
+        .map(|change| (change.name.clone(), change.action.clone()))
+        .collect()
+}
+
+#[test]
+fn an_unchanged_stack_plans_from_its_own_services() {
+    let swarm = Swarm::new();
+    // No old config version to clean up: the stack's own services tell everything.
+    let mut narrow = swarm.web_only();
+    narrow.objects.retain(|object| object.name == "web_conf-3");
+    let plan = plan(&[stack_step(web_stack(false, "web_conf-3"))], &narrow);
+    assert!(!plan.needs_every_service);
+    assert_eq!(actions(&plan), vec![]);
+}
+
+#[test]
+fn a_network_to_recreate_needs_every_service_to_say_who_uses_it() {
+    let swarm = Swarm::new();
+    let steps = [stack_step(web_stack(true, "web_conf-3"))];
+    assert!(plan(&steps, &swarm.web_only()).needs_every_service);
+    let full = plan(&steps, &swarm.every);
+    assert!(!full.needs_every_service);
+    let recreate = actions(&full)
+        .into_iter()
+        .find(|(name, _)| name == "web_default")
+        .expect("the network is recreated");
+    match recreate.1 {
+        Action::Recreate { used_by, .. } => assert_eq!(used_by, ["other_app", "web_app"]),
+        other => panic!("expected a recreate, got {other:?}"),
+    }
+}
+
+#[test]
+fn old_config_versions_need_every_service_to_say_which_are_unused() {
+    let swarm = Swarm::new();
+    let steps = [stack_step(web_stack(false, "web_conf-3"))];
+    assert!(plan(&steps, &swarm.web_only()).needs_every_service);
+    let full = plan(&steps, &swarm.every);
+    assert!(!full.needs_every_service);
+    // web_conf-2 is kept for rollback (keep_versions: 1); web_conf-1 is used by `other`.
+    assert_eq!(actions(&full), vec![]);
+    let mut unused = swarm.every.clone();
+    unused.services.remove(0);
+    let plan = plan(&steps, &unused);
+    assert_eq!(
+        actions(&plan),
+        vec![(
+            "web_conf-1".to_owned(),
+            Action::Remove {
+                reason: crate::plan::RemoveReason::OldVersion
+            }
+        )]
+    );
+}
+
+#[test]
+fn a_stack_outside_the_scope_needs_every_service() {
+    let swarm = Swarm::new();
+    let remove_other = [step(Desired::Remove {
+        stack: "other".to_owned(),
+    })];
+    assert!(plan(&remove_other, &swarm.web_only()).needs_every_service);
+    let full = plan(&remove_other, &swarm.every);
+    assert!(!full.needs_every_service);
+    assert_eq!(
+        actions(&full),
+        vec![(
+            "other_app".to_owned(),
+            Action::Remove {
+                reason: crate::plan::RemoveReason::Teardown
+            }
+        )]
+    );
+    let remove_web = [step(Desired::Remove {
+        stack: "web".to_owned(),
+    })];
+    assert!(!plan(&remove_web, &swarm.web_only()).needs_every_service);
+}
