@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Mutex, OnceLock};
 
+use crate::cli::loose_commit;
 use crate::render::CommitInfo;
 
 /// The commit checked out at `repo`, or an empty one when `repo` is not the top folder
@@ -13,13 +14,14 @@ pub fn commit_info(repo: &Path) -> CommitInfo {
     CheckedOutCommit::start(repo).get().clone()
 }
 
-/// The commit checked out at a config repo, read by a `git` process that runs while
-/// shoal goes on (loading the repo, reading the swarm) and is waited for when the commit
-/// is first needed.
+/// The commit checked out at a config repo: read from the repository's files when they
+/// hold it as a loose object, which takes no process; else by a `git` process that runs
+/// while shoal goes on (loading the repo, reading the swarm) and is waited for when the
+/// commit is first needed.
 ///
-/// It asks the `git` command rather than libgit2: libgit2, built with https for the
-/// daemon's fetches, loads the system's certificate bundle when it starts, which would
-/// cost every `plan` and `apply` more time than the rest of an unchanged redeploy.
+/// It never asks libgit2: libgit2, built with https for the daemon's fetches, loads the
+/// system's certificate bundle when it starts, which would cost every `plan` and `apply`
+/// more time than the rest of an unchanged redeploy.
 pub struct CheckedOutCommit {
     repo: PathBuf,
     git: Mutex<Option<Child>>,
@@ -27,11 +29,24 @@ pub struct CheckedOutCommit {
 }
 
 impl CheckedOutCommit {
-    /// Starts reading the commit at `repo`.
+    /// Starts reading the commit at `repo`: from its files when the commit is a loose
+    /// object (see [`loose_commit`]), else through `git`.
     pub fn start(repo: &Path) -> CheckedOutCommit {
+        let dot_git = repo.join(".git");
+        let info = OnceLock::new();
+        if dot_git.is_dir()
+            && let Some(head) = loose_commit::read_head(&dot_git)
+        {
+            let _ = info.set(head);
+            return CheckedOutCommit {
+                repo: repo.to_path_buf(),
+                git: Mutex::new(None),
+                info,
+            };
+        }
         // Only the top folder of a work tree has `.git` (a folder, or a file in a linked
         // work tree or a submodule).
-        let git = repo.join(".git").exists().then(|| {
+        let git = dot_git.exists().then(|| {
             git_command(repo, &["log", "-1", "--format=%H%x00%an%x00%s"])
                 .stdout(Stdio::piped())
                 .spawn()
@@ -40,7 +55,7 @@ impl CheckedOutCommit {
         CheckedOutCommit {
             repo: repo.to_path_buf(),
             git: Mutex::new(git.flatten()),
-            info: OnceLock::new(),
+            info,
         }
     }
 
@@ -136,8 +151,29 @@ mod tests {
         assert!(status.success(), "git {args:?}");
     }
 
+    fn git_output(repo: &Path, args: &[&str]) -> String {
+        let output = Command::new("git")
+            .arg("-C")
+            .arg(repo)
+            .args(args)
+            .output()
+            .expect("git is installed (scripts/install-test-deps)");
+        assert!(output.status.success(), "git {args:?}");
+        String::from_utf8(output.stdout).expect("UTF-8")
+    }
+
+    /// Reads the commit at `repo`; whether `git` had to be asked.
+    fn read(repo: &Path) -> (CommitInfo, bool) {
+        let commit = CheckedOutCommit::start(repo);
+        let asked_git = commit.git.lock().expect("lock").is_some();
+        let info = commit.get().clone();
+        // Asked again, it does not wait for git again.
+        assert!(std::ptr::eq(commit.get(), commit.get()));
+        (info, asked_git)
+    }
+
     #[test]
-    fn the_checked_out_commit_is_read_while_shoal_goes_on() {
+    fn the_checked_out_commit_is_read_from_files_or_else_from_git() {
         let folder = tempfile::tempdir().expect("temporary folder");
         let repo = folder.path();
         git(repo, &["init", "--quiet", "--initial-branch=main"]);
@@ -145,17 +181,30 @@ mod tests {
         git(repo, &["add", "shoal.yml"]);
         git(
             repo,
-            &["commit", "--quiet", "--message", "Add shoal.yml\n\nBody"],
+            &[
+                "commit",
+                "--quiet",
+                "--message",
+                "Add shoal.yml\nfor staging\n\nBody",
+            ],
         );
-        let commit = CheckedOutCommit::start(repo);
-        let info = commit.get();
-        assert_eq!(info.sha.len(), 40, "{info:?}");
-        assert_eq!(info.short_sha, info.sha[..7]);
-        assert_eq!(info.message, "Add shoal.yml");
-        assert_eq!(info.author, "Ana Lopes");
-        assert_eq!(info.branch, "main");
-        // Asked again, it does not wait for git again.
-        assert!(std::ptr::eq(commit.get(), info));
+        let sha = git_output(repo, &["rev-parse", "HEAD"]).trim().to_owned();
+        let expected = CommitInfo::new(&sha, "Add shoal.yml for staging", "Ana Lopes", "main");
+        // A new commit is a loose object: read without git.
+        assert_eq!(read(repo), (expected.clone(), false));
+        // Its branch in packed-refs, the commit still loose.
+        git(repo, &["pack-refs", "--all"]);
+        assert_eq!(read(repo), (expected.clone(), false));
+        // The commit in a pack: git tells.
+        git(repo, &["gc", "--quiet"]);
+        assert_eq!(read(repo), (expected, true));
+        // A detached head has no branch.
+        git(repo, &["checkout", "--quiet", "--detach"]);
+        let (detached, _) = read(repo);
+        assert_eq!(
+            (detached.sha.as_str(), detached.branch.as_str()),
+            (sha.as_str(), "")
+        );
     }
 
     #[test]

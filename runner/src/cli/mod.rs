@@ -7,6 +7,7 @@ mod cluster_run;
 mod dispatch_command;
 mod github_args;
 mod local_repo;
+mod loose_commit;
 mod plan_command;
 mod render_command;
 mod render_session;

@@ -7,7 +7,7 @@ use super::SecretValues;
 use crate::model::{Environment, ImagePush};
 
 /// The commit a run works on.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct CommitInfo {
     pub sha: String,
     pub short_sha: String,
