@@ -176,6 +176,49 @@ fn apply_creates_converges_and_a_second_apply_writes_nothing() {
 }
 
 #[test]
+fn a_later_workflow_is_planned_against_what_the_earlier_one_applied() {
+    let swarm = PrivateSwarm::shared();
+    let image = swarm.image("shoal-test/busybox:apply");
+    let stack = swarm.unique_name("later");
+    // `later` deploys a stack on the network `deploy` creates: planned before anything
+    // ran, its external network would be missing.
+    let repo = stack_repo(swarm, &stack, &image)
+        .file(
+            "stacks/later/compose.yml",
+            &format!(
+                "version: \"3.8\"\nservices:\n  web:\n    image: {{{{ vars.image }}}}\n    networks: [public]\nnetworks:\n  public:\n    external: true\n    name: {stack}-public\n"
+            ),
+        )
+        .file(
+            "workflows/later.yml",
+            &format!(
+                "steps:\n  - stack: {{ name: {stack}-b, compose: stacks/later/compose.yml }}\n"
+            ),
+        );
+    let run = apply(&repo);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains(&format!("created service {stack}-b_web")),
+        "{}",
+        run.stdout
+    );
+    let before = service_version(swarm, &format!("{stack}-b_web"));
+    let again = apply(&repo);
+    assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
+    assert!(
+        again.stdout.contains("Plan: no changes."),
+        "{}",
+        again.stdout
+    );
+    assert_eq!(
+        service_version(swarm, &format!("{stack}-b_web")),
+        before,
+        "a second apply updated a service"
+    );
+}
+
+#[test]
 fn a_changed_config_rolls_out_under_a_new_name_and_prune_removes_services() {
     let swarm = PrivateSwarm::shared();
     let image = swarm.image("shoal-test/busybox:apply");

@@ -2,7 +2,7 @@
 
 use std::io::Write as _;
 
-use crate::apply::{Applier, ApplyEvent, ApplyObserver};
+use crate::apply::{Applier, ApplyEvent, ApplyObserver, plan_workflows};
 use crate::cli::cluster_run::{ClusterArgs, prepare, wants_json};
 use crate::exit_code::Outcome;
 use crate::plan::plan_text;
@@ -27,16 +27,23 @@ async fn apply(args: &ClusterArgs) -> anyhow::Result<Outcome> {
     // most of what an unchanged apply handles).
     let mut read_again = None;
     for (index, planned) in prepared.workflows.iter().enumerate() {
-        // A later workflow is planned again against what the earlier ones left.
+        // A later workflow is planned again against what the earlier ones left, read in
+        // the same scope as the first reading.
         let replanned;
         let workflow = if index == 0 {
             planned
         } else {
-            let state = read_again.insert(prepared.client.live_state().await?);
+            let state = prepared
+                .client
+                .live_state_of(prepared.live.scope.clone())
+                .await?;
+            let (mut plans, state) =
+                plan_workflows(&prepared.client, &[&planned.steps], state).await?;
+            read_again = Some(state);
             replanned = crate::cli::cluster_run::PlannedWorkflow {
                 workflow: planned.workflow.clone(),
                 steps: planned.steps.clone(),
-                plan: crate::plan::plan(&planned.steps, state),
+                plan: plans.pop().unwrap_or_default(),
             };
             &replanned
         };

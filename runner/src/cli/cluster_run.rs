@@ -76,16 +76,10 @@ pub async fn prepare(args: &ClusterArgs) -> anyhow::Result<Option<PreparedRun>> 
     // names a stack, else once the workflows have rendered. Nothing is written before
     // every file has rendered, and a repo with errors reports only those.
     let (scope_sender, scope) = tokio::sync::oneshot::channel();
-    let literal_stacks: Option<Vec<&str>> = selected
-        .iter()
-        .map(|(workflow, _)| workflow.literal_stacks())
-        .collect::<Option<Vec<_>>>()
-        .map(|stacks| stacks.concat());
-    let scope_sender = match literal_stacks {
-        Some(stacks) => {
-            let stacks = stacks.into_iter().map(str::to_owned).collect();
+    let scope_sender = match literal_scope(&selected) {
+        Some(literal) => {
             // The receiver is held until the reading below takes it: this cannot fail.
-            let _ = scope_sender.send(ServiceScope::Stacks(stacks));
+            let _ = scope_sender.send(literal);
             None
         }
         None => Some(scope_sender),
@@ -123,6 +117,15 @@ pub async fn prepare(args: &ClusterArgs) -> anyhow::Result<Option<PreparedRun>> 
         workflows,
         secrets,
     }))
+}
+
+/// The stacks of the selected workflows, when no template names one.
+fn literal_scope(selected: &[SelectedWorkflow<'_>]) -> Option<ServiceScope> {
+    let mut stacks = std::collections::BTreeSet::new();
+    for (workflow, _) in selected {
+        stacks.extend(workflow.literal_stacks()?.into_iter().map(str::to_owned));
+    }
+    Some(ServiceScope::Stacks(stacks))
 }
 
 /// Connects to the environment's daemon and reads the swarm's state: the services of the

@@ -179,14 +179,11 @@ impl<'a> Planner<'a> {
         }
     }
 
-    /// Notes when the live state lacks the services of stack `namespace` (`None`: of
-    /// every stack and of none), which the step being planned needs.
+    /// Notes when the live state lacks the services of stack `namespace`, which the step
+    /// being planned needs. `None` asks for services outside any stack, which only a
+    /// reading of every service holds.
     fn needs_services_of(&mut self, namespace: Option<&str>) {
-        let held = match namespace {
-            Some(_) => self.live.scope.holds(namespace),
-            None => self.live.scope.is_every(),
-        };
-        if !held {
+        if !self.live.scope.holds(namespace) {
             self.needs_every_service = true;
         }
     }

@@ -87,46 +87,38 @@ fn config(name: &str, stack: &str, created_at: &str) -> LiveObject {
 
 /// Stack `web` (service `web_app` on `web_default`, using config `web_conf-3`), as the
 /// swarm holds it and as the repo wants it, with stack `other` also using `web_default`
-/// and config `web_conf-1`.
-struct Swarm {
-    every: LiveState,
+/// and config `web_conf-1`; every service read.
+fn swarm() -> LiveState {
+    LiveState {
+        services: vec![
+            live_service("other_app", "other", "net-web", Some("web_conf-1")),
+            live_service("web_app", "web", "net-web", Some("web_conf-3")),
+        ],
+        networks: vec![LiveNetwork {
+            id: "net-web".to_owned(),
+            scope: "swarm".to_owned(),
+            spec: network("web_default", "web", false),
+        }],
+        objects: vec![
+            config("web_conf-1", "web", "2026-01-01T00:00:01Z"),
+            config("web_conf-2", "web", "2026-01-01T00:00:02Z"),
+            config("web_conf-3", "web", "2026-01-01T00:00:03Z"),
+        ],
+        ..LiveState::default()
+    }
 }
 
-impl Swarm {
-    fn new() -> Swarm {
-        let every = LiveState {
-            services: vec![
-                live_service("other_app", "other", "net-web", Some("web_conf-1")),
-                live_service("web_app", "web", "net-web", Some("web_conf-3")),
-            ],
-            networks: vec![LiveNetwork {
-                id: "net-web".to_owned(),
-                scope: "swarm".to_owned(),
-                spec: network("web_default", "web", false),
-            }],
-            objects: vec![
-                config("web_conf-1", "web", "2026-01-01T00:00:01Z"),
-                config("web_conf-2", "web", "2026-01-01T00:00:02Z"),
-                config("web_conf-3", "web", "2026-01-01T00:00:03Z"),
-            ],
-            ..LiveState::default()
-        };
-        Swarm { every }
-    }
-
-    /// The same swarm read for stack `web` only.
-    fn web_only(&self) -> LiveState {
-        LiveState {
-            services: self
-                .every
-                .services
-                .iter()
-                .filter(|service| service.name.starts_with("web_"))
-                .cloned()
-                .collect(),
-            scope: ServiceScope::Stacks(BTreeSet::from(["web".to_owned()])),
-            ..self.every.clone()
-        }
+/// The same swarm read for stack `web` only.
+fn web_only(every: &LiveState) -> LiveState {
+    LiveState {
+        services: every
+            .services
+            .iter()
+            .filter(|service| service.name.starts_with("web_"))
+            .cloned()
+            .collect(),
+        scope: ServiceScope::Stacks(BTreeSet::from(["web".to_owned()])),
+        ..every.clone()
     }
 }
 
@@ -162,9 +154,9 @@ fn actions(plan: &Plan) -> Vec<(String, Action)> {
 
 #[test]
 fn an_unchanged_stack_plans_from_its_own_services() {
-    let swarm = Swarm::new();
+    let swarm = swarm();
     // No old config version to clean up: the stack's own services tell everything.
-    let mut narrow = swarm.web_only();
+    let mut narrow = web_only(&swarm);
     narrow.objects.retain(|object| object.name == "web_conf-3");
     let plan = plan(&[stack_step(web_stack(false, "web_conf-3"))], &narrow);
     assert!(!plan.needs_every_service);
@@ -173,10 +165,10 @@ fn an_unchanged_stack_plans_from_its_own_services() {
 
 #[test]
 fn a_network_to_recreate_needs_every_service_to_say_who_uses_it() {
-    let swarm = Swarm::new();
+    let swarm = swarm();
     let steps = [stack_step(web_stack(true, "web_conf-3"))];
-    assert!(plan(&steps, &swarm.web_only()).needs_every_service);
-    let full = plan(&steps, &swarm.every);
+    assert!(plan(&steps, &web_only(&swarm)).needs_every_service);
+    let full = plan(&steps, &swarm);
     assert!(!full.needs_every_service);
     let recreate = actions(&full)
         .into_iter()
@@ -190,14 +182,14 @@ fn a_network_to_recreate_needs_every_service_to_say_who_uses_it() {
 
 #[test]
 fn old_config_versions_need_every_service_to_say_which_are_unused() {
-    let swarm = Swarm::new();
+    let swarm = swarm();
     let steps = [stack_step(web_stack(false, "web_conf-3"))];
-    assert!(plan(&steps, &swarm.web_only()).needs_every_service);
-    let full = plan(&steps, &swarm.every);
+    assert!(plan(&steps, &web_only(&swarm)).needs_every_service);
+    let full = plan(&steps, &swarm);
     assert!(!full.needs_every_service);
     // web_conf-2 is kept for rollback (keep_versions: 1); web_conf-1 is used by `other`.
     assert_eq!(actions(&full), vec![]);
-    let mut unused = swarm.every.clone();
+    let mut unused = swarm.clone();
     unused.services.remove(0);
     let plan = plan(&steps, &unused);
     assert_eq!(
@@ -213,12 +205,12 @@ fn old_config_versions_need_every_service_to_say_which_are_unused() {
 
 #[test]
 fn a_stack_outside_the_scope_needs_every_service() {
-    let swarm = Swarm::new();
+    let swarm = swarm();
     let remove_other = [step(Desired::Remove {
         stack: "other".to_owned(),
     })];
-    assert!(plan(&remove_other, &swarm.web_only()).needs_every_service);
-    let full = plan(&remove_other, &swarm.every);
+    assert!(plan(&remove_other, &web_only(&swarm)).needs_every_service);
+    let full = plan(&remove_other, &swarm);
     assert!(!full.needs_every_service);
     assert_eq!(
         actions(&full),
@@ -232,5 +224,5 @@ fn a_stack_outside_the_scope_needs_every_service() {
     let remove_web = [step(Desired::Remove {
         stack: "web".to_owned(),
     })];
-    assert!(!plan(&remove_web, &swarm.web_only()).needs_every_service);
+    assert!(!plan(&remove_web, &web_only(&swarm)).needs_every_service);
 }

@@ -22,10 +22,6 @@ impl ServiceScope {
             ServiceScope::Stacks(stacks) => namespace.is_some_and(|name| stacks.contains(name)),
         }
     }
-
-    pub fn is_every(&self) -> bool {
-        matches!(self, ServiceScope::Every)
-    }
 }
 
 #[cfg(test)]
@@ -38,7 +34,6 @@ mod tests {
         assert!(scope.holds(Some("web")));
         assert!(!scope.holds(Some("db")));
         assert!(!scope.holds(None));
-        assert!(!scope.is_every());
         assert!(ServiceScope::Every.holds(None));
         assert!(ServiceScope::Every.holds(Some("db")));
     }
