@@ -3,13 +3,13 @@
 //! recreate, or an old config version, used elsewhere?), every service is read and the
 //! workflows are planned again.
 
-use crate::docker::{DockerClient, DockerError};
+use crate::docker::{DockerEngine, DockerError};
 use crate::plan::{DesiredStep, Plan, plan};
 use crate::swarm::LiveState;
 
 /// One plan for each workflow's steps, and the live state they were made from.
-pub async fn plan_workflows(
-    client: &DockerClient,
+pub async fn plan_workflows<E: DockerEngine>(
+    client: &E,
     workflows: &[&[DesiredStep]],
     live: LiveState,
 ) -> Result<(Vec<Plan>, LiveState), DockerError> {
