@@ -306,10 +306,12 @@ impl<'a, E: DockerEngine> Applier<'a, E> {
                     }
                 })
                 .collect();
-            let results = futures_util::stream::iter(writes)
+            let mut results = futures_util::stream::iter(writes)
                 .buffer_unordered(PARALLELISM)
                 .collect::<Vec<_>>()
                 .await;
+            // Reported in the plan's order, whichever write finished first.
+            results.sort_by(|(a, _), (b, _)| a.cmp(b));
             let mut failure = None;
             for (name, result) in results {
                 match result {
@@ -477,6 +479,9 @@ impl<'a, E: DockerEngine> Applier<'a, E> {
             .collect();
         let ids: Vec<String> = services.iter().map(|(id, _)| (*id).to_owned()).collect();
         let mut old_tasks = OldTasks::default();
+        if ids.is_empty() {
+            return Ok(old_tasks);
+        }
         for task in self.client.tasks(&ids).await? {
             if services
                 .iter()
@@ -820,3 +825,7 @@ async fn write_service<E: DockerEngine>(
         }
     }
 }
+
+#[cfg(test)]
+#[path = "applier_tests.rs"]
+mod tests;
