@@ -83,3 +83,103 @@ impl EngineConnector {
             .map_err(|error| error.to_string())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    use super::*;
+    use crate::docker::DockerClient;
+
+    /// A daemon that answers `/_ping` with an API version and anything else with "not
+    /// found", over whatever stream it is given; records each request line.
+    async fn answer(mut stream: impl EngineStream, requests: Arc<Mutex<Vec<String>>>) {
+        let mut head = Vec::new();
+        let mut byte = [0_u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            if stream.read(&mut byte).await.unwrap_or(0) == 0 {
+                return;
+            }
+            head.push(byte[0]);
+        }
+        let head = String::from_utf8_lossy(&head).into_owned();
+        let line = head.lines().next().unwrap_or_default();
+        let line = line.trim_end_matches(" HTTP/1.1").to_owned();
+        let response = if line.ends_with("/_ping") {
+            "HTTP/1.1 200 OK\r\nAPI-Version: 1.41\r\nContent-Length: 2\r\n\r\nOK".to_owned()
+        } else {
+            let body = r#"{"message":"network web_default not found"}"#;
+            format!(
+                "HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            )
+        };
+        requests.lock().expect("requests").push(line);
+        let _ = stream.write_all(response.as_bytes()).await;
+    }
+
+    /// Agrees on a version, then makes a call through bollard: both reach the daemon over
+    /// the connector's transport, as origin-form requests.
+    async fn check_transport(host: &str, requests: &Arc<Mutex<Vec<String>>>) {
+        let client = DockerClient::connect(host, std::time::Duration::from_secs(5))
+            .await
+            .expect("connects");
+        let error = client
+            .remove_network("web_default")
+            .await
+            .expect_err("not found");
+        assert_eq!(
+            error.to_string(),
+            "removing network web_default failed: network web_default not found"
+        );
+        // bollard 0.21 joins its paths so that they lose the version prefix: the daemon
+        // answers those at its own version (shoal's raw calls carry the agreed one).
+        assert_eq!(
+            *requests.lock().expect("requests"),
+            ["GET /_ping", "DELETE /networks/web_default"]
+        );
+    }
+
+    #[tokio::test]
+    async fn tcp_carries_every_request() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("binds");
+        let address = listener.local_addr().expect("address");
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let recorded = requests.clone();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                tokio::spawn(answer(stream, recorded.clone()));
+            }
+        });
+        check_transport(&format!("tcp://{address}"), &requests).await;
+    }
+
+    #[tokio::test]
+    async fn a_unix_socket_carries_every_request() {
+        let folder = tempfile::tempdir().expect("temp");
+        let socket = folder.path().join("docker.sock");
+        let listener = tokio::net::UnixListener::bind(&socket).expect("binds");
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let recorded = requests.clone();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                tokio::spawn(answer(stream, recorded.clone()));
+            }
+        });
+        check_transport(&format!("unix://{}", socket.display()), &requests).await;
+    }
+
+    #[test]
+    fn a_host_without_a_transport_is_refused() {
+        let error =
+            EngineConnector::for_host("npipe:////./pipe/docker_engine").expect_err("no transport");
+        assert_eq!(
+            error.to_string(),
+            "unsupported Docker host `npipe:////./pipe/docker_engine`: use unix:///path/to/docker.sock or tcp://HOST:PORT"
+        );
+    }
+}
