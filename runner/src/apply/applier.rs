@@ -51,8 +51,8 @@ impl ApplyReport {
     }
 }
 
-/// Applies plans through any [`DockerEngine`]: the real [`crate::docker::DockerClient`],
-/// or an in-memory swarm in tests.
+/// Applies plans through any [`DockerEngine`]: the real Docker client, or an in-memory
+/// swarm in tests.
 pub struct Applier<'a, E: DockerEngine> {
     client: &'a E,
     observer: &'a mut dyn ApplyObserver,
@@ -506,7 +506,6 @@ impl<'a, E: DockerEngine> Applier<'a, E> {
     ) -> Result<(), ApplyError> {
         let started = tokio::time::Instant::now();
         let mut pending: BTreeSet<String> = services.iter().cloned().collect();
-        let mut last_progress: BTreeMap<String, Convergence> = BTreeMap::new();
         let docker = |source: DockerError| ApplyError::Docker {
             step: step.to_owned(),
             source,
@@ -539,27 +538,21 @@ impl<'a, E: DockerEngine> Applier<'a, E> {
                         self.waiting_for.remove(&name);
                         self.observer.event(ApplyEvent::Converged { service: name });
                     }
-                    progress @ Convergence::Progress { .. } => {
-                        let Convergence::Progress {
-                            running,
-                            desired,
-                            waiting,
-                        } = &progress
-                        else {
-                            continue;
-                        };
-                        self.waiting_for.insert(
-                            name.clone(),
-                            progress_text(*running, *desired, waiting.as_deref()),
-                        );
-                        if last_progress.get(&name) != Some(&progress) {
+                    Convergence::Progress {
+                        running,
+                        desired,
+                        waiting,
+                    } => {
+                        let text = progress_text(running, desired, waiting.as_deref());
+                        // Shown when it changes, not at every poll.
+                        if self.waiting_for.get(&name) != Some(&text) {
                             self.observer.event(ApplyEvent::Converging {
                                 service: name.clone(),
-                                running: *running,
-                                desired: *desired,
-                                waiting: waiting.clone(),
+                                running,
+                                desired,
+                                waiting,
                             });
-                            last_progress.insert(name, progress);
+                            self.waiting_for.insert(name, text);
                         }
                     }
                     Convergence::Failed { reason } => {
