@@ -294,6 +294,29 @@ async fn a_service_that_fails_is_rolled_back_and_a_new_one_removed() {
     }));
 }
 
+/// The daemon refuses a service after the step created its network: the error says so,
+/// rather than reading as if nothing had happened.
+#[tokio::test(start_paused = true)]
+async fn a_write_refused_after_another_names_what_the_step_changed() {
+    let engine = FakeEngine::new();
+    engine.swarm().refused_creates.insert(
+        "web_app".to_owned(),
+        "rpc error: code = InvalidArgument desc = port '80' is already in use by service 'proxy_web'".to_owned(),
+    );
+    let mut deploy = stack_step(vec![service("web", "app", "run")], false);
+    if let Desired::Stack(stack) = &mut deploy.desired {
+        stack.spec.networks = vec![network("web_default", "web")];
+    }
+    let (_, result) = apply(&engine, &[deploy]).await;
+    let (report, error) = result.expect_err("refused");
+    assert_eq!(
+        error.to_string(),
+        "step `deploy`: created network web_default; creating service web_app failed: rpc error: code = InvalidArgument desc = port '80' is already in use by service 'proxy_web'"
+    );
+    assert_eq!(report.steps[0].changed, ["created network web_default"]);
+    assert_eq!(report.changes(), 1);
+}
+
 /// A teardown waits for a network its old tasks still use; a cancel then stops it at
 /// once, and the error says what it had removed.
 #[tokio::test(start_paused = true)]

@@ -42,6 +42,8 @@ pub struct FakeSwarm {
     pub concurrent_writes: BTreeMap<String, usize>,
     /// By network name: how many more removals fail because tasks still use it.
     pub busy_networks: BTreeMap<String, usize>,
+    /// By service name: the daemon's answer to creating it, which fails.
+    pub refused_creates: BTreeMap<String, String>,
     /// Every write call, in order: `update service web_app at version 1`.
     pub writes: Vec<String>,
     /// Every read, in order: `services web_app`, `tasks id-1`, `live state`.
@@ -219,6 +221,9 @@ impl DockerEngine for FakeEngine {
         let mut swarm = self.swarm();
         let name = spec_name(spec).to_owned();
         swarm.writes.push(format!("create service {name}"));
+        if let Some(message) = swarm.refused_creates.get(&name) {
+            return Err(api(&format!("creating service {name}"), message));
+        }
         if swarm.service(&name).is_some() {
             return Err(api(
                 &format!("creating service {name}"),
