@@ -56,11 +56,13 @@ impl DockerClient {
         // bollard's requests travel over the connector's connections too, so that a new
         // transport is a new connector and nothing else.
         let transport = connector.clone();
+        let prefix = format!("/v{}.{}", version.major_version, version.minor_version);
         let docker = Docker::connect_with_custom_transport(
             move |request: bollard::BollardRequest| {
                 let connector = transport.clone();
+                let request = at_version(request, &prefix);
                 async move {
-                    connector.send(request).await.map_err(|reason| {
+                    connector.send(request?).await.map_err(|reason| {
                         bollard::errors::Error::IOError {
                             err: std::io::Error::other(reason),
                         }
@@ -597,6 +599,30 @@ struct ListedUpdateStatus {
 
 fn spec_name(spec: &serde_json::Value) -> &str {
     spec.get("Name").and_then(|n| n.as_str()).unwrap_or("?")
+}
+
+/// The request at the agreed API version: bollard makes its paths without one (it joins
+/// them to its base URL, losing the version), which a daemon answers at its own newest.
+fn at_version(
+    request: bollard::BollardRequest,
+    prefix: &str,
+) -> Result<bollard::BollardRequest, bollard::errors::Error> {
+    let (mut parts, body) = request.into_parts();
+    let path = parts
+        .uri
+        .path_and_query()
+        .map_or("/", hyper::http::uri::PathAndQuery::as_str);
+    if !path.starts_with("/v1.") {
+        parts.uri =
+            format!("{prefix}{path}")
+                .parse()
+                .map_err(
+                    |error: hyper::http::uri::InvalidUri| bollard::errors::Error::IOError {
+                        err: std::io::Error::other(error.to_string()),
+                    },
+                )?;
+    }
+    Ok(hyper::Request::from_parts(parts, body))
 }
 
 /// The lower of the daemon's API version and the newest bollard speaks.

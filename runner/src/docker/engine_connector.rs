@@ -134,11 +134,9 @@ mod tests {
             error.to_string(),
             "removing network web_default failed: network web_default not found"
         );
-        // bollard 0.21 joins its paths so that they lose the version prefix: the daemon
-        // answers those at its own version (shoal's raw calls carry the agreed one).
         assert_eq!(
             *requests.lock().expect("requests"),
-            ["GET /_ping", "DELETE /networks/web_default"]
+            ["GET /_ping", "DELETE /v1.41/networks/web_default"]
         );
     }
 
