@@ -552,3 +552,54 @@ fn prune_refuses_to_empty_a_stack_unless_allowed() {
         "a service was removed: {services}"
     );
 }
+
+/// Two services publish the same host-mode port on a one-node swarm: the second cannot be
+/// placed, and what apply shows while it waits, and its error when the step's time runs
+/// out, give the scheduler's reason and what the step had changed.
+#[test]
+fn a_task_that_stays_pending_is_reported_with_the_schedulers_reason() {
+    let swarm = PrivateSwarm::shared();
+    let image = swarm.image("shoal-test/busybox:apply");
+    let stack = swarm.unique_name("pending");
+    let port = crate::support::free_tcp_port();
+    let compose = format!(
+        "services:\n  web:\n    image: {image}\n    command: [\"sleep\", \"3600\"]\n    ports:\n      - {{ target: 80, published: {port}, mode: host }}\n"
+    );
+    let repo = TestRepo::new()
+        .file(
+            "shoal.yml",
+            &format!(
+                "environments: {{ local: {{ docker: {{ host: \"{}\" }} }} }}",
+                swarm.docker_host()
+            ),
+        )
+        .file("stacks/web.yml", &compose)
+        .file(
+            "workflows/deploy.yml",
+            &format!(
+                "steps:\n  - id: first\n    stack: {{ name: {stack}-a, compose: stacks/web.yml }}\n  - id: second\n    timeout: 20s\n    stack: {{ name: {stack}-b, compose: stacks/web.yml }}\n"
+            ),
+        );
+    let run = apply(&repo);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let reason = "pending: no suitable node (host-mode port already in use on 1 node)";
+    assert!(
+        run.stdout
+            .contains(&format!("    {stack}-b_web: 0/1 running, {reason}\n")),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stderr.starts_with(&format!(
+            "error: step `second`: created network {stack}-b_default, created service {stack}-b_web; timed out after 20s waiting for {stack}-b_web (0/1 running, {reason})\n"
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("steps completed before the failure: `first`"),
+        "{}",
+        run.stderr
+    );
+}

@@ -7,16 +7,16 @@ use std::time::Duration;
 
 use futures_util::StreamExt as _;
 
-use super::convergence::{Convergence, OldTasks, convergence};
+use super::convergence::{Convergence, OldTasks, convergence, progress_text};
 use super::http_probe::http_status;
 use super::references::resolve_object_ids;
 use super::{ApplyError, ApplyEvent, ApplyObserver, CancelSignal};
-use crate::docker::{DockerClient, DockerError};
+use crate::docker::{DockerEngine, DockerError};
 use crate::plan::{
     Action, Change, Desired, DesiredStack, DesiredStep, FieldDiff, ObjectType, Plan, StepPlan,
     WaitTarget,
 };
-use crate::swarm::{LiveState, NetworkSpec, ObjectKind};
+use crate::swarm::{LiveService, LiveState, LiveTask, NetworkSpec, ObjectKind};
 
 /// Default for how long a stack step waits for its services when the step has no timeout.
 const DEFAULT_CONVERGE_TIMEOUT: Duration = Duration::from_secs(600);
@@ -40,6 +40,8 @@ pub struct StepOutcome {
     pub step: String,
     /// Write calls made.
     pub changes: usize,
+    /// What those writes did, e.g. `updated service app_web`, in order.
+    pub changed: Vec<String>,
     pub result: Result<(), String>,
 }
 
@@ -49,34 +51,44 @@ impl ApplyReport {
     }
 }
 
-pub struct Applier<'a> {
-    client: &'a DockerClient,
+/// Applies plans through any [`DockerEngine`]: the real Docker client, or an in-memory
+/// swarm in tests.
+pub struct Applier<'a, E: DockerEngine> {
+    client: &'a E,
     observer: &'a mut dyn ApplyObserver,
     /// The live state the plan was made from, with what this apply created added to it:
     /// enough to resolve IDs without reading everything again.
     known: LiveState,
     /// Checked before each step and while waiting.
     cancel: CancelSignal,
+    /// What the current step has changed so far (`created network x`), for the error
+    /// that stops it: a failure after a write says what was written.
+    step_changes: Vec<String>,
+    /// What the current step is still waiting for: each service not converged yet, and
+    /// how far it is (`0/1 running, pending: no suitable node (…)`).
+    waiting_for: BTreeMap<String, String>,
 }
 
-impl<'a> Applier<'a> {
+impl<'a, E: DockerEngine> Applier<'a, E> {
     /// An applier for plans made from `live`.
     pub fn new(
-        client: &'a DockerClient,
+        client: &'a E,
         observer: &'a mut dyn ApplyObserver,
         live: &LiveState,
-    ) -> Applier<'a> {
+    ) -> Applier<'a, E> {
         Applier {
             client,
             observer,
             known: live.clone(),
             cancel: CancelSignal::never(),
+            step_changes: Vec::new(),
+            waiting_for: BTreeMap::new(),
         }
     }
 
     /// Stops at the next safe point once `signal` is raised: before a step, or while a
     /// step waits. The apply then fails with [`ApplyError::Cancelled`].
-    pub fn with_cancel(mut self, signal: CancelSignal) -> Applier<'a> {
+    pub fn with_cancel(mut self, signal: CancelSignal) -> Applier<'a, E> {
         self.cancel = signal;
         self
     }
@@ -108,6 +120,7 @@ impl<'a> Applier<'a> {
                     ApplyError::Cancelled {
                         step: step.name.clone(),
                         waiting: false,
+                        changed: Vec::new(),
                     },
                 ));
             }
@@ -115,6 +128,8 @@ impl<'a> Applier<'a> {
                 step: step.name.clone(),
             });
             let mut changes = 0;
+            self.step_changes.clear();
+            self.waiting_for.clear();
             let result = match step.timeout {
                 Some(limit) => {
                     match tokio::time::timeout(limit, self.step(step, step_plan, &mut changes))
@@ -124,14 +139,16 @@ impl<'a> Applier<'a> {
                         Err(_) => Err(ApplyError::TimedOut {
                             step: step.name.clone(),
                             message: format!(
-                                "timed out after {}",
-                                humantime::format_duration(limit)
+                                "timed out after {}{}",
+                                humantime::format_duration(limit),
+                                self.still_waiting()
                             ),
                         }),
                     }
                 }
                 None => self.step(step, step_plan, &mut changes).await,
             };
+            let result = result.map_err(|error| error.after_changes(&self.step_changes));
             self.observer.event(ApplyEvent::StepFinished {
                 step: step.name.clone(),
                 changes,
@@ -142,12 +159,14 @@ impl<'a> Applier<'a> {
                 Ok(()) => report.steps.push(StepOutcome {
                     step: step.name.clone(),
                     changes,
+                    changed: std::mem::take(&mut self.step_changes),
                     result: Ok(()),
                 }),
                 Err(error) => {
                     report.steps.push(StepOutcome {
                         step: step.name.clone(),
                         changes,
+                        changed: std::mem::take(&mut self.step_changes),
                         result: Err(error.to_string()),
                     });
                     if !step.continue_on_error {
@@ -186,7 +205,7 @@ impl<'a> Applier<'a> {
                         Action::Create => {
                             self.client.create_object(object).await.map_err(docker)?;
                             *changes += 1;
-                            self.observer.event(ApplyEvent::Created {
+                            self.record(ApplyEvent::Created {
                                 object: change.object,
                                 name: change.name.clone(),
                             });
@@ -243,7 +262,7 @@ impl<'a> Applier<'a> {
                 created_at: String::new(),
             });
             *changes += 1;
-            self.observer.event(ApplyEvent::Created {
+            self.record(ApplyEvent::Created {
                 object: change.object,
                 name: change.name.clone(),
             });
@@ -287,10 +306,12 @@ impl<'a> Applier<'a> {
                     }
                 })
                 .collect();
-            let results = futures_util::stream::iter(writes)
+            let mut results = futures_util::stream::iter(writes)
                 .buffer_unordered(PARALLELISM)
                 .collect::<Vec<_>>()
                 .await;
+            // Reported in the plan's order, whichever write finished first.
+            results.sort_by(|(a, _), (b, _)| a.cmp(b));
             let mut failure = None;
             for (name, result) in results {
                 match result {
@@ -299,14 +320,14 @@ impl<'a> Applier<'a> {
                         match before {
                             Some(spec) => {
                                 previous.insert(name.clone(), spec);
-                                self.observer.event(ApplyEvent::Updated {
+                                self.record(ApplyEvent::Updated {
                                     object: ObjectType::Service,
                                     name: name.clone(),
                                 });
                             }
                             None => {
                                 created.push(name.clone());
-                                self.observer.event(ApplyEvent::Created {
+                                self.record(ApplyEvent::Created {
                                     object: ObjectType::Service,
                                     name: name.clone(),
                                 });
@@ -354,7 +375,7 @@ impl<'a> Applier<'a> {
     async fn remove_service(&mut self, name: &str, changes: &mut usize) -> Result<(), DockerError> {
         self.client.remove_service(name).await?;
         *changes += 1;
-        self.observer.event(ApplyEvent::Removed {
+        self.record(ApplyEvent::Removed {
             object: ObjectType::Service,
             name: name.to_owned(),
         });
@@ -371,11 +392,13 @@ impl<'a> Applier<'a> {
         if matches!(action, Action::Recreate { .. }) {
             self.client.remove_network(&network.name).await?;
             *changes += 1;
+            self.step_changes
+                .push(format!("removed network {}", network.name));
         }
         if matches!(action, Action::Create | Action::Recreate { .. }) {
             self.client.create_network(network).await?;
             *changes += 1;
-            self.observer.event(ApplyEvent::Created {
+            self.record(ApplyEvent::Created {
                 object: ObjectType::Network,
                 name: network.name.clone(),
             });
@@ -397,13 +420,14 @@ impl<'a> Applier<'a> {
             return error;
         }
         let mut problems = Vec::new();
-        match self.client.live_state().await {
-            Ok(live) => {
+        let names: Vec<String> = previous.keys().cloned().collect();
+        match self.client.services(&names).await {
+            Ok(services) => {
                 for (name, spec) in previous {
-                    let Some(service) = live.service(name) else {
+                    let Some(service) = services.iter().find(|s| &s.name == name) else {
                         continue;
                     };
-                    let spec = resolve_object_ids(spec, &live);
+                    let spec = resolve_object_ids(spec, &self.known);
                     match self
                         .client
                         .update_service(&service.id, service.version, &spec)
@@ -444,28 +468,35 @@ impl<'a> Applier<'a> {
         live: &LiveState,
         changes: &[&Change],
     ) -> Result<OldTasks, DockerError> {
+        let services: Vec<(&str, bool)> = changes
+            .iter()
+            .filter_map(|change| {
+                let service = live.service(&change.name)?;
+                let replaced =
+                    matches!(&change.action, Action::Update { diffs } if replaces_tasks(diffs));
+                Some((service.id.as_str(), replaced))
+            })
+            .collect();
+        let ids: Vec<String> = services.iter().map(|(id, _)| (*id).to_owned()).collect();
         let mut old_tasks = OldTasks::default();
-        for change in changes {
-            if let Some(service) = live.service(&change.name) {
-                let ids: Vec<String> = self
-                    .client
-                    .tasks(&service.id)
-                    .await?
-                    .into_iter()
-                    .map(|task| task.id)
-                    .collect();
-                if let Action::Update { diffs } = &change.action
-                    && replaces_tasks(diffs)
-                {
-                    old_tasks.outgoing.extend(ids.iter().cloned());
-                }
-                old_tasks.all.extend(ids);
+        if ids.is_empty() {
+            return Ok(old_tasks);
+        }
+        for task in self.client.tasks(&ids).await? {
+            if services
+                .iter()
+                .any(|(id, replaced)| *replaced && *id == task.service_id)
+            {
+                old_tasks.outgoing.insert(task.id.clone());
             }
+            old_tasks.all.insert(task.id);
         }
         Ok(old_tasks)
     }
 
-    /// Polls until every named service has converged, one fails, or `limit` passes.
+    /// Polls until every named service has converged, one fails, or `limit` passes. Each
+    /// poll reads only the services still awaited and their tasks: two requests, however
+    /// large the swarm.
     async fn converge(
         &mut self,
         step: &str,
@@ -475,36 +506,53 @@ impl<'a> Applier<'a> {
     ) -> Result<(), ApplyError> {
         let started = tokio::time::Instant::now();
         let mut pending: BTreeSet<String> = services.iter().cloned().collect();
-        let mut last_progress: BTreeMap<String, (usize, usize)> = BTreeMap::new();
         let docker = |source: DockerError| ApplyError::Docker {
             step: step.to_owned(),
             source,
         };
         while !pending.is_empty() {
-            let live = self.client.live_state().await.map_err(docker)?;
-            for name in pending.clone() {
-                let Some(service) = live.service(&name) else {
-                    return Err(ApplyError::NotConverged {
-                        step: step.to_owned(),
-                        service: name,
-                        reason: "the service does not exist".to_owned(),
-                    });
-                };
-                let tasks = self.client.tasks(&service.id).await.map_err(docker)?;
-                match convergence(service, &tasks, old_tasks) {
+            let names: Vec<String> = pending.iter().cloned().collect();
+            let live = self.client.services(&names).await.map_err(docker)?;
+            if let Some(missing) = names
+                .iter()
+                .find(|name| !live.iter().any(|service| &service.name == *name))
+            {
+                return Err(ApplyError::NotConverged {
+                    step: step.to_owned(),
+                    service: missing.clone(),
+                    reason: "the service does not exist".to_owned(),
+                });
+            }
+            let ids: Vec<String> = live.iter().map(|service| service.id.clone()).collect();
+            let tasks = self.client.tasks(&ids).await.map_err(docker)?;
+            for service in &live {
+                let own: Vec<LiveTask> = tasks
+                    .iter()
+                    .filter(|task| task.service_id == service.id)
+                    .cloned()
+                    .collect();
+                let name = service.name.clone();
+                match convergence(service, &own, old_tasks) {
                     Convergence::Converged => {
                         pending.remove(&name);
+                        self.waiting_for.remove(&name);
                         self.observer.event(ApplyEvent::Converged { service: name });
                     }
-                    Convergence::Progress { running, desired } => {
-                        if last_progress.insert(name.clone(), (running, desired))
-                            != Some((running, desired))
-                        {
+                    Convergence::Progress {
+                        running,
+                        desired,
+                        waiting,
+                    } => {
+                        let text = progress_text(running, desired, waiting.as_deref());
+                        // Shown when it changes, not at every poll.
+                        if self.waiting_for.get(&name) != Some(&text) {
                             self.observer.event(ApplyEvent::Converging {
-                                service: name,
+                                service: name.clone(),
                                 running,
                                 desired,
+                                waiting,
                             });
+                            self.waiting_for.insert(name, text);
                         }
                     }
                     Convergence::Failed { reason } => {
@@ -520,19 +568,12 @@ impl<'a> Applier<'a> {
                 break;
             }
             if started.elapsed() >= limit {
-                let waiting: Vec<String> = pending
-                    .iter()
-                    .map(|name| match last_progress.get(name) {
-                        Some((running, desired)) => format!("{name} ({running}/{desired} running)"),
-                        None => name.clone(),
-                    })
-                    .collect();
                 return Err(ApplyError::TimedOut {
                     step: step.to_owned(),
                     message: format!(
                         "services did not converge within {}: {}",
                         humantime::format_duration(limit),
-                        waiting.join(", ")
+                        self.waiting_list()
                     ),
                 });
             }
@@ -540,10 +581,43 @@ impl<'a> Applier<'a> {
                 return Err(ApplyError::Cancelled {
                     step: step.to_owned(),
                     waiting: true,
+                    changed: Vec::new(),
                 });
             }
         }
         Ok(())
+    }
+
+    /// The services the step still waits for, and how far each is.
+    fn waiting_list(&self) -> String {
+        self.waiting_for
+            .iter()
+            .map(|(name, progress)| format!("{name} ({progress})"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// What a step that ran out of time was still waiting for, if anything.
+    fn still_waiting(&self) -> String {
+        if self.waiting_for.is_empty() {
+            String::new()
+        } else {
+            format!(" waiting for {}", self.waiting_list())
+        }
+    }
+
+    /// Reports a write, and notes it in what the step has changed.
+    fn record(&mut self, event: ApplyEvent) {
+        let change = match &event {
+            ApplyEvent::Created { object, name } => format!("created {} {name}", object.name()),
+            ApplyEvent::Updated { object, name } => format!("updated {} {name}", object.name()),
+            ApplyEvent::Removed { object, name } => format!("removed {} {name}", object.name()),
+            _ => String::new(),
+        };
+        if !change.is_empty() {
+            self.step_changes.push(change);
+        }
+        self.observer.event(event);
     }
 
     async fn wait(&mut self, step: &str, target: &WaitTarget) -> Result<(), ApplyError> {
@@ -572,6 +646,7 @@ impl<'a> Applier<'a> {
                     return Err(ApplyError::Cancelled {
                         step: step.to_owned(),
                         waiting: true,
+                        changed: Vec::new(),
                     });
                 }
             }
@@ -605,11 +680,12 @@ impl<'a> Applier<'a> {
             .iter()
             .filter(|c| c.object == ObjectType::Network)
             .collect();
+        let client = self.client;
         for change in networks {
-            self.retry_while_in_use(step, || self.client.remove_network(&change.name))
+            self.retry_while_in_use(step, || client.remove_network(&change.name))
                 .await?;
             *changes += 1;
-            self.observer.event(ApplyEvent::Removed {
+            self.record(ApplyEvent::Removed {
                 object: ObjectType::Network,
                 name: change.name.clone(),
             });
@@ -631,7 +707,7 @@ impl<'a> Applier<'a> {
         if changes.is_empty() {
             return Ok(0);
         }
-        let live = &self.known;
+        let client = self.client;
         let mut removed = 0;
         for change in changes {
             let kind = if change.object == ObjectType::Secret {
@@ -639,15 +715,15 @@ impl<'a> Applier<'a> {
             } else {
                 ObjectKind::Config
             };
-            let Some(object) = live.object(kind, &change.name) else {
+            let Some(object) = self.known.object(kind, &change.name).cloned() else {
                 continue;
             };
             self.retry_while_in_use(step, || {
-                self.client.remove_object(kind, &object.id, &object.name)
+                client.remove_object(kind, &object.id, &object.name)
             })
             .await?;
             removed += 1;
-            self.observer.event(ApplyEvent::Removed {
+            self.record(ApplyEvent::Removed {
                 object: change.object,
                 name: change.name.clone(),
             });
@@ -656,8 +732,9 @@ impl<'a> Applier<'a> {
     }
 
     /// Removal of a network, config or secret fails while a task that used it is still
-    /// shutting down: retry for a while before giving up.
-    async fn retry_while_in_use<F, Fut>(&self, step: &str, remove: F) -> Result<(), ApplyError>
+    /// shutting down: retry for a while before giving up. A cancel stops the retries: the
+    /// step is waiting, a safe point.
+    async fn retry_while_in_use<F, Fut>(&mut self, step: &str, remove: F) -> Result<(), ApplyError>
     where
         F: Fn() -> Fut,
         Fut: std::future::Future<Output = Result<(), DockerError>>,
@@ -682,7 +759,13 @@ impl<'a> Applier<'a> {
                             source: error,
                         });
                     }
-                    tokio::time::sleep(POLL_INTERVAL).await;
+                    if !self.cancel.sleep(POLL_INTERVAL).await {
+                        return Err(ApplyError::Cancelled {
+                            step: step.to_owned(),
+                            waiting: true,
+                            changed: Vec::new(),
+                        });
+                    }
                 }
                 Err(error) => {
                     return Err(ApplyError::Docker {
@@ -710,11 +793,12 @@ fn replaces_tasks(diffs: &[FieldDiff]) -> bool {
 }
 
 /// Creates the service, or updates it from `live`; returns the spec it had before an
-/// update, for rollback. Retries an update the daemon refuses as out of sequence.
-async fn write_service(
-    client: &DockerClient,
+/// update, for rollback. Retries an update the daemon refuses as out of sequence, at the
+/// version the service has then.
+async fn write_service<E: DockerEngine>(
+    client: &E,
     spec: &serde_json::Value,
-    live: Option<&crate::swarm::LiveService>,
+    live: Option<&LiveService>,
 ) -> Result<Option<serde_json::Value>, DockerError> {
     let Some(live) = live else {
         client.create_service(spec).await?;
@@ -727,10 +811,14 @@ async fn write_service(
             Ok(()) => return Ok(Some(live.spec.clone())),
             Err(error) if error.is_out_of_sequence() && attempt < OUT_OF_SEQUENCE_RETRIES => {
                 attempt += 1;
-                let state = client.live_state().await?;
-                version = state.service(&live.name).map_or(version, |s| s.version);
+                let now = client.services(std::slice::from_ref(&live.name)).await?;
+                version = now.first().map_or(version, |service| service.version);
             }
             Err(error) => return Err(error),
         }
     }
 }
+
+#[cfg(test)]
+#[path = "applier_tests.rs"]
+mod tests;

@@ -23,9 +23,14 @@ pub enum ApplyError {
     /// The step's `timeout` (or a wait's) ran out.
     #[error("step `{step}`: {message}")]
     TimedOut { step: String, message: String },
-    /// Cancelled before `step` started, or while it waited (its writes were made).
-    #[error("cancelled {} step `{step}`", if *.waiting { "while waiting in" } else { "before" })]
-    Cancelled { step: String, waiting: bool },
+    /// Cancelled before `step` started, or while it waited (its writes, `changed`, were
+    /// made).
+    #[error("cancelled {} step `{step}`{}", if *.waiting { "while waiting in" } else { "before" }, changed_before(.changed))]
+    Cancelled {
+        step: String,
+        waiting: bool,
+        changed: Vec<String>,
+    },
 }
 
 impl ApplyError {
@@ -42,5 +47,43 @@ impl ApplyError {
             }
             ApplyError::Cancelled { .. } => self.to_string(),
         }
+    }
+
+    /// The error of a step that had made `changed` (`updated service app_web`) before it
+    /// failed, saying so first: a failure after a write must not read as if nothing
+    /// happened. Time-outs and cancels stay what they are, for callers that tell them
+    /// apart.
+    pub fn after_changes(self, changed: &[String]) -> ApplyError {
+        if changed.is_empty() {
+            return self;
+        }
+        let done = changed.join(", ");
+        match self {
+            ApplyError::Refused { .. } => self,
+            ApplyError::TimedOut { step, message } => ApplyError::TimedOut {
+                step,
+                message: format!("{done}; {message}"),
+            },
+            ApplyError::Cancelled { step, waiting, .. } => ApplyError::Cancelled {
+                step,
+                waiting,
+                changed: changed.to_vec(),
+            },
+            ApplyError::Docker { ref step, .. }
+            | ApplyError::NotConverged { ref step, .. }
+            | ApplyError::Step { ref step, .. } => ApplyError::Step {
+                step: step.clone(),
+                message: format!("{done}; {}", self.detail()),
+            },
+        }
+    }
+}
+
+/// ` (done before: created service x)` when a cancelled step had changed something.
+fn changed_before(changed: &[String]) -> String {
+    if changed.is_empty() {
+        String::new()
+    } else {
+        format!(" (done before: {})", changed.join(", "))
     }
 }

@@ -23,11 +23,13 @@ pub enum ApplyEvent {
         object: ObjectType,
         name: String,
     },
-    /// Tasks of a service converging: `running` of `desired`.
+    /// Tasks of a service converging: `running` of `desired`, and what a task waits for
+    /// when the swarm says (`pending: no suitable node (…)`).
     Converging {
         service: String,
         running: usize,
         desired: usize,
+        waiting: Option<String>,
     },
     Converged {
         service: String,

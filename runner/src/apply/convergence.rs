@@ -7,14 +7,25 @@ use crate::swarm::{LiveService, LiveTask};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Convergence {
     Converged,
-    /// Still going: `running` tasks of `desired`.
+    /// Still going: `running` tasks of `desired`; `waiting` says why a task is not running
+    /// yet when the swarm says (`pending: no suitable node (…)`).
     Progress {
         running: usize,
         desired: usize,
+        waiting: Option<String>,
     },
     Failed {
         reason: String,
     },
+}
+
+/// How far a service is, as progress shows it: `0/1 running`, and why a task waits when
+/// the swarm says (`0/1 running, pending: no suitable node (…)`).
+pub fn progress_text(running: usize, desired: usize, waiting: Option<&str>) -> String {
+    match waiting {
+        Some(reason) => format!("{running}/{desired} running, {reason}"),
+        None => format!("{running}/{desired} running"),
+    }
 }
 
 /// How many failed new tasks make a service "failing" rather than "starting".
@@ -105,7 +116,19 @@ pub fn convergence(service: &LiveService, tasks: &[LiveTask], old_tasks: &OldTas
         });
         return Convergence::Failed { reason };
     }
-    Convergence::Progress { running, desired }
+    // The scheduler's reason for a task it cannot place (or a node's for one it cannot
+    // start) is the task's error while the task waits: the newest one tells.
+    let waiting = current
+        .iter()
+        .filter(|task| task.state != wanted_state)
+        .filter(|task| task.error.as_deref().is_some_and(|error| !error.is_empty()))
+        .max_by(|a, b| a.timestamp.cmp(&b.timestamp))
+        .map(|task| format!("{}: {}", task.state, task_error(task)));
+    Convergence::Progress {
+        running,
+        desired,
+        waiting,
+    }
 }
 
 #[cfg(test)]
@@ -150,7 +173,8 @@ mod tests {
             convergence(&service(2, None), &tasks, &OldTasks::default()),
             Convergence::Progress {
                 running: 1,
-                desired: 2
+                desired: 2,
+                waiting: None,
             }
         );
         let tasks = [
@@ -197,6 +221,26 @@ mod tests {
         );
     }
 
+    /// A task the scheduler cannot place stays pending with the scheduler's reason as its
+    /// error: progress shows it.
+    #[test]
+    fn a_pending_task_shows_why_it_waits() {
+        let mut pending = task("p", "running", "pending");
+        pending.error =
+            Some("no suitable node (host-mode port already in use on 1 node)".to_owned());
+        assert_eq!(
+            convergence(&service(1, None), &[pending], &OldTasks::default()),
+            Convergence::Progress {
+                running: 0,
+                desired: 1,
+                waiting: Some(
+                    "pending: no suitable node (host-mode port already in use on 1 node)"
+                        .to_owned()
+                ),
+            }
+        );
+    }
+
     /// Right after an update that replaces the tasks, the old task still runs and the
     /// update status is the last one's: that is not convergence.
     #[test]
@@ -210,7 +254,8 @@ mod tests {
             convergence(&service(1, Some("completed")), &tasks, &old),
             Convergence::Progress {
                 running: 0,
-                desired: 1
+                desired: 1,
+                waiting: None,
             }
         );
         let tasks = [

@@ -13,6 +13,6 @@ pub use applier::{Applier, ApplyReport, StepOutcome};
 pub use apply_error::ApplyError;
 pub use apply_event::{ApplyEvent, ApplyObserver, CollectedEvents};
 pub use cancel_signal::{CancelHandle, CancelSignal, cancel_pair};
-pub use convergence::{Convergence, convergence};
+pub use convergence::{Convergence, convergence, progress_text};
 pub use live_plan::plan_workflows;
 pub use references::resolve_object_ids;

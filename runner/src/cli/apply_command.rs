@@ -2,7 +2,7 @@
 
 use std::io::Write as _;
 
-use crate::apply::{Applier, ApplyEvent, ApplyObserver, plan_workflows};
+use crate::apply::{Applier, ApplyEvent, ApplyObserver, plan_workflows, progress_text};
 use crate::cli::cluster_run::{ClusterArgs, prepare, wants_json};
 use crate::exit_code::Outcome;
 use crate::plan::plan_text;
@@ -89,12 +89,12 @@ async fn apply(args: &ClusterArgs) -> anyhow::Result<Outcome> {
                     .collect();
                 let message = prepared.secrets.redact(&error.to_string());
                 eprintln!("error: {message}");
-                if done.is_empty() {
+                if done.is_empty() && report.changes() == 0 {
                     eprintln!(
-                        "no step of workflow {} completed before the failure",
+                        "no step of workflow {} completed before the failure, and nothing was changed",
                         workflow.workflow
                     );
-                } else {
+                } else if !done.is_empty() {
                     eprintln!(
                         "steps completed before the failure: {}; run apply again once the cause is fixed: it continues from the swarm's state",
                         done.join(", ")
@@ -139,7 +139,11 @@ impl ApplyObserver for TerminalProgress {
                 service,
                 running,
                 desired,
-            } => format!("    {service}: {running}/{desired} running"),
+                waiting,
+            } => format!(
+                "    {service}: {}",
+                progress_text(running, desired, waiting.as_deref())
+            ),
             ApplyEvent::Converged { service } => format!("    {service}: converged"),
             ApplyEvent::RolledBack { service } => format!("    {service}: rolled back"),
             ApplyEvent::StepFinished { .. } => return,

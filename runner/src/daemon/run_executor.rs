@@ -360,7 +360,11 @@ impl ApplyObserver for SinkObserver<'_> {
                 service,
                 running,
                 desired,
-            } => format!("{service}: {running}/{desired} running"),
+                waiting,
+            } => format!(
+                "{service}: {}",
+                crate::apply::progress_text(running, desired, waiting.as_deref())
+            ),
             ApplyEvent::Converged { service } => format!("{service}: converged"),
             ApplyEvent::RolledBack { service } => format!("{service}: rolled back"),
         };

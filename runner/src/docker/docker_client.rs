@@ -11,7 +11,7 @@ use bollard::query_parameters::{
     ListConfigsOptions, ListNetworksOptions, ListSecretsOptions, ListTasksOptions,
 };
 
-use super::{DockerError, raw_json};
+use super::{DockerEngine, DockerError, EngineConnector, raw_json};
 use crate::swarm::{
     IpamConfig, LiveNetwork, LiveObject, LiveService, LiveState, LiveTask, NetworkSpec, ObjectKind,
     ObjectSpec, STACK_NAMESPACE, ServiceScope,
@@ -22,51 +22,64 @@ pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub struct DockerClient {
     docker: Docker,
+    connector: EngineConnector,
     host: String,
     timeout: Duration,
 }
 
 impl DockerClient {
-    /// Connects to `host` (`unix://…` or `tcp://…`) and agrees on an API version. Every
-    /// call made through the client, this first one included, gives up after `timeout`.
+    /// Connects to `host` (`unix://…` or `tcp://…`, see [`EngineConnector`]) and agrees on
+    /// an API version. Every call made through the client, this first one included, gives
+    /// up after `timeout`.
     pub async fn connect(host: &str, timeout: Duration) -> Result<DockerClient, DockerError> {
-        if !(host.starts_with("unix://")
-            || host.starts_with("tcp://")
-            || host.starts_with("http://"))
-        {
-            return Err(DockerError::UnsupportedHost {
-                host: host.to_owned(),
-            });
-        }
+        let connector = EngineConnector::for_host(host)?;
         let operation = "the version handshake";
-        let daemon_version = raw_json::api_version(host, timeout)
-            .await
-            .map_err(|reason| {
-                if reason.starts_with("no answer within") {
-                    DockerError::Timeout {
-                        host: host.to_owned(),
-                        operation: operation.to_owned(),
-                        seconds: timeout.as_secs(),
+        let daemon_version =
+            raw_json::api_version(&connector, timeout)
+                .await
+                .map_err(|reason| {
+                    if reason.starts_with("no answer within") {
+                        DockerError::Timeout {
+                            host: host.to_owned(),
+                            operation: operation.to_owned(),
+                            seconds: timeout.as_secs(),
+                        }
+                    } else {
+                        DockerError::Unreachable {
+                            host: host.to_owned(),
+                            reason,
+                        }
                     }
-                } else {
-                    DockerError::Unreachable {
-                        host: host.to_owned(),
-                        reason,
-                    }
-                }
-            })?;
+                })?;
         let version = agreed_version(&daemon_version);
         let seconds = timeout.as_secs().max(1);
-        let docker = match host.strip_prefix("unix://") {
-            Some(path) => Docker::connect_with_unix(path, seconds, &version),
-            None => Docker::connect_with_http(host, seconds, &version),
-        }
+        // bollard's requests travel over the connector's connections too, so that a new
+        // transport is a new connector and nothing else.
+        let transport = connector.clone();
+        let prefix = format!("/v{}.{}", version.major_version, version.minor_version);
+        let docker = Docker::connect_with_custom_transport(
+            move |request: bollard::BollardRequest| {
+                let connector = transport.clone();
+                let request = at_version(request, &prefix);
+                async move {
+                    connector.send(request?).await.map_err(|reason| {
+                        bollard::errors::Error::IOError {
+                            err: std::io::Error::other(reason),
+                        }
+                    })
+                }
+            },
+            Some("http://docker"),
+            seconds,
+            &version,
+        )
         .map_err(|source| DockerError::Connect {
             host: host.to_owned(),
             source,
         })?;
         Ok(DockerClient {
             docker,
+            connector,
             host: host.to_owned(),
             timeout,
         })
@@ -93,7 +106,7 @@ impl DockerClient {
                 .collect(),
         };
         let lists = futures_util::future::try_join_all(paths.iter().map(|path| async move {
-            raw_json::get_json::<Vec<ListedService>>(&self.host, path, self.timeout)
+            raw_json::get_json::<Vec<ListedService>>(&self.connector, path, self.timeout)
                 .await
                 .map_err(|message| self.raw_error("listing services", message))
         }))
@@ -187,25 +200,7 @@ impl DockerClient {
             scope,
             ..LiveState::default()
         };
-        for service in services {
-            let (update_state, update_message) = service
-                .update_status
-                .map(|status| (status.state, status.message))
-                .unwrap_or_default();
-            state.services.push(LiveService {
-                id: service.id,
-                name: service
-                    .spec
-                    .get("Name")
-                    .and_then(|name| name.as_str())
-                    .unwrap_or_default()
-                    .to_owned(),
-                version: service.version.index,
-                spec: service.spec,
-                update_state,
-                update_message,
-            });
-        }
+        state.services = services.into_iter().map(ListedService::into_live).collect();
         for network in networks {
             let ipam = network.ipam.map(|ipam| IpamConfig {
                 driver: ipam.driver.unwrap_or_default(),
@@ -302,9 +297,37 @@ impl DockerClient {
         Ok(())
     }
 
-    /// The tasks of one service.
-    pub async fn tasks(&self, service_id: &str) -> Result<Vec<LiveTask>, DockerError> {
-        let filters = HashMap::from([("service".to_owned(), vec![service_id.to_owned()])]);
+    /// The services of these names that exist, in one request: the daemon's `name` filter
+    /// takes several names (any may match) and matches their prefixes, so the answer is
+    /// narrowed to the exact names here.
+    pub async fn services(&self, names: &[String]) -> Result<Vec<LiveService>, DockerError> {
+        if names.is_empty() {
+            return Ok(Vec::new());
+        }
+        let wanted: serde_json::Map<String, serde_json::Value> = names
+            .iter()
+            .map(|name| (name.clone(), serde_json::Value::Bool(true)))
+            .collect();
+        let filters = serde_json::json!({ "name": wanted });
+        let query: String =
+            form_urlencoded::byte_serialize(filters.to_string().as_bytes()).collect();
+        let path = self.api_path(&format!("/services?filters={query}"));
+        let listed = raw_json::get_json::<Vec<ListedService>>(&self.connector, &path, self.timeout)
+            .await
+            .map_err(|message| self.raw_error("listing services", message))?;
+        Ok(listed
+            .into_iter()
+            .map(ListedService::into_live)
+            .filter(|service| names.contains(&service.name))
+            .collect())
+    }
+
+    /// The tasks of these services (by ID), in one request.
+    pub async fn tasks(&self, service_ids: &[String]) -> Result<Vec<LiveTask>, DockerError> {
+        if service_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let filters = HashMap::from([("service".to_owned(), service_ids.to_vec())]);
         let options = ListTasksOptions {
             filters: Some(filters),
         };
@@ -342,7 +365,7 @@ impl DockerClient {
     pub async fn create_service(&self, spec: &serde_json::Value) -> Result<String, DockerError> {
         let operation = format!("creating service {}", spec_name(spec));
         let answer = raw_json::post_json(
-            &self.host,
+            &self.connector,
             &self.api_path("/services/create"),
             spec,
             self.timeout,
@@ -369,7 +392,7 @@ impl DockerClient {
         let path = self.api_path(&format!(
             "/services/{id}/update?version={version}&registryAuthFrom=spec"
         ));
-        raw_json::post_json(&self.host, &path, spec, self.timeout)
+        raw_json::post_json(&self.connector, &path, spec, self.timeout)
             .await
             .map_err(|message| self.raw_error(&operation, message))?;
         Ok(())
@@ -466,6 +489,62 @@ impl DockerClient {
     }
 }
 
+impl DockerEngine for DockerClient {
+    fn host(&self) -> &str {
+        DockerClient::host(self)
+    }
+
+    async fn live_state_of(&self, scope: ServiceScope) -> Result<LiveState, DockerError> {
+        DockerClient::live_state_of(self, scope).await
+    }
+
+    async fn services(&self, names: &[String]) -> Result<Vec<LiveService>, DockerError> {
+        DockerClient::services(self, names).await
+    }
+
+    async fn tasks(&self, service_ids: &[String]) -> Result<Vec<LiveTask>, DockerError> {
+        DockerClient::tasks(self, service_ids).await
+    }
+
+    async fn create_service(&self, spec: &serde_json::Value) -> Result<String, DockerError> {
+        DockerClient::create_service(self, spec).await
+    }
+
+    async fn update_service(
+        &self,
+        id: &str,
+        version: u64,
+        spec: &serde_json::Value,
+    ) -> Result<(), DockerError> {
+        DockerClient::update_service(self, id, version, spec).await
+    }
+
+    async fn remove_service(&self, name: &str) -> Result<(), DockerError> {
+        DockerClient::remove_service(self, name).await
+    }
+
+    async fn create_network(&self, spec: &NetworkSpec) -> Result<String, DockerError> {
+        DockerClient::create_network(self, spec).await
+    }
+
+    async fn remove_network(&self, name: &str) -> Result<(), DockerError> {
+        DockerClient::remove_network(self, name).await
+    }
+
+    async fn create_object(&self, object: &ObjectSpec) -> Result<String, DockerError> {
+        DockerClient::create_object(self, object).await
+    }
+
+    async fn remove_object(
+        &self,
+        kind: ObjectKind,
+        id: &str,
+        name: &str,
+    ) -> Result<(), DockerError> {
+        DockerClient::remove_object(self, kind, id, name).await
+    }
+}
+
 /// A service as the daemon lists it, with what shoal reads of it. Its other keys (its
 /// previous spec, as large as its spec, its endpoint, its timestamps) are skipped as they
 /// are read, never built into JSON values.
@@ -480,6 +559,28 @@ struct ListedService {
     spec: serde_json::Value,
     #[serde(rename = "UpdateStatus", default)]
     update_status: Option<ListedUpdateStatus>,
+}
+
+impl ListedService {
+    fn into_live(self) -> LiveService {
+        let (update_state, update_message) = self
+            .update_status
+            .map(|status| (status.state, status.message))
+            .unwrap_or_default();
+        LiveService {
+            id: self.id,
+            name: self
+                .spec
+                .get("Name")
+                .and_then(|name| name.as_str())
+                .unwrap_or_default()
+                .to_owned(),
+            version: self.version.index,
+            spec: self.spec,
+            update_state,
+            update_message,
+        }
+    }
 }
 
 #[derive(Default, serde::Deserialize)]
@@ -498,6 +599,30 @@ struct ListedUpdateStatus {
 
 fn spec_name(spec: &serde_json::Value) -> &str {
     spec.get("Name").and_then(|n| n.as_str()).unwrap_or("?")
+}
+
+/// The request at the agreed API version: bollard makes its paths without one (it joins
+/// them to its base URL, losing the version), which a daemon answers at its own newest.
+fn at_version(
+    request: bollard::BollardRequest,
+    prefix: &str,
+) -> Result<bollard::BollardRequest, bollard::errors::Error> {
+    let (mut parts, body) = request.into_parts();
+    let path = parts
+        .uri
+        .path_and_query()
+        .map_or("/", hyper::http::uri::PathAndQuery::as_str);
+    if !path.starts_with("/v1.") {
+        parts.uri =
+            format!("{prefix}{path}")
+                .parse()
+                .map_err(
+                    |error: hyper::http::uri::InvalidUri| bollard::errors::Error::IOError {
+                        err: std::io::Error::other(error.to_string()),
+                    },
+                )?;
+    }
+    Ok(hyper::Request::from_parts(parts, body))
 }
 
 /// The lower of the daemon's API version and the newest bollard speaks.

@@ -8,13 +8,14 @@ use std::time::Duration;
 
 use http_body_util::{BodyExt as _, Full};
 use hyper::body::Bytes;
-use hyper_util::rt::TokioIo;
 
-/// One GET of `path` (e.g. `/v1.41/services`) from the daemon at `host`, decoded from
+use super::EngineConnector;
+
+/// One GET of `path` (e.g. `/v1.41/services`) from the daemon `connector` reaches, decoded from
 /// JSON: into a `serde_json::Value` to keep every key, or into a type that names only the
 /// keys it needs, so that the others are skipped rather than built.
 pub async fn get_json<T: serde::de::DeserializeOwned>(
-    host: &str,
+    connector: &EngineConnector,
     path: &str,
     timeout: Duration,
 ) -> Result<T, String> {
@@ -23,15 +24,15 @@ pub async fn get_json<T: serde::de::DeserializeOwned>(
         .header(hyper::header::ACCEPT, "application/json")
         .body(Full::new(Bytes::new()))
         .map_err(|error| error.to_string())?;
-    let body = json_exchange(host, request, timeout).await?;
+    let body = json_exchange(connector, request, timeout).await?;
     serde_json::from_slice(&body)
         .map_err(|error| format!("cannot read the daemon's answer: {error}"))
 }
 
-/// One POST of `body` to `path` (e.g. `/v1.41/services/create`) at the daemon at `host`;
+/// One POST of `body` to `path` (e.g. `/v1.41/services/create`) at the daemon `connector` reaches;
 /// the daemon's answer as JSON (`null` when it has no body).
 pub async fn post_json(
-    host: &str,
+    connector: &EngineConnector,
     path: &str,
     body: &serde_json::Value,
     timeout: Duration,
@@ -43,7 +44,7 @@ pub async fn post_json(
         .header(hyper::header::CONTENT_TYPE, "application/json")
         .body(Full::new(Bytes::from(body)))
         .map_err(|error| error.to_string())?;
-    let body = json_exchange(host, request, timeout).await?;
+    let body = json_exchange(connector, request, timeout).await?;
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(serde_json::Value::Null);
     }
@@ -54,12 +55,12 @@ pub async fn post_json(
 /// Sends `request` and reads the whole answer, within `timeout`; an answer that is not a
 /// success is an error with the daemon's message.
 async fn json_exchange(
-    host: &str,
+    connector: &EngineConnector,
     request: hyper::Request<Full<Bytes>>,
     timeout: Duration,
 ) -> Result<Bytes, String> {
     let exchange = async {
-        let response = exchange(host, request).await?;
+        let response = connector.send(request).await?;
         let status = response.status();
         let body = response
             .into_body()
@@ -80,69 +81,15 @@ async fn json_exchange(
         .map_err(|_| format!("no answer within {} s", timeout.as_secs()))?
 }
 
-/// Sends one request over a new connection to the daemon at `host`.
-async fn exchange(
-    host: &str,
-    request: hyper::Request<Full<Bytes>>,
-) -> Result<hyper::Response<hyper::body::Incoming>, String> {
-    if let Some(socket) = host.strip_prefix("unix://") {
-        let stream = connect_unix(socket)
-            .await
-            .map_err(|error| format!("{socket}: {error}"))?;
-        send(TokioIo::new(stream), request).await
-    } else {
-        let address = host
-            .trim_start_matches("tcp://")
-            .trim_start_matches("http://");
-        let stream = tokio::net::TcpStream::connect(address)
-            .await
-            .map_err(|error| format!("{address}: {error}"))?;
-        send(TokioIo::new(stream), request).await
-    }
-}
-
-/// Connects to a Unix socket, again while its backlog is full: a Unix socket refuses a
-/// connection at once then, where TCP would wait, and writing many services at once opens
-/// many connections. The caller's timeout bounds the retries.
-async fn connect_unix(socket: &str) -> std::io::Result<tokio::net::UnixStream> {
-    loop {
-        match tokio::net::UnixStream::connect(socket).await {
-            Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => {
-                tokio::time::sleep(Duration::from_millis(2)).await;
-            }
-            connected => return connected,
-        }
-    }
-}
-
-async fn send<T>(
-    io: TokioIo<T>,
-    request: hyper::Request<Full<Bytes>>,
-) -> Result<hyper::Response<hyper::body::Incoming>, String>
-where
-    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static,
-{
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(io)
-        .await
-        .map_err(|error| error.to_string())?;
-    tokio::spawn(async move {
-        let _ = connection.await;
-    });
-    sender
-        .send_request(request)
-        .await
-        .map_err(|error| error.to_string())
-}
-
 /// The highest API version the daemon speaks, from the `API-Version` header of `/_ping`:
 /// the cheapest way to agree on a version (`/version` gathers every component's version).
-pub async fn api_version(host: &str, timeout: Duration) -> Result<String, String> {
+pub async fn api_version(connector: &EngineConnector, timeout: Duration) -> Result<String, String> {
     let request = hyper::Request::get("/_ping")
         .header(hyper::header::HOST, "docker")
         .body(Full::new(Bytes::new()))
         .map_err(|error| error.to_string())?;
     let exchange = async {
-        let response = exchange(host, request).await?;
+        let response = connector.send(request).await?;
         response
             .headers()
             .get("api-version")

@@ -1,5 +1,7 @@
-//! The planner on a live state that holds only some stacks' services: it plans what it
-//! can tell from them, and says when it needs every service.
+//! The planner's rules on live states made up for each case: a missing external network,
+//! a network to recreate while in use, `allow_empty`, old config versions still in use;
+//! and, on a live state that holds only some stacks' services, that it plans what it can
+//! tell from them and says when it needs every service.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -225,4 +227,123 @@ fn a_stack_outside_the_scope_needs_every_service() {
         stack: "web".to_owned(),
     })];
     assert!(!plan(&remove_web, &web_only(&swarm)).needs_every_service);
+}
+
+fn problems(plan: &Plan) -> Vec<String> {
+    plan.steps
+        .iter()
+        .flat_map(|step| step.problems.clone())
+        .collect()
+}
+
+#[test]
+fn a_missing_external_network_is_a_problem_unless_an_earlier_step_creates_it() {
+    let swarm = swarm();
+    let mut stack = web_stack(false, "web_conf-3");
+    stack.external.networks = vec!["proxy".to_owned()];
+    let steps = [stack_step(stack.clone())];
+    assert_eq!(
+        problems(&plan(&steps, &swarm)),
+        [
+            "external network `proxy` does not exist; create it first, e.g. with a `network` step before this one"
+        ]
+    );
+    let steps = [
+        step(Desired::Network(network("proxy", "web", true))),
+        stack_step(stack),
+    ];
+    let planned = plan(&steps, &swarm);
+    assert_eq!(problems(&planned), Vec::<String>::new());
+    assert_eq!(actions(&planned), [("proxy".to_owned(), Action::Create)]);
+}
+
+#[test]
+fn recreating_a_network_in_use_is_a_problem_and_one_unused_is_recreated() {
+    let swarm = swarm();
+    let steps = [stack_step(web_stack(true, "web_conf-3"))];
+    assert_eq!(
+        problems(&plan(&steps, &swarm)),
+        [
+            "network `web_default` must be recreated to change its options, but it is in use by other_app, web_app; remove those services first or keep the network's options"
+        ]
+    );
+    let mut unused = swarm.clone();
+    unused
+        .services
+        .retain(|service| service.name != "other_app");
+    let mut stack = web_stack(true, "web_conf-3");
+    // The stack's one service moves to another network, so nothing keeps this one.
+    stack.services[0].spec = service_spec("web_app", "web", "elsewhere", Some("web_conf-3"));
+    unused.services[0].spec = stack.services[0].spec.clone();
+    let planned = plan(&[stack_step(stack)], &unused);
+    assert_eq!(problems(&planned), Vec::<String>::new());
+    let network_action = actions(&planned)
+        .into_iter()
+        .find(|(name, _)| name == "web_default")
+        .map(|(_, action)| action);
+    assert!(matches!(
+        network_action,
+        Some(Action::Recreate { used_by, .. }) if used_by.is_empty()
+    ));
+}
+
+#[test]
+fn pruning_every_service_needs_allow_empty() {
+    let swarm = swarm();
+    let empty = StackSpec {
+        name: "web".to_owned(),
+        ..StackSpec::default()
+    };
+    let refused = plan(&[stack_step(empty.clone())], &swarm);
+    assert_eq!(
+        problems(&refused),
+        [
+            "the compose files have no services, so `prune` would remove all 1 services of stack `web`; set `allow_empty: true` if that is what you want"
+        ]
+    );
+    let mut allowed = stack_step(empty);
+    if let Desired::Stack(stack) = &mut allowed.desired {
+        stack.allow_empty = true;
+    }
+    let planned = plan(&[allowed], &swarm);
+    assert_eq!(problems(&planned), Vec::<String>::new());
+    assert_eq!(
+        actions(&planned),
+        [(
+            "web_app".to_owned(),
+            Action::Remove {
+                reason: crate::plan::RemoveReason::Pruned
+            }
+        )]
+    );
+}
+
+#[test]
+fn old_config_versions_beyond_those_kept_go_once_no_service_uses_them() {
+    let mut swarm = swarm();
+    // Nothing uses web_conf-1 any more; web_conf-2 is used by another stack.
+    swarm.services[0] = live_service("other_app", "other", "net-web", Some("web_conf-2"));
+    let mut keep_none = stack_step(web_stack(false, "web_conf-3"));
+    if let Desired::Stack(stack) = &mut keep_none.desired {
+        stack.keep_versions = 0;
+    }
+    assert_eq!(
+        actions(&plan(&[keep_none], &swarm)),
+        [(
+            "web_conf-1".to_owned(),
+            Action::Remove {
+                reason: crate::plan::RemoveReason::OldVersion
+            }
+        )]
+    );
+    // The newest older version stays for rollback.
+    assert_eq!(
+        actions(&plan(&[stack_step(web_stack(false, "web_conf-3"))], &swarm)),
+        [(
+            "web_conf-1".to_owned(),
+            Action::Remove {
+                reason: crate::plan::RemoveReason::OldVersion
+            }
+        )]
+    );
 }

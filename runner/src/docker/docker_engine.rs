@@ -1,0 +1,78 @@
+//! The port to a Docker Engine in swarm mode: what the applier and `plan_workflows` ask of
+//! a swarm, in `swarm` types. [`super::DockerClient`] is the real one; tests use an
+//! in-memory swarm (`fake_engine`). Nothing outside `docker/` sees bollard.
+
+use std::future::Future;
+
+use super::DockerError;
+use crate::swarm::{
+    LiveService, LiveState, LiveTask, NetworkSpec, ObjectKind, ObjectSpec, ServiceScope,
+};
+
+/// Every method's future is `Send`: the daemon applies in spawned tasks.
+pub trait DockerEngine: Sync {
+    /// The daemon's address, for messages.
+    fn host(&self) -> &str;
+
+    /// Every network, config and secret of the swarm, and the services of `scope`.
+    fn live_state_of(
+        &self,
+        scope: ServiceScope,
+    ) -> impl Future<Output = Result<LiveState, DockerError>> + Send;
+
+    /// Every service, network, config and secret of the swarm.
+    fn live_state(&self) -> impl Future<Output = Result<LiveState, DockerError>> + Send {
+        self.live_state_of(ServiceScope::Every)
+    }
+
+    /// The services of these names that exist, in one request however many they are.
+    fn services(
+        &self,
+        names: &[String],
+    ) -> impl Future<Output = Result<Vec<LiveService>, DockerError>> + Send;
+
+    /// The tasks of these services (by ID), in one request; none when `service_ids` is
+    /// empty.
+    fn tasks(
+        &self,
+        service_ids: &[String],
+    ) -> impl Future<Output = Result<Vec<LiveTask>, DockerError>> + Send;
+
+    /// Creates a service from an Engine API `ServiceSpec` JSON; returns its ID.
+    fn create_service(
+        &self,
+        spec: &serde_json::Value,
+    ) -> impl Future<Output = Result<String, DockerError>> + Send;
+
+    /// Updates a service at `version` (as last read) to `spec`. A daemon whose service
+    /// changed since answers "update out of sequence" ([`DockerError::is_out_of_sequence`]).
+    fn update_service(
+        &self,
+        id: &str,
+        version: u64,
+        spec: &serde_json::Value,
+    ) -> impl Future<Output = Result<(), DockerError>> + Send;
+
+    fn remove_service(&self, name: &str) -> impl Future<Output = Result<(), DockerError>> + Send;
+
+    /// Creates a network; returns its ID.
+    fn create_network(
+        &self,
+        spec: &NetworkSpec,
+    ) -> impl Future<Output = Result<String, DockerError>> + Send;
+
+    fn remove_network(&self, name: &str) -> impl Future<Output = Result<(), DockerError>> + Send;
+
+    /// Creates a config or secret; returns its ID.
+    fn create_object(
+        &self,
+        object: &ObjectSpec,
+    ) -> impl Future<Output = Result<String, DockerError>> + Send;
+
+    fn remove_object(
+        &self,
+        kind: ObjectKind,
+        id: &str,
+        name: &str,
+    ) -> impl Future<Output = Result<(), DockerError>> + Send;
+}
