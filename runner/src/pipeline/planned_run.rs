@@ -1,0 +1,97 @@
+//! A run planned against its swarm, and applying it: from plan to outcome.
+
+use super::{RunProgress, SecretPolicy};
+use crate::apply::{Applier, ApplyError, ApplyReport, CancelSignal, plan_workflows};
+use crate::docker::{DockerClient, DockerError};
+use crate::plan::{DesiredStep, Plan, SensitiveFields};
+use crate::render::SecretValues;
+use crate::source::Diagnostics;
+use crate::swarm::LiveState;
+
+/// The workflows of one environment, planned.
+pub struct PlannedRun {
+    pub client: DockerClient,
+    /// The live state the plans were made from.
+    pub live: LiveState,
+    pub workflows: Vec<PlannedWorkflow>,
+    pub sensitive: SensitiveFields,
+    /// The real values read, for redacting anything printed as a last resort.
+    pub secrets: SecretValues,
+    /// Conversion warnings, which every caller shows.
+    pub warnings: Diagnostics,
+    pub policy: SecretPolicy,
+}
+
+/// One workflow: its desired steps, the plan that is applied and the plan that is shown.
+#[derive(Debug, Clone)]
+pub struct PlannedWorkflow {
+    pub name: String,
+    pub steps: Vec<DesiredStep>,
+    /// Applied, never shown: its values may come from secrets.
+    pub plan: Plan,
+    /// [`PlannedWorkflow::plan`] with every field that depends on a secret concealed: the
+    /// only plan printed, logged, stored or posted.
+    pub shown: Plan,
+}
+
+/// What applying one workflow came to.
+#[derive(Debug)]
+pub struct WorkflowOutcome {
+    pub workflow: String,
+    /// Whether its plan had changes.
+    pub had_changes: bool,
+    pub result: Result<ApplyReport, (ApplyReport, ApplyError)>,
+}
+
+impl PlannedRun {
+    /// Applies the workflows in order, stopping after the first that fails. A later
+    /// workflow is planned again against what the earlier ones left, read in the same
+    /// scope as the first reading. Only a trusted run applies.
+    pub async fn apply(
+        &self,
+        progress: &mut dyn RunProgress,
+        cancel: CancelSignal,
+    ) -> Result<Vec<WorkflowOutcome>, DockerError> {
+        assert!(
+            self.policy == SecretPolicy::Trusted,
+            "a run that read no secret has nothing it may apply"
+        );
+        let mut outcomes = Vec::new();
+        // The first workflow is planned against `self.live`, which is not copied (a
+        // swarm's service specs are most of what an unchanged apply handles).
+        let mut read_again = None;
+        for (index, planned) in self.workflows.iter().enumerate() {
+            let replanned;
+            let workflow = if index == 0 {
+                planned
+            } else {
+                let state = self.client.live_state_of(self.live.scope.clone()).await?;
+                let (mut plans, state) =
+                    plan_workflows(&self.client, &[&planned.steps], state).await?;
+                let plan = plans.pop().unwrap_or_default();
+                replanned = PlannedWorkflow {
+                    name: planned.name.clone(),
+                    steps: planned.steps.clone(),
+                    shown: plan.concealed(&self.sensitive, &state, self.policy.concealment()),
+                    plan,
+                };
+                read_again = Some(state);
+                progress.replanned(&replanned);
+                &replanned
+            };
+            let live = read_again.as_ref().unwrap_or(&self.live);
+            let mut applier = Applier::new(&self.client, progress, live).with_cancel(cancel.clone());
+            let result = applier.apply(&workflow.steps, &workflow.plan).await;
+            let failed = result.is_err();
+            outcomes.push(WorkflowOutcome {
+                workflow: workflow.name.clone(),
+                had_changes: workflow.plan.has_changes(),
+                result,
+            });
+            if failed {
+                break;
+            }
+        }
+        Ok(outcomes)
+    }
+}
