@@ -178,3 +178,7 @@ fn hide_messages(found: Diagnostics) -> Diagnostics {
     }
     hidden
 }
+
+#[cfg(test)]
+#[path = "desired_workflows_tests.rs"]
+mod tests;
