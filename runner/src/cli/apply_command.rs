@@ -98,8 +98,11 @@ impl TerminalProgress {
         if !self.json {
             print!(
                 "{}",
-                self.secrets
-                    .redact(&plan_text(&workflow.shown, &workflow.name, &self.environment))
+                self.secrets.redact(&plan_text(
+                    &workflow.shown,
+                    &workflow.name,
+                    &self.environment
+                ))
             );
         }
     }

@@ -7,8 +7,7 @@ use std::path::PathBuf;
 use crate::cli::render_session::RenderSession;
 use crate::cli::{OutputFormat, RepoArgs, report};
 use crate::pipeline::{
-    PipelineError, PlannedRun, RunInput, SecretPolicy, SwarmReading, desired_workflows,
-    docker_host,
+    PipelineError, PlannedRun, RunInput, SecretPolicy, SwarmReading, desired_workflows, docker_host,
 };
 use crate::render::{SecretValues, TriggerInfo};
 

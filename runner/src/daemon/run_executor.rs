@@ -331,7 +331,7 @@ struct SinkProgress<'a>(&'a mut ProgressSink);
 impl RunProgress for SinkProgress<'_> {
     /// A run has one workflow: it is never planned again.
     fn replanned(&mut self, workflow: &PlannedWorkflow) {
-        for line in plan_text(&workflow.shown, &workflow.name, &self.0.environment()).lines() {
+        for line in plan_text(&workflow.shown, &workflow.name, self.0.environment()).lines() {
             self.0.log(line);
         }
     }

@@ -72,8 +72,8 @@ pub fn desired_workflows(
             let secrets = read_secrets(input, &used)?;
             let real = render(input, &secrets)
                 .map_err(|found| PipelineError::Render(hide_messages(found)))?;
-            let (real_steps, _) =
-                convert(input, &real).map_err(|found| PipelineError::Convert(hide_messages(found)))?;
+            let (real_steps, _) = convert(input, &real)
+                .map_err(|found| PipelineError::Convert(hide_messages(found)))?;
             (real_steps, secrets, vec![shown_steps, other_steps])
         }
     };

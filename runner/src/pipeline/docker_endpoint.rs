@@ -14,6 +14,10 @@ pub fn docker_host(override_host: Option<&str>, environment: &Environment) -> St
                 .as_ref()
                 .map(|docker| docker.host.value.clone())
         })
-        .or_else(|| std::env::var("DOCKER_HOST").ok().filter(|host| !host.is_empty()))
+        .or_else(|| {
+            std::env::var("DOCKER_HOST")
+                .ok()
+                .filter(|host| !host.is_empty())
+        })
         .unwrap_or_else(|| "unix:///var/run/docker.sock".to_owned())
 }

@@ -80,7 +80,8 @@ impl PlannedRun {
                 &replanned
             };
             let live = read_again.as_ref().unwrap_or(&self.live);
-            let mut applier = Applier::new(&self.client, progress, live).with_cancel(cancel.clone());
+            let mut applier =
+                Applier::new(&self.client, progress, live).with_cancel(cancel.clone());
             let result = applier.apply(&workflow.steps, &workflow.plan).await;
             let failed = result.is_err();
             outcomes.push(WorkflowOutcome {

@@ -229,7 +229,12 @@ fn live_sensitive_paths(live: &LiveState, service: &str) -> BTreeSet<String> {
 fn logical_names(objects: &[ObjectSpec]) -> BTreeMap<&str, &str> {
     objects
         .iter()
-        .filter_map(|object| Some((object.name.as_str(), object.labels.get(OBJECT_NAME)?.as_str())))
+        .filter_map(|object| {
+            Some((
+                object.name.as_str(),
+                object.labels.get(OBJECT_NAME)?.as_str(),
+            ))
+        })
         .collect()
 }
 
@@ -247,7 +252,9 @@ fn rename_strings(value: &mut Value, names: &BTreeMap<&str, &str>) {
                 *text = (*logical).to_owned();
             }
         }
-        Value::Array(items) => items.iter_mut().for_each(|item| rename_strings(item, names)),
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|item| rename_strings(item, names)),
         Value::Object(map) => map
             .values_mut()
             .for_each(|item| rename_strings(item, names)),
