@@ -61,6 +61,7 @@ fn plans_show_fields_derived_from_a_secret_as_sensitive() {
   step 1 stack stack {stack}
     ~ update service {stack}_web
         TaskTemplate.ContainerSpec.Labels.x: (sensitive)
+    = 1 unchanged
 Plan: 1 to update.
 "
         )
