@@ -138,7 +138,11 @@ fn conversion_warnings_are_shown_by_plan_and_recorded_by_the_daemon() {
         .iter()
         .map(|diagnostic| format!("{}: warning: {}", diagnostic.location(), diagnostic.message))
         .collect();
-    assert_eq!(recorded, [warning], "recorded for the check run's annotations");
+    assert_eq!(
+        recorded,
+        [warning],
+        "recorded for the check run's annotations"
+    );
     assert_eq!(outcome.plan, plan.stdout, "the same plan");
 }
 
@@ -158,9 +162,10 @@ fn a_relative_secret_file_is_read_from_the_secrets_folder_by_both() {
         .file(
             "stacks/app.yml",
             &format!(
-                "services:\n  web:\n    image: {image}\n    labels:\n      x: \"{{{{ secrets.pw | b64encode }}}}\"\n"
+                "services:\n  web:\n    image: {image}\n    labels:\n      x: \"{{{{ secrets.pw | b64encode }}}}\"\n    configs: [site]\nconfigs:\n  site: {{ file: ./site.txt }}\n"
             ),
         )
+        .file("stacks/site.txt", "password={{ secrets.pw }}\n")
         .file(
             "workflows/deploy.yml",
             &format!("steps:\n  - stack: {{ name: {stack}, compose: stacks/app.yml }}\n"),
@@ -177,8 +182,23 @@ fn a_relative_secret_file_is_read_from_the_secrets_folder_by_both() {
         &format!("{stack}_web"),
     ]);
     assert_eq!(label.trim(), "b25l", "base64 of `one`");
+    // The config's name is keyed with the swarm's key: it confirms no guess of its content.
+    let config = swarm.run_docker(&[
+        "service",
+        "inspect",
+        "--format",
+        "{{range .Spec.TaskTemplate.ContainerSpec.Configs}}{{.ConfigName}}{{end}}",
+        &format!("{stack}_web"),
+    ]);
+    let unkeyed = format!("{stack}_site-{}", &sha256_hex(b"password=one\n")[..8]);
+    assert!(
+        config.trim().starts_with(&format!("{stack}_site-")),
+        "{config}"
+    );
+    assert_ne!(config.trim(), unkeyed);
 
-    // The daemon, told the same folder, reads the same value: no drift.
+    // The daemon, told the same folder, reads the same value and names the config with
+    // the same key: no drift.
     let commit = Commit::of(repo.path(), "secret file");
     let (same, _) = commit.execute(RunMode::DriftCheck, "schedule", repo.path());
     assert_eq!(
@@ -203,7 +223,10 @@ fn a_relative_secret_file_is_read_from_the_secrets_folder_by_both() {
         plan.stdout
     );
     for shown in [&plan.stdout, &plan.stderr, &log.join("\n")] {
-        assert!(!shown.contains("b25l") && !shown.contains("dHdv"), "{shown}");
+        assert!(
+            !shown.contains("b25l") && !shown.contains("dHdv"),
+            "{shown}"
+        );
     }
 }
 
@@ -228,7 +251,8 @@ fn docker_host_is_the_fallback_of_both() {
     let plan = repo.run(&["plan", "--env", "local"]);
     assert_eq!(plan.code, 2, "{}{}", plan.stdout, plan.stderr);
     assert!(
-        plan.stdout.contains(&format!("+ create service {stack}_web")),
+        plan.stdout
+            .contains(&format!("+ create service {stack}_web")),
         "{}",
         plan.stdout
     );
@@ -253,4 +277,9 @@ fn docker_host_is_the_fallback_of_both() {
     let run = daemon.wait_for_commit(&commit.sha);
     assert_eq!(run["status"], "success", "{run}");
     swarm.wait_for_running_tasks(&format!("{stack}_web"), 1, Duration::from_secs(60));
+}
+
+fn sha256_hex(data: &[u8]) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(data))
 }

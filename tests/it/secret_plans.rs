@@ -69,7 +69,11 @@ Plan: 1 to update.
     assert_hidden(&plan.stderr);
     let json = repo.run(&["plan", "--env", "local", "--output", "json"]);
     assert_eq!(json.code, 2, "{}{}", json.stdout, json.stderr);
-    assert!(json.stdout.contains("\"concealed\": \"sensitive\""), "{}", json.stdout);
+    assert!(
+        json.stdout.contains("\"concealed\": \"sensitive\""),
+        "{}",
+        json.stdout
+    );
     assert_hidden(&json.stdout);
 
     // A pull request's plan reads no secret: the daemon has no TEST_SENSITIVE_PW, and

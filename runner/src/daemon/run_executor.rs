@@ -216,11 +216,12 @@ async fn execute(
     }
 }
 
-/// Whether a run may read the environment's secrets: a pull request's plan may not (its
-/// files are anyone's who can open one); pushes to the watched branches, dispatches,
-/// registry pushes and drift checks may.
-pub fn secret_policy(request: &RunRequest) -> SecretPolicy {
-    if request.mode == RunMode::Plan || request.event == "pull_request" {
+/// Whether a run may read the environment's secrets: a pull request's plan (the only
+/// runs that plan without applying or checking drift) may not, as its files are anyone's
+/// who can open one; pushes to the watched branches, dispatches, registry pushes and
+/// drift checks may.
+fn secret_policy(request: &RunRequest) -> SecretPolicy {
+    if request.mode == RunMode::Plan {
         SecretPolicy::Untrusted
     } else {
         SecretPolicy::Trusted

@@ -7,6 +7,7 @@
 
 mod desired_workflows;
 mod docker_endpoint;
+mod object_names;
 mod pipeline_error;
 mod planned_run;
 mod run_input;
@@ -16,6 +17,7 @@ mod swarm_reading;
 
 pub use desired_workflows::{DesiredWorkflow, DesiredWorkflows, desired_workflows};
 pub use docker_endpoint::docker_host;
+pub use object_names::name_objects;
 pub use pipeline_error::PipelineError;
 pub use planned_run::{PlannedRun, PlannedWorkflow, WorkflowOutcome};
 pub use run_input::RunInput;

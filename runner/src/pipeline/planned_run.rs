@@ -1,12 +1,12 @@
 //! A run planned against its swarm, and applying it: from plan to outcome.
 
-use super::{RunProgress, SecretPolicy};
+use super::{RunProgress, SecretPolicy, name_objects};
 use crate::apply::{Applier, ApplyError, ApplyReport, CancelSignal, plan_workflows};
 use crate::docker::{DockerClient, DockerError};
 use crate::plan::{DesiredStep, Plan, SensitiveFields};
 use crate::render::SecretValues;
 use crate::source::Diagnostics;
-use crate::swarm::LiveState;
+use crate::swarm::{LiveState, ObjectNameKey};
 
 /// The workflows of one environment, planned.
 pub struct PlannedRun {
@@ -20,6 +20,10 @@ pub struct PlannedRun {
     /// Conversion warnings, which every caller shows.
     pub warnings: Diagnostics,
     pub policy: SecretPolicy,
+    /// The key the config and secret names were made with.
+    pub name_key: ObjectNameKey,
+    /// The swarm had no key yet: applying creates this one first.
+    pub new_name_key: bool,
 }
 
 /// One workflow: its desired steps, the plan that is applied and the plan that is shown.
@@ -46,7 +50,8 @@ pub struct WorkflowOutcome {
 impl PlannedRun {
     /// Applies the workflows in order, stopping after the first that fails. A later
     /// workflow is planned again against what the earlier ones left, read in the same
-    /// scope as the first reading. Only a trusted run applies.
+    /// scope as the first reading. A swarm without an [`ObjectNameKey`] gets this run's
+    /// first. Only a trusted run applies.
     pub async fn apply(
         &self,
         progress: &mut dyn RunProgress,
@@ -56,22 +61,34 @@ impl PlannedRun {
             self.policy == SecretPolicy::Trusted,
             "a run that read no secret has nothing it may apply"
         );
+        // The key the names are made with: another apply may have created the swarm's
+        // first key since it was read; then every workflow is named and planned again.
+        let mut other_key = None;
+        if self.new_name_key
+            && let Err(error) = self.client.create_object(&self.name_key.config()).await
+        {
+            let live = self.client.live_state_of(self.live.scope.clone()).await?;
+            other_key = Some(ObjectNameKey::of_swarm(&live).ok_or(error)?);
+        }
         let mut outcomes = Vec::new();
         // The first workflow is planned against `self.live`, which is not copied (a
         // swarm's service specs are most of what an unchanged apply handles).
         let mut read_again = None;
         for (index, planned) in self.workflows.iter().enumerate() {
             let replanned;
-            let workflow = if index == 0 {
+            let workflow = if index == 0 && other_key.is_none() {
                 planned
             } else {
+                let mut steps = planned.steps.clone();
+                if let Some(key) = &other_key {
+                    name_objects(&mut steps, key);
+                }
                 let state = self.client.live_state_of(self.live.scope.clone()).await?;
-                let (mut plans, state) =
-                    plan_workflows(&self.client, &[&planned.steps], state).await?;
+                let (mut plans, state) = plan_workflows(&self.client, &[&steps], state).await?;
                 let plan = plans.pop().unwrap_or_default();
                 replanned = PlannedWorkflow {
                     name: planned.name.clone(),
-                    steps: planned.steps.clone(),
+                    steps,
                     shown: plan.concealed(&self.sensitive, &state, self.policy.concealment()),
                     plan,
                 };

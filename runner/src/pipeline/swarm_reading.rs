@@ -7,12 +7,12 @@ use std::time::Duration;
 
 use tokio::sync::oneshot;
 
-use super::{DesiredWorkflows, PipelineError, PlannedRun, PlannedWorkflow};
+use super::{DesiredWorkflows, PipelineError, PlannedRun, PlannedWorkflow, name_objects};
 use crate::apply::plan_workflows;
 use crate::docker::DockerClient;
 use crate::model::Workflow;
 use crate::plan::DesiredStep;
-use crate::swarm::{LiveState, ServiceScope};
+use crate::swarm::{LiveState, ObjectNameKey, ServiceScope};
 
 pub struct SwarmReading {
     task: tokio::task::JoinHandle<Result<(DockerClient, LiveState), PipelineError>>,
@@ -71,11 +71,20 @@ impl SwarmReading {
 
     /// Plans the workflows against the state read (read again whole when a plan needs
     /// every service).
-    pub async fn plan(self, desired: DesiredWorkflows) -> Result<PlannedRun, PipelineError> {
+    /// Config and secret names are keyed with the swarm's [`ObjectNameKey`] first; a
+    /// swarm without one gets a new one, which [`PlannedRun::apply`] creates.
+    pub async fn plan(self, mut desired: DesiredWorkflows) -> Result<PlannedRun, PipelineError> {
         let (client, live) = self
             .task
             .await
             .map_err(|error| PipelineError::Reading(error.to_string()))??;
+        let (name_key, new_name_key) = match ObjectNameKey::of_swarm(&live) {
+            Some(key) => (key, false),
+            None => (ObjectNameKey::generate(), true),
+        };
+        for workflow in &mut desired.workflows {
+            name_objects(&mut workflow.steps, &name_key);
+        }
         let steps: Vec<&[DesiredStep]> = desired
             .workflows
             .iter()
@@ -102,6 +111,8 @@ impl SwarmReading {
             secrets: desired.secrets,
             warnings: desired.warnings,
             policy: desired.policy,
+            name_key,
+            new_name_key,
         })
     }
 }
