@@ -247,7 +247,7 @@ fn docker_host_is_the_fallback_of_both() {
                 "on: {{ push: {{ branches: [main] }} }}\nsteps:\n  - stack: {{ name: {stack}, compose: stacks/app.yml }}\n"
             ),
         )
-        .env("DOCKER_HOST", &swarm.docker_host());
+        .env("DOCKER_HOST", swarm.docker_host());
     let plan = repo.run(&["plan", "--env", "local"]);
     assert_eq!(plan.code, 2, "{}{}", plan.stdout, plan.stderr);
     assert!(

@@ -1,9 +1,11 @@
 //! A run planned against its swarm, and applying it: from plan to outcome.
 
 use super::{RunProgress, SecretPolicy, name_objects};
-use crate::apply::{Applier, ApplyError, ApplyReport, CancelSignal, plan_workflows};
+use crate::apply::{
+    Applier, ApplyError, ApplyEvent, ApplyReport, CancelSignal, StepOutcome, plan_workflows,
+};
 use crate::docker::{DockerClient, DockerError};
-use crate::plan::{DesiredStep, Plan, SensitiveFields};
+use crate::plan::{Desired, DesiredStep, Plan, SensitiveFields};
 use crate::render::SecretValues;
 use crate::source::Diagnostics;
 use crate::swarm::{LiveState, ObjectNameKey};
@@ -96,10 +98,14 @@ impl PlannedRun {
                 progress.replanned(&replanned);
                 &replanned
             };
-            let live = read_again.as_ref().unwrap_or(&self.live);
-            let mut applier =
-                Applier::new(&self.client, progress, live).with_cancel(cancel.clone());
-            let result = applier.apply(&workflow.steps, &workflow.plan).await;
+            let result = if nothing_to_do(workflow) && !cancel.is_raised() {
+                Ok(unchanged(&workflow.steps, progress))
+            } else {
+                let live = read_again.as_ref().unwrap_or(&self.live);
+                let mut applier =
+                    Applier::new(&self.client, progress, live).with_cancel(cancel.clone());
+                applier.apply(&workflow.steps, &workflow.plan).await
+            };
             let failed = result.is_err();
             outcomes.push(WorkflowOutcome {
                 workflow: workflow.name.clone(),
@@ -112,4 +118,45 @@ impl PlannedRun {
         }
         Ok(outcomes)
     }
+}
+
+/// A workflow whose plan changes nothing, forbids nothing and waits for nothing.
+fn nothing_to_do(workflow: &PlannedWorkflow) -> bool {
+    !workflow.plan.has_changes()
+        && workflow.plan.problems().is_empty()
+        && !workflow
+            .steps
+            .iter()
+            .any(|step| matches!(step.desired, Desired::Wait(_)))
+}
+
+/// Reports each step of a workflow with nothing to do as the applier would, without
+/// making one (which copies the live state: a swarm's service specs are most of what an
+/// unchanged apply handles).
+fn unchanged(steps: &[DesiredStep], progress: &mut dyn RunProgress) -> ApplyReport {
+    let mut report = ApplyReport::default();
+    for step in steps {
+        if step.skipped {
+            progress.event(ApplyEvent::StepSkipped {
+                step: step.name.clone(),
+                reason: "`if` is false".to_owned(),
+            });
+            continue;
+        }
+        progress.event(ApplyEvent::StepStarted {
+            step: step.name.clone(),
+        });
+        progress.event(ApplyEvent::StepFinished {
+            step: step.name.clone(),
+            changes: 0,
+            error: None,
+            cancelled: false,
+        });
+        report.steps.push(StepOutcome {
+            step: step.name.clone(),
+            changes: 0,
+            result: Ok(()),
+        });
+    }
+    report
 }
