@@ -201,3 +201,48 @@ fn applied_services_record_their_sensitive_fields() {
         Value::from("aHVudGVyMg==")
     );
 }
+
+#[test]
+fn an_error_only_the_real_values_cause_is_shown_by_its_position_alone() {
+    let files = Arc::new(files(
+        "{% if secrets.pw == \"hunter2\" %}{{ fail(\"it is \" ~ secrets.pw | b64encode) }}{% endif %}",
+    ));
+    let (repo, _) = load_repo(files.as_ref());
+    let repo = repo.expect("loads");
+    let folder = tempfile::tempdir().expect("temp");
+    std::fs::write(folder.path().join("pw.txt"), SECRET).expect("write");
+    let engine = TemplateEngine::new(files.clone());
+    let workflows = [(&repo.workflows[0], serde_json::Map::new())];
+    let commit = CommitInfo::new("0123456789abcdef", "deploy", "ada", "main");
+    let trigger = TriggerInfo {
+        event: "push".to_owned(),
+        actor: "ada".to_owned(),
+        image: None,
+    };
+    let input = RunInput {
+        files: files.as_ref(),
+        engine: &engine,
+        environment: &repo.environments[0],
+        workflows: &workflows,
+        commit: &commit,
+        trigger: &trigger,
+        secrets_folder: folder.path(),
+    };
+    let Err(error) = desired_workflows(&input, SecretPolicy::Trusted, |_| {}) else {
+        panic!("the real render fails");
+    };
+    let diagnostics = error.diagnostics().expect("a render error");
+    let shown: String = diagnostics
+        .sorted()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert!(shown.starts_with("stacks/app.yml:5:"), "{shown}");
+    assert!(shown.contains("the message is not shown"), "{shown}");
+    assert!(
+        !shown.contains("aHVudGVy") && !shown.contains(SECRET),
+        "{shown}"
+    );
+    // Untrusted, the real values are never read, and the placeholders render.
+    assert!(desired_workflows(&input, SecretPolicy::Untrusted, |_| {}).is_ok());
+}
