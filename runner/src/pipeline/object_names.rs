@@ -67,3 +67,66 @@ fn rename(object: &mut ObjectSpec, key: &ObjectNameKey) -> bool {
         .insert(CONTENT_HASH.to_owned(), key.content_hash(&object.data));
     true
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::plan::DesiredStack;
+    use crate::swarm::{ObjectKind, ServiceSpec, StackSpec};
+
+    #[test]
+    fn objects_and_the_services_that_use_them_get_keyed_names() {
+        let data = b"password=hunter2\n".to_vec();
+        let unkeyed = ObjectSpec::hashed_name("app_site", &data);
+        let mut steps = vec![DesiredStep {
+            name: "stack app".to_owned(),
+            kind: "stack",
+            skipped: false,
+            timeout: None,
+            continue_on_error: false,
+            desired: Desired::Stack(DesiredStack {
+                spec: StackSpec {
+                    name: "app".to_owned(),
+                    services: vec![ServiceSpec {
+                        name: "app_web".to_owned(),
+                        spec: json!({ "TaskTemplate": { "ContainerSpec": {
+                            "Configs": [{ "ConfigName": unkeyed }],
+                            "Secrets": [{ "SecretName": "external-one" }] } } }),
+                    }],
+                    objects: vec![ObjectSpec {
+                        kind: ObjectKind::Config,
+                        name: unkeyed.clone(),
+                        labels: [(OBJECT_NAME.to_owned(), "app_site".to_owned())].into(),
+                        data: data.clone(),
+                    }],
+                    ..StackSpec::default()
+                },
+                prune: false,
+                allow_empty: false,
+                keep_versions: 3,
+                wait: false,
+                rollback_on_failure: false,
+            }),
+        }];
+        let key = ObjectNameKey::generate();
+        name_objects(&mut steps, &key);
+        let Desired::Stack(stack) = &steps[0].desired else {
+            panic!("a stack");
+        };
+        let keyed = key.hashed_name("app_site", &data);
+        assert_ne!(keyed, unkeyed);
+        assert_eq!(stack.spec.objects[0].name, keyed);
+        assert_eq!(
+            stack.spec.objects[0].labels[CONTENT_HASH],
+            key.content_hash(&data)
+        );
+        assert_eq!(
+            stack.spec.services[0].spec,
+            json!({ "TaskTemplate": { "ContainerSpec": {
+                "Configs": [{ "ConfigName": keyed }],
+                "Secrets": [{ "SecretName": "external-one" }] } } })
+        );
+    }
+}

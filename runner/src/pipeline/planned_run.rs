@@ -5,7 +5,7 @@ use crate::apply::{
     Applier, ApplyError, ApplyEvent, ApplyReport, CancelSignal, StepOutcome, plan_workflows,
 };
 use crate::docker::{DockerClient, DockerError};
-use crate::plan::{Desired, DesiredStep, Plan, SensitiveFields};
+use crate::plan::{Action, Desired, DesiredStep, ObjectType, Plan, SensitiveFields};
 use crate::render::SecretValues;
 use crate::source::Diagnostics;
 use crate::swarm::{LiveState, ObjectNameKey};
@@ -53,7 +53,7 @@ impl PlannedRun {
     /// Applies the workflows in order, stopping after the first that fails. A later
     /// workflow is planned again against what the earlier ones left, read in the same
     /// scope as the first reading. A swarm without an [`ObjectNameKey`] gets this run's
-    /// first. Only a trusted run applies.
+    /// when it first creates a config or secret. Only a trusted run applies.
     pub async fn apply(
         &self,
         progress: &mut dyn RunProgress,
@@ -63,20 +63,23 @@ impl PlannedRun {
             self.policy == SecretPolicy::Trusted,
             "a run that read no secret has nothing it may apply"
         );
-        // The key the names are made with: another apply may have created the swarm's
-        // first key since it was read; then every workflow is named and planned again.
+        // A swarm without a key gets this run's, just before the first workflow that
+        // creates a config or secret. If another apply created one meanwhile, that one
+        // names the objects: this workflow and the later ones are named and planned again.
+        let mut key_pending = self.new_name_key;
         let mut other_key = None;
-        if self.new_name_key
-            && let Err(error) = self.client.create_object(&self.name_key.config()).await
-        {
-            let live = self.client.live_state_of(self.live.scope.clone()).await?;
-            other_key = Some(ObjectNameKey::of_swarm(&live).ok_or(error)?);
-        }
         let mut outcomes = Vec::new();
         // The first workflow is planned against `self.live`, which is not copied (a
         // swarm's service specs are most of what an unchanged apply handles).
         let mut read_again = None;
         for (index, planned) in self.workflows.iter().enumerate() {
+            if key_pending && creates_objects(&planned.plan) && planned.plan.problems().is_empty() {
+                key_pending = false;
+                if let Err(error) = self.client.create_object(&self.name_key.config()).await {
+                    let live = self.client.live_state_of(self.live.scope.clone()).await?;
+                    other_key = Some(ObjectNameKey::of_swarm(&live).ok_or(error)?);
+                }
+            }
             let replanned;
             let workflow = if index == 0 && other_key.is_none() {
                 planned
@@ -118,6 +121,17 @@ impl PlannedRun {
         }
         Ok(outcomes)
     }
+}
+
+/// Whether applying `plan` creates a config or secret, whose name needs the key.
+fn creates_objects(plan: &Plan) -> bool {
+    plan.steps
+        .iter()
+        .flat_map(|step| &step.changes)
+        .any(|change| {
+            matches!(change.object, ObjectType::Config | ObjectType::Secret)
+                && change.action == Action::Create
+        })
 }
 
 /// A workflow whose plan changes nothing, forbids nothing and waits for nothing.
