@@ -17,6 +17,7 @@ pub mod git;
 pub mod github;
 pub mod load;
 pub mod model;
+pub mod pipeline;
 pub mod plan;
 pub mod render;
 pub mod schema;

@@ -2,9 +2,10 @@
 
 use std::io::Write as _;
 
-use crate::apply::{Applier, ApplyEvent, ApplyObserver, plan_workflows, progress_text};
+use crate::apply::{ApplyEvent, ApplyObserver, CancelSignal, progress_text};
 use crate::cli::cluster_run::{ClusterArgs, prepare, wants_json};
 use crate::exit_code::Outcome;
+use crate::pipeline::{PlannedWorkflow, RunProgress};
 use crate::plan::plan_text;
 use crate::render::SecretValues;
 
@@ -17,82 +18,51 @@ async fn apply(args: &ClusterArgs) -> anyhow::Result<Outcome> {
     let Some(prepared) = prepare(args).await? else {
         return Ok(Outcome::Failure);
     };
-    let mut observer = TerminalProgress {
-        secrets: prepared.secrets.clone(),
+    let run = &prepared.run;
+    let mut progress = TerminalProgress {
+        secrets: run.secrets.clone(),
+        environment: prepared.environment.clone(),
         json: wants_json(args),
     };
+    // The first plan is shown before anything is applied; later workflows are planned
+    // again when their turn comes, and shown then.
+    if let Some(first) = run.workflows.first() {
+        progress.show_plan(first);
+    }
+    let outcomes = run.apply(&mut progress, CancelSignal::never()).await?;
     let mut reports = Vec::new();
-    // The state read since the first workflow, when there is more than one: the first is
-    // planned against `prepared.live`, which is not copied (a swarm's service specs are
-    // most of what an unchanged apply handles).
-    let mut read_again = None;
-    for (index, planned) in prepared.workflows.iter().enumerate() {
-        // A later workflow is planned again against what the earlier ones left, read in
-        // the same scope as the first reading.
-        let replanned;
-        let workflow = if index == 0 {
-            planned
-        } else {
-            let state = prepared
-                .client
-                .live_state_of(prepared.live.scope.clone())
-                .await?;
-            let (mut plans, state) =
-                plan_workflows(&prepared.client, &[&planned.steps], state).await?;
-            read_again = Some(state);
-            replanned = crate::cli::cluster_run::PlannedWorkflow {
-                workflow: planned.workflow.clone(),
-                steps: planned.steps.clone(),
-                plan: plans.pop().unwrap_or_default(),
-            };
-            &replanned
-        };
-        let live = read_again.as_ref().unwrap_or(&prepared.live);
-        if !observer.json {
-            print!(
-                "{}",
-                prepared.secrets.redact(&plan_text(
-                    &workflow.plan,
-                    &workflow.workflow,
-                    &prepared.environment.name
-                ))
-            );
-        }
-        if !workflow.plan.has_changes()
-            && !workflow
-                .steps
-                .iter()
-                .any(|s| matches!(s.desired, crate::plan::Desired::Wait(_)))
-        {
-            reports.push(serde_json::json!({ "workflow": workflow.workflow, "changes": 0, "result": "unchanged" }));
-            continue;
-        }
-        let mut applier = Applier::new(&prepared.client, &mut observer, live);
-        match applier.apply(&workflow.steps, &workflow.plan).await {
+    let mut failed = false;
+    for outcome in outcomes {
+        let workflow = &outcome.workflow;
+        match &outcome.result {
             Ok(report) => {
-                if !wants_json(args) {
+                let result = if outcome.had_changes || report.changes() > 0 {
+                    "success"
+                } else {
+                    "unchanged"
+                };
+                if !progress.json {
                     println!(
-                        "applied workflow {} to {}: {} changes",
-                        workflow.workflow,
-                        prepared.environment.name,
+                        "applied workflow {workflow} to {}: {} changes",
+                        prepared.environment,
                         report.changes()
                     );
                 }
-                reports.push(serde_json::json!({ "workflow": workflow.workflow, "changes": report.changes(), "result": "success" }));
+                reports.push(serde_json::json!({ "workflow": workflow, "changes": report.changes(), "result": result }));
             }
             Err((report, error)) => {
+                failed = true;
                 let done: Vec<String> = report
                     .steps
                     .iter()
                     .filter(|step| step.result.is_ok())
                     .map(|step| format!("`{}`", step.step))
                     .collect();
-                let message = prepared.secrets.redact(&error.to_string());
+                let message = run.secrets.redact(&error.to_string());
                 eprintln!("error: {message}");
                 if done.is_empty() && report.changes() == 0 {
                     eprintln!(
-                        "no step of workflow {} completed before the failure, and nothing was changed",
-                        workflow.workflow
+                        "no step of workflow {workflow} completed before the failure, and nothing was changed"
                     );
                 } else if !done.is_empty() {
                     eprintln!(
@@ -100,31 +70,50 @@ async fn apply(args: &ClusterArgs) -> anyhow::Result<Outcome> {
                         done.join(", ")
                     );
                 }
-                if wants_json(args) {
-                    reports.push(serde_json::json!({ "workflow": workflow.workflow, "changes": report.changes(), "result": "failure", "error": message }));
-                    println!(
-                        "{}",
-                        serde_json::to_string_pretty(&serde_json::json!({ "workflows": reports }))?
-                    );
-                }
-                return Ok(Outcome::Failure);
+                reports.push(serde_json::json!({ "workflow": workflow, "changes": report.changes(), "result": "failure", "error": message }));
             }
         }
     }
-    if wants_json(args) {
+    if progress.json {
         println!(
             "{}",
             serde_json::to_string_pretty(&serde_json::json!({ "workflows": reports }))?
         );
     }
-    Ok(Outcome::Success)
+    Ok(if failed {
+        Outcome::Failure
+    } else {
+        Outcome::Success
+    })
 }
 
-/// Prints apply events as lines; they go to stderr with `--output json`, so that stdout
-/// stays one JSON document.
+/// Prints plans and apply events as lines; they go to stderr with `--output json`, so
+/// that stdout stays one JSON document.
 struct TerminalProgress {
     secrets: SecretValues,
+    environment: String,
     json: bool,
+}
+
+impl TerminalProgress {
+    fn show_plan(&self, workflow: &PlannedWorkflow) {
+        if !self.json {
+            print!(
+                "{}",
+                self.secrets.redact(&plan_text(
+                    &workflow.shown,
+                    &workflow.name,
+                    &self.environment
+                ))
+            );
+        }
+    }
+}
+
+impl RunProgress for TerminalProgress {
+    fn replanned(&mut self, workflow: &PlannedWorkflow) {
+        self.show_plan(workflow);
+    }
 }
 
 impl ApplyObserver for TerminalProgress {

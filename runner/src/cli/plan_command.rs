@@ -9,27 +9,29 @@ pub fn run(args: &ClusterArgs) -> anyhow::Result<Outcome> {
     let Some(prepared) = runtime.block_on(prepare(args))? else {
         return Ok(Outcome::Failure);
     };
+    let run = &prepared.run;
     let mut changes = false;
     let mut problems = false;
+    // Only the plans with sensitive fields concealed are shown.
     if wants_json(args) {
-        let plans: Vec<serde_json::Value> = prepared
+        let plans: Vec<serde_json::Value> = run
             .workflows
             .iter()
-            .map(|w| serde_json::json!({ "workflow": w.workflow, "environment": prepared.environment.name, "summary": w.plan.summary(), "plan": w.plan }))
+            .map(|w| serde_json::json!({ "workflow": w.name, "environment": prepared.environment, "summary": w.shown.summary(), "plan": w.shown }))
             .collect();
         let text = serde_json::to_string_pretty(&serde_json::json!({ "workflows": plans }))?;
-        println!("{}", prepared.secrets.redact(&text));
+        println!("{}", run.secrets.redact(&text));
     }
-    for workflow in &prepared.workflows {
+    for workflow in &run.workflows {
         changes |= workflow.plan.has_changes();
         problems |= !workflow.plan.problems().is_empty();
         if !wants_json(args) {
             print!(
                 "{}",
-                prepared.secrets.redact(&plan_text(
-                    &workflow.plan,
-                    &workflow.workflow,
-                    &prepared.environment.name
+                run.secrets.redact(&plan_text(
+                    &workflow.shown,
+                    &workflow.name,
+                    &prepared.environment
                 ))
             );
         }

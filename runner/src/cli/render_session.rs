@@ -76,6 +76,11 @@ impl RenderSession {
         select_workflows(&self.repo, &self.environment.name, workflow, inputs)
     }
 
+    /// The template engine over the repo's files.
+    pub fn engine(&self) -> &TemplateEngine {
+        &self.engine
+    }
+
     /// The commit checked out; the first call waits for `git` to tell.
     pub fn commit(&self) -> &CommitInfo {
         self.commit.get()

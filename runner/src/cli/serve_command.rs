@@ -61,6 +61,10 @@ pub struct ServeArgs {
     /// How long one Docker API call may take.
     #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
     docker_timeout: Duration,
+    /// Where a relative secret `file:` is read from (the daemon has no folder of the
+    /// config repo, only its mirror); the folder shoal serve starts in when absent.
+    #[arg(long, env = "SHOAL_SECRETS_FOLDER", value_name = "DIR")]
+    secrets_folder: Option<PathBuf>,
     /// Logs on standard error as text for people or JSON lines for log collectors.
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
@@ -126,7 +130,10 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<Outcome> {
     let settings = RunSettings {
         docker_host: args.docker_host.clone(),
         docker_timeout: args.docker_timeout,
-        secrets_folder: std::env::current_dir().unwrap_or_default(),
+        secrets_folder: match &args.secrets_folder {
+            Some(folder) => folder.clone(),
+            None => std::env::current_dir().context("cannot read the current folder")?,
+        },
     };
     let registry_token = secret(args.registry_token_file.as_ref(), "SHOAL_REGISTRY_TOKEN")?;
     // An empty token would let in any request that sends `Bearer ` and nothing more.

@@ -18,7 +18,7 @@
 //!
 //! - Configs and secrets are named `<stack>_<name>-<first 8 hex of sha256(content)>`
 //!   ([`crate::swarm::ObjectSpec::hashed_name`]): Swarm objects are immutable, so new content must be a
-//!   new object. A `name:` override replaces `<stack>_<name>` and is hashed the same way;
+//!   new object. (The pipeline then keys the hash: [`crate::swarm::ObjectNameKey`].) A `name:` override replaces `<stack>_<name>` and is hashed the same way;
 //!   `external` objects keep the name written.
 //! - Relative paths (`env_file`, `file:`) are relative to the compose file that writes
 //!   them; docker resolves every file's paths against the first file's folder.

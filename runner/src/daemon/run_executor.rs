@@ -1,24 +1,24 @@
 //! One environment of a run, as the daemon executes it: load the files of the run's exact
-//! commit, render (masked, then with the secrets the files read), convert, plan against
-//! the live swarm, and apply when the run applies. It reports each step and log line as
-//! it goes, through a [`ProgressSink`], which redacts them.
+//! commit and run the [`crate::pipeline`] on them (the same as `shoal plan` and `shoal
+//! apply`; a pull request's plan never reads a secret), then plan or apply as the run
+//! asks. It reports each step and log line as it goes, through a [`ProgressSink`], which
+//! redacts them.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use super::run_progress::{Progress, ProgressSink};
-use crate::apply::{Applier, ApplyError, ApplyEvent, ApplyObserver, CancelSignal, plan_workflows};
-use crate::docker::DockerClient;
+use crate::apply::{ApplyError, ApplyEvent, ApplyObserver, CancelSignal};
 use crate::load::{RepoFiles, load_repo};
-use crate::plan::{RunIdentity, compose_variables, desired_steps, plan_text};
-use crate::render::{
-    CommitInfo, RenderContext, SecretValues, TemplateEngine, TriggerInfo, render_workflow,
+use crate::pipeline::{
+    PlannedRun, PlannedWorkflow, RunInput, RunProgress, SecretPolicy, SwarmReading,
+    desired_workflows, docker_host,
 };
-use crate::secret_source::read_secrets;
+use crate::plan::plan_text;
+use crate::render::{CommitInfo, TemplateEngine, TriggerInfo};
 use crate::source::{Diagnostic, Diagnostics};
 use crate::store::RunStatus;
-use crate::swarm::ServiceScope;
 use crate::trigger::{RunMode, RunRequest};
 
 /// How runs reach their swarms and secrets.
@@ -27,7 +27,8 @@ pub struct RunSettings {
     /// Used instead of every environment's `docker.host` (a test swarm).
     pub docker_host: Option<String>,
     pub docker_timeout: Duration,
-    /// Relative `file:` secret paths are taken from here.
+    /// Relative secret `file:` paths are taken from here (`--secrets-folder`): the
+    /// daemon reads commits from its mirror and has no folder of the config repo.
     pub secrets_folder: PathBuf,
 }
 
@@ -44,7 +45,8 @@ pub struct EnvironmentOutcome {
     pub changes: usize,
     /// The plan as `shoal plan` prints it; empty when no plan was made.
     pub plan: String,
-    /// The errors in the config repo's files that stopped the run, with their positions.
+    /// The problems in the config repo's files, with their positions: the conversion
+    /// warnings, and the errors that stopped the run.
     pub diagnostics: Vec<Diagnostic>,
     /// A drift check found the swarm differs from git (the status is then a failure).
     pub drift: bool,
@@ -91,19 +93,25 @@ pub async fn execute_environment(
         commit,
         settings,
     };
-    let result = execute(&scope, sink, cancel, &mut plan).await;
+    let mut warnings = Vec::new();
+    let result = execute(&scope, sink, cancel, &mut plan, &mut warnings).await;
     // A drift check that ran to its end and failed found drift.
     let drift =
         request.mode == RunMode::DriftCheck && matches!(result, Ok((RunStatus::Failure, _, _)));
     let (status, summary, changes, diagnostics, timed_out) = match result {
-        Ok((status, summary, changes)) => (status, summary, changes, Vec::new(), false),
-        Err(stopped) => (
-            stopped.status,
-            stopped.message,
-            0,
-            stopped.diagnostics,
-            stopped.timed_out,
-        ),
+        Ok((status, summary, changes)) => (status, summary, changes, warnings, false),
+        Err(stopped) => {
+            // The warnings found before the error stopped the run, and its errors.
+            let mut diagnostics = warnings;
+            diagnostics.extend(stopped.diagnostics);
+            (
+                stopped.status,
+                stopped.message,
+                0,
+                diagnostics,
+                stopped.timed_out,
+            )
+        }
     };
     EnvironmentOutcome {
         environment: environment.to_owned(),
@@ -137,14 +145,14 @@ async fn execute(
     sink: &mut ProgressSink,
     cancel: CancelSignal,
     plan_out: &mut String,
+    warnings: &mut Vec<Diagnostic>,
 ) -> Result<(RunStatus, String, usize), Stopped> {
     let (request, environment_name) = (scope.request, scope.environment);
     sink.send(Progress::StepStarted {
         step: PLAN_STEP.to_owned(),
     });
-    let planned = prepare(scope, sink).await;
-    let (steps, planned, live_client, live, workflow_name) = match planned {
-        Ok(prepared) => prepared,
+    let planned = match prepare(scope, sink, warnings).await {
+        Ok(planned) => planned,
         Err(stopped) => {
             sink.send(Progress::StepFinished {
                 step: PLAN_STEP.to_owned(),
@@ -155,7 +163,11 @@ async fn execute(
             return Err(stopped);
         }
     };
-    let text = plan_text(&planned, &workflow_name, environment_name);
+    // One workflow: the request's.
+    let Some(workflow) = planned.workflows.first() else {
+        return Err(Stopped::from("the run has no workflow".to_owned()));
+    };
+    let text = plan_text(&workflow.shown, &workflow.name, environment_name);
     for line in text.lines() {
         sink.log(line);
     }
@@ -166,18 +178,24 @@ async fn execute(
         changes: 0,
         error: None,
     });
-    let summary = planned.summary().describe();
+    let summary = workflow.shown.summary().describe();
     match request.mode {
         RunMode::Plan => return Ok((RunStatus::Success, format!("Plan: {summary}"), 0)),
-        RunMode::DriftCheck if planned.has_changes() => {
+        RunMode::DriftCheck if workflow.plan.has_changes() => {
             return Ok((RunStatus::Failure, format!("drift: {summary}"), 0));
         }
         RunMode::DriftCheck => return Ok((RunStatus::Success, "no drift".to_owned(), 0)),
         RunMode::Apply => {}
     }
-    let mut observer = SinkObserver(sink);
-    let mut applier = Applier::new(&live_client, &mut observer, &live).with_cancel(cancel);
-    match applier.apply(&steps, &planned).await {
+    let mut progress = SinkProgress(sink);
+    let outcomes = planned
+        .apply(&mut progress, cancel)
+        .await
+        .map_err(|error| error.to_string())?;
+    let Some(outcome) = outcomes.into_iter().next() else {
+        return Err(Stopped::from("the run has no workflow".to_owned()));
+    };
+    match outcome.result {
         Ok(report) => Ok((
             RunStatus::Success,
             format!("Applied {} changes to {environment_name}", report.changes()),
@@ -198,16 +216,25 @@ async fn execute(
     }
 }
 
-type Prepared = (
-    Vec<crate::plan::DesiredStep>,
-    crate::plan::Plan,
-    DockerClient,
-    crate::swarm::LiveState,
-    String,
-);
+/// Whether a run may read the environment's secrets: a pull request's plan (the only
+/// runs that plan without applying or checking drift) may not, as its files are anyone's
+/// who can open one; pushes to the watched branches, dispatches, registry pushes and
+/// drift checks may.
+fn secret_policy(request: &RunRequest) -> SecretPolicy {
+    if request.mode == RunMode::Plan {
+        SecretPolicy::Untrusted
+    } else {
+        SecretPolicy::Trusted
+    }
+}
 
-/// Loads, renders, converts and plans against the live swarm.
-async fn prepare(scope: &Scope<'_>, sink: &mut ProgressSink) -> Result<Prepared, Stopped> {
+/// Loads the commit's files and runs the pipeline to a plan against the live swarm. The
+/// conversion warnings go to the run's log and to `warnings`.
+async fn prepare(
+    scope: &Scope<'_>,
+    sink: &mut ProgressSink,
+    warnings: &mut Vec<Diagnostic>,
+) -> Result<PlannedRun, Stopped> {
     let Scope {
         ref files,
         request,
@@ -215,7 +242,6 @@ async fn prepare(scope: &Scope<'_>, sink: &mut ProgressSink) -> Result<Prepared,
         commit,
         settings,
     } = *scope;
-    let files = files.clone();
     let (repo, diagnostics) = load_repo(files.as_ref());
     let repo = repo.ok_or_else(|| stopped("the config repo has errors", &diagnostics))?;
     let workflow = repo.workflow(&request.workflow).ok_or_else(|| {
@@ -224,7 +250,7 @@ async fn prepare(scope: &Scope<'_>, sink: &mut ProgressSink) -> Result<Prepared,
             request.workflow, commit.short_sha
         )
     })?;
-    let environment = repo.environment(environment_name).cloned().ok_or_else(|| {
+    let environment = repo.environment(environment_name).ok_or_else(|| {
         format!(
             "environment `{environment_name}` is not in commit {}",
             commit.short_sha
@@ -236,63 +262,51 @@ async fn prepare(scope: &Scope<'_>, sink: &mut ProgressSink) -> Result<Prepared,
             image.repository, image.tag, image.reference
         ));
     }
+    let mut reading = SwarmReading::start(
+        docker_host(settings.docker_host.as_deref(), environment),
+        settings.docker_timeout,
+        &environment.name,
+        &[workflow],
+    );
     let engine = TemplateEngine::new(files.clone());
-    let context = |secrets: &SecretValues| RenderContext {
-        environment: environment.clone(),
-        inputs: request.inputs.clone(),
-        commit: commit.clone(),
-        trigger: TriggerInfo {
-            event: request.event.to_owned(),
-            actor: request.actor.clone(),
-            image: request.image.clone(),
-        },
-        secrets: secrets.clone(),
+    let trigger = TriggerInfo {
+        event: request.event.to_owned(),
+        actor: request.actor.clone(),
+        image: request.image.clone(),
     };
-    let masked = SecretValues::masked(environment.secrets.keys());
-    render_workflow(files.as_ref(), &engine, workflow, &context(&masked))
-        .map_err(|found| stopped("rendering failed", &found))?;
-    let secrets = read_secrets(&settings.secrets_folder, &environment, &masked.used())
-        .map_err(|missing| missing.join("; "))?;
-    sink.redact(&secrets);
-    let rendered = render_workflow(files.as_ref(), &engine, workflow, &context(&secrets))
-        .map_err(|found| stopped("rendering failed", &found))?;
-    let identity = RunIdentity {
-        workflow: &workflow.name,
-        environment: &environment.name,
+    let workflows = [(workflow, request.inputs.clone())];
+    let input = RunInput {
+        files: files.as_ref(),
+        engine: &engine,
+        environment,
+        workflows: &workflows,
         commit,
+        trigger: &trigger,
+        secrets_folder: &settings.secrets_folder,
     };
-    let (steps, _warnings) = desired_steps(
-        files.as_ref(),
-        workflow,
-        &rendered,
-        &identity,
-        &compose_variables(&environment),
-    )
-    .map_err(|found| stopped("converting failed", &found))?;
-    let host = settings
-        .docker_host
-        .clone()
-        .or_else(|| {
-            environment
-                .docker
-                .as_ref()
-                .map(|docker| docker.host.value.clone())
-        })
-        .unwrap_or_else(|| "unix:///var/run/docker.sock".to_owned());
-    let client = DockerClient::connect(&host, settings.docker_timeout)
+    let desired = match desired_workflows(&input, secret_policy(request), |scope| {
+        reading.scope_known(scope)
+    }) {
+        Ok(desired) => desired,
+        Err(error) => {
+            reading.abort();
+            return Err(match error.diagnostics() {
+                Some(found) => stopped(&error.to_string(), found),
+                None => Stopped::from(error.to_string()),
+            });
+        }
+    };
+    sink.redact(&desired.secrets);
+    for warning in desired.warnings.sorted() {
+        for line in warning.to_string().lines() {
+            sink.log(line);
+        }
+        warnings.push(warning.clone());
+    }
+    reading
+        .plan(desired)
         .await
-        .map_err(|error| error.to_string())?;
-    // Only the services of the workflow's stacks, unless the plan needs the others.
-    let scope = ServiceScope::Stacks(rendered.stacks().map(str::to_owned).collect());
-    let live = client
-        .live_state_of(scope)
-        .await
-        .map_err(|error| error.to_string())?;
-    let (mut plans, live) = plan_workflows(&client, &[&steps], live)
-        .await
-        .map_err(|error| error.to_string())?;
-    let planned = plans.pop().unwrap_or_default();
-    Ok((steps, planned, client, live, workflow.name.clone()))
+        .map_err(|error| Stopped::from(error.to_string()))
 }
 
 /// The diagnostics as one message (the first few, with their positions), and all of
@@ -313,9 +327,18 @@ fn stopped(what: &str, diagnostics: &Diagnostics) -> Stopped {
 }
 
 /// Apply events as step progress and log lines.
-struct SinkObserver<'a>(&'a mut ProgressSink);
+struct SinkProgress<'a>(&'a mut ProgressSink);
 
-impl ApplyObserver for SinkObserver<'_> {
+impl RunProgress for SinkProgress<'_> {
+    /// A run has one workflow: it is never planned again.
+    fn replanned(&mut self, workflow: &PlannedWorkflow) {
+        for line in plan_text(&workflow.shown, &workflow.name, self.0.environment()).lines() {
+            self.0.log(line);
+        }
+    }
+}
+
+impl ApplyObserver for SinkProgress<'_> {
     fn event(&mut self, event: ApplyEvent) {
         let line = match event {
             ApplyEvent::StepStarted { step } => {

@@ -71,6 +71,11 @@ impl ProgressSink {
         }
     }
 
+    /// The environment this sink reports for.
+    pub fn environment(&self) -> &str {
+        &self.environment
+    }
+
     /// From now on, these values are redacted from every line and error.
     pub fn redact(&mut self, secrets: &SecretValues) {
         self.secrets = secrets.clone();

@@ -10,6 +10,7 @@ mod desired_step;
 mod plan;
 mod plan_text;
 mod planner;
+mod sensitive_fields;
 mod spec_diff;
 
 pub use desired_state::{RunIdentity, compose_variables, desired_steps};
@@ -17,4 +18,5 @@ pub use desired_step::{Desired, DesiredStack, DesiredStep, WaitTarget};
 pub use plan::{Action, Change, ObjectType, Plan, PlanSummary, RemoveReason, StepPlan};
 pub use plan_text::plan_text;
 pub use planner::plan;
+pub use sensitive_fields::{Concealment, SENSITIVE_FIELDS_LABEL, SensitiveFields};
 pub use spec_diff::{BOOKKEEPING_LABEL_PREFIX, FieldDiff, diff_service_specs, normalize_service};

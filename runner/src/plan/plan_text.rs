@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
-use super::{Action, Plan, RemoveReason};
+use super::{Action, FieldDiff, Plan, RemoveReason};
 
 /// The plan of one workflow for one environment, as lines of text.
 pub fn plan_text(plan: &Plan, workflow: &str, environment: &str) -> String {
@@ -28,12 +28,7 @@ pub fn plan_text(plan: &Plan, workflow: &str, environment: &str) -> String {
                 Action::Update { diffs } => {
                     let _ = writeln!(out, "    ~ update {what}");
                     for diff in diffs {
-                        write_diff(
-                            &mut out,
-                            &diff.path,
-                            diff.before.as_ref(),
-                            diff.after.as_ref(),
-                        );
+                        write_diff(&mut out, diff);
                     }
                 }
                 Action::Recreate { diffs, used_by } => {
@@ -42,12 +37,7 @@ pub fn plan_text(plan: &Plan, workflow: &str, environment: &str) -> String {
                         "    ! recreate {what} (its options cannot change in place)"
                     );
                     for diff in diffs {
-                        write_diff(
-                            &mut out,
-                            &diff.path,
-                            diff.before.as_ref(),
-                            diff.after.as_ref(),
-                        );
+                        write_diff(&mut out, diff);
                     }
                     if !used_by.is_empty() {
                         let _ = writeln!(out, "        in use by {}", used_by.join(", "));
@@ -75,7 +65,13 @@ pub fn plan_text(plan: &Plan, workflow: &str, environment: &str) -> String {
     out
 }
 
-fn write_diff(out: &mut String, path: &str, before: Option<&Value>, after: Option<&Value>) {
+fn write_diff(out: &mut String, diff: &FieldDiff) {
+    let path = &diff.path;
+    if let Some(concealment) = diff.concealed {
+        let _ = writeln!(out, "        {path}: {}", concealment.text());
+        return;
+    }
+    let (before, after) = (diff.before.as_ref(), diff.after.as_ref());
     // Lists of strings (environment, command, constraints) read best as items added and removed.
     if let (Some(Value::Array(before)), Some(Value::Array(after))) = (before, after)
         && before.iter().chain(after).all(Value::is_string)
@@ -98,7 +94,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::plan::{Change, FieldDiff, ObjectType, StepPlan};
+    use crate::plan::{Change, ObjectType, StepPlan};
 
     #[test]
     fn shows_each_change_and_a_summary() {
@@ -134,11 +130,13 @@ mod tests {
                                         path: "TaskTemplate.ContainerSpec.Env".into(),
                                         before: Some(json!(["A=1", "B=2"])),
                                         after: Some(json!(["A=1", "B=3"])),
+                                        concealed: None,
                                     },
                                     FieldDiff {
                                         path: "TaskTemplate.ContainerSpec.Image".into(),
                                         before: Some(json!("traefik:v3.2")),
                                         after: Some(json!("traefik:v3.3")),
+                                        concealed: None,
                                     },
                                 ],
                             },

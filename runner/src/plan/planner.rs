@@ -406,6 +406,7 @@ fn network_diffs(desired: &NetworkSpec, live: &NetworkSpec) -> Vec<FieldDiff> {
                 path: path.to_owned(),
                 before: Some(before),
                 after: Some(after),
+                concealed: None,
             });
         }
     };

@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use super::Concealment;
+
 /// One field that differs, by its path in the spec (`TaskTemplate.ContainerSpec.Image`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FieldDiff {
@@ -17,6 +19,10 @@ pub struct FieldDiff {
     /// Absent when the field is removed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub after: Option<Value>,
+    /// Set, with neither value, when the values may not be shown (see
+    /// [`super::SensitiveFields`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub concealed: Option<Concealment>,
 }
 
 /// Label keys shoal writes to record what it applied; they change with every commit and
@@ -191,6 +197,7 @@ fn diff_values(
             path: path.to_owned(),
             before: live.cloned(),
             after: desired.cloned(),
+            concealed: None,
         }),
     }
 }

@@ -12,7 +12,7 @@ pub use render_context::{CommitInfo, RenderContext, TriggerInfo};
 pub use rendered_workflow::{
     FileRole, RenderedFile, RenderedStep, RenderedWorkflow, render_workflow,
 };
-pub use secret_values::{REDACTED, SecretValues, mask};
+pub use secret_values::{REDACTED, SecretValues, mask, other_mask};
 pub use template_engine::TemplateEngine;
 pub use template_error::template_diagnostic;
 

@@ -38,6 +38,24 @@ impl SecretValues {
         )
     }
 
+    /// Every named secret with another mask as its value, [`other_mask`]: of another
+    /// length and other characters than [`SecretValues::masked`]'s. A field that renders
+    /// differently with the two masks depends on a secret's value, whatever the templates
+    /// did with it.
+    pub fn masked_otherwise<'a>(names: impl IntoIterator<Item = &'a String>) -> SecretValues {
+        SecretValues::new(
+            names
+                .into_iter()
+                .map(|name| (name.clone(), other_mask(name)))
+                .collect(),
+        )
+    }
+
+    /// Whether no secret has a value.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
     /// The names templates have read since this value (or a clone of it) was made.
     pub fn used(&self) -> BTreeSet<String> {
         self.used
@@ -69,6 +87,13 @@ impl SecretValues {
 /// The stand-in for a secret's value in output that people see.
 pub fn mask(name: &str) -> String {
     format!("__secret_{name}__")
+}
+
+/// The second stand-in, `Sealed<NAME>Value9`: another length than [`mask`]'s, and another
+/// character at either end, so that a slice, an index, a length or a case change of the
+/// value differs too. Plain in YAML, JSON, shell and URLs, as the first.
+pub fn other_mask(name: &str) -> String {
+    format!("Sealed{name}Value9")
 }
 
 impl Object for SecretValues {

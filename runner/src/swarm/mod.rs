@@ -7,6 +7,7 @@
 mod labels;
 mod live_state;
 mod network_spec;
+mod object_name_key;
 mod object_spec;
 mod service_scope;
 mod service_spec;
@@ -15,6 +16,7 @@ mod stack_spec;
 pub use labels::*;
 pub use live_state::{LiveNetwork, LiveObject, LiveService, LiveState, LiveTask};
 pub use network_spec::{IpamConfig, NetworkSpec};
+pub use object_name_key::{OBJECT_NAME_KEY_CONFIG, OBJECT_NAME_KEY_LABEL, ObjectNameKey};
 pub use object_spec::{ObjectKind, ObjectSpec};
 pub use service_scope::ServiceScope;
 pub use service_spec::ServiceSpec;

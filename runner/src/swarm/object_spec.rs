@@ -1,5 +1,6 @@
 //! A Swarm config or secret to create. Both are immutable once created, so a change of
-//! content means a new object: shoal names them `<name>-<first 8 hex of the content hash>`.
+//! content means a new object: shoal names them `<name>-<first 8 hex of the content hash>`,
+//! a hash keyed with the swarm's [`super::ObjectNameKey`].
 
 use std::collections::BTreeMap;
 
@@ -26,7 +27,9 @@ impl ObjectSpec {
         hex::encode(sha2::Sha256::digest(data))
     }
 
-    /// `<base>-<first 8 hex of the content hash>`.
+    /// `<base>-<first 8 hex of the content hash>`: the provisional name conversion gives;
+    /// before planning, the pipeline renames every object with the swarm's key
+    /// ([`super::ObjectNameKey::hashed_name`]), so that a name confirms no guess.
     pub fn hashed_name(base: &str, data: &[u8]) -> String {
         format!("{base}-{}", &Self::content_hash(data)[..8])
     }

@@ -1,0 +1,132 @@
+//! Config and secret names keyed with the swarm's [`ObjectNameKey`]. Conversion names
+//! objects by their plain content hash (it runs while the swarm, and so the key, is still
+//! being read); before anything is planned, every object of the desired steps is renamed
+//! with the key, and the services' references follow.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::plan::{Desired, DesiredStep};
+use crate::swarm::{CONTENT_HASH, OBJECT_NAME, ObjectNameKey, ObjectSpec};
+
+/// Renames every config and secret of `steps` to its keyed name.
+pub fn name_objects(steps: &mut [DesiredStep], key: &ObjectNameKey) {
+    for step in steps {
+        match &mut step.desired {
+            Desired::Object(object) => {
+                rename(object, key);
+            }
+            Desired::Stack(stack) => {
+                let renamed: BTreeMap<String, String> = stack
+                    .spec
+                    .objects
+                    .iter_mut()
+                    .filter_map(|object| {
+                        let old = object.name.clone();
+                        rename(object, key).then(|| (old, object.name.clone()))
+                    })
+                    .collect();
+                stack
+                    .spec
+                    .objects
+                    .sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
+                for service in &mut stack.spec.services {
+                    let Some(container) = service.spec.pointer_mut("/TaskTemplate/ContainerSpec")
+                    else {
+                        continue;
+                    };
+                    for (list, field) in [("Configs", "ConfigName"), ("Secrets", "SecretName")] {
+                        let Some(Value::Array(references)) = container.get_mut(list) else {
+                            continue;
+                        };
+                        for reference in references {
+                            if let Some(Value::String(name)) = reference.get_mut(field)
+                                && let Some(new) = renamed.get(name.as_str())
+                            {
+                                *name = new.clone();
+                            }
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Names `object` with the key; false for an object without a logical name (which has a
+/// name of its own, not a hashed one).
+fn rename(object: &mut ObjectSpec, key: &ObjectNameKey) -> bool {
+    let Some(base) = object.labels.get(OBJECT_NAME).cloned() else {
+        return false;
+    };
+    object.name = key.hashed_name(&base, &object.data);
+    object
+        .labels
+        .insert(CONTENT_HASH.to_owned(), key.content_hash(&object.data));
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::plan::DesiredStack;
+    use crate::swarm::{ObjectKind, ServiceSpec, StackSpec};
+
+    #[test]
+    fn objects_and_the_services_that_use_them_get_keyed_names() {
+        let data = b"password=hunter2\n".to_vec();
+        let unkeyed = ObjectSpec::hashed_name("app_site", &data);
+        let mut steps = vec![DesiredStep {
+            name: "stack app".to_owned(),
+            kind: "stack",
+            skipped: false,
+            timeout: None,
+            continue_on_error: false,
+            desired: Desired::Stack(DesiredStack {
+                spec: StackSpec {
+                    name: "app".to_owned(),
+                    services: vec![ServiceSpec {
+                        name: "app_web".to_owned(),
+                        spec: json!({ "TaskTemplate": { "ContainerSpec": {
+                            "Configs": [{ "ConfigName": unkeyed }],
+                            "Secrets": [{ "SecretName": "external-one" }] } } }),
+                    }],
+                    objects: vec![ObjectSpec {
+                        kind: ObjectKind::Config,
+                        name: unkeyed.clone(),
+                        labels: [(OBJECT_NAME.to_owned(), "app_site".to_owned())].into(),
+                        data: data.clone(),
+                    }],
+                    ..StackSpec::default()
+                },
+                prune: false,
+                allow_empty: false,
+                keep_versions: 3,
+                wait: false,
+                rollback_on_failure: false,
+            }),
+        }];
+        let key = ObjectNameKey::generate();
+        name_objects(&mut steps, &key);
+        let Desired::Stack(stack) = &steps[0].desired else {
+            panic!("a stack");
+        };
+        let keyed = key.hashed_name("app_site", &data);
+        assert_ne!(keyed, unkeyed);
+        assert_eq!(stack.spec.objects[0].name, keyed);
+        assert_eq!(
+            stack.spec.objects[0].labels[CONTENT_HASH],
+            key.content_hash(&data)
+        );
+        assert_eq!(
+            stack.spec.services[0].spec,
+            json!({ "TaskTemplate": { "ContainerSpec": {
+                "Configs": [{ "ConfigName": keyed }],
+                "Secrets": [{ "SecretName": "external-one" }] } } })
+        );
+    }
+}

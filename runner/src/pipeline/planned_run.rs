@@ -1,0 +1,177 @@
+//! A run planned against its swarm, and applying it: from plan to outcome.
+
+use super::{RunProgress, SecretPolicy, name_objects};
+use crate::apply::{
+    Applier, ApplyError, ApplyEvent, ApplyReport, CancelSignal, StepOutcome, plan_workflows,
+};
+use crate::docker::{DockerClient, DockerError};
+use crate::plan::{Action, Desired, DesiredStep, ObjectType, Plan, SensitiveFields};
+use crate::render::SecretValues;
+use crate::source::Diagnostics;
+use crate::swarm::{LiveState, ObjectNameKey};
+
+/// The workflows of one environment, planned.
+pub struct PlannedRun {
+    pub client: DockerClient,
+    /// The live state the plans were made from.
+    pub live: LiveState,
+    pub workflows: Vec<PlannedWorkflow>,
+    pub sensitive: SensitiveFields,
+    /// The real values read, for redacting anything printed as a last resort.
+    pub secrets: SecretValues,
+    /// Conversion warnings, which every caller shows.
+    pub warnings: Diagnostics,
+    pub policy: SecretPolicy,
+    /// The key the config and secret names were made with.
+    pub name_key: ObjectNameKey,
+    /// The swarm had no key yet: applying creates this one first.
+    pub new_name_key: bool,
+}
+
+/// One workflow: its desired steps, the plan that is applied and the plan that is shown.
+#[derive(Debug, Clone)]
+pub struct PlannedWorkflow {
+    pub name: String,
+    pub steps: Vec<DesiredStep>,
+    /// Applied, never shown: its values may come from secrets.
+    pub plan: Plan,
+    /// [`PlannedWorkflow::plan`] with every field that depends on a secret concealed: the
+    /// only plan printed, logged, stored or posted.
+    pub shown: Plan,
+}
+
+/// What applying one workflow came to.
+#[derive(Debug)]
+pub struct WorkflowOutcome {
+    pub workflow: String,
+    /// Whether its plan had changes.
+    pub had_changes: bool,
+    pub result: Result<ApplyReport, (ApplyReport, ApplyError)>,
+}
+
+impl PlannedRun {
+    /// Applies the workflows in order, stopping after the first that fails. A later
+    /// workflow is planned again against what the earlier ones left, read in the same
+    /// scope as the first reading. A swarm without an [`ObjectNameKey`] gets this run's
+    /// when it first creates a config or secret. Only a trusted run applies.
+    pub async fn apply(
+        &self,
+        progress: &mut dyn RunProgress,
+        cancel: CancelSignal,
+    ) -> Result<Vec<WorkflowOutcome>, DockerError> {
+        assert!(
+            self.policy == SecretPolicy::Trusted,
+            "a run that read no secret has nothing it may apply"
+        );
+        // A swarm without a key gets this run's, just before the first workflow that
+        // creates a config or secret. If another apply created one meanwhile, that one
+        // names the objects: this workflow and the later ones are named and planned again.
+        let mut key_pending = self.new_name_key;
+        let mut other_key = None;
+        let mut outcomes = Vec::new();
+        // The first workflow is planned against `self.live`, which is not copied (a
+        // swarm's service specs are most of what an unchanged apply handles).
+        let mut read_again = None;
+        for (index, planned) in self.workflows.iter().enumerate() {
+            if key_pending && creates_objects(&planned.plan) && planned.plan.problems().is_empty() {
+                key_pending = false;
+                if let Err(error) = self.client.create_object(&self.name_key.config()).await {
+                    let live = self.client.live_state_of(self.live.scope.clone()).await?;
+                    other_key = Some(ObjectNameKey::of_swarm(&live).ok_or(error)?);
+                }
+            }
+            let replanned;
+            let workflow = if index == 0 && other_key.is_none() {
+                planned
+            } else {
+                let mut steps = planned.steps.clone();
+                if let Some(key) = &other_key {
+                    name_objects(&mut steps, key);
+                }
+                let state = self.client.live_state_of(self.live.scope.clone()).await?;
+                let (mut plans, state) = plan_workflows(&self.client, &[&steps], state).await?;
+                let plan = plans.pop().unwrap_or_default();
+                replanned = PlannedWorkflow {
+                    name: planned.name.clone(),
+                    steps,
+                    shown: plan.concealed(&self.sensitive, &state, self.policy.concealment()),
+                    plan,
+                };
+                read_again = Some(state);
+                progress.replanned(&replanned);
+                &replanned
+            };
+            let result = if nothing_to_do(workflow) && !cancel.is_raised() {
+                Ok(unchanged(&workflow.steps, progress))
+            } else {
+                let live = read_again.as_ref().unwrap_or(&self.live);
+                let mut applier =
+                    Applier::new(&self.client, progress, live).with_cancel(cancel.clone());
+                applier.apply(&workflow.steps, &workflow.plan).await
+            };
+            let failed = result.is_err();
+            outcomes.push(WorkflowOutcome {
+                workflow: workflow.name.clone(),
+                had_changes: workflow.plan.has_changes(),
+                result,
+            });
+            if failed {
+                break;
+            }
+        }
+        Ok(outcomes)
+    }
+}
+
+/// Whether applying `plan` creates a config or secret, whose name needs the key.
+fn creates_objects(plan: &Plan) -> bool {
+    plan.steps
+        .iter()
+        .flat_map(|step| &step.changes)
+        .any(|change| {
+            matches!(change.object, ObjectType::Config | ObjectType::Secret)
+                && change.action == Action::Create
+        })
+}
+
+/// A workflow whose plan changes nothing, forbids nothing and waits for nothing.
+fn nothing_to_do(workflow: &PlannedWorkflow) -> bool {
+    !workflow.plan.has_changes()
+        && workflow.plan.problems().is_empty()
+        && !workflow
+            .steps
+            .iter()
+            .any(|step| matches!(step.desired, Desired::Wait(_)))
+}
+
+/// Reports each step of a workflow with nothing to do as the applier would, without
+/// making one (which copies the live state: a swarm's service specs are most of what an
+/// unchanged apply handles).
+fn unchanged(steps: &[DesiredStep], progress: &mut dyn RunProgress) -> ApplyReport {
+    let mut report = ApplyReport::default();
+    for step in steps {
+        if step.skipped {
+            progress.event(ApplyEvent::StepSkipped {
+                step: step.name.clone(),
+                reason: "`if` is false".to_owned(),
+            });
+            continue;
+        }
+        progress.event(ApplyEvent::StepStarted {
+            step: step.name.clone(),
+        });
+        progress.event(ApplyEvent::StepFinished {
+            step: step.name.clone(),
+            changes: 0,
+            error: None,
+            cancelled: false,
+        });
+        report.steps.push(StepOutcome {
+            step: step.name.clone(),
+            changes: 0,
+            changed: Vec::new(),
+            result: Ok(()),
+        });
+    }
+    report
+}

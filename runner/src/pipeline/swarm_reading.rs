@@ -1,0 +1,127 @@
+//! Reading the swarm while the files render: a task of its own connects at once, and
+//! lists the services of the workflows' stacks as soon as they are known. The Docker
+//! daemon takes about as long to answer as rendering and converting take, so a plan
+//! costs the longer of the two, not their sum.
+
+use std::time::Duration;
+
+use tokio::sync::oneshot;
+
+use super::{DesiredWorkflows, PipelineError, PlannedRun, PlannedWorkflow, name_objects};
+use crate::apply::plan_workflows;
+use crate::docker::DockerClient;
+use crate::model::Workflow;
+use crate::plan::DesiredStep;
+use crate::swarm::{LiveState, ObjectNameKey, ServiceScope};
+
+pub struct SwarmReading {
+    task: tokio::task::JoinHandle<Result<(DockerClient, LiveState), PipelineError>>,
+    /// Where the scope goes, until it is known.
+    scope: Option<oneshot::Sender<ServiceScope>>,
+}
+
+impl SwarmReading {
+    /// Starts connecting to `host` for `environment`. When no template of `workflows`
+    /// names a stack (`Workflow::literal_stacks`), the services are listed at once;
+    /// else once [`SwarmReading::scope_known`] is called.
+    pub fn start(
+        host: String,
+        timeout: Duration,
+        environment: &str,
+        workflows: &[&Workflow],
+    ) -> SwarmReading {
+        let (sender, receiver) = oneshot::channel();
+        let sender = match literal_scope(workflows) {
+            Some(literal) => {
+                // The receiver is held until the task takes it: this cannot fail.
+                let _ = sender.send(literal);
+                None
+            }
+            None => Some(sender),
+        };
+        let environment = environment.to_owned();
+        let task = tokio::spawn(async move {
+            let client = DockerClient::connect(&host, timeout)
+                .await
+                .map_err(|error| PipelineError::Connect { environment, error })?;
+            let scope = receiver
+                .await
+                .map_err(|_| PipelineError::Reading("the workflows did not render".to_owned()))?;
+            let live = client.live_state_of(scope).await?;
+            Ok((client, live))
+        });
+        SwarmReading {
+            task,
+            scope: sender,
+        }
+    }
+
+    /// The stacks the rendered workflows name, when the reading waits for them.
+    pub fn scope_known(&mut self, scope: ServiceScope) {
+        if let Some(sender) = self.scope.take() {
+            // The reading has stopped only if it failed, which awaiting it reports.
+            let _ = sender.send(scope);
+        }
+    }
+
+    /// Stops reading: the workflows could not be planned.
+    pub fn abort(self) {
+        self.task.abort();
+    }
+
+    /// Plans the workflows against the state read (read again whole when a plan needs
+    /// every service).
+    /// Config and secret names are keyed with the swarm's [`ObjectNameKey`] first; a
+    /// swarm without one gets a new one, which [`PlannedRun::apply`] creates.
+    pub async fn plan(self, mut desired: DesiredWorkflows) -> Result<PlannedRun, PipelineError> {
+        let (client, live) = self
+            .task
+            .await
+            .map_err(|error| PipelineError::Reading(error.to_string()))??;
+        let (name_key, new_name_key) = match ObjectNameKey::of_swarm(&live) {
+            Some(key) => (key, false),
+            None => (ObjectNameKey::generate(), true),
+        };
+        for workflow in &mut desired.workflows {
+            name_objects(&mut workflow.steps, &name_key);
+        }
+        let steps: Vec<&[DesiredStep]> = desired
+            .workflows
+            .iter()
+            .map(|workflow| workflow.steps.as_slice())
+            .collect();
+        let (plans, live) = plan_workflows(&client, &steps, live).await?;
+        let concealment = desired.policy.concealment();
+        let workflows = desired
+            .workflows
+            .into_iter()
+            .zip(plans)
+            .map(|(workflow, plan)| PlannedWorkflow {
+                shown: plan.concealed(&desired.sensitive, &live, concealment),
+                name: workflow.name,
+                steps: workflow.steps,
+                plan,
+            })
+            .collect();
+        Ok(PlannedRun {
+            client,
+            live,
+            workflows,
+            sensitive: desired.sensitive,
+            secrets: desired.secrets,
+            warnings: desired.warnings,
+            policy: desired.policy,
+            name_key,
+            new_name_key,
+        })
+    }
+}
+
+/// The stacks of the workflows, when no template names one.
+fn literal_scope(workflows: &[&Workflow]) -> Option<ServiceScope> {
+    let mut stacks = std::collections::BTreeSet::new();
+    for workflow in workflows {
+        stacks.extend(workflow.literal_stacks()?.into_iter().map(str::to_owned));
+    }
+    Some(ServiceScope::Stacks(stacks))
+}
