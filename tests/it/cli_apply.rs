@@ -511,7 +511,7 @@ fn a_wait_step_waits_for_a_url_to_answer() {
     let stack = swarm.unique_name("waiturl");
     let port = crate::support::free_tcp_port();
     let repo = TestRepo::new()
-        .file("shoal.yml", &format!("environments: {{ local: {{ docker: {{ host: \"{}\" }}, vars: {{ port: {port} }} }} }}", swarm.docker_host()))
+        .file("shoal.yml", &format!("environments: {{ local: {{ docker: {{ host: \"{}\" }}, vars: {{ address: \"{}\", port: {port} }} }} }}", swarm.docker_host(), swarm.address()))
         .file(
             "stacks/web.yml",
             &format!(
@@ -521,13 +521,14 @@ fn a_wait_step_waits_for_a_url_to_answer() {
         .file(
             "workflows/deploy.yml",
             &format!(
-                "steps:\n  - stack: {{ name: {stack}, compose: stacks/web.yml, wait: false }}\n  - wait:\n      url: \"http://127.0.0.1:{{{{ vars.port }}}}/missing\"\n      status: 404\n      timeout: 90s\n"
+                "steps:\n  - stack: {{ name: {stack}, compose: stacks/web.yml, wait: false }}\n  - wait:\n      url: \"http://{{{{ vars.address }}}}:{{{{ vars.port }}}}/missing\"\n      status: 404\n      timeout: 90s\n"
             ),
         );
     let run = apply(&repo);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     let response =
-        crate::support::http_get(port, "/missing", Duration::from_secs(5)).expect("answers");
+        crate::support::http_get_at(swarm.address(), port, "/missing", Duration::from_secs(5))
+            .expect("answers");
     assert_eq!(response.status, 404);
 }
 

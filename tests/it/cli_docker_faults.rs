@@ -1,6 +1,7 @@
 //! A Docker daemon that hangs or is gone gives a clear error in bounded time, never a hang,
 //! and nothing is written.
 
+use std::net::TcpListener;
 use std::os::unix::net::UnixListener;
 use std::time::{Duration, Instant};
 
@@ -65,6 +66,59 @@ fn a_daemon_that_is_gone_is_reported_at_once() {
     assert!(
         run.stderr
             .contains(&format!("cannot connect to the Docker daemon at {host}")),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn plan_and_apply_refuse_docker_tls_before_connecting() {
+    // Stands for the environment's daemon: nothing may connect to it.
+    let daemon = TcpListener::bind(("127.0.0.1", 0)).expect("a port");
+    daemon.set_nonblocking(true).expect("non-blocking");
+    let port = daemon.local_addr().expect("an address").port();
+    let repo = repo().file(
+        "shoal.yml",
+        &format!(
+            "environments:\n  staging:\n    docker:\n      host: tcp://127.0.0.1:{port}\n      \
+             tls: {{ ca: ca.pem, cert: cert.pem, key: key.pem }}\n"
+        ),
+    );
+    for command in ["plan", "apply"] {
+        let run = repo.run(&[command, "--env", "staging"]);
+        assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+        assert_eq!(
+            run.stderr,
+            "error: environment `staging` cannot be reached: shoal.yml:5:7: `docker.tls` is \
+             not implemented yet (issue 12): shoal refuses to connect to this environment's \
+             Docker daemon rather than connect without TLS\n  \
+             = help: use `--docker-host` to name a daemon to use instead (a unix socket, or a \
+             tcp:// address that needs no TLS, such as an SSH tunnel's)\n"
+        );
+    }
+    assert_eq!(
+        daemon.accept().map(|_| ()).map_err(|error| error.kind()),
+        Err(std::io::ErrorKind::WouldBlock),
+        "shoal connected"
+    );
+}
+
+#[test]
+fn an_ssh_docker_host_is_refused_before_connecting() {
+    let run = repo().run(&[
+        "plan",
+        "--env",
+        "local",
+        "--docker-host",
+        "ssh://shoal@192.0.2.20",
+    ]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains(
+            "ssh:// Docker hosts are not implemented yet (issue 12): shoal refuses to \
+             connect to `ssh://shoal@192.0.2.20`; use unix:///path/to/docker.sock or \
+             tcp://HOST:PORT"
+        ),
         "{}",
         run.stderr
     );

@@ -49,6 +49,66 @@ fn reports_every_error_of_every_file_at_once() {
 }
 
 #[test]
+fn settings_that_do_nothing_yet_are_warned_of_where_they_are_written() {
+    let run = TestRepo::new()
+        .file(
+            "shoal.yml",
+            "environments:\n  \
+               staging:\n    \
+                 docker:\n      \
+                   host: tcp://192.0.2.10:2376\n      \
+                   tls: { ca: ca.pem, cert: cert.pem, key: key.pem }\n  \
+               edge:\n    \
+                 docker: { host: \"ssh://shoal@192.0.2.20\" }\n  \
+               windows:\n    \
+                 docker: { host: \"npipe:////./pipe/docker_engine\" }\n",
+        )
+        .file(
+            "workflows/deploy.yml",
+            "steps:\n  - wait: { url: \"https://192.0.2.10/health\" }\n",
+        )
+        .run(&["validate"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let help = "  = help: `plan` and `apply` refuse this environment until then, unless \
+                `--docker-host` names a daemon to use instead (a unix socket, or a tcp:// \
+                address that needs no TLS, such as an SSH tunnel's)\n";
+    // Under each quoted value, quotes included.
+    let ssh_carets = "^".repeat(25);
+    let npipe_carets = "^".repeat(33);
+    let url_carets = "^".repeat(28);
+    assert_eq!(
+        run.stderr,
+        format!(
+            "shoal.yml:5:7: warning: `docker.tls` is not implemented yet (issue 12): shoal \
+             refuses to connect to this environment's Docker daemon rather than connect \
+             without TLS\n  \
+               |\n\
+             5 |       tls: {{ ca: ca.pem, cert: cert.pem, key: key.pem }}\n  \
+               |       ^^^\n\
+             {help}\
+             shoal.yml:7:21: warning: ssh:// Docker hosts are not implemented yet (issue 12): \
+             shoal refuses to connect to `ssh://shoal@192.0.2.20`\n  \
+               |\n\
+             7 |     docker: {{ host: \"ssh://shoal@192.0.2.20\" }}\n  \
+               |                     {ssh_carets}\n\
+             {help}\
+             shoal.yml:9:21: warning: npipe:// Docker hosts (Windows named pipes) are not \
+             implemented: shoal refuses to connect to `npipe:////./pipe/docker_engine`\n  \
+               |\n\
+             9 |     docker: {{ host: \"npipe:////./pipe/docker_engine\" }}\n  \
+               |                     {npipe_carets}\n\
+             {help}\
+             workflows/deploy.yml:2:18: warning: waiting for an https:// URL is not \
+             implemented yet: `plan` and `apply` refuse this step; only http:// URLs are \
+             waited for\n  \
+               |\n\
+             2 |   - wait: {{ url: \"https://192.0.2.10/health\" }}\n  \
+               |                  {url_carets}\n",
+        )
+    );
+}
+
+#[test]
 fn a_valid_repo_says_what_it_checked() {
     let run = TestRepo::new()
         .file("shoal.yml", TWO_ENVIRONMENTS)

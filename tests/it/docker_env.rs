@@ -1,9 +1,10 @@
 //! The private Docker engine the tests run against is real, private, a swarm manager, and
-//! runs services from the test images, whose host-mode published ports answer on loopback.
+//! runs services from the test images, whose host-mode published ports answer at the
+//! engine's address, in its network namespace.
 
 use std::time::{Duration, Instant};
 
-use crate::support::{PrivateSwarm, free_tcp_port, http_get};
+use crate::support::{PrivateSwarm, free_tcp_port, http_get_at};
 
 const TASK_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -52,7 +53,7 @@ fn service_from_test_image_runs_its_task() {
 }
 
 #[test]
-fn host_mode_published_port_serves_http_on_loopback() {
+fn host_mode_published_port_serves_http_at_the_engine_address() {
     let swarm = PrivateSwarm::shared();
     let image = swarm.image("shoal-test/busybox:1");
     let service = swarm.unique_name("web");
@@ -84,10 +85,13 @@ fn host_mode_published_port_serves_http_on_loopback() {
     // A running task may not listen yet, and docker-proxy accepts connections before it does.
     let deadline = Instant::now() + TASK_TIMEOUT;
     let response = loop {
-        match http_get(port, "/", Duration::from_secs(5)) {
+        match http_get_at(swarm.address(), port, "/", Duration::from_secs(5)) {
             Ok(response) if response.status == 200 => break response,
             outcome if Instant::now() > deadline => {
-                panic!("127.0.0.1:{port} did not serve the page in time; last: {outcome:?}")
+                panic!(
+                    "{}:{port} did not serve the page in time; last: {outcome:?}",
+                    swarm.address()
+                )
             }
             _ => std::thread::sleep(Duration::from_millis(200)),
         }

@@ -283,12 +283,13 @@ fn a_ref_watcher_reports_a_local_commit_once_the_refs_are_quiet() {
 
     let committed = Instant::now();
     git(&source, &["commit", "-q", "-m", "second"]);
+    // The bound only tells a report from none: durations are for benchmarks.
     let reported = changed
-        .recv_timeout(Duration::from_secs(5))
+        .recv_timeout(Duration::from_secs(30))
         .expect("the commit is reported");
     let latency = reported - committed;
     assert!(
-        latency >= Duration::from_millis(150) && latency < Duration::from_secs(5),
+        latency >= Duration::from_millis(150) && latency < Duration::from_secs(30),
         "{latency:?}"
     );
     // One commit, one report.
@@ -375,7 +376,8 @@ fn serve_runs_a_local_commit_without_waiting_for_the_poll() {
     wait_for_run(&state, &first, Duration::from_secs(30));
 
     let second = commit(&source, "second");
-    let (run, waited) = wait_for_run(&state, &second, Duration::from_secs(5));
+    // Far less than the poll interval (an hour), on a machine however busy.
+    let (run, waited) = wait_for_run(&state, &second, Duration::from_secs(30));
     assert_eq!(run["event"], "push", "{run}");
     eprintln!("a local commit became run {} after {waited:?}", run["id"]);
 }

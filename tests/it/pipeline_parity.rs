@@ -283,3 +283,55 @@ fn sha256_hex(data: &[u8]) -> String {
     use sha2::Digest as _;
     hex::encode(sha2::Sha256::digest(data))
 }
+
+#[test]
+fn docker_tls_is_refused_by_the_daemon_before_connecting_as_by_plan() {
+    // Stands for the environment's daemon: nothing may connect to it.
+    let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).expect("a port");
+    listener.set_nonblocking(true).expect("non-blocking");
+    let docker_port = listener.local_addr().expect("an address").port();
+    let repo = TestRepo::new()
+        .file(
+            "shoal.yml",
+            &format!(
+                "environments:\n  staging:\n    docker:\n      host: tcp://127.0.0.1:{docker_port}\n      \
+                 tls: {{ ca: ca.pem, cert: cert.pem, key: key.pem }}\n"
+            ),
+        )
+        .file("stacks/app.yml", "services:\n  web:\n    image: busybox\n")
+        .file(
+            "workflows/deploy.yml",
+            "on: { push: { branches: [main] } }\nsteps:\n  - stack: { name: tls, compose: stacks/app.yml }\n",
+        );
+    let commit = Commit::of(repo.path(), "docker.tls");
+    let state = tempfile::tempdir().expect("temp");
+    let port = free_tcp_port();
+    let mut command = shoal();
+    command
+        .args(["serve", "--branch", "main", "--poll-interval", "1s"])
+        .arg("--listen")
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--repo")
+        .arg(repo.path())
+        .arg("--state")
+        .arg(state.path())
+        .env_remove("SHOAL_DOCKER_HOST")
+        .env_remove("DOCKER_HOST")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let daemon = ServeDaemon::spawn(command, port, state.path());
+    let run = daemon.wait_for_commit(&commit.sha);
+    assert_eq!(run["status"], "failure", "{run}");
+    assert_eq!(
+        run["summary"],
+        "staging: environment `staging` cannot be reached: shoal.yml:5:7: `docker.tls` is not \
+         implemented yet (issue 12): shoal refuses to connect to this environment's Docker \
+         daemon rather than connect without TLS",
+        "{run}"
+    );
+    assert_eq!(
+        listener.accept().map(|_| ()).map_err(|error| error.kind()),
+        Err(std::io::ErrorKind::WouldBlock),
+        "shoal connected"
+    );
+}

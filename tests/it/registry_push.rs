@@ -1,15 +1,17 @@
 //! The registry push trigger end to end: Debian's real `docker-registry` with its
 //! notifications pointed at a real `shoal serve`, an image pushed to it by the private
-//! swarm's engine with `docker push`, and the service rolled out by digest. Also the
+//! swarm's engine with `docker push`, and the service rolled out by digest. The registry
+//! listens on the host's end of the engine's veth pair, where the engine reaches it. Also the
 //! hook's refusals: off without a token, 401 on a missing or wrong one, 413 on a body
 //! too large.
 
+use std::net::Ipv4Addr;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::support::serve_daemon::{ServeDaemon, post, runs};
-use crate::support::{PrivateSwarm, free_tcp_port, git, http_get, write_file};
+use crate::support::{PrivateSwarm, free_tcp_port, git, http_get_at, write_file};
 use crate::test_repo::shoal;
 
 const TOKEN: &str = "registry-notification-token";
@@ -18,13 +20,15 @@ const REGISTRY_PROGRAM: &str = "/usr/bin/docker-registry";
 /// A `docker-registry` process, killed when dropped, also when a test panics.
 struct Registry {
     child: Child,
-    port: u16,
+    /// Where it listens, `address:port`: the name of its repositories' images.
+    host: String,
 }
 
 impl Registry {
-    /// Starts a registry on 127.0.0.1:FREEPORT that stores in `folder` and notifies
-    /// `notify_port`'s `/hooks/registry` with the bearer token, retrying every second.
-    fn start(folder: &Path, notify_port: u16) -> Registry {
+    /// Starts a registry on `address`:FREEPORT that stores in `folder` and notifies
+    /// 127.0.0.1:`notify_port`'s `/hooks/registry` with the bearer token, retrying every
+    /// second.
+    fn start(address: Ipv4Addr, folder: &Path, notify_port: u16) -> Registry {
         assert!(
             Path::new(REGISTRY_PROGRAM).exists(),
             "{REGISTRY_PROGRAM} is missing: install Debian's docker-registry with \
@@ -38,7 +42,7 @@ impl Registry {
                 "version: 0.1\n\
                  log: {{ level: info }}\n\
                  storage:\n  filesystem: {{ rootdirectory: {storage} }}\n\
-                 http: {{ addr: \"127.0.0.1:{port}\" }}\n\
+                 http: {{ addr: \"{address}:{port}\" }}\n\
                  notifications:\n  endpoints:\n    - name: shoal\n      \
                  url: http://127.0.0.1:{notify_port}/hooks/registry\n      \
                  headers: {{ Authorization: [\"Bearer {TOKEN}\"] }}\n      \
@@ -56,16 +60,19 @@ impl Registry {
             .stderr(log)
             .spawn()
             .expect("docker-registry starts");
-        let registry = Registry { child, port };
+        let registry = Registry {
+            child,
+            host: format!("{address}:{port}"),
+        };
         let deadline = Instant::now() + Duration::from_secs(30);
-        while http_get(port, "/v2/", Duration::from_secs(2))
+        while http_get_at(address, port, "/v2/", Duration::from_secs(2))
             .map(|r| r.status)
             .ok()
             != Some(200)
         {
             assert!(
                 Instant::now() < deadline,
-                "docker-registry did not answer on port {port}:\n{}",
+                "docker-registry did not answer on {address}:{port}:\n{}",
                 std::fs::read_to_string(folder.join("registry.log")).unwrap_or_default()
             );
             std::thread::sleep(Duration::from_millis(100));
@@ -171,11 +178,11 @@ fn registry_push_rolls_out_the_pushed_image_by_digest_once() {
         swarm.docker_host(),
         Some(&token_file),
     );
-    let registry = Registry::start(work.path(), shoal_port);
+    let registry = Registry::start(swarm.host_address(), work.path(), shoal_port);
 
     // A real push: the registry stores the layer blob, the config blob and the manifest,
     // and notifies shoal of each.
-    let pushed = format!("127.0.0.1:{}/maiev/scaler:1.1", registry.port);
+    let pushed = format!("{}/maiev/scaler:1.1", registry.host);
     swarm.run_docker(&["tag", &image, &pushed]);
     let output = swarm.run_docker(&["push", &pushed]);
     let digest = output
@@ -197,7 +204,7 @@ fn registry_push_rolls_out_the_pushed_image_by_digest_once() {
     ]);
     assert_eq!(
         spec_image.trim(),
-        format!("127.0.0.1:{}/maiev/scaler@{digest} 1.1", registry.port)
+        format!("{}/maiev/scaler@{digest} 1.1", registry.host)
     );
     swarm.wait_for_running_tasks(&service, 1, Duration::from_secs(60));
     // The registry also notified shoal of the two blobs it stored and of its reads of
@@ -213,7 +220,7 @@ fn registry_push_rolls_out_the_pushed_image_by_digest_once() {
                 "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
                 "repository": "maiev/scaler", "tag": tag, "digest": digest
             },
-            "request": { "host": format!("127.0.0.1:{}", registry.port) }
+            "request": { "host": registry.host }
         }]})
         .to_string()
     };
@@ -248,8 +255,8 @@ fn registry_push_rolls_out_the_pushed_image_by_digest_once() {
                 && line.contains("success")
                 && line.ends_with(" 0 changes"))
             && shown.stdout.contains(&format!(
-                "image pushed: maiev/scaler:1.1 (127.0.0.1:{}/maiev/scaler@{digest})",
-                registry.port
+                "image pushed: maiev/scaler:1.1 ({}/maiev/scaler@{digest})",
+                registry.host
             )),
         "{}",
         shown.stdout

@@ -6,9 +6,9 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 /// One GET of an `http://` URL; the response's status code.
 pub async fn http_status(url: &str, timeout: Duration) -> Result<u16, String> {
-    let rest = url
-        .strip_prefix("http://")
-        .ok_or_else(|| format!("`{url}`: only http:// URLs can be waited for in this version"))?;
+    let rest = url.strip_prefix("http://").ok_or_else(|| {
+        format!("waiting for `{url}` is not implemented yet: only http:// URLs are waited for")
+    })?;
     let (authority, path) = match rest.find('/') {
         Some(index) => (&rest[..index], &rest[index..]),
         None => (rest, "/"),

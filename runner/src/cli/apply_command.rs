@@ -4,12 +4,14 @@ use std::io::Write as _;
 
 use crate::apply::{ApplyEvent, ApplyObserver, CancelSignal, progress_text};
 use crate::cli::cluster_run::{ClusterArgs, prepare, wants_json};
+use crate::cli::unimplemented_docker::refuse_unimplemented_docker_settings;
 use crate::exit_code::Outcome;
 use crate::pipeline::{PlannedWorkflow, RunProgress};
 use crate::plan::plan_text;
 use crate::render::SecretValues;
 
 pub fn run(args: &ClusterArgs) -> anyhow::Result<Outcome> {
+    refuse_unimplemented_docker_settings(args)?;
     let runtime = crate::cli::cluster_run::runtime()?;
     runtime.block_on(apply(args))
 }

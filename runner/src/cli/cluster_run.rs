@@ -63,7 +63,7 @@ pub async fn prepare(args: &ClusterArgs) -> anyhow::Result<Option<PreparedRun>> 
     let environment = &session.environment;
     let workflows: Vec<_> = selected.iter().map(|(workflow, _)| *workflow).collect();
     let mut reading = SwarmReading::start(
-        docker_host(args.docker_host.as_deref(), environment),
+        docker_host(args.docker_host.as_deref(), environment)?,
         args.docker_timeout,
         &environment.name,
         &workflows,

@@ -16,6 +16,7 @@ mod runs_command;
 mod schema_command;
 mod secret_input;
 mod serve_command;
+mod unimplemented_docker;
 mod validate_command;
 mod workflow_selection;
 

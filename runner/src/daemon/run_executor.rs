@@ -263,7 +263,8 @@ async fn prepare(
         ));
     }
     let mut reading = SwarmReading::start(
-        docker_host(settings.docker_host.as_deref(), environment),
+        docker_host(settings.docker_host.as_deref(), environment)
+            .map_err(|error| error.to_string())?,
         settings.docker_timeout,
         &environment.name,
         &[workflow],

@@ -32,6 +32,12 @@ impl DockerClient {
     /// an API version. Every call made through the client, this first one included, gives
     /// up after `timeout`.
     pub async fn connect(host: &str, timeout: Duration) -> Result<DockerClient, DockerError> {
+        if let Some(what) = not_implemented(host) {
+            return Err(DockerError::NotImplemented {
+                host: host.to_owned(),
+                what,
+            });
+        }
         let connector = EngineConnector::for_host(host)?;
         let operation = "the version handshake";
         let daemon_version =
@@ -679,5 +685,17 @@ fn api_error(
             operation: operation.to_owned(),
             message: other.to_string(),
         },
+    }
+}
+
+/// Why shoal cannot reach `host` yet, for the kinds of hosts shoal.yml accepts but no
+/// connector handles.
+fn not_implemented(host: &str) -> Option<&'static str> {
+    if host.starts_with("ssh://") {
+        Some("ssh:// Docker hosts are not implemented yet (issue 12)")
+    } else if host.starts_with("npipe://") {
+        Some("npipe:// Docker hosts (Windows named pipes) are not implemented")
+    } else {
+        None
     }
 }

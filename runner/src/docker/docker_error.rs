@@ -4,6 +4,11 @@
 pub enum DockerError {
     #[error("unsupported Docker host `{host}`: use unix:///path/to/docker.sock or tcp://HOST:PORT")]
     UnsupportedHost { host: String },
+    /// A host shoal accepts in shoal.yml but cannot reach yet; refused before connecting.
+    #[error(
+        "{what}: shoal refuses to connect to `{host}`; use unix:///path/to/docker.sock or tcp://HOST:PORT"
+    )]
+    NotImplemented { host: String, what: &'static str },
     #[error("cannot connect to the Docker daemon at {host}")]
     Connect {
         host: String,

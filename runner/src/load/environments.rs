@@ -1,9 +1,11 @@
 //! Loads `shoal.yml` into the list of environments.
 
 use super::{Document, RepoFiles};
+use crate::config::DockerInput;
 use crate::config::ShoalFile;
-use crate::model::Environment;
+use crate::model::{Environment, UnimplementedSetting};
 use crate::source::{Diagnostic, Diagnostics};
+use crate::yaml::Node;
 
 pub const SHOAL_FILE: &str = "shoal.yml";
 
@@ -43,6 +45,7 @@ pub fn load_environments(
                 ),
             ));
         }
+        let mut unimplemented_docker_settings = Vec::new();
         if let Some(docker) = &input.docker {
             let host = docker.host.value.as_str();
             let known = ["unix://", "tcp://", "ssh://", "npipe://"];
@@ -53,9 +56,21 @@ pub fn load_environments(
                             docker.host.span,
                             format!("unsupported Docker host `{host}`"),
                         )
-                        .with_help(
-                            "use unix:///path/to/docker.sock, tcp://HOST:PORT or ssh://USER@HOST",
-                        ),
+                        .with_help("use unix:///path/to/docker.sock or tcp://HOST:PORT"),
+                );
+            }
+            let docker_node = document
+                .root
+                .get("environments")
+                .and_then(|environments| environments.get(&name.value))
+                .and_then(|environment| environment.get("docker"));
+            unimplemented_docker_settings = unimplemented_docker(docker, docker_node);
+            for setting in &unimplemented_docker_settings {
+                diagnostics.push(
+                    document
+                        .error(setting.span, &setting.message)
+                        .into_warning()
+                        .with_help(UNIMPLEMENTED_DOCKER_HELP),
                 );
             }
         }
@@ -79,9 +94,58 @@ pub fn load_environments(
                 .into_iter()
                 .map(|(key, source)| (key, source.value))
                 .collect(),
+            unimplemented_docker_settings,
         });
     }
     Some(environments)
+}
+
+/// What `plan` and `apply` can do about a `docker` setting they refuse.
+const UNIMPLEMENTED_DOCKER_HELP: &str = "`plan` and `apply` refuse this environment until \
+    then, unless `--docker-host` names a daemon to use instead (a unix socket, or a tcp:// \
+    address that needs no TLS, such as an SSH tunnel's)";
+
+/// The settings of an environment's `docker` block that shoal accepts but cannot honour
+/// yet; `node` is the block in shoal.yml, for the position of the `tls` key.
+fn unimplemented_docker(docker: &DockerInput, node: Option<&Node>) -> Vec<UnimplementedSetting> {
+    let setting = |span, message: String| UnimplementedSetting {
+        path: SHOAL_FILE.to_owned(),
+        span,
+        message,
+    };
+    let mut found = Vec::new();
+    let host = &docker.host;
+    if host.value.starts_with("ssh://") {
+        found.push(setting(
+            host.span,
+            format!(
+                "ssh:// Docker hosts are not implemented yet (issue 12): shoal refuses to \
+                 connect to `{}`",
+                host.value
+            ),
+        ));
+    } else if host.value.starts_with("npipe://") {
+        found.push(setting(
+            host.span,
+            format!(
+                "npipe:// Docker hosts (Windows named pipes) are not implemented: shoal \
+                 refuses to connect to `{}`",
+                host.value
+            ),
+        ));
+    }
+    if docker.tls.is_some() {
+        let span = node
+            .and_then(|node| node.entry("tls"))
+            .map_or(host.span, |(key, _)| key.span);
+        found.push(setting(
+            span,
+            "`docker.tls` is not implemented yet (issue 12): shoal refuses to connect to \
+             this environment's Docker daemon rather than connect without TLS"
+                .to_owned(),
+        ));
+    }
+    found
 }
 
 /// Deep merge: maps merge key by key, anything else is replaced. So an environment that

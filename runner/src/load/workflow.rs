@@ -20,6 +20,10 @@ use crate::source::{Diagnostics, Span};
 use crate::yaml::{Node, NodeValue, Spanned};
 
 const DEFAULT_WAIT_TIMEOUT: Duration = Duration::from_secs(300);
+/// The warning for a `wait` URL that is accepted but cannot be checked yet; the planner
+/// refuses the step (`plan::planner`).
+const HTTPS_WAIT_NOT_IMPLEMENTED: &str = "waiting for an https:// URL is not implemented yet: \
+    `plan` and `apply` refuse this step; only http:// URLs are waited for";
 
 /// Loads and checks `path`; `None` when it has errors (they are in `diagnostics`).
 pub fn load_workflow(
@@ -303,6 +307,15 @@ impl WorkflowChecker<'_> {
                     url.span,
                     format!("invalid URL `{}`: expected http:// or https://", url.value),
                 ));
+            }
+            if let Some(url) = &wait.url
+                && url.value.starts_with("https://")
+            {
+                diagnostics.push(
+                    self.document
+                        .error(url.span, HTTPS_WAIT_NOT_IMPLEMENTED)
+                        .into_warning(),
+                );
             }
             let timeout = wait
                 .timeout

@@ -2,6 +2,7 @@
 
 use indexmap::IndexMap;
 
+use super::UnimplementedSetting;
 use crate::config::{DockerInput, SecretSource, SshInput};
 
 #[derive(Debug, Clone)]
@@ -13,4 +14,8 @@ pub struct Environment {
     /// Global `vars` overridden by the environment's own.
     pub vars: IndexMap<String, serde_json::Value>,
     pub secrets: IndexMap<String, SecretSource>,
+    /// What the `docker` block asks for that shoal cannot do yet (TLS, an ssh:// or
+    /// npipe:// host). A command that would connect to the environment's daemon through
+    /// that block refuses to; one told to use another daemon (`--docker-host`) does not.
+    pub unimplemented_docker_settings: Vec<UnimplementedSetting>,
 }

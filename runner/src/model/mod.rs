@@ -5,6 +5,7 @@ mod config_repo;
 mod environment;
 mod image_push;
 mod step;
+mod unimplemented_setting;
 mod workflow;
 
 pub use config_repo::ConfigRepo;
@@ -14,6 +15,7 @@ pub use step::{
     ConfigSource, ConfigStep, NetworkStep, RemoveStep, StackStep, Step, StepKind, WaitStep,
     is_template,
 };
+pub use unimplemented_setting::UnimplementedSetting;
 pub use workflow::{
     BranchFilter, DispatchInputs, RegistryPushFilter, Schedule, Triggers, Workflow,
 };

@@ -24,6 +24,12 @@ pub enum PipelineError {
     },
     #[error(transparent)]
     Docker(#[from] DockerError),
+    /// The environment's `docker` block asks for a setting shoal does not implement yet.
+    #[error("environment `{environment}` cannot be reached: {setting}")]
+    Unimplemented {
+        environment: String,
+        setting: String,
+    },
     /// The task reading the swarm ended without an answer.
     #[error("reading the swarm stopped: {0}")]
     Reading(String),

@@ -55,7 +55,16 @@ impl<'a> Planner<'a> {
             return plan;
         }
         match &step.desired {
-            Desired::Nothing | Desired::Wait(_) => {}
+            Desired::Nothing => {}
+            Desired::Wait(wait) => {
+                // Refused before anything is applied, not when the step is reached.
+                if let Some(url) = wait.url.as_ref().filter(|url| url.starts_with("https://")) {
+                    plan.problems.push(format!(
+                        "waiting for `{url}` is not implemented yet: only http:// URLs are \
+                         waited for"
+                    ));
+                }
+            }
             Desired::Network(network) => plan.changes.push(self.network(network, &BTreeSet::new())),
             Desired::Object(object) => {
                 plan.changes.push(self.object(object));

@@ -347,3 +347,26 @@ fn old_config_versions_beyond_those_kept_go_once_no_service_uses_them() {
         )]
     );
 }
+
+#[test]
+fn a_wait_for_an_https_url_is_refused_before_anything_is_applied() {
+    let wait = |url: &str| {
+        step(Desired::Wait(crate::plan::WaitTarget {
+            services: Vec::new(),
+            url: Some(url.to_owned()),
+            status: 200,
+            timeout: std::time::Duration::from_secs(60),
+        }))
+    };
+    let steps = [
+        wait("https://grafana.example.org/api/health"),
+        wait("http://grafana.example.org/api/health"),
+    ];
+    assert_eq!(
+        plan(&steps, &swarm()).problems(),
+        [
+            "step `step`: waiting for `https://grafana.example.org/api/health` is not implemented \
+          yet: only http:// URLs are waited for"
+        ]
+    );
+}

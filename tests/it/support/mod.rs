@@ -64,8 +64,6 @@ pub fn run_successfully(command: &mut Command, timeout: Duration) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-/// A TCP port that nothing listens on right now, on any address: a host-mode published
-/// port binds 0.0.0.0, so the port is probed there.
 /// Writes a file under `root`, creating its folders.
 pub fn write_file(root: &std::path::Path, path: &str, text: &str) {
     let full = root.join(path);
@@ -91,6 +89,9 @@ pub fn git(repo: &std::path::Path, args: &[&str]) -> String {
     )
 }
 
+/// A TCP port that nothing listens on right now, on any address of the host, for a server
+/// a test starts or a host-mode published port (which binds 0.0.0.0 in the private
+/// engine's namespace, where no other test server listens).
 pub fn free_tcp_port() -> u16 {
     TcpListener::bind((Ipv4Addr::UNSPECIFIED, 0))
         .and_then(|listener| listener.local_addr())
@@ -105,17 +106,25 @@ pub struct HttpResponse {
     pub body: String,
 }
 
-/// Sends `GET path` over HTTP/1.0 to 127.0.0.1:port and reads the whole answer. Tests
-/// make requests only to loopback; every step is bounded by `timeout`.
+/// Sends `GET path` over HTTP/1.0 to 127.0.0.1:port and reads the whole answer; every
+/// step is bounded by `timeout`.
 pub fn http_get(port: u16, path: &str, timeout: Duration) -> std::io::Result<HttpResponse> {
-    let address = (Ipv4Addr::LOCALHOST, port).into();
+    http_get_at(Ipv4Addr::LOCALHOST, port, path, timeout)
+}
+
+/// [`http_get`] to `host`: loopback, or an address of a private engine's namespace. Tests
+/// make requests to nothing else.
+pub fn http_get_at(
+    host: Ipv4Addr,
+    port: u16,
+    path: &str,
+    timeout: Duration,
+) -> std::io::Result<HttpResponse> {
+    let address = (host, port).into();
     let mut stream = TcpStream::connect_timeout(&address, timeout)?;
     stream.set_read_timeout(Some(timeout))?;
     stream.set_write_timeout(Some(timeout))?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n"
-    )?;
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: {host}:{port}\r\n\r\n")?;
     let mut answer = String::new();
     stream.read_to_string(&mut answer)?;
     let malformed = || std::io::Error::new(std::io::ErrorKind::InvalidData, answer.clone());

@@ -6,9 +6,16 @@
 //! closes when the process exits, however it exits, and then stops the engine, unmounts
 //! what it mounted and deletes the folder (within seconds, after the test run returns).
 //! An engine whose supervisor was itself killed is cleaned up at the next start.
+//!
+//! The engine runs in a network namespace of its own, linked to the host's by a veth
+//! pair: its host-mode published ports answer at [`PrivateSwarm::address`], not on the
+//! host's loopback, and it reaches services that tests run on the host (a registry) at
+//! [`PrivateSwarm::host_address`]. Nothing it does touches another engine's ports or
+//! devices, so test processes on one machine run side by side.
 
 use std::collections::HashSet;
 use std::fs;
+use std::net::Ipv4Addr;
 use std::os::unix::fs::{PermissionsExt, symlink};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -45,6 +52,8 @@ const INSTALL_HINT: &str = "Tests that use Docker need dockerd (Debian's docker.
 pub struct PrivateSwarm {
     folder: PathBuf,
     docker_host: String,
+    address: Ipv4Addr,
+    host_address: Ipv4Addr,
     built_images: Mutex<HashSet<String>>,
     names_given: AtomicUsize,
     /// Holds the write end of the supervisor's standard input open for as long as this
@@ -71,6 +80,19 @@ impl PrivateSwarm {
     /// The engine's address, `unix://<folder>/docker.sock`, for `DOCKER_HOST`.
     pub fn docker_host(&self) -> &str {
         &self.docker_host
+    }
+
+    /// The engine's address in its network namespace, reachable from the host's: its
+    /// swarm listens there, and host-mode published ports answer there.
+    pub fn address(&self) -> Ipv4Addr {
+        self.address
+    }
+
+    /// The host's address as the engine sees it: a service a test runs on the host for
+    /// the engine (a registry) listens there. The engine trusts it as an insecure
+    /// registry, as it trusts 127.0.0.1.
+    pub fn host_address(&self) -> Ipv4Addr {
+        self.host_address
     }
 
     /// A `docker` CLI command that talks to this engine only, and reads a private config
@@ -194,12 +216,8 @@ impl PrivateSwarm {
         // The supervisor closes its output once the engine is up, or exits if it fails.
         let stdout = read_in_background(supervisor.stdout.take());
         let stderr = read_in_background(supervisor.stderr.take());
-        let mut deadline = Instant::now() + STARTUP_TIMEOUT;
+        let deadline = Instant::now() + STARTUP_TIMEOUT;
         while !(stdout.is_finished() && stderr.is_finished()) {
-            // Another test run's engine is up: the supervisor waits its turn, untimed.
-            if folder.join("waiting-for-turn").exists() {
-                deadline = Instant::now() + STARTUP_TIMEOUT;
-            }
             if Instant::now() > deadline {
                 // SIGTERM, so that the supervisor's trap stops what it started.
                 let _ = run(
@@ -240,12 +258,23 @@ impl PrivateSwarm {
                 script.display(),
             ));
         };
-        // Warnings, such as a swarm without service discovery, are worth seeing.
+        let exported_address = |name: &str| {
+            let prefix = format!("export {name}=");
+            stdout
+                .lines()
+                .find_map(|line| line.strip_prefix(&prefix)?.parse().ok())
+                .ok_or_else(|| format!("{} did not print {name}:\n{stdout}", script.display()))
+        };
+        let address = exported_address("PRIVATE_DOCKERD_ADDRESS")?;
+        let host_address = exported_address("PRIVATE_DOCKERD_HOST_ADDRESS")?;
+        // Warnings are worth seeing.
         if !stderr.trim().is_empty() {
             eprintln!("{}", stderr.trim_end());
         }
         Ok(PrivateSwarm {
             docker_host: docker_host.to_owned(),
+            address,
+            host_address,
             folder,
             built_images: Mutex::new(HashSet::new()),
             names_given: AtomicUsize::new(0),
