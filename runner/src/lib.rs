@@ -15,6 +15,7 @@ pub mod docker;
 pub mod exit_code;
 pub mod git;
 pub mod github;
+pub mod limits;
 pub mod load;
 pub mod model;
 pub mod plan;
