@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use git2::{ObjectType, Oid, Repository};
 
-use crate::load::{ReadError, RepoFiles, normalize};
+use crate::load::{ReadError, RepoFiles, check_file_size, normalize};
 
 pub struct CommitFiles {
     repository: PathBuf,
@@ -52,6 +52,12 @@ impl RepoFiles for CommitFiles {
             if entry.filemode() == 0o120_000 {
                 return Err(ReadError::OutsideRepo);
             }
+            // The size is in the object's header: a large blob is refused unread.
+            let (size, _) = repository
+                .odb()
+                .and_then(|odb| odb.read_header(entry.id()))
+                .map_err(|error| ReadError::Io(error.to_string()))?;
+            check_file_size(size as u64)?;
             let blob = repository
                 .find_blob(entry.id())
                 .map_err(|error| ReadError::Io(error.to_string()))?;

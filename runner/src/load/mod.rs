@@ -10,7 +10,9 @@ mod workflow;
 pub use cron::check_cron;
 pub use document::Document;
 pub use environments::{SHOAL_FILE, is_valid_name, load_environments};
-pub use repo_files::{DirectoryFiles, MemoryFiles, ReadError, RepoFiles, join_relative, normalize};
+pub use repo_files::{
+    DirectoryFiles, MemoryFiles, ReadError, RepoFiles, check_file_size, join_relative, normalize,
+};
 pub use workflow::load_workflow;
 
 use crate::model::ConfigRepo;

@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::limits::{MAX_FILE_BYTES, describe_bytes};
+
 /// Why a file of the repo could not be had.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ReadError {
@@ -16,6 +18,16 @@ pub enum ReadError {
     NotText,
     #[error("could not read file: {0}")]
     Io(String),
+    #[error("file is too large: {size} bytes, and a file of the config repo may have at most {}", describe_bytes(MAX_FILE_BYTES))]
+    TooLarge { size: u64 },
+}
+
+/// Refuses a file larger than [`MAX_FILE_BYTES`]; called with its size before it is read.
+pub fn check_file_size(size: u64) -> Result<(), ReadError> {
+    if size > MAX_FILE_BYTES {
+        return Err(ReadError::TooLarge { size });
+    }
+    Ok(())
 }
 
 /// Read access to the files of a config repo, by path relative to its root with `/`.
@@ -88,9 +100,12 @@ impl RepoFiles for DirectoryFiles {
         if !resolved.starts_with(&root) {
             return Err(ReadError::OutsideRepo);
         }
-        if !resolved.is_file() {
+        let metadata =
+            std::fs::metadata(&resolved).map_err(|error| ReadError::Io(error.to_string()))?;
+        if !metadata.is_file() {
             return Err(ReadError::NotFound);
         }
+        check_file_size(metadata.len())?;
         let bytes = std::fs::read(&resolved).map_err(|error| ReadError::Io(error.to_string()))?;
         String::from_utf8(bytes)
             .map(Arc::from)
@@ -149,7 +164,9 @@ impl MemoryFiles {
 impl RepoFiles for MemoryFiles {
     fn read(&self, path: &str) -> Result<Arc<str>, ReadError> {
         let path = normalize(path)?;
-        self.files.get(&path).cloned().ok_or(ReadError::NotFound)
+        let text = self.files.get(&path).ok_or(ReadError::NotFound)?;
+        check_file_size(text.len() as u64)?;
+        Ok(text.clone())
     }
 
     fn list(&self, folder: &str) -> Vec<String> {
@@ -189,5 +206,22 @@ mod tests {
             join_relative("compose.yml", "../t"),
             Err(ReadError::OutsideRepo)
         );
+    }
+
+    #[test]
+    fn files_over_the_size_limit_are_refused_before_they_are_read() {
+        let folder = tempfile::tempdir().expect("a folder");
+        let size = MAX_FILE_BYTES + 1;
+        let file = std::fs::File::create(folder.path().join("big.yml")).expect("a file");
+        file.set_len(size).expect("a sparse file");
+        let error = DirectoryFiles::new(folder.path())
+            .read("big.yml")
+            .expect_err("refused");
+        assert_eq!(
+            error.to_string(),
+            "file is too large: 1048577 bytes, and a file of the config repo may have at most 1 MiB"
+        );
+        let within = "x".repeat(MAX_FILE_BYTES as usize);
+        assert!(MemoryFiles::new().with("a.yml", &within).read("a.yml").is_ok());
     }
 }
