@@ -11,6 +11,7 @@ pub mod compose;
 pub mod config;
 pub mod convert;
 pub mod daemon;
+pub mod deadline;
 pub mod docker;
 pub mod exit_code;
 pub mod git;
