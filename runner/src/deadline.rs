@@ -86,7 +86,9 @@ mod tests {
         .await;
         assert_eq!(
             result.map_err(|error| error.to_string()),
-            Err("loading and rendering commit 1a2b3c4 stopped unexpectedly: it panicked".to_owned())
+            Err(
+                "loading and rendering commit 1a2b3c4 stopped unexpectedly: it panicked".to_owned()
+            )
         );
     }
 }

@@ -18,7 +18,10 @@ pub enum ReadError {
     NotText,
     #[error("could not read file: {0}")]
     Io(String),
-    #[error("file is too large: {size} bytes, and a file of the config repo may have at most {}", describe_bytes(MAX_FILE_BYTES))]
+    #[error(
+        "file is too large: {size} bytes, and a file of the config repo may have at most {}",
+        describe_bytes(MAX_FILE_BYTES)
+    )]
     TooLarge { size: u64 },
 }
 
@@ -222,6 +225,11 @@ mod tests {
             "file is too large: 1048577 bytes, and a file of the config repo may have at most 1 MiB"
         );
         let within = "x".repeat(MAX_FILE_BYTES as usize);
-        assert!(MemoryFiles::new().with("a.yml", &within).read("a.yml").is_ok());
+        assert!(
+            MemoryFiles::new()
+                .with("a.yml", &within)
+                .read("a.yml")
+                .is_ok()
+        );
     }
 }

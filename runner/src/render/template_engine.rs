@@ -202,7 +202,10 @@ mod tests {
             "{% for i in range(100) %}{{ 'x' * 100000 }}{% endfor %}",
         );
         assert_eq!(error.kind(), ErrorKind::WriteFailure);
-        let within = render("ok.yml", "{% for i in range(40) %}{{ 'x' * 100000 }}{% endfor %}");
+        let within = render(
+            "ok.yml",
+            "{% for i in range(40) %}{{ 'x' * 100000 }}{% endfor %}",
+        );
         assert_eq!(within.len(), 4_000_000);
     }
 
