@@ -26,7 +26,7 @@ pub const MAX_YAML_NESTING: usize = 64;
 
 /// The fuel of one template render: minijinja spends one unit on most instructions it
 /// runs (an output, a lookup, a filter call, one turn of a loop body's instructions).
-/// The shipped example and the fixtures spend at most a few hundred per file.
+/// The shipped example spends at most 128 on one file, the fixtures at most 39.
 pub const TEMPLATE_FUEL: u64 = 1_000_000;
 
 /// The largest output of one rendered file.
@@ -50,8 +50,8 @@ pub struct HttpLimits {
     pub header_read_timeout: Duration,
     /// How long a client may take to send a request's body.
     pub body_read_timeout: Duration,
-    /// How long a connection may stay open, whatever it does; a log followed live
-    /// (`/api/v1/runs/ID/logs`) ends then and is followed again from where it stopped.
+    /// How long a connection may stay open, whatever it does: a log followed live
+    /// (`/api/v1/runs/ID/logs`, `shoal dispatch --follow`) ends then too.
     pub connection_timeout: Duration,
 }
 
