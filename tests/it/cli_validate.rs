@@ -234,10 +234,10 @@ fn an_alias_bomb_is_refused_at_the_alias_that_crosses_the_limit() {
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert_eq!(
         run.stderr,
-        "workflows/bomb.yml:6:16: this alias would expand the document to more than 250000 nodes
+        "workflows/bomb.yml:6:12: this alias would expand the document to more than 250000 nodes
   |
 6 | f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]
-  |                ^^
+  |            ^^
   = help: an alias copies the whole value its anchor names, so aliases of aliases multiply; shoal refuses a YAML document that grows past its limits once its aliases are expanded
 error: 1 error in 1 file
 "
@@ -258,7 +258,7 @@ fn an_alias_bomb_in_a_compose_file_is_refused_too() {
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(
         run.stderr.starts_with(
-            "stacks/web.yml:9:16: this alias would expand the document to more than 250000 nodes"
+            "stacks/web.yml:9:12: this alias would expand the document to more than 250000 nodes"
         ),
         "{}",
         run.stderr

@@ -125,6 +125,17 @@ impl Extent {
     }
 }
 
+/// What makes a YAML document grow, for the message when it grows too much.
+#[derive(Debug, Clone, Copy)]
+enum Growth {
+    /// A scalar or a collection written in the file.
+    Value,
+    /// The copy an alias makes of its anchor's value.
+    Alias,
+    /// The copy of an anchored value that its aliases are made from.
+    Anchor,
+}
+
 /// A collection being built: its start, anchor, and what it holds so far.
 enum Frame {
     Sequence {
@@ -178,7 +189,7 @@ impl TreeBuilder<'_> {
             Event::Scalar(text, style, anchor, tag) => {
                 let is_str_tag = tag.as_ref().is_some_and(|tag| tag.suffix == "str");
                 let extent = Extent::scalar(&text);
-                self.count(extent, span, false)?;
+                self.count(extent, span, Growth::Value)?;
                 let node = Node {
                     span,
                     value: NodeValue::Scalar(Scalar {
@@ -186,7 +197,7 @@ impl TreeBuilder<'_> {
                         plain: style == ScalarStyle::Plain && !is_str_tag,
                     }),
                 };
-                self.complete(node, anchor, extent);
+                self.complete(node, anchor, extent)?;
             }
             Event::Alias(anchor) => {
                 let Some((_, anchored)) = self.anchors.get(&anchor) else {
@@ -201,9 +212,9 @@ impl TreeBuilder<'_> {
                     ..*anchored
                 };
                 self.check_alias(extent, span)?;
-                self.count(extent, span, true)?;
+                self.count(extent, span, Growth::Alias)?;
                 let node = self.anchors[&anchor].0.clone();
-                self.complete(node, 0, extent);
+                self.complete(node, 0, extent)?;
             }
             Event::SequenceStart(anchor, _) => {
                 self.open_collection(span)?;
@@ -276,22 +287,25 @@ impl TreeBuilder<'_> {
                         )
                     }
                 };
-                self.complete(node, anchor, extent);
+                self.complete(node, anchor, extent)?;
             }
             Event::StreamStart | Event::StreamEnd | Event::DocumentEnd | Event::Nothing => {}
         }
         Ok(())
     }
 
-    /// Counts a scalar, a collection's start or an alias's copy into the document, or
-    /// refuses it when the document would grow past a limit.
-    fn count(&mut self, extent: Extent, span: Span, alias: bool) -> Result<(), Box<Diagnostic>> {
+    /// Counts what `growth` adds to the document (a scalar, a collection's start, an
+    /// alias's copy, or the copy of an anchored value its aliases are made from), or
+    /// refuses it when the document would hold more than the limits allow.
+    fn count(&mut self, extent: Extent, span: Span, growth: Growth) -> Result<(), Box<Diagnostic>> {
         let nodes = self.total.nodes.saturating_add(extent.nodes);
         let text_bytes = self.total.text_bytes.saturating_add(extent.text_bytes);
-        let grows_to = if alias {
-            "this alias would expand the document to"
-        } else {
-            "the document has"
+        let grows_to = match growth {
+            Growth::Value => "the document has",
+            Growth::Alias => "this alias would expand the document to",
+            Growth::Anchor => {
+                "keeping this anchored value for its aliases would take the document to"
+            }
         };
         let problem = if nodes > MAX_YAML_NODES {
             format!("{grows_to} more than {MAX_YAML_NODES} nodes")
@@ -305,10 +319,13 @@ impl TreeBuilder<'_> {
             self.total.text_bytes = text_bytes;
             return Ok(());
         };
-        let help = if alias {
-            "an alias copies the whole value its anchor names, so aliases of aliases multiply; shoal refuses a YAML document that grows past its limits once its aliases are expanded"
-        } else {
-            "shoal refuses a YAML document this large; split it into several files"
+        let help = match growth {
+            Growth::Value => {
+                "shoal refuses a YAML document this large; split it into several files"
+            }
+            Growth::Alias | Growth::Anchor => {
+                "an alias copies the whole value its anchor names, so aliases of aliases multiply; shoal refuses a YAML document that grows past its limits once its aliases are expanded"
+            }
         };
         Err(Box::new(
             Diagnostic::error(self.file, span, problem).with_help(help),
@@ -336,7 +353,7 @@ impl TreeBuilder<'_> {
         if self.stack.len() + 1 > MAX_YAML_NESTING {
             return Err(Box::new(self.nesting_error(span)));
         }
-        self.count(Extent::scalar(""), span, false)
+        self.count(Extent::scalar(""), span, Growth::Value)
     }
 
     fn nesting_error(&self, span: Span) -> Diagnostic {
@@ -347,9 +364,17 @@ impl TreeBuilder<'_> {
         )
     }
 
-    /// Hands a finished node to the collection around it, or makes it the root.
-    fn complete(&mut self, node: Node, anchor: usize, extent: Extent) {
+    /// Hands a finished node to the collection around it, or makes it the root, keeping a
+    /// copy of an anchored one for its aliases (counted: anchors nested in anchors each
+    /// keep a copy).
+    fn complete(
+        &mut self,
+        node: Node,
+        anchor: usize,
+        extent: Extent,
+    ) -> Result<(), Box<Diagnostic>> {
         if anchor != 0 {
+            self.count(extent, node.span, Growth::Anchor)?;
             self.anchors.insert(anchor, (node.clone(), extent));
         }
         if let Some(frame) = self.stack.last_mut() {
@@ -367,6 +392,7 @@ impl TreeBuilder<'_> {
                 Some(key) => entries.push((key, node)),
             },
         }
+        Ok(())
     }
 
     /// Applies merge keys (`<<: *base` or `<<: [*a, *b]`): keys written in the mapping win,
@@ -489,7 +515,7 @@ mod tests {
         assert_eq!(
             only_problem(&alias_bomb()),
             (
-                "t.yml:6:16".to_owned(),
+                "t.yml:6:12".to_owned(),
                 "this alias would expand the document to more than 250000 nodes".to_owned()
             )
         );
@@ -544,6 +570,27 @@ mod tests {
         let (location, message) = only_problem(&text);
         assert_eq!(message, "lists and maps nest more than 64 deep here");
         assert_eq!(location, "t.yml:2:34");
+    }
+
+    #[test]
+    fn anchors_nested_in_anchors_count_the_copies_they_keep() {
+        // Each anchor keeps a copy of its value: 30 anchors around one large value would
+        // keep 30 copies of it.
+        let big = format!("big: &big [{}]\n", vec!["*row"; 90].join(", "));
+        let mut text = format!("row: &row [{}]\n{big}", vec!["x"; 900].join(", "));
+        text.push_str("nested: ");
+        for level in 0..30 {
+            text.push_str(&format!("&n{level} ["));
+        }
+        text.push_str("*big");
+        text.push_str(&"]".repeat(30));
+        text.push('\n');
+        let (location, message) = only_problem(&text);
+        assert_eq!(
+            message,
+            "keeping this anchored value for its aliases would take the document to more than 250000 nodes"
+        );
+        assert!(location.starts_with("t.yml:3:"), "{location}");
     }
 
     #[test]
