@@ -32,6 +32,17 @@ pub const TEMPLATE_FUEL: u64 = 1_000_000;
 /// The largest output of one rendered file.
 pub const MAX_RENDERED_BYTES: usize = 4 * 1024 * 1024;
 
+/// The most bytes loading and rendering one commit may read from its files and write in
+/// renders, all files and renders together (`load::CommitBudget`).
+pub const MAX_COMMIT_BYTES: u64 = 64 * 1024 * 1024;
+
+/// The most YAML nodes (aliases expanded) the documents of one commit may hold together:
+/// its workflows, `shoal.yml` and every rendered compose file.
+pub const MAX_COMMIT_YAML_NODES: u64 = 2_000_000;
+
+/// The most template fuel the renders of one commit may spend together.
+pub const MAX_COMMIT_FUEL: u64 = 10_000_000;
+
 /// How long loading and rendering one commit may take in `shoal serve`
 /// (see [`crate::deadline::run_with_deadline`]).
 pub const COMMIT_DEADLINE: Duration = Duration::from_secs(30);

@@ -332,3 +332,28 @@ fn a_template_that_writes_too_much_is_stopped() {
         run.stderr
     );
 }
+
+#[test]
+fn the_renders_of_one_commit_share_a_budget() {
+    // Each render stays within its own fuel, but a hundred steps render the file for each
+    // of two environments.
+    let steps: String = (0..100)
+        .map(|n| format!("  - stack: {{ name: web{n}, compose: stacks/web.yml }}\n"))
+        .collect();
+    let run = TestRepo::new()
+        .file("shoal.yml", TWO_ENVIRONMENTS)
+        .file(
+            "stacks/web.yml",
+            "services:\n  web:\n    image: busybox\n{% for i in range(100000) %}{% endfor %}\n",
+        )
+        .file("workflows/deploy.yml", &format!("steps:\n{steps}"))
+        .run(&["validate"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.starts_with(
+            "stacks/web.yml: template error: the renders of this commit ran more than 10000000 instructions, the limit of one commit"
+        ),
+        "{}",
+        run.stderr
+    );
+}

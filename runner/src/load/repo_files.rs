@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use super::{BudgetExceeded, CommitBudget};
 use crate::limits::{MAX_FILE_BYTES, describe_bytes};
 
 /// Why a file of the repo could not be had.
@@ -23,19 +24,27 @@ pub enum ReadError {
         describe_bytes(MAX_FILE_BYTES)
     )]
     TooLarge { size: u64 },
+    #[error(transparent)]
+    Budget(#[from] BudgetExceeded),
 }
 
-/// Refuses a file larger than [`MAX_FILE_BYTES`]; called with its size before it is read.
-pub fn check_file_size(size: u64) -> Result<(), ReadError> {
+/// Refuses a file larger than [`MAX_FILE_BYTES`], and spends its size from `budget`;
+/// called with its size before it is read.
+pub fn check_file_size(size: u64, budget: &CommitBudget) -> Result<(), ReadError> {
     if size > MAX_FILE_BYTES {
         return Err(ReadError::TooLarge { size });
     }
+    budget.spend_bytes(size)?;
     Ok(())
 }
 
 /// Read access to the files of a config repo, by path relative to its root with `/`.
 pub trait RepoFiles: Send + Sync {
+    /// The file's text; its size is checked and spent from [`RepoFiles::budget`] first.
     fn read(&self, path: &str) -> Result<Arc<str>, ReadError>;
+
+    /// What loading and rendering from these files may spend in all.
+    fn budget(&self) -> &CommitBudget;
 
     /// Paths of the files directly inside a folder, sorted.
     fn list(&self, folder: &str) -> Vec<String>;
@@ -75,11 +84,15 @@ pub fn join_relative(file: &str, relative: &str) -> Result<String, ReadError> {
 /// A config repo checked out in a directory.
 pub struct DirectoryFiles {
     root: PathBuf,
+    budget: CommitBudget,
 }
 
 impl DirectoryFiles {
     pub fn new(root: impl Into<PathBuf>) -> DirectoryFiles {
-        DirectoryFiles { root: root.into() }
+        DirectoryFiles {
+            root: root.into(),
+            budget: CommitBudget::default(),
+        }
     }
 
     pub fn root(&self) -> &Path {
@@ -88,6 +101,10 @@ impl DirectoryFiles {
 }
 
 impl RepoFiles for DirectoryFiles {
+    fn budget(&self) -> &CommitBudget {
+        &self.budget
+    }
+
     fn read(&self, path: &str) -> Result<Arc<str>, ReadError> {
         let relative = normalize(path)?;
         let full = self.root.join(&relative);
@@ -108,7 +125,7 @@ impl RepoFiles for DirectoryFiles {
         if !metadata.is_file() {
             return Err(ReadError::NotFound);
         }
-        check_file_size(metadata.len())?;
+        check_file_size(metadata.len(), &self.budget)?;
         let bytes = std::fs::read(&resolved).map_err(|error| ReadError::Io(error.to_string()))?;
         String::from_utf8(bytes)
             .map(Arc::from)
@@ -147,6 +164,7 @@ impl RepoFiles for DirectoryFiles {
 #[derive(Debug, Default, Clone)]
 pub struct MemoryFiles {
     files: BTreeMap<String, Arc<str>>,
+    budget: CommitBudget,
 }
 
 impl MemoryFiles {
@@ -165,10 +183,14 @@ impl MemoryFiles {
 }
 
 impl RepoFiles for MemoryFiles {
+    fn budget(&self) -> &CommitBudget {
+        &self.budget
+    }
+
     fn read(&self, path: &str) -> Result<Arc<str>, ReadError> {
         let path = normalize(path)?;
         let text = self.files.get(&path).ok_or(ReadError::NotFound)?;
-        check_file_size(text.len() as u64)?;
+        check_file_size(text.len() as u64, &self.budget)?;
         Ok(text.clone())
     }
 

@@ -9,10 +9,12 @@ use minijinja::{Error, ErrorKind, Template, UndefinedBehavior};
 
 use super::filters;
 use crate::limits::{MAX_RENDERED_BYTES, TEMPLATE_FUEL};
-use crate::load::{ReadError, RepoFiles, join_relative, normalize};
+use crate::load::{BudgetExceeded, ReadError, RepoFiles, join_relative, normalize};
 
 pub struct TemplateEngine {
     environment: minijinja::Environment<'static>,
+    /// The files templates load from: each render spends from their commit's budget.
+    files: Arc<dyn RepoFiles>,
 }
 
 impl TemplateEngine {
@@ -45,7 +47,8 @@ impl TemplateEngine {
                 name.to_owned().into()
             }
         });
-        environment.set_loader(move |name| match files.read(name) {
+        let loader_files = files.clone();
+        environment.set_loader(move |name| match loader_files.read(name) {
             Ok(text) => Ok(Some(text.to_string())),
             Err(ReadError::NotFound) => Ok(None),
             Err(ReadError::OutsideRepo) => Err(Error::new(
@@ -57,7 +60,7 @@ impl TemplateEngine {
                 format!("cannot read template `{name}`: {error}"),
             )),
         });
-        TemplateEngine { environment }
+        TemplateEngine { environment, files }
     }
 
     /// Renders the template at a repo path.
@@ -68,12 +71,12 @@ impl TemplateEngine {
                 format!("template `{path}` is outside the config repo"),
             )
         })?;
-        render_capped(&self.environment.get_template(&path)?, context)
+        self.render_capped(&self.environment.get_template(&path)?, context)
     }
 
     /// Renders a template written inline in a workflow (a name, a concurrency group).
     pub fn render_str(&self, source: &str, context: &minijinja::Value) -> Result<String, Error> {
-        render_capped(&self.environment.template_from_str(source)?, context)
+        self.render_capped(&self.environment.template_from_str(source)?, context)
     }
 
     /// Evaluates an `if` expression to true or false.
@@ -89,17 +92,46 @@ impl TemplateEngine {
     }
 }
 
-/// Renders into a buffer that refuses to grow past [`MAX_RENDERED_BYTES`], so that a
-/// template that writes without end stops there rather than when memory runs out.
-fn render_capped(template: &Template<'_, '_>, context: &minijinja::Value) -> Result<String, Error> {
-    let mut output = CappedOutput { bytes: Vec::new() };
-    template.render_captured_to(context.clone(), &mut output)?;
-    String::from_utf8(output.bytes).map_err(|_| {
-        Error::new(
-            ErrorKind::InvalidOperation,
-            "the rendered output is not UTF-8 text",
-        )
-    })
+impl TemplateEngine {
+    /// Renders into a buffer that refuses to grow past [`MAX_RENDERED_BYTES`], so that a
+    /// template that writes without end stops there rather than when memory runs out,
+    /// and spends the fuel and output from the commit's budget.
+    fn render_capped(
+        &self,
+        template: &Template<'_, '_>,
+        context: &minijinja::Value,
+    ) -> Result<String, Error> {
+        let budget = self.files.budget();
+        let exceeded = |exceeded: BudgetExceeded| {
+            Error::new(ErrorKind::InvalidOperation, exceeded.to_string())
+        };
+        // Spending nothing fails once the budget is spent: no render starts then.
+        budget
+            .spend_fuel(0)
+            .and_then(|()| budget.spend_bytes(0))
+            .map_err(exceeded)?;
+        let mut output = CappedOutput { bytes: Vec::new() };
+        let rendered = template.render_captured_to(context.clone(), &mut output);
+        let fuel = match &rendered {
+            Ok(captured) => captured
+                .state()
+                .fuel_levels()
+                .map_or(0, |(consumed, _)| consumed),
+            Err(error) if error.kind() == ErrorKind::OutOfFuel => TEMPLATE_FUEL,
+            Err(_) => 0,
+        };
+        let spent = budget
+            .spend_fuel(fuel)
+            .and_then(|()| budget.spend_bytes(output.bytes.len() as u64));
+        rendered?;
+        spent.map_err(exceeded)?;
+        String::from_utf8(output.bytes).map_err(|_| {
+            Error::new(
+                ErrorKind::InvalidOperation,
+                "the rendered output is not UTF-8 text",
+            )
+        })
+    }
 }
 
 /// A render's output; a write past [`MAX_RENDERED_BYTES`] fails, which minijinja reports
@@ -207,6 +239,30 @@ mod tests {
             "{% for i in range(40) %}{{ 'x' * 100000 }}{% endfor %}",
         );
         assert_eq!(within.len(), 4_000_000);
+    }
+
+    #[test]
+    fn the_renders_of_one_commit_share_a_budget() {
+        // Each render spends about a fifth of its own fuel, and the commit's budget is
+        // ten renders' worth: the renders stop well before the hundredth.
+        let files =
+            MemoryFiles::new().with("busy.yml", "{% for i in range(100000) %}{% endfor %}done\n");
+        let engine = TemplateEngine::new(Arc::new(files));
+        let results: Vec<Result<String, Error>> = (0..100)
+            .map(|_| engine.render_file("busy.yml", &minijinja::Value::UNDEFINED))
+            .collect();
+        assert_eq!(results[0].as_deref().ok(), Some("done\n"));
+        let error = results
+            .iter()
+            .find_map(|result| result.as_ref().err())
+            .expect("the budget runs out");
+        assert_eq!(
+            error.detail(),
+            Some(
+                "the renders of this commit ran more than 10000000 instructions, the limit of one commit"
+            )
+        );
+        assert!(results.last().is_some_and(Result::is_err), "it stays spent");
     }
 
     #[test]

@@ -19,6 +19,9 @@ use crate::source::{Diagnostic, Position, SourceFile, Span};
 pub struct ParsedDocument {
     pub root: Option<Node>,
     pub problems: Vec<Diagnostic>,
+    /// The nodes built, aliases expanded and the copies anchors keep included: what the
+    /// document cost, for the budget of a commit.
+    pub nodes: u64,
 }
 
 /// Parses a file that must hold at most one YAML document.
@@ -40,6 +43,7 @@ pub fn parse_document(file: &SourceFile) -> ParsedDocument {
                     return ParsedDocument {
                         root: None,
                         problems: builder.problems,
+                        nodes: builder.total.nodes as u64,
                     };
                 }
             }
@@ -61,6 +65,7 @@ pub fn parse_document(file: &SourceFile) -> ParsedDocument {
                 return ParsedDocument {
                     root: None,
                     problems: builder.problems,
+                    nodes: builder.total.nodes as u64,
                 };
             }
         }
@@ -68,6 +73,7 @@ pub fn parse_document(file: &SourceFile) -> ParsedDocument {
     ParsedDocument {
         root: builder.root,
         problems: builder.problems,
+        nodes: builder.total.nodes as u64,
     }
 }
 
