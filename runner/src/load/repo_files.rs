@@ -43,7 +43,9 @@ pub trait RepoFiles: Send + Sync {
     /// The file's text; its size is checked and spent from [`RepoFiles::budget`] first.
     fn read(&self, path: &str) -> Result<Arc<str>, ReadError>;
 
-    /// What loading and rendering from these files may spend in all.
+    /// What loading and rendering from these files may spend in all. A value is one
+    /// reading of a commit: its budget is spent and never refilled, so each load and
+    /// render (each run) makes a value of its own, as `Mirror::files_at` does.
     fn budget(&self) -> &CommitBudget;
 
     /// Paths of the files directly inside a folder, sorted.
