@@ -271,3 +271,149 @@ fn compose_errors_are_found_by_validate_before_any_cluster_is_touched() {
         run.stderr
     );
 }
+
+/// Nine anchors of nine aliases each: 9^9 strings once expanded (a "billion laughs").
+fn alias_bomb() -> String {
+    let mut text = String::from("a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+    for (previous, name) in ["a", "b", "c", "d", "e", "f", "g", "h"]
+        .iter()
+        .zip(["b", "c", "d", "e", "f", "g", "h", "i"])
+    {
+        let aliases = vec![format!("*{previous}"); 9].join(", ");
+        text.push_str(&format!("{name}: &{name} [{aliases}]\n"));
+    }
+    text
+}
+
+#[test]
+fn an_alias_bomb_is_refused_at_the_alias_that_crosses_the_limit() {
+    let run = TestRepo::new()
+        .file("shoal.yml", TWO_ENVIRONMENTS)
+        .file("workflows/bomb.yml", &alias_bomb())
+        .run(&["validate"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(
+        run.stderr,
+        "workflows/bomb.yml:6:12: this alias would expand the document to more than 250000 nodes
+  |
+6 | f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]
+  |            ^^
+  = help: an alias copies the whole value its anchor names, so aliases of aliases multiply; shoal refuses a YAML document that grows past its limits once its aliases are expanded
+error: 1 error in 1 file
+"
+    );
+}
+
+#[test]
+fn an_alias_bomb_in_a_compose_file_is_refused_too() {
+    let compose = format!("services:\n  web:\n    image: busybox\n{}", alias_bomb());
+    let run = TestRepo::new()
+        .file("shoal.yml", TWO_ENVIRONMENTS)
+        .file("stacks/web.yml", &compose)
+        .file(
+            "workflows/deploy.yml",
+            "steps:\n  - stack: { name: web, compose: stacks/web.yml }\n",
+        )
+        .run(&["validate"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.starts_with(
+            "stacks/web.yml:9:12: this alias would expand the document to more than 250000 nodes"
+        ),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_file_over_the_size_limit_is_refused() {
+    let padding = format!("# {}\n", "x".repeat(1024 * 1024));
+    let run = TestRepo::new()
+        .file("shoal.yml", TWO_ENVIRONMENTS)
+        .file(
+            "workflows/big.yml",
+            &format!("{padding}steps:\n  - network: {{ name: n }}\n"),
+        )
+        .run(&["validate"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.starts_with(
+            "workflows/big.yml: file is too large: 1048611 bytes, and a file of the config repo may have at most 1 MiB"
+        ),
+        "{}",
+        run.stderr
+    );
+}
+
+/// Three nested loops of 10,000 turns each: 10^12 turns.
+const RUNAWAY_TEMPLATE: &str = "services:\n  web:\n    image: busybox\n{% for i in range(10000) %}{% for j in range(10000) %}{% for k in range(10000) %}\n{% endfor %}{% endfor %}{% endfor %}\n";
+
+#[test]
+fn a_template_without_an_end_runs_out_of_fuel() {
+    let repo = TestRepo::new()
+        .file("shoal.yml", TWO_ENVIRONMENTS)
+        .file("stacks/web.yml", RUNAWAY_TEMPLATE)
+        .file(
+            "workflows/deploy.yml",
+            "steps:\n  - stack: { name: web, compose: stacks/web.yml }\n",
+        );
+    for args in [&["validate"][..], &["render", "--env", "local"][..]] {
+        let run = repo.run(args);
+        assert_eq!(run.code, 1, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.starts_with(
+                "stacks/web.yml:4:67: template ran out of fuel: one render may run at most 1000000 instructions"
+            ),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
+fn a_template_that_writes_too_much_is_stopped() {
+    let run = TestRepo::new()
+        .file("shoal.yml", TWO_ENVIRONMENTS)
+        .file(
+            "stacks/web.yml",
+            "services:\n  web:\n    image: busybox\n# {% for i in range(100) %}{{ 'x' * 100000 }}{% endfor %}\n",
+        )
+        .file(
+            "workflows/deploy.yml",
+            "steps:\n  - stack: { name: web, compose: stacks/web.yml }\n",
+        )
+        .run(&["validate"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.starts_with(
+            "stacks/web.yml: rendered file is too large: one render may write at most 4 MiB"
+        ),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn the_renders_of_one_commit_share_a_budget() {
+    // Each render stays within its own fuel, but a hundred steps render the file for each
+    // of two environments.
+    let steps: String = (0..100)
+        .map(|n| format!("  - stack: {{ name: web{n}, compose: stacks/web.yml }}\n"))
+        .collect();
+    let run = TestRepo::new()
+        .file("shoal.yml", TWO_ENVIRONMENTS)
+        .file(
+            "stacks/web.yml",
+            "services:\n  web:\n    image: busybox\n{% for i in range(100000) %}{% endfor %}\n",
+        )
+        .file("workflows/deploy.yml", &format!("steps:\n{steps}"))
+        .run(&["validate"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.starts_with(
+            "stacks/web.yml: template error: the renders of this commit ran more than 10000000 instructions, the limit of one commit"
+        ),
+        "{}",
+        run.stderr
+    );
+}

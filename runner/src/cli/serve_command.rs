@@ -13,6 +13,7 @@ use super::secret_input::secret;
 use crate::daemon::{ApiSettings, DaemonEvent, Dispatcher, RunMetrics, RunSettings, serve_http};
 use crate::exit_code::Outcome;
 use crate::git::{CertificateAuthorities, GitToken, Mirror, RefWatcher, RemoteAccess};
+use crate::limits::HttpLimits;
 use crate::store::Store;
 
 #[derive(Debug, clap::Args)]
@@ -169,6 +170,7 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<Outcome> {
         registry_token,
         state: args.state.clone(),
         metrics,
+        limits: HttpLimits::default(),
     });
     let watched = local_path.map(|path| {
         tracing::info!(repo = %path.display(), "watching the repo's refs for new commits");

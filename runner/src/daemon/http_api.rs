@@ -8,21 +8,17 @@ use std::sync::Arc;
 
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt as _, Full, Limited, StreamBody};
+use hyper::body::Body as _;
 use hyper::body::{Bytes, Frame, Incoming};
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
 
 use super::{DaemonEvent, RunMetrics};
+use crate::limits::{HttpLimits, describe_bytes};
 use crate::store::{Store, follow_log};
 use crate::webhook::{ForgeEvent, image_pushes, parse_forge_event, signature_is_valid};
-
-/// The largest body accepted: GitHub caps webhook payloads at 25 MB.
-const BODY_LIMIT: usize = 25 * 1024 * 1024;
-/// The largest registry notification accepted: a registry sends a few events per
-/// request (`threshold`), each well under 2 KB.
-const REGISTRY_BODY_LIMIT: usize = 1024 * 1024;
 
 type Body = BoxBody<Bytes, Infallible>;
 
@@ -36,29 +32,45 @@ pub struct ApiSettings {
     /// Where the store is, for reading runs.
     pub state: PathBuf,
     pub metrics: RunMetrics,
+    /// Body and header sizes, and how long a client may take.
+    pub limits: HttpLimits,
 }
 
-/// Serves until the listener fails.
+/// Serves until the listener fails. Each connection is bounded by `settings.limits`: a
+/// request head larger than allowed gets 431, one not sent in time closes the
+/// connection, and no connection outlives `connection_timeout`.
 pub async fn serve_http(
     listener: TcpListener,
     settings: Arc<ApiSettings>,
     events: mpsc::Sender<DaemonEvent>,
 ) {
+    let limits = &settings.limits;
+    let mut connections = hyper::server::conn::http1::Builder::new();
+    connections
+        .timer(TokioTimer::new())
+        // The timer starts when hyper waits for a request head, so it also closes an
+        // idle kept-alive connection.
+        .header_read_timeout(limits.header_read_timeout)
+        .max_header_size(limits.max_header_bytes)
+        // hyper's smallest read buffer is 8 KiB; the buffer bounds a head not complete yet.
+        .max_buf_size(limits.max_header_bytes.max(8 * 1024));
+    let connection_timeout = limits.connection_timeout;
     loop {
         let Ok((stream, _)) = listener.accept().await else {
             continue;
         };
         let settings = settings.clone();
         let events = events.clone();
-        tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |request| {
+        let connection = connections.serve_connection(
+            TokioIo::new(stream),
+            hyper::service::service_fn(move |request| {
                 let settings = settings.clone();
                 let events = events.clone();
                 async move { Ok::<_, Infallible>(handle(request, &settings, &events).await) }
-            });
-            let _ = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
+            }),
+        );
+        tokio::spawn(async move {
+            let _ = tokio::time::timeout(connection_timeout, connection).await;
         });
     }
 }
@@ -102,14 +114,42 @@ async fn handle(
     response.map(|body| body.boxed())
 }
 
+/// Reads a request's body: at most `limit` bytes (413 past it, refused before reading when
+/// its length says so) within the body read timeout (408 after it).
 async fn body(
     request: Request<Incoming>,
     limit: usize,
+    limits: &HttpLimits,
 ) -> Result<(hyper::HeaderMap, Bytes), Response<Full<Bytes>>> {
+    let too_large = || {
+        text(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &format!(
+                "request body too large: this endpoint takes at most {}\n",
+                describe_bytes(limit as u64)
+            ),
+        )
+    };
     let (parts, body) = request.into_parts();
-    match Limited::new(body, limit).collect().await {
-        Ok(collected) => Ok((parts.headers, collected.to_bytes())),
-        Err(_) => Err(text(StatusCode::PAYLOAD_TOO_LARGE, "body too large\n")),
+    // A Content-Length past the limit is refused before a byte of the body is read.
+    if body.size_hint().lower() > limit as u64 {
+        return Err(too_large());
+    }
+    let reading = Limited::new(body, limit).collect();
+    match tokio::time::timeout(limits.body_read_timeout, reading).await {
+        Ok(Ok(collected)) => Ok((parts.headers, collected.to_bytes())),
+        Ok(Err(error)) if error.is::<http_body_util::LengthLimitError>() => Err(too_large()),
+        Ok(Err(error)) => Err(text(
+            StatusCode::BAD_REQUEST,
+            &format!("cannot read the request body: {error}\n"),
+        )),
+        Err(_) => Err(text(
+            StatusCode::REQUEST_TIMEOUT,
+            &format!(
+                "request body not received within {}\n",
+                humantime::format_duration(limits.body_read_timeout)
+            ),
+        )),
     }
 }
 
@@ -124,7 +164,8 @@ async fn webhook(
             "webhooks are off: start shoal serve with a webhook secret\n",
         );
     };
-    let (headers, body) = match body(request, BODY_LIMIT).await {
+    let limit = settings.limits.max_webhook_body_bytes;
+    let (headers, body) = match body(request, limit, &settings.limits).await {
         Ok(parts) => parts,
         Err(response) => return response,
     };
@@ -178,7 +219,7 @@ async fn registry_hook(
     if !bearer_is_valid(request.headers(), token) {
         return text(StatusCode::UNAUTHORIZED, "missing or wrong bearer token\n");
     }
-    let body = match body(request, REGISTRY_BODY_LIMIT).await {
+    let body = match body(request, settings.limits.max_body_bytes, &settings.limits).await {
         Ok((_, body)) => body,
         Err(response) => return response,
     };
@@ -246,10 +287,11 @@ async fn dispatch(
             "the API is read-only: start shoal serve with an API token\n",
         );
     };
-    let (headers, body) = match body(request, BODY_LIMIT).await {
-        Ok(parts) => parts,
-        Err(response) => return response,
-    };
+    let (headers, body) =
+        match body(request, settings.limits.max_body_bytes, &settings.limits).await {
+            Ok(parts) => parts,
+            Err(response) => return response,
+        };
     if !bearer_is_valid(&headers, token) {
         return text(StatusCode::UNAUTHORIZED, "missing or wrong bearer token\n");
     }
@@ -390,4 +432,197 @@ fn json(status: StatusCode, value: &serde_json::Value) -> Response<Full<Bytes>> 
         hyper::header::HeaderValue::from_static("application/json"),
     );
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::SocketAddr;
+    use std::time::Duration;
+
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    use tokio::net::TcpStream;
+
+    use super::*;
+
+    /// `shoal serve`'s HTTP edge on a loopback port, with limits small enough for a test.
+    struct TestServer {
+        address: SocketAddr,
+        _state: tempfile::TempDir,
+        _events: mpsc::Receiver<DaemonEvent>,
+    }
+
+    impl TestServer {
+        async fn start() -> TestServer {
+            let state = tempfile::tempdir().expect("a state folder");
+            let listener = TcpListener::bind("127.0.0.1:0").await.expect("a port");
+            let address = listener.local_addr().expect("an address");
+            let settings = Arc::new(ApiSettings {
+                webhook_secret: Some(b"secret".to_vec()),
+                api_token: Some("token".to_owned()),
+                registry_token: None,
+                state: state.path().to_owned(),
+                metrics: RunMetrics::default(),
+                limits: HttpLimits {
+                    max_webhook_body_bytes: 1024,
+                    max_body_bytes: 1024,
+                    max_header_bytes: 8 * 1024,
+                    header_read_timeout: Duration::from_millis(300),
+                    body_read_timeout: Duration::from_millis(300),
+                    connection_timeout: Duration::from_secs(2),
+                },
+            });
+            let (sender, events) = mpsc::channel(16);
+            tokio::spawn(serve_http(listener, settings, sender));
+            TestServer {
+                address,
+                _state: state,
+                _events: events,
+            }
+        }
+
+        async fn connect(&self) -> TcpStream {
+            TcpStream::connect(self.address).await.expect("connects")
+        }
+
+        /// Sends `request` and returns all the server says until it closes.
+        async fn exchange(&self, request: &[u8]) -> String {
+            let mut stream = self.connect().await;
+            stream.write_all(request).await.expect("sends");
+            read_until_closed(&mut stream).await
+        }
+    }
+
+    /// What the server sends until it closes the connection; a guard keeps a broken
+    /// server from hanging the test.
+    async fn read_until_closed(stream: &mut TcpStream) -> String {
+        let mut received = Vec::new();
+        let reading = stream.read_to_end(&mut received);
+        let _ = tokio::time::timeout(Duration::from_secs(20), reading).await;
+        String::from_utf8_lossy(&received).into_owned()
+    }
+
+    #[tokio::test]
+    async fn a_client_that_sends_its_headers_slowly_is_cut_off() {
+        let server = TestServer::start().await;
+        let mut stream = server.connect().await;
+        let request = b"GET /healthz HTTP/1.1\r\nHost: shoal\r\nX-Slow: one byte at a time\r\n\r\n";
+        let mut sent = 0;
+        let mut received = [0_u8; 1];
+        // One byte every 100 ms: the whole head would take 6 s, the limit is 300 ms.
+        while sent < request.len() {
+            if stream.write_all(&request[sent..=sent]).await.is_err() {
+                break;
+            }
+            sent += 1;
+            let read = tokio::time::timeout(Duration::from_millis(100), stream.read(&mut received));
+            if let Ok(result) = read.await {
+                assert!(matches!(result, Ok(0) | Err(_)), "the server answered");
+                break;
+            }
+        }
+        assert!(
+            sent < request.len(),
+            "the whole head was sent and not cut off"
+        );
+        assert_eq!(read_until_closed(&mut stream).await, "");
+    }
+
+    #[tokio::test]
+    async fn an_oversized_body_gets_413_before_it_is_read() {
+        let server = TestServer::start().await;
+        let response = server
+            .exchange(b"POST /hooks/github HTTP/1.1\r\nHost: shoal\r\nConnection: close\r\nContent-Length: 1000000\r\n\r\n{")
+            .await;
+        assert!(
+            response.starts_with("HTTP/1.1 413 Payload Too Large\r\n"),
+            "{response}"
+        );
+        assert!(
+            response
+                .ends_with("\r\n\r\nrequest body too large: this endpoint takes at most 1 KiB\n"),
+            "{response}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_chunked_body_past_the_limit_gets_413() {
+        let server = TestServer::start().await;
+        let chunk = format!("800\r\n{}\r\n", "x".repeat(0x800));
+        let request = format!(
+            "POST /api/v1/dispatch HTTP/1.1\r\nHost: shoal\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n{chunk}0\r\n\r\n"
+        );
+        let response = server.exchange(request.as_bytes()).await;
+        assert!(
+            response.starts_with("HTTP/1.1 413 Payload Too Large\r\n"),
+            "{response}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_body_that_does_not_arrive_gets_408() {
+        let server = TestServer::start().await;
+        let mut stream = server.connect().await;
+        stream
+            .write_all(b"POST /hooks/github HTTP/1.1\r\nHost: shoal\r\nConnection: close\r\nContent-Length: 100\r\n\r\n{\"a\":")
+            .await
+            .expect("sends");
+        let response = read_until_closed(&mut stream).await;
+        assert!(
+            response.starts_with("HTTP/1.1 408 Request Timeout\r\n"),
+            "{response}"
+        );
+        assert!(
+            response.ends_with("\r\n\r\nrequest body not received within 300ms\n"),
+            "{response}"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_oversized_header_is_refused() {
+        let server = TestServer::start().await;
+        let big = "x".repeat(16 * 1024);
+        let request = format!("GET /healthz HTTP/1.1\r\nHost: shoal\r\nX-Big: {big}\r\n\r\n");
+        let response = server.exchange(request.as_bytes()).await;
+        assert!(
+            response.starts_with("HTTP/1.1 431 Request Header Fields Too Large\r\n"),
+            "{response}"
+        );
+        let small = server
+            .exchange(b"GET /healthz HTTP/1.1\r\nHost: shoal\r\nConnection: close\r\n\r\n")
+            .await;
+        assert!(small.starts_with("HTTP/1.1 200 OK\r\n"), "{small}");
+    }
+
+    #[tokio::test]
+    async fn no_connection_outlives_the_connection_timeout() {
+        let server = TestServer::start().await;
+        let mut stream = server.connect().await;
+        let mut answered = 0;
+        // A client that keeps its connection busy: a request every 100 ms, for up to
+        // 20 s; the connection may last 2 s.
+        for _ in 0..200 {
+            if stream
+                .write_all(b"GET /healthz HTTP/1.1\r\nHost: shoal\r\n\r\n")
+                .await
+                .is_err()
+            {
+                break;
+            }
+            let mut response = Vec::new();
+            let mut buffer = [0_u8; 512];
+            while !response.ends_with(b"ok\n") {
+                match stream.read(&mut buffer).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(read) => response.extend_from_slice(&buffer[..read]),
+                }
+            }
+            if !response.ends_with(b"ok\n") {
+                break;
+            }
+            answered += 1;
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(answered > 0, "the first requests were answered");
+        assert!(answered < 200, "the connection was never closed");
+    }
 }

@@ -7,11 +7,12 @@ use std::sync::Arc;
 
 use git2::{ObjectType, Oid, Repository};
 
-use crate::load::{ReadError, RepoFiles, normalize};
+use crate::load::{CommitBudget, ReadError, RepoFiles, check_file_size, normalize};
 
 pub struct CommitFiles {
     repository: PathBuf,
     tree: Oid,
+    budget: CommitBudget,
 }
 
 impl CommitFiles {
@@ -22,6 +23,7 @@ impl CommitFiles {
         Ok(CommitFiles {
             repository: repository.to_owned(),
             tree,
+            budget: CommitBudget::default(),
         })
     }
 
@@ -39,6 +41,10 @@ impl CommitFiles {
 }
 
 impl RepoFiles for CommitFiles {
+    fn budget(&self) -> &CommitBudget {
+        &self.budget
+    }
+
     fn read(&self, path: &str) -> Result<Arc<str>, ReadError> {
         let path = normalize(path)?;
         self.with_tree(|repository, tree| {
@@ -52,6 +58,12 @@ impl RepoFiles for CommitFiles {
             if entry.filemode() == 0o120_000 {
                 return Err(ReadError::OutsideRepo);
             }
+            // The size is in the object's header: a large blob is refused unread.
+            let (size, _) = repository
+                .odb()
+                .and_then(|odb| odb.read_header(entry.id()))
+                .map_err(|error| ReadError::Io(error.to_string()))?;
+            check_file_size(size as u64, &self.budget)?;
             let blob = repository
                 .find_blob(entry.id())
                 .map_err(|error| ReadError::Io(error.to_string()))?;

@@ -37,6 +37,10 @@ impl Document {
         for problem in parsed.problems {
             diagnostics.push(problem);
         }
+        if let Err(exceeded) = files.budget().spend_yaml_nodes(parsed.nodes) {
+            diagnostics.push(Diagnostic::file_error(path, exceeded.to_string()));
+            return None;
+        }
         match parsed.root {
             Some(root) => Some(Document { file, root }),
             None if file.text().trim().is_empty() => {

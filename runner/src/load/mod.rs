@@ -1,16 +1,20 @@
 //! Load: read `shoal.yml` and `workflows/*.yml` from a [`RepoFiles`], check them, and
 //! produce a [`ConfigRepo`] or every problem found. Pure apart from the reads it asks for.
 
+mod commit_budget;
 mod cron;
 mod document;
 mod environments;
 mod repo_files;
 mod workflow;
 
+pub use commit_budget::{BudgetExceeded, CommitBudget};
 pub use cron::check_cron;
 pub use document::Document;
 pub use environments::{SHOAL_FILE, is_valid_name, load_environments};
-pub use repo_files::{DirectoryFiles, MemoryFiles, ReadError, RepoFiles, join_relative, normalize};
+pub use repo_files::{
+    DirectoryFiles, MemoryFiles, ReadError, RepoFiles, check_file_size, join_relative, normalize,
+};
 pub use workflow::load_workflow;
 
 use crate::model::ConfigRepo;

@@ -5,6 +5,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use super::{BudgetExceeded, CommitBudget};
+use crate::limits::{MAX_FILE_BYTES, describe_bytes};
+
 /// Why a file of the repo could not be had.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ReadError {
@@ -16,11 +19,34 @@ pub enum ReadError {
     NotText,
     #[error("could not read file: {0}")]
     Io(String),
+    #[error(
+        "file is too large: {size} bytes, and a file of the config repo may have at most {}",
+        describe_bytes(MAX_FILE_BYTES)
+    )]
+    TooLarge { size: u64 },
+    #[error(transparent)]
+    Budget(#[from] BudgetExceeded),
+}
+
+/// Refuses a file larger than [`MAX_FILE_BYTES`], and spends its size from `budget`;
+/// called with its size before it is read.
+pub fn check_file_size(size: u64, budget: &CommitBudget) -> Result<(), ReadError> {
+    if size > MAX_FILE_BYTES {
+        return Err(ReadError::TooLarge { size });
+    }
+    budget.spend_bytes(size)?;
+    Ok(())
 }
 
 /// Read access to the files of a config repo, by path relative to its root with `/`.
 pub trait RepoFiles: Send + Sync {
+    /// The file's text; its size is checked and spent from [`RepoFiles::budget`] first.
     fn read(&self, path: &str) -> Result<Arc<str>, ReadError>;
+
+    /// What loading and rendering from these files may spend in all. A value is one
+    /// reading of a commit: its budget is spent and never refilled, so each load and
+    /// render (each run) makes a value of its own, as `Mirror::files_at` does.
+    fn budget(&self) -> &CommitBudget;
 
     /// Paths of the files directly inside a folder, sorted.
     fn list(&self, folder: &str) -> Vec<String>;
@@ -60,11 +86,15 @@ pub fn join_relative(file: &str, relative: &str) -> Result<String, ReadError> {
 /// A config repo checked out in a directory.
 pub struct DirectoryFiles {
     root: PathBuf,
+    budget: CommitBudget,
 }
 
 impl DirectoryFiles {
     pub fn new(root: impl Into<PathBuf>) -> DirectoryFiles {
-        DirectoryFiles { root: root.into() }
+        DirectoryFiles {
+            root: root.into(),
+            budget: CommitBudget::default(),
+        }
     }
 
     pub fn root(&self) -> &Path {
@@ -73,6 +103,10 @@ impl DirectoryFiles {
 }
 
 impl RepoFiles for DirectoryFiles {
+    fn budget(&self) -> &CommitBudget {
+        &self.budget
+    }
+
     fn read(&self, path: &str) -> Result<Arc<str>, ReadError> {
         let relative = normalize(path)?;
         let full = self.root.join(&relative);
@@ -88,9 +122,12 @@ impl RepoFiles for DirectoryFiles {
         if !resolved.starts_with(&root) {
             return Err(ReadError::OutsideRepo);
         }
-        if !resolved.is_file() {
+        let metadata =
+            std::fs::metadata(&resolved).map_err(|error| ReadError::Io(error.to_string()))?;
+        if !metadata.is_file() {
             return Err(ReadError::NotFound);
         }
+        check_file_size(metadata.len(), &self.budget)?;
         let bytes = std::fs::read(&resolved).map_err(|error| ReadError::Io(error.to_string()))?;
         String::from_utf8(bytes)
             .map(Arc::from)
@@ -129,6 +166,7 @@ impl RepoFiles for DirectoryFiles {
 #[derive(Debug, Default, Clone)]
 pub struct MemoryFiles {
     files: BTreeMap<String, Arc<str>>,
+    budget: CommitBudget,
 }
 
 impl MemoryFiles {
@@ -147,9 +185,15 @@ impl MemoryFiles {
 }
 
 impl RepoFiles for MemoryFiles {
+    fn budget(&self) -> &CommitBudget {
+        &self.budget
+    }
+
     fn read(&self, path: &str) -> Result<Arc<str>, ReadError> {
         let path = normalize(path)?;
-        self.files.get(&path).cloned().ok_or(ReadError::NotFound)
+        let text = self.files.get(&path).ok_or(ReadError::NotFound)?;
+        check_file_size(text.len() as u64, &self.budget)?;
+        Ok(text.clone())
     }
 
     fn list(&self, folder: &str) -> Vec<String> {
@@ -188,6 +232,28 @@ mod tests {
         assert_eq!(
             join_relative("compose.yml", "../t"),
             Err(ReadError::OutsideRepo)
+        );
+    }
+
+    #[test]
+    fn files_over_the_size_limit_are_refused_before_they_are_read() {
+        let folder = tempfile::tempdir().expect("a folder");
+        let size = MAX_FILE_BYTES + 1;
+        let file = std::fs::File::create(folder.path().join("big.yml")).expect("a file");
+        file.set_len(size).expect("a sparse file");
+        let error = DirectoryFiles::new(folder.path())
+            .read("big.yml")
+            .expect_err("refused");
+        assert_eq!(
+            error.to_string(),
+            "file is too large: 1048577 bytes, and a file of the config repo may have at most 1 MiB"
+        );
+        let within = "x".repeat(MAX_FILE_BYTES as usize);
+        assert!(
+            MemoryFiles::new()
+                .with("a.yml", &within)
+                .read("a.yml")
+                .is_ok()
         );
     }
 }

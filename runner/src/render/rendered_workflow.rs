@@ -261,6 +261,10 @@ impl Renderer<'_> {
             problem.message = format!("{} (in the file as rendered)", problem.message);
             diagnostics.push(problem);
         }
+        if let Err(exceeded) = self.files.budget().spend_yaml_nodes(parsed.nodes) {
+            diagnostics.push(Diagnostic::file_error(compose_path, exceeded.to_string()));
+            return;
+        }
         let Some(root) = parsed.root else { return };
         let verbatim_globs = build_globs(verbatim);
         for (section, role) in [("configs", FileRole::Config), ("secrets", FileRole::Secret)] {

@@ -3,6 +3,7 @@
 
 use minijinja::ErrorKind;
 
+use crate::limits::{MAX_RENDERED_BYTES, TEMPLATE_FUEL, describe_bytes};
 use crate::load::RepoFiles;
 use crate::source::{Diagnostic, SourceFile, Span};
 
@@ -43,6 +44,13 @@ pub fn template_diagnostic(
         ErrorKind::UnknownFilter => {
             format!("unknown filter: {}", detail.clone().unwrap_or_default())
         }
+        ErrorKind::OutOfFuel => format!(
+            "template ran out of fuel: one render may run at most {TEMPLATE_FUEL} instructions"
+        ),
+        ErrorKind::WriteFailure => format!(
+            "rendered file is too large: one render may write at most {}",
+            describe_bytes(MAX_RENDERED_BYTES as u64)
+        ),
         _ => format!(
             "template error: {}",
             detail.clone().unwrap_or_else(|| error.kind().to_string())
@@ -59,6 +67,9 @@ pub fn template_diagnostic(
         ),
         ErrorKind::UndefinedError => Some(
             "define it in shoal.yml (`vars`), give a default with `| default(...)`, or test it with `is defined`".to_owned(),
+        ),
+        ErrorKind::OutOfFuel | ErrorKind::WriteFailure => Some(
+            "a loop that runs too long or without end stops here; shoal bounds every render so that no pull request can stall the runner".to_owned(),
         ),
         ErrorKind::UnknownFilter => Some("shoal adds to_yaml, to_json, b64encode, b64decode and sha256 to Jinja's filters, and the function fail(message)".to_owned()),
         _ => None,
