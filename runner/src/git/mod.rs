@@ -10,6 +10,9 @@ mod mirror;
 mod ref_watcher;
 mod remote_access;
 mod remote_url;
+mod repo_mirror;
+#[cfg(test)]
+mod memory_mirror;
 
 pub use certificate_authorities::{CertificateAuthorities, CertificateFileError};
 pub use commit_files::CommitFiles;
@@ -20,3 +23,6 @@ pub use mirror::Mirror;
 pub use ref_watcher::RefWatcher;
 pub use remote_access::{GitToken, RemoteAccess};
 pub use remote_url::{RemoteKind, RemoteUrl};
+pub use repo_mirror::RepoMirror;
+#[cfg(test)]
+pub use memory_mirror::MemoryMirror;
