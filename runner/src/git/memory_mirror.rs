@@ -116,10 +116,7 @@ impl RepoMirror for MemoryMirror {
     }
 
     fn is_ancestor(&self, ancestor: &str, descendant: &str) -> Result<bool, GitError> {
-        Ok(self
-            .history(descendant)?
-            .iter()
-            .any(|sha| sha == ancestor))
+        Ok(self.history(descendant)?.iter().any(|sha| sha == ancestor))
     }
 
     fn commit_order(&self, commit: &str) -> Result<u64, GitError> {

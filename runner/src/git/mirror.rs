@@ -209,7 +209,9 @@ impl Mirror {
     }
 
     fn repository(&self) -> MutexGuard<'_, Repository> {
-        self.repository.lock().unwrap_or_else(PoisonError::into_inner)
+        self.repository
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     fn oid(&self, repository: &Repository, commit: &str) -> Result<Oid, GitError> {

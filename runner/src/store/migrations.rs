@@ -189,7 +189,10 @@ mod tests {
         assert_eq!(queued[0].1.commit, "c0ffee");
         assert!(queued[0].1.inputs.is_empty(), "the added column's default");
         let run = store.run(queued[0].0).expect("read").expect("there");
-        assert_eq!((run.workflow.as_str(), run.status), ("deploy", RunStatus::Queued));
+        assert_eq!(
+            (run.workflow.as_str(), run.status),
+            ("deploy", RunStatus::Queued)
+        );
         drop(store);
         // Opening again applies nothing more and loses nothing.
         let store = Store::open(folder.path()).expect("opens again");

@@ -40,8 +40,7 @@ pub trait RunStore: Send + Sync {
     fn latest_run_commit<'a>(&'a self, event: &'a str) -> StoreFuture<'a, Option<String>>;
     /// The last commit of `branch` whose push was processed.
     fn processed_commit<'a>(&'a self, branch: &'a str) -> StoreFuture<'a, Option<String>>;
-    fn set_processed_commit<'a>(&'a self, branch: &'a str, commit: &'a str)
-    -> StoreFuture<'a, ()>;
+    fn set_processed_commit<'a>(&'a self, branch: &'a str, commit: &'a str) -> StoreFuture<'a, ()>;
     /// Records a webhook delivery ID; false when it was seen before.
     fn first_delivery<'a>(&'a self, id: &'a str, now: &'a str) -> StoreFuture<'a, bool>;
     /// Records a registry notification's event ID; false when it was seen before.

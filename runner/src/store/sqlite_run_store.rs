@@ -113,11 +113,7 @@ impl RunStore for SqliteRunStore {
         self.call(move |store| store.processed_commit(&branch))
     }
 
-    fn set_processed_commit<'a>(
-        &'a self,
-        branch: &'a str,
-        commit: &'a str,
-    ) -> StoreFuture<'a, ()> {
+    fn set_processed_commit<'a>(&'a self, branch: &'a str, commit: &'a str) -> StoreFuture<'a, ()> {
         let (branch, commit) = (branch.to_owned(), commit.to_owned());
         self.call(move |store| store.set_processed_commit(&branch, &commit))
     }
@@ -160,12 +156,18 @@ mod tests {
             .await
             .expect("finished");
         let run = store.run(id).await.expect("read").expect("there");
-        assert_eq!((run.status, run.summary.as_str()), (RunStatus::Success, "done"));
+        assert_eq!(
+            (run.status, run.summary.as_str()),
+            (RunStatus::Success, "done")
+        );
         assert_eq!(
             store.latest_run_commit("push").await.expect("read"),
             Some("c1".into())
         );
-        assert_eq!(store.latest_run_commit("schedule").await.expect("read"), None);
+        assert_eq!(
+            store.latest_run_commit("schedule").await.expect("read"),
+            None
+        );
         assert!(store.first_delivery("d", "t").await.expect("first"));
         assert!(!store.first_delivery("d", "t").await.expect("again"));
     }

@@ -25,7 +25,11 @@ pub enum StoreError {
     #[error(
         "state database {path} has schema version {found}, and this shoal knows versions up to {known}: it was written by a newer shoal"
     )]
-    NewerSchema { path: String, found: i64, known: i64 },
+    NewerSchema {
+        path: String,
+        found: i64,
+        known: i64,
+    },
     /// The thread that owns the database has stopped (the process is ending).
     #[error("the state database is closed")]
     Closed,
