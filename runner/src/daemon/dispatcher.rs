@@ -1381,3 +1381,7 @@ fn place_runs(
         })
         .collect()
 }
+
+#[cfg(test)]
+#[path = "dispatcher_tests.rs"]
+mod tests;
