@@ -15,6 +15,7 @@ mod github_report;
 mod registry_push;
 mod schemas;
 mod serve;
+mod serve_drain;
 mod serve_restart;
 mod serve_runs;
 mod support;
