@@ -79,10 +79,8 @@ fn sigterm_lets_the_running_run_reach_a_safe_point_keeps_the_queued_one_and_exit
     );
     let first = &daemon.runs()[1];
     assert!(
-        first["summary"]
-            .as_str()
-            .is_some_and(|summary| summary
-                .starts_with("the runner stopped during this run, at a safe point: local: ")),
+        first["summary"].as_str().is_some_and(|summary| summary
+            .starts_with("the runner stopped during this run, at a safe point: local: ")),
         "{first}"
     );
     let created = swarm.run_docker(&["network", "ls", "--format", "{{.Name}}"]);

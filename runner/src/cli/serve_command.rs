@@ -126,6 +126,9 @@ fn remote_access(args: &ServeArgs) -> anyhow::Result<RemoteAccess> {
 }
 
 async fn serve(args: &ServeArgs) -> anyhow::Result<Outcome> {
+    // Before anything answers: a signal from then on drains instead of killing.
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
     std::fs::create_dir_all(&args.state)
         .with_context(|| format!("cannot create {}", args.state.display()))?;
     let store = SqliteRunStore::open(&args.state)?;
@@ -215,8 +218,6 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<Outcome> {
         "shoal serve: watching {} ({}), API on http://{}",
         shown_url, args.branch, args.listen
     );
-    let mut terminate = signal(SignalKind::terminate())?;
-    let mut interrupt = signal(SignalKind::interrupt())?;
     let received = tokio::select! {
         _ = terminate.recv() => "SIGTERM",
         _ = interrupt.recv() => "SIGINT",

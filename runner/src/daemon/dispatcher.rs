@@ -375,7 +375,7 @@ impl Dispatcher {
                     "the runner is stopping: no new run starts".to_owned(),
                 ]));
             }
-            _ if self.draining => tracing::info!("stopping: event ignored"),
+            _ if self.draining => tracing::debug!("stopping: event ignored"),
             DaemonEvent::Poll => self.poll("", "poll"),
             DaemonEvent::Forge { delivery, event } => self.forge(&delivery, event).await,
             DaemonEvent::RegistryPush(event) => self.registry_push(event).await,
