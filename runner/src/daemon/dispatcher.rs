@@ -22,18 +22,17 @@ use tracing::Instrument as _;
 
 use super::EnvironmentOutcome;
 use super::environment_executor::EnvironmentExecutor;
+pub use super::loaded_commit::LOAD_TIMEOUT;
+use super::loaded_commit::{
+    Late, LoadFailure, LoadedCommit, PreparedRun, ResumedRun, blocking, load_commit, place_runs,
+    prepare_runs,
+};
 use super::run_notice::{NOTICE_BACKLOG, RunNotice};
 use super::run_progress::{Progress, ProgressReport, ProgressSink, RunUpdate};
 use crate::apply::{CancelHandle, cancel_pair};
 use crate::git::RepoMirror;
-use crate::load::{RepoFiles, load_repo};
-use crate::model::ConfigRepo;
-use crate::source::Diagnostics;
 use crate::store::{RunRecord, RunStatus, RunStore, StepRecord};
-use crate::trigger::{
-    Admission, QueuedRun, RunMode, RunQueue, RunRequest, TriggerEvent, concurrency_group, next_due,
-    run_requests,
-};
+use crate::trigger::{Admission, QueuedRun, RunMode, RunQueue, RunRequest, TriggerEvent, next_due};
 use crate::webhook::{ForgeEvent, RegistryEvent};
 
 /// What the edges (HTTP, timers, signals) ask of the dispatcher.
@@ -63,10 +62,6 @@ pub enum DaemonEvent {
     Shutdown,
 }
 
-/// How long loading one commit (reading its files, parsing, checking, rendering the
-/// concurrency groups) may take by default, before its runs fail with a message saying so.
-pub const LOAD_TIMEOUT: Duration = Duration::from_secs(30);
-
 /// How long one fetch may take; libgit2's own fetches never time out.
 const FETCH_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -86,78 +81,6 @@ struct BranchHead {
     /// The last head processed is not an ancestor of this one: the branch was force-pushed
     /// (back to an older commit, or to another history).
     rewritten: bool,
-}
-
-/// A commit's config repo, loaded. The branch head's is kept: ticks, dispatches and
-/// registry pushes on an unchanged head reuse it instead of loading it again.
-struct LoadedCommit {
-    commit: String,
-    files: Arc<dyn RepoFiles>,
-    repo: Arc<ConfigRepo>,
-}
-
-/// A run ready to be recorded and queued.
-struct PreparedRun {
-    request: RunRequest,
-    group: String,
-    commit_order: u64,
-}
-
-/// Why the runs of a commit could not be prepared.
-enum LoadFailure {
-    /// The commit cannot be read from the mirror.
-    Unreadable(String),
-    /// The config repo has errors at this commit.
-    Invalid(Diagnostics),
-    /// The event asks for what the repo refuses (an unknown workflow, wrong inputs).
-    Refused(Vec<String>),
-    /// Loading ran past the deadline.
-    TimedOut(Duration),
-    /// The loading thread failed.
-    Crashed(String),
-}
-
-impl LoadFailure {
-    fn from_late(late: Late, deadline: Duration) -> LoadFailure {
-        match late {
-            Late::TimedOut => LoadFailure::TimedOut(deadline),
-            Late::Failed(error) => LoadFailure::Crashed(error),
-        }
-    }
-
-    /// One line for a run's summary.
-    fn summary(&self) -> String {
-        match self {
-            LoadFailure::Unreadable(error) | LoadFailure::Crashed(error) => error.clone(),
-            LoadFailure::Invalid(diagnostics) => format!(
-                "the config repo has {} errors: {}",
-                diagnostics.error_count(),
-                diagnostics
-                    .sorted()
-                    .first()
-                    .map(|d| format!("{}: {}", d.location(), d.message))
-                    .unwrap_or_default()
-            ),
-            LoadFailure::Refused(problems) => problems.join("; "),
-            LoadFailure::TimedOut(deadline) => format!(
-                "loading the config repo at this commit took longer than {} s (shoal serve --load-timeout): nothing runs",
-                deadline.as_secs_f64()
-            ),
-        }
-    }
-
-    /// Every problem, for a dispatch's answer.
-    fn problems(&self) -> Vec<String> {
-        match self {
-            LoadFailure::Invalid(diagnostics) => diagnostics
-                .sorted()
-                .iter()
-                .map(|d| format!("{}: {}", d.location(), d.message))
-                .collect(),
-            LoadFailure::Refused(problems) => problems.clone(),
-            other => vec![other.summary()],
-        }
-    }
 }
 
 /// What the runs being prepared are for.
@@ -182,14 +105,6 @@ struct PreparedCommit {
     commit: String,
     event: TriggerEvent,
     runs: Result<(Arc<LoadedCommit>, Vec<PreparedRun>), LoadFailure>,
-}
-
-/// A run queued when the daemon last stopped, with its group and commit order (or why it
-/// cannot run).
-struct ResumedRun {
-    id: i64,
-    request: RunRequest,
-    placed: Result<(String, u64), (RunStatus, String)>,
 }
 
 /// Work done off the loop, reported back to it.
@@ -218,12 +133,6 @@ enum WorkDone {
 struct Ticketed {
     ticket: Option<u64>,
     done: WorkDone,
-}
-
-/// Why a blocking call gave no answer.
-enum Late {
-    TimedOut,
-    Failed(String),
 }
 
 /// The steps of a run, as they are recorded: positions in the order steps started.
@@ -1268,20 +1177,6 @@ impl Dispatcher {
 /// The workflow name of the run that records a commit whose config repo has errors.
 pub const INVALID_REPO_WORKFLOW: &str = "config";
 
-/// Runs `job` on a blocking thread and waits for it until `deadline`. A thread cannot be
-/// stopped: a job past its deadline runs on until it ends (loading has limits of its own
-/// that end it), but nothing waits for it any more.
-async fn blocking<T: Send + 'static>(
-    deadline: Duration,
-    job: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, Late> {
-    match tokio::time::timeout(deadline, tokio::task::spawn_blocking(job)).await {
-        Ok(Ok(value)) => Ok(value),
-        Ok(Err(failed)) => Err(Late::Failed(failed.to_string())),
-        Err(_) => Err(Late::TimedOut),
-    }
-}
-
 /// Fetches the branches, then reads the branch's head and what changed since `last`.
 /// Blocks.
 fn fetch_branch(
@@ -1307,79 +1202,6 @@ fn fetch_branch(
         changed_paths,
         rewritten,
     }))
-}
-
-/// The config repo at `commit`: `cached` when it is that commit's. Blocks.
-fn load_commit(
-    mirror: &dyn RepoMirror,
-    commit: &str,
-    cached: Option<Arc<LoadedCommit>>,
-) -> Result<Arc<LoadedCommit>, LoadFailure> {
-    if let Some(cached) = cached.filter(|cached| cached.commit == commit) {
-        return Ok(cached);
-    }
-    let files = mirror
-        .files_at(commit)
-        .map_err(|error| LoadFailure::Unreadable(error.to_string()))?;
-    let (repo, diagnostics) = load_repo(files.as_ref());
-    let repo = repo.ok_or(LoadFailure::Invalid(diagnostics))?;
-    Ok(Arc::new(LoadedCommit {
-        commit: commit.to_owned(),
-        files,
-        repo: Arc::new(repo),
-    }))
-}
-
-/// The runs `event` triggers at `commit`, with their groups and the commit's order.
-/// Blocks.
-fn prepare_runs(
-    mirror: &dyn RepoMirror,
-    commit: &str,
-    cached: Option<Arc<LoadedCommit>>,
-    event: &TriggerEvent,
-) -> Result<(Arc<LoadedCommit>, Vec<PreparedRun>), LoadFailure> {
-    let loaded = load_commit(mirror, commit, cached)?;
-    let requests = run_requests(&loaded.repo, event).map_err(LoadFailure::Refused)?;
-    let commit_order = mirror.commit_order(commit).unwrap_or(0);
-    let runs = requests
-        .into_iter()
-        .map(|request| PreparedRun {
-            group: concurrency_group(loaded.files.clone(), &loaded.repo, &request),
-            request,
-            commit_order,
-        })
-        .collect();
-    Ok((loaded, runs))
-}
-
-/// The groups and commit order of runs left queued on `commit`. Blocks.
-fn place_runs(
-    mirror: &dyn RepoMirror,
-    commit: &str,
-    runs: Vec<(i64, RunRequest)>,
-) -> Vec<ResumedRun> {
-    let loaded = mirror.files_at(commit).map(|files| {
-        let (repo, _) = load_repo(files.as_ref());
-        (files, repo)
-    });
-    let commit_order = mirror.commit_order(commit).unwrap_or(0);
-    runs.into_iter()
-        .map(|(id, request)| {
-            let placed = match &loaded {
-                Ok((files, Some(repo))) => Ok((
-                    concurrency_group(files.clone(), repo, &request),
-                    commit_order,
-                )),
-                Ok((_, None)) => Ok((request.environments.join(","), commit_order)),
-                Err(error) => Err((RunStatus::Interrupted, error.to_string())),
-            };
-            ResumedRun {
-                id,
-                request,
-                placed,
-            }
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use super::*;
 use crate::apply::CancelSignal;
 use crate::daemon::{EnvironmentExecutor, ExecutionFuture};
 use crate::git::MemoryMirror;
-use crate::load::MemoryFiles;
+use crate::load::{MemoryFiles, RepoFiles};
 use crate::render::CommitInfo;
 use crate::store::{SqliteRunStore, Store};
 

@@ -4,6 +4,7 @@
 mod dispatcher;
 mod environment_executor;
 mod http_api;
+mod loaded_commit;
 mod run_executor;
 mod run_metrics;
 mod run_notice;
