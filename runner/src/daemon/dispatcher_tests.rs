@@ -420,3 +420,25 @@ async fn a_commit_that_loads_past_the_deadline_fails_its_run_and_holds_up_no_pus
         "loading the config repo at this commit took longer than 1 s (shoal serve --load-timeout): nothing runs"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runs_are_queued_in_the_order_of_their_pushes_however_long_each_commit_loads() {
+    let mirror = linear_history();
+    mirror.slow("c1", Duration::from_millis(1500));
+    let daemon = Daemon::start(mirror.clone(), tempfile::tempdir().expect("temp"));
+    daemon.push("c1").await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while mirror.files_opened.load(Ordering::SeqCst) == 0 {
+        assert!(Instant::now() < deadline, "c1 never loaded");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // c2 loads at once, while c1 is still loading: its run waits for c1's.
+    daemon.push("c2").await;
+    daemon
+        .eventually("both recorded", |runs| runs.len() == 2)
+        .await;
+    assert_eq!(
+        daemon.statuses(),
+        [pair("c1", "running"), pair("c2", "queued")]
+    );
+}
