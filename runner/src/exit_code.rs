@@ -13,6 +13,8 @@ pub enum Outcome {
     ChangesPending,
     /// The command line itself is wrong.
     Usage,
+    /// `serve` only: a second SIGTERM or SIGINT stopped it without waiting for its runs.
+    Interrupted,
 }
 
 impl Outcome {
@@ -22,6 +24,7 @@ impl Outcome {
             Outcome::Failure => 1,
             Outcome::ChangesPending => 2,
             Outcome::Usage => 64,
+            Outcome::Interrupted => 130,
         }
     }
 }

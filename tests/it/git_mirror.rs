@@ -73,6 +73,14 @@ fn a_file_url_mirror_fetches_incrementally_and_reads_exact_commits() {
     let (repo, diagnostics) = load_repo(mirror.files_at(&second).expect("files").as_ref());
     assert!(repo.is_some(), "{diagnostics:?}");
     assert_eq!(old.list("workflows"), ["workflows/deploy.yml"]);
+
+    // Force-pushed back to the first commit: the old head is no ancestor of the new one.
+    assert!(mirror.is_ancestor(&first, &second).expect("ancestry"));
+    git(source.path(), &["reset", "-q", "--hard", &first]);
+    mirror.fetch().expect("fetches the rewound branch");
+    assert_eq!(mirror.head("main").expect("main"), first);
+    assert!(!mirror.is_ancestor(&second, &first).expect("ancestry"));
+    assert!(mirror.is_ancestor(&first, &first).expect("ancestry"));
 }
 
 #[test]

@@ -17,6 +17,7 @@ mod registry_push;
 mod schemas;
 mod secret_plans;
 mod serve;
+mod serve_drain;
 mod serve_restart;
 mod serve_runs;
 mod support;

@@ -103,7 +103,7 @@ enum Command {
                              POST /api/v1/dispatch and POST /api/v1/runs/ID/cancel (bearer token), \
                              GET /metrics (Prometheus), GET /healthz."
     )]
-    Serve(serve_command::ServeArgs),
+    Serve(Box<serve_command::ServeArgs>),
     /// Ask the daemon to run a workflow now (certificate renewal, teardown…).
     #[command(
         after_help = "Examples:\n  shoal dispatch renew-certificates --env prod\n  \

@@ -1,20 +1,25 @@
 //! `shoal serve`: the runner daemon. Watches the config repo's branch (polling and
 //! webhooks), runs what pushes, schedules and dispatches trigger, keeps the history.
+//! SIGTERM or SIGINT drains it (no new run starts, running runs stop at their next safe
+//! point, queued runs stay queued) and it exits 0; a second signal exits at once.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 
 use super::github_args::{GitHubArgs, start_reporting};
 use super::secret_input::secret;
-use crate::daemon::{ApiSettings, DaemonEvent, Dispatcher, RunMetrics, RunSettings, serve_http};
+use crate::daemon::{
+    ApiSettings, DaemonEvent, Dispatcher, RunMetrics, RunSettings, SwarmExecutor, serve_http,
+};
 use crate::exit_code::Outcome;
 use crate::git::{CertificateAuthorities, GitToken, Mirror, RefWatcher, RemoteAccess};
 use crate::limits::HttpLimits;
-use crate::store::Store;
+use crate::store::SqliteRunStore;
 
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
@@ -66,6 +71,10 @@ pub struct ServeArgs {
     /// config repo, only its mirror); the folder shoal serve starts in when absent.
     #[arg(long, env = "SHOAL_SECRETS_FOLDER", value_name = "DIR")]
     secrets_folder: Option<PathBuf>,
+    /// How long loading one commit's config repo may take before its runs fail (a
+    /// commit's files may be hostile; nothing else waits for them).
+    #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
+    load_timeout: Duration,
     /// Logs on standard error as text for people or JSON lines for log collectors.
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
@@ -94,7 +103,10 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<Outcome> {
         .worker_threads(2)
         .enable_all()
         .build()?;
-    runtime.block_on(serve(args))
+    let outcome = runtime.block_on(serve(args));
+    // A fetch or a load past its deadline may still hold a blocking thread: not waited for.
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    outcome
 }
 
 /// The token, ssh key, known hosts and certificate authorities the mirror fetches with.
@@ -119,15 +131,18 @@ fn remote_access(args: &ServeArgs) -> anyhow::Result<RemoteAccess> {
 }
 
 async fn serve(args: &ServeArgs) -> anyhow::Result<Outcome> {
+    // Before anything answers: a signal from then on drains instead of killing.
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
     std::fs::create_dir_all(&args.state)
         .with_context(|| format!("cannot create {}", args.state.display()))?;
-    let store = Store::open(&args.state)?;
+    let store = SqliteRunStore::open(&args.state)?;
     let url = match std::fs::canonicalize(&args.repo) {
         Ok(path) => path.display().to_string(),
         Err(_) => args.repo.clone(),
     };
-    let mirror =
-        Mirror::open(&args.state.join("mirror.git"), &url)?.with_access(remote_access(args)?);
+    let mirror_path = args.state.join("mirror.git");
+    let mirror = Mirror::open(&mirror_path, &url)?.with_access(remote_access(args)?);
     let settings = RunSettings {
         docker_host: args.docker_host.clone(),
         docker_timeout: args.docker_timeout,
@@ -150,7 +165,13 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<Outcome> {
     let (sender, receiver) = mpsc::channel(1024);
     let local_path = mirror.remote().local_path().map(Path::to_owned);
     let shown_url = mirror.remote().to_string();
-    let dispatcher = Dispatcher::new(store, mirror, args.branch.clone(), settings, sender.clone());
+    let dispatcher = Dispatcher::new(
+        Arc::new(store),
+        Arc::new(mirror),
+        Arc::new(SwarmExecutor::new(settings)),
+        args.branch.clone(),
+    )
+    .with_load_timeout(args.load_timeout);
     let metrics = RunMetrics::default();
     metrics.follow(dispatcher.notices().subscribe());
     let reporting = match args.github.settings(&args.repo)? {
@@ -158,7 +179,7 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<Outcome> {
             github,
             &args.state,
             // A second handle on the mirror the dispatcher fetches into, only to read.
-            Mirror::open(dispatcher.mirror.path(), &url)?,
+            Mirror::open(&mirror_path, &url)?,
             dispatcher.notices().subscribe(),
         )?),
         None => None,
@@ -206,12 +227,30 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<Outcome> {
         "shoal serve: watching {} ({}), API on http://{}",
         shown_url, args.branch, args.listen
     );
-    tokio::signal::ctrl_c().await.ok();
+    let received = tokio::select! {
+        _ = terminate.recv() => "SIGTERM",
+        _ = interrupt.recv() => "SIGINT",
+    };
+    tracing::info!(
+        signal = received,
+        "stopping once running runs reach a safe point; a second signal stops at once"
+    );
     let _ = sender.send(DaemonEvent::Shutdown).await;
-    let _ = looping.await;
+    tokio::select! {
+        _ = looping => {}
+        _ = terminate.recv() => stop_at_once("SIGTERM"),
+        _ = interrupt.recv() => stop_at_once("SIGINT"),
+    }
     if let Some(reporting) = reporting {
         // The last reports get a few seconds; nothing ever waits longer for GitHub.
         let _ = tokio::time::timeout(Duration::from_secs(10), reporting).await;
     }
     Ok(Outcome::Success)
+}
+
+/// A second signal while draining: exit without waiting for the running runs (they are
+/// marked interrupted when the daemon starts again).
+fn stop_at_once(signal: &str) -> ! {
+    tracing::warn!(signal, "second signal: stopping at once");
+    std::process::exit(i32::from(Outcome::Interrupted.code()))
 }

@@ -1,37 +1,46 @@
-//! The daemon's one loop: it owns the state (the store, the git mirror, the run queue)
-//! and reacts to a closed set of events, by message passing. Runs execute in tasks of
-//! their own and report their progress back as `RunUpdate`s, which the loop records and
-//! publishes as `RunNotice`s.
+//! The daemon's one loop: it owns the state (the run queue, the runs admitted, the
+//! schedules) and reacts to closed sets of events by message passing: what the edges
+//! send ([`DaemonEvent`]), what runs report ([`RunUpdate`]) and what work done off the
+//! loop found (`WorkDone`). It never blocks: the store is awaited through its async port,
+//! and whatever reads git or loads a commit (libgit2, YAML, templates: the files of a pull
+//! request may be hostile) runs on a blocking thread with a deadline and comes back as a
+//! `WorkDone`. A commit whose loading fails or runs past the deadline gets a failed run
+//! that says so; nothing else waits for it.
+//!
+//! Stopping (`Shutdown`, on SIGTERM or SIGINT) drains: no new run starts, running runs
+//! stop at their next safe point (before a step, or while waiting; never in the middle of
+//! a write) and are recorded as interrupted, queued runs stay queued for the next start,
+//! and the loop ends once nothing runs.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tracing::Instrument as _;
 
+use super::EnvironmentOutcome;
+use super::environment_executor::EnvironmentExecutor;
+pub use super::loaded_commit::LOAD_TIMEOUT;
+use super::loaded_commit::{
+    Late, LoadFailure, LoadedCommit, PreparedRun, ResumedRun, blocking, load_commit, place_runs,
+    prepare_runs,
+};
 use super::run_notice::{NOTICE_BACKLOG, RunNotice};
 use super::run_progress::{Progress, ProgressReport, ProgressSink, RunUpdate};
-use super::{EnvironmentOutcome, RunSettings, execute_environment};
 use crate::apply::{CancelHandle, cancel_pair};
-use crate::git::Mirror;
-use crate::load::{RepoFiles, load_repo};
-use crate::model::ConfigRepo;
-use crate::store::{RunStatus, StepRecord, Store};
-use crate::trigger::{
-    Admission, QueuedRun, RunMode, RunQueue, RunRequest, TriggerEvent, concurrency_group, next_due,
-    run_requests,
-};
+use crate::git::RepoMirror;
+use crate::store::{RunRecord, RunStatus, RunStore, StepRecord};
+use crate::trigger::{Admission, QueuedRun, RunMode, RunQueue, RunRequest, TriggerEvent, next_due};
 use crate::webhook::{ForgeEvent, RegistryEvent};
 
+/// What the edges (HTTP, timers, signals) ask of the dispatcher.
 pub enum DaemonEvent {
     /// Fetch the branch and start what its new commits trigger.
     Poll,
     /// A verified webhook delivery.
-    Forge {
-        delivery: String,
-        event: ForgeEvent,
-    },
+    Forge { delivery: String, event: ForgeEvent },
     /// A tagged image push from a registry notification, verified.
     RegistryPush(RegistryEvent),
     /// A clock tick: start the schedules that fell due.
@@ -44,30 +53,87 @@ pub enum DaemonEvent {
         actor: String,
         reply: oneshot::Sender<Result<Vec<i64>, Vec<String>>>,
     },
-    /// A fetch started by a poll or a webhook has ended.
-    Fetched {
-        after: AfterFetch,
-        result: Result<(), String>,
-    },
     /// `POST /api/v1/runs/{id}/cancel`: answers what became of the run.
     Cancel {
         run: i64,
         reply: oneshot::Sender<Result<String, String>>,
     },
+    /// Drain and stop (SIGTERM, SIGINT): the loop ends once no run is running.
     Shutdown,
 }
 
+/// How long one fetch may take; libgit2's own fetches never time out.
+const FETCH_TIMEOUT: Duration = Duration::from_secs(120);
+
 /// What to do once a fetch has ended.
 #[derive(Debug)]
-pub enum AfterFetch {
+enum AfterFetch {
     /// Start what the branch's new head triggers.
     Branch { actor: String, reason: String },
     /// Plan the pull request whose head this is.
     PullRequest(TriggerEvent),
 }
 
-/// How long one fetch may take; libgit2's own fetches never time out.
-const FETCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+/// The branch's head after a fetch, when it is not the last one processed.
+struct BranchHead {
+    commit: String,
+    changed_paths: Vec<String>,
+    /// The last head processed is not an ancestor of this one: the branch was force-pushed
+    /// (back to an older commit, or to another history).
+    rewritten: bool,
+}
+
+/// What the runs being prepared are for.
+enum Purpose {
+    /// Runs an event triggered; `processed`: the commit is the branch's new head, marked
+    /// processed once its runs are recorded.
+    Trigger { processed: bool },
+    /// Runs `shoal dispatch` asked for: their IDs (or the problems) are the answer.
+    Dispatch {
+        reply: oneshot::Sender<Result<Vec<i64>, Vec<String>>>,
+    },
+}
+
+/// Which commit a piece of work loads.
+enum Target {
+    BranchHead,
+    Commit(String),
+}
+
+/// The runs of one event at one commit, prepared off the loop.
+struct PreparedCommit {
+    commit: String,
+    event: TriggerEvent,
+    runs: Result<(Arc<LoadedCommit>, Vec<PreparedRun>), LoadFailure>,
+}
+
+/// Work done off the loop, reported back to it.
+enum WorkDone {
+    Fetched {
+        after: AfterFetch,
+        result: Result<Option<BranchHead>, String>,
+    },
+    Prepared {
+        purpose: Purpose,
+        prepared: Result<PreparedCommit, String>,
+    },
+    /// A tick read the branch head (`None`: it could not) and loaded it (`None`: it could
+    /// not, or it was known not to load).
+    HeadLoaded {
+        head: Option<String>,
+        loaded: Option<Arc<LoadedCommit>>,
+    },
+    Resumed(Vec<ResumedRun>),
+}
+
+/// Work that admits runs carries a ticket, taken when it started: results are handled in
+/// ticket order, so runs are queued in the order their events came, however long each
+/// commit took to load. A pull request's plan has a group of its own and takes no ticket:
+/// a slow pull request never holds up a push.
+struct Ticketed {
+    ticket: Option<u64>,
+    done: WorkDone,
+}
 
 /// The steps of a run, as they are recorded: positions in the order steps started.
 #[derive(Default)]
@@ -78,13 +144,13 @@ struct RunSteps {
 }
 
 pub struct Dispatcher {
-    pub store: Store,
-    pub mirror: Mirror,
-    pub branch: String,
-    pub settings: RunSettings,
-    pub sender: mpsc::Sender<DaemonEvent>,
+    store: Arc<dyn RunStore>,
+    mirror: Arc<dyn RepoMirror>,
+    executor: Arc<dyn EnvironmentExecutor>,
+    branch: String,
+    load_timeout: Duration,
     queue: RunQueue,
-    /// Runs admitted but not finished: their request, group and commit order.
+    /// Runs admitted but not finished: their request and concurrency group.
     admitted: HashMap<i64, (RunRequest, String)>,
     /// When each (workflow, cron) is next due.
     schedules: HashMap<(String, String), DateTime<Utc>>,
@@ -93,27 +159,48 @@ pub struct Dispatcher {
     steps: HashMap<i64, RunSteps>,
     updates: mpsc::UnboundedSender<RunUpdate>,
     update_receiver: Option<mpsc::UnboundedReceiver<RunUpdate>>,
+    work: mpsc::UnboundedSender<Ticketed>,
+    work_receiver: Option<mpsc::UnboundedReceiver<Ticketed>>,
     notices: broadcast::Sender<RunNotice>,
     /// A fetch is under way; polls meanwhile are folded into one more afterwards.
     fetching: bool,
     poll_again: Option<(String, String)>,
+    /// The branch head whose push was last taken up (recorded in the store once its runs
+    /// are).
+    processed: Option<String>,
+    /// How many times the branch was seen rewritten. Commit orders are counted from the
+    /// root, so after a force push back the new head counts less than what was applied;
+    /// each rewrite starts a new era whose orders are above every earlier one.
+    rewrites: u64,
+    /// The branch head's loaded repo.
+    head: Option<Arc<LoadedCommit>>,
+    /// A tick's load is under way.
+    ticking: bool,
+    /// A branch head that does not load: ticks leave it alone until the head moves.
+    unloadable_head: Option<String>,
+    next_ticket: u64,
+    /// The next ticket to handle; results of later ones wait in `ready`.
+    next_handled_ticket: u64,
+    ready: BTreeMap<u64, WorkDone>,
+    /// Stopping: no new run starts.
+    draining: bool,
 }
 
 impl Dispatcher {
     pub fn new(
-        store: Store,
-        mirror: Mirror,
+        store: Arc<dyn RunStore>,
+        mirror: Arc<dyn RepoMirror>,
+        executor: Arc<dyn EnvironmentExecutor>,
         branch: String,
-        settings: RunSettings,
-        sender: mpsc::Sender<DaemonEvent>,
     ) -> Dispatcher {
         let (updates, update_receiver) = mpsc::unbounded_channel();
+        let (work, work_receiver) = mpsc::unbounded_channel();
         Dispatcher {
             store,
             mirror,
+            executor,
             branch,
-            settings,
-            sender,
+            load_timeout: LOAD_TIMEOUT,
             queue: RunQueue::default(),
             admitted: HashMap::new(),
             schedules: HashMap::new(),
@@ -121,9 +208,28 @@ impl Dispatcher {
             steps: HashMap::new(),
             updates,
             update_receiver: Some(update_receiver),
+            work,
+            work_receiver: Some(work_receiver),
             notices: broadcast::channel(NOTICE_BACKLOG).0,
             fetching: false,
             poll_again: None,
+            processed: None,
+            rewrites: 0,
+            head: None,
+            ticking: false,
+            unloadable_head: None,
+            next_ticket: 0,
+            next_handled_ticket: 0,
+            ready: BTreeMap::new(),
+            draining: false,
+        }
+    }
+
+    /// How long loading one commit may take (default [`LOAD_TIMEOUT`]).
+    pub fn with_load_timeout(self, load_timeout: Duration) -> Dispatcher {
+        Dispatcher {
+            load_timeout,
+            ..self
         }
     }
 
@@ -132,45 +238,75 @@ impl Dispatcher {
         self.notices.clone()
     }
 
-    /// Handles events until `Shutdown`.
+    /// Handles events until a `Shutdown` has drained the running runs (or every sender
+    /// is gone).
     pub async fn run(mut self, mut events: mpsc::Receiver<DaemonEvent>) {
-        let Some(mut updates) = self.update_receiver.take() else {
+        let (Some(mut updates), Some(mut work)) =
+            (self.update_receiver.take(), self.work_receiver.take())
+        else {
             return;
         };
-        self.resume();
+        self.processed = self
+            .store
+            .processed_commit(&self.branch)
+            .await
+            .unwrap_or_else(|error| {
+                tracing::warn!(%error, "cannot read the last processed commit");
+                None
+            });
+        self.resume().await;
         loop {
-            let event = tokio::select! {
+            tokio::select! {
                 // Progress first: a run's records are written before what follows it.
                 biased;
-                Some(update) = updates.recv() => {
-                    self.update(update);
-                    continue;
-                }
-                event = events.recv() => event,
-            };
-            let Some(event) = event else {
+                Some(update) = updates.recv() => self.update(update).await,
+                Some(done) = work.recv() => self.work_done(done).await,
+                event = events.recv() => match event {
+                    Some(event) => self.event(event).await,
+                    None => break,
+                },
+            }
+            if self.draining && self.cancels.is_empty() {
+                tracing::info!("no run is running: stopped");
                 break;
-            };
-            match event {
-                DaemonEvent::Shutdown => break,
-                DaemonEvent::Poll => self.poll("", "poll"),
-                DaemonEvent::Forge { delivery, event } => self.forge(&delivery, event),
-                DaemonEvent::RegistryPush(event) => self.registry_push(event),
-                DaemonEvent::Tick => self.tick(),
-                DaemonEvent::Dispatch {
+            }
+        }
+    }
+
+    async fn event(&mut self, event: DaemonEvent) {
+        match event {
+            DaemonEvent::Shutdown => self.drain(),
+            DaemonEvent::Cancel { run, reply } => {
+                let _ = reply.send(self.cancel(run).await);
+            }
+            DaemonEvent::Dispatch { reply, .. } if self.draining => {
+                let _ = reply.send(Err(vec![
+                    "the runner is stopping: no new run starts".to_owned(),
+                ]));
+            }
+            _ if self.draining => tracing::debug!("stopping: event ignored"),
+            DaemonEvent::Poll => self.poll("", "poll"),
+            DaemonEvent::Forge { delivery, event } => self.forge(&delivery, event).await,
+            DaemonEvent::RegistryPush(event) => self.registry_push(event).await,
+            DaemonEvent::Tick => self.tick(),
+            DaemonEvent::Dispatch {
+                workflow,
+                environments,
+                inputs,
+                actor,
+                reply,
+            } => self.prepare(
+                Target::BranchHead,
+                move |head| TriggerEvent::Dispatch {
                     workflow,
+                    commit: head.to_owned(),
                     environments,
                     inputs,
                     actor,
-                    reply,
-                } => {
-                    let _ = reply.send(self.dispatch(workflow, environments, inputs, actor));
-                }
-                DaemonEvent::Fetched { after, result } => self.fetched(after, result),
-                DaemonEvent::Cancel { run, reply } => {
-                    let _ = reply.send(self.cancel(run));
-                }
-            }
+                },
+                Purpose::Dispatch { reply },
+                true,
+            ),
         }
     }
 
@@ -178,8 +314,23 @@ impl Dispatcher {
         Utc::now().to_rfc3339()
     }
 
-    fn forge(&mut self, delivery: &str, event: ForgeEvent) {
-        match self.store.first_delivery(delivery, &Self::now()) {
+    /// Stops starting runs, and asks the running ones to stop at their next safe point.
+    fn drain(&mut self) {
+        if self.draining {
+            return;
+        }
+        self.draining = true;
+        tracing::info!(
+            running = self.cancels.len(),
+            "stopping: no new run starts, running runs stop at their next safe point, queued runs stay queued"
+        );
+        for handle in self.cancels.values() {
+            handle.cancel();
+        }
+    }
+
+    async fn forge(&mut self, delivery: &str, event: ForgeEvent) {
+        match self.store.first_delivery(delivery, &Self::now()).await {
             Ok(true) => {}
             Ok(false) => {
                 tracing::info!(delivery, "delivery seen before: ignored");
@@ -211,25 +362,30 @@ impl Dispatcher {
 
     /// Starts the runs a pushed image triggers, on the branch head, once per event ID: a
     /// registry retries deliveries it thinks failed.
-    fn registry_push(&mut self, event: RegistryEvent) {
-        match self.store.first_registry_event(&event.id, &Self::now()) {
+    async fn registry_push(&mut self, event: RegistryEvent) {
+        match self
+            .store
+            .first_registry_event(&event.id, &Self::now())
+            .await
+        {
             Ok(true) => {}
             Ok(false) => {
                 return tracing::info!(event = %event.id, "registry event seen before: ignored");
             }
             Err(error) => tracing::warn!(%error, "cannot record a registry event"),
         }
-        let head = match self.mirror.head(&self.branch) {
-            Ok(head) => head,
-            Err(error) => return tracing::warn!(%error, "no branch head to run on"),
-        };
         tracing::info!(image = %event.image.reference, tag = %event.image.tag, "image pushed");
-        let trigger = TriggerEvent::RegistryPush {
-            image: event.image,
-            commit: head.clone(),
-            actor: event.actor,
-        };
-        self.trigger(&head, &trigger);
+        let RegistryEvent { image, actor, .. } = event;
+        self.prepare(
+            Target::BranchHead,
+            move |head| TriggerEvent::RegistryPush {
+                image,
+                commit: head.to_owned(),
+                actor,
+            },
+            Purpose::Trigger { processed: false },
+            true,
+        );
     }
 
     /// Fetches, in the background; then, when the branch has a new head, starts the runs
@@ -246,35 +402,46 @@ impl Dispatcher {
     }
 
     /// Fetches on a blocking thread, with a deadline, and reports back with `Fetched`:
-    /// the loop keeps answering while a remote is slow.
+    /// the loop keeps answering while a remote is slow. A branch fetch also reads the new
+    /// head and what changed since the last one processed.
     fn fetch(&mut self, after: AfterFetch) {
-        let fetcher = self.mirror.fetcher();
-        let pull_requests = matches!(after, AfterFetch::PullRequest(_));
-        if !pull_requests {
+        let branch_fetch = matches!(after, AfterFetch::Branch { .. });
+        if branch_fetch {
             self.fetching = true;
         }
-        let sender = self.sender.clone();
+        let mirror = self.mirror.clone();
+        let (branch, last, work) = (
+            self.branch.clone(),
+            self.processed.clone(),
+            self.work.clone(),
+        );
         tokio::spawn(async move {
-            let fetch = tokio::task::spawn_blocking(move || {
-                if pull_requests {
-                    fetcher.fetch_pull_requests()
+            let fetched = blocking(FETCH_TIMEOUT, move || {
+                if branch_fetch {
+                    fetch_branch(mirror.as_ref(), &branch, last.as_deref())
                 } else {
-                    fetcher.fetch()
+                    mirror
+                        .fetch_pull_requests()
+                        .map(|()| None)
+                        .map_err(|error| error.to_string())
                 }
+            })
+            .await;
+            let result = fetched.unwrap_or_else(|late| {
+                Err(match late {
+                    Late::TimedOut => format!(
+                        "the remote did not answer within {} s",
+                        FETCH_TIMEOUT.as_secs()
+                    ),
+                    Late::Failed(error) => error,
+                })
             });
-            let result = match tokio::time::timeout(FETCH_TIMEOUT, fetch).await {
-                Ok(Ok(fetched)) => fetched.map_err(|error| error.to_string()),
-                Ok(Err(panicked)) => Err(panicked.to_string()),
-                Err(_) => Err(format!(
-                    "the remote did not answer within {} s",
-                    FETCH_TIMEOUT.as_secs()
-                )),
-            };
-            let _ = sender.send(DaemonEvent::Fetched { after, result }).await;
+            let done = WorkDone::Fetched { after, result };
+            let _ = work.send(Ticketed { ticket: None, done });
         });
     }
 
-    fn fetched(&mut self, after: AfterFetch, result: Result<(), String>) {
+    async fn fetched(&mut self, after: AfterFetch, result: Result<Option<BranchHead>, String>) {
         match after {
             AfterFetch::PullRequest(event) => {
                 if let Err(error) = result {
@@ -283,65 +450,130 @@ impl Dispatcher {
                 let TriggerEvent::PullRequest { head_commit, .. } = &event else {
                     return;
                 };
-                let head = head_commit.clone();
-                self.trigger(&head, &event);
+                if self.draining {
+                    return;
+                }
+                let commit = head_commit.clone();
+                self.prepare(
+                    Target::Commit(commit),
+                    move |_| event,
+                    Purpose::Trigger { processed: false },
+                    false,
+                );
             }
             AfterFetch::Branch { actor, reason } => {
                 self.fetching = false;
                 match result {
-                    Ok(()) => self.start_new_head(&actor),
+                    Ok(Some(head)) if !self.draining => self.new_head(head, &actor).await,
+                    Ok(_) => {}
                     Err(error) => tracing::warn!(%error, reason, "fetch failed"),
                 }
-                if let Some((actor, reason)) = self.poll_again.take() {
+                if let Some((actor, reason)) = self.poll_again.take()
+                    && !self.draining
+                {
                     self.poll(&actor, &reason);
                 }
             }
         }
     }
 
-    /// When the branch has a new head, starts the runs its changes trigger.
-    fn start_new_head(&mut self, actor: &str) {
-        let Ok(head) = self.mirror.head(&self.branch) else {
-            return;
-        };
-        let last = self.store.processed_commit(&self.branch).ok().flatten();
-        if last.as_deref() == Some(head.as_str()) {
+    /// The branch has a new head: starts the runs its changes trigger. A head that is not
+    /// a descendant of the last one (a force push, maybe back to an older commit) is
+    /// applied like any new head.
+    async fn new_head(&mut self, head: BranchHead, actor: &str) {
+        let BranchHead {
+            commit,
+            changed_paths,
+            rewritten,
+        } = head;
+        if self.processed.as_deref() == Some(commit.as_str()) {
             return;
         }
-        let changed_paths = self
-            .mirror
-            .changed_paths(last.as_deref(), &head)
-            .unwrap_or_default();
+        self.processed = Some(commit.clone());
+        if rewritten {
+            self.rewrites += 1;
+            tracing::info!(
+                commit,
+                "the branch was force-pushed: its new head is applied, even if it is older than what was"
+            );
+        }
+        // A daemon stopped between recording this push's runs and marking the commit
+        // processed must not run the push twice.
+        let recorded = self.store.latest_run_commit("push").await.ok().flatten();
+        if recorded.as_deref() == Some(commit.as_str()) {
+            self.mark_processed(&commit).await;
+            return;
+        }
         let event = TriggerEvent::Push {
             branch: self.branch.clone(),
-            commit: head.clone(),
+            commit: commit.clone(),
             changed_paths,
             actor: actor.to_owned(),
         };
-        // A daemon stopped between recording this push's runs and marking the commit
-        // processed must not run the push twice.
-        let recorded = self.store.has_runs(&head, "push").unwrap_or(false);
-        if !recorded {
-            self.trigger(&head, &event);
-        }
-        if let Err(error) = self.store.set_processed_commit(&self.branch, &head) {
+        self.prepare(
+            Target::Commit(commit),
+            move |_| event,
+            Purpose::Trigger { processed: true },
+            true,
+        );
+    }
+
+    async fn mark_processed(&mut self, commit: &str) {
+        if let Err(error) = self.store.set_processed_commit(&self.branch, commit).await {
             tracing::warn!(%error, "cannot record the processed commit");
         }
     }
 
+    /// Reads the branch head and its schedules off the loop; the repo is loaded again
+    /// only when the head moved.
     fn tick(&mut self) {
-        let Ok(head) = self.mirror.head(&self.branch) else {
+        if self.ticking {
+            return;
+        }
+        self.ticking = true;
+        let (mirror, branch, work) = (self.mirror.clone(), self.branch.clone(), self.work.clone());
+        let (cached, unloadable, deadline) = (
+            self.head.clone(),
+            self.unloadable_head.clone(),
+            self.load_timeout,
+        );
+        tokio::spawn(async move {
+            let reader = mirror.clone();
+            let head = blocking(deadline, move || reader.head(&branch).ok())
+                .await
+                .ok()
+                .flatten();
+            let loaded = match &head {
+                Some(head) if unloadable.as_deref() != Some(head.as_str()) => {
+                    let commit = head.clone();
+                    blocking(deadline, move || {
+                        load_commit(mirror.as_ref(), &commit, cached).ok()
+                    })
+                    .await
+                    .ok()
+                    .flatten()
+                }
+                _ => None,
+            };
+            let done = WorkDone::HeadLoaded { head, loaded };
+            let _ = work.send(Ticketed { ticket: None, done });
+        });
+    }
+
+    /// Starts the schedules of the branch head that fell due.
+    fn head_loaded(&mut self, head: Option<String>, loaded: Option<Arc<LoadedCommit>>) {
+        self.ticking = false;
+        let Some(loaded) = loaded else {
+            self.unloadable_head = head;
             return;
         };
-        let Ok(files) = self.mirror.files_at(&head) else {
+        self.head = Some(loaded.clone());
+        if self.draining {
             return;
-        };
-        let (Some(repo), _) = load_repo(files.as_ref()) else {
-            return;
-        };
+        }
         let now = Utc::now();
         let mut due = Vec::new();
-        for workflow in &repo.workflows {
+        for workflow in &loaded.repo.workflows {
             for schedule in &workflow.triggers.schedules {
                 let key = (workflow.name.clone(), schedule.cron.clone());
                 let next = *self
@@ -351,7 +583,7 @@ impl Dispatcher {
                 if next <= now {
                     due.push(TriggerEvent::Schedule {
                         workflow: workflow.name.clone(),
-                        commit: head.clone(),
+                        commit: loaded.commit.clone(),
                         heal: schedule.heal,
                     });
                     if let Some(after) = next_due(&schedule.cron, now) {
@@ -361,79 +593,124 @@ impl Dispatcher {
             }
         }
         for event in due {
-            self.trigger(&head, &event);
-        }
-    }
-
-    fn dispatch(
-        &mut self,
-        workflow: String,
-        environments: Vec<String>,
-        inputs: serde_json::Map<String, serde_json::Value>,
-        actor: String,
-    ) -> Result<Vec<i64>, Vec<String>> {
-        let head = self
-            .mirror
-            .head(&self.branch)
-            .map_err(|error| vec![error.to_string()])?;
-        let files = self
-            .mirror
-            .files_at(&head)
-            .map_err(|error| vec![error.to_string()])?;
-        let (repo, diagnostics) = load_repo(files.as_ref());
-        let repo = repo.ok_or_else(|| {
-            diagnostics
-                .sorted()
-                .iter()
-                .map(|d| format!("{}: {}", d.location(), d.message))
-                .collect::<Vec<_>>()
-        })?;
-        let event = TriggerEvent::Dispatch {
-            workflow,
-            commit: head.clone(),
-            environments,
-            inputs,
-            actor,
-        };
-        let requests = run_requests(&repo, &event)?;
-        Ok(requests
-            .into_iter()
-            .filter_map(|request| self.admit(files.clone(), &repo, request, &head))
-            .collect())
-    }
-
-    /// Starts the runs `event` triggers on `commit`. When the config repo has errors at
-    /// that commit, nothing can run: a failed run records the errors, with their
-    /// positions, so that they are seen (in `shoal runs`, on the commit's check).
-    fn trigger(&mut self, commit: &str, event: &TriggerEvent) {
-        let files = match self.mirror.files_at(commit) {
-            Ok(files) => files,
-            Err(error) => return tracing::warn!(%error, "cannot read the commit"),
-        };
-        let (repo, diagnostics) = load_repo(files.as_ref());
-        let Some(repo) = repo else {
-            tracing::warn!(
-                commit,
-                errors = diagnostics.error_count(),
-                "the config repo has errors at this commit; nothing runs"
+            self.prepare(
+                Target::Commit(loaded.commit.clone()),
+                move |_| event,
+                Purpose::Trigger { processed: false },
+                true,
             );
-            return self.record_invalid_commit(commit, event, &diagnostics);
-        };
-        match run_requests(&repo, event) {
-            Ok(requests) => {
-                for request in requests {
-                    self.admit(files.clone(), &repo, request, commit);
-                }
-            }
-            Err(problems) => tracing::warn!(?problems, "event refused"),
         }
     }
 
-    fn record_invalid_commit(
+    /// Loads the commit `target` names and prepares the runs `event` triggers there, on
+    /// blocking threads with the load deadline; reports back with `Prepared`. `ordered`:
+    /// its runs are queued after those of the work started before it.
+    fn prepare(
+        &mut self,
+        target: Target,
+        event: impl FnOnce(&str) -> TriggerEvent + Send + 'static,
+        purpose: Purpose,
+        ordered: bool,
+    ) {
+        let ticket = ordered.then(|| {
+            self.next_ticket += 1;
+            self.next_ticket - 1
+        });
+        let (mirror, branch, work) = (self.mirror.clone(), self.branch.clone(), self.work.clone());
+        let (cached, deadline) = (self.head.clone(), self.load_timeout);
+        tokio::spawn(async move {
+            let commit = match target {
+                Target::Commit(commit) => Ok(commit),
+                Target::BranchHead => {
+                    let reader = mirror.clone();
+                    match blocking(deadline, move || reader.head(&branch)).await {
+                        Ok(Ok(head)) => Ok(head),
+                        Ok(Err(error)) => Err(error.to_string()),
+                        Err(_) => Err("the branch head could not be read".to_owned()),
+                    }
+                }
+            };
+            let prepared = match commit {
+                Ok(commit) => {
+                    let event = event(&commit);
+                    let (at, triggered) = (commit.clone(), event.clone());
+                    let runs = blocking(deadline, move || {
+                        prepare_runs(mirror.as_ref(), &at, cached, &triggered)
+                    })
+                    .await
+                    .unwrap_or_else(|late| Err(LoadFailure::from_late(late, deadline)));
+                    Ok(PreparedCommit {
+                        commit,
+                        event,
+                        runs,
+                    })
+                }
+                Err(error) => Err(error),
+            };
+            let done = WorkDone::Prepared { purpose, prepared };
+            let _ = work.send(Ticketed { ticket, done });
+        });
+    }
+
+    /// Records and queues the prepared runs; a commit that did not load gets a failed
+    /// run that says why.
+    async fn prepared(&mut self, purpose: Purpose, prepared: Result<PreparedCommit, String>) {
+        let PreparedCommit {
+            commit,
+            event,
+            runs,
+        } = match prepared {
+            Ok(prepared) => prepared,
+            Err(error) => {
+                if let Purpose::Dispatch { reply } = purpose {
+                    let _ = reply.send(Err(vec![error]));
+                } else {
+                    tracing::warn!(%error, "no commit to run on");
+                }
+                return;
+            }
+        };
+        let processed = matches!(purpose, Purpose::Trigger { processed: true });
+        match (purpose, runs) {
+            (Purpose::Dispatch { reply }, Ok((loaded, runs))) => {
+                self.head = Some(loaded);
+                let ids = self.admit(runs).await;
+                let _ = reply.send(Ok(ids));
+            }
+            (Purpose::Dispatch { reply }, Err(failure)) => {
+                let _ = reply.send(Err(failure.problems()));
+            }
+            (Purpose::Trigger { .. }, Ok((loaded, runs))) => {
+                if !matches!(event, TriggerEvent::PullRequest { .. }) {
+                    self.head = Some(loaded);
+                }
+                self.admit(runs).await;
+            }
+            (Purpose::Trigger { .. }, Err(LoadFailure::Refused(problems))) => {
+                tracing::warn!(?problems, "event refused");
+            }
+            (Purpose::Trigger { .. }, Err(failure)) => {
+                tracing::warn!(
+                    commit,
+                    problem = failure.summary(),
+                    "the config repo cannot be loaded at this commit; nothing runs"
+                );
+                self.record_failed_commit(&commit, &event, &failure).await;
+            }
+        }
+        if processed {
+            self.mark_processed(&commit).await;
+        }
+    }
+
+    /// Records a failed run for a commit whose config repo did not load, with the errors
+    /// and their positions, so that they are seen (in `shoal runs`, on the commit's
+    /// check).
+    async fn record_failed_commit(
         &mut self,
         commit: &str,
         event: &TriggerEvent,
-        diagnostics: &crate::source::Diagnostics,
+        failure: &LoadFailure,
     ) {
         let request = RunRequest {
             workflow: INVALID_REPO_WORKFLOW.to_owned(),
@@ -445,92 +722,178 @@ impl Dispatcher {
             inputs: serde_json::Map::new(),
             image: None,
         };
-        let Ok(id) = self.store.create_run(&request, &Self::now()) else {
+        let Ok(id) = self.store.create_run(&request, &Self::now()).await else {
             return;
         };
-        self.publish_queued(id);
-        let _ = self.store.start_run(id, &Self::now());
-        let sorted = diagnostics.sorted();
-        for diagnostic in sorted.iter().take(200) {
-            let _ = self
-                .store
-                .append_log(id, &diagnostic.to_string(), &Self::now());
+        self.publish(|run| RunNotice::Queued { run }, id).await;
+        let _ = self.store.start_run(id, &Self::now()).await;
+        let diagnostics: Vec<_> = match failure {
+            LoadFailure::Invalid(diagnostics) => {
+                diagnostics.sorted().into_iter().cloned().collect()
+            }
+            _ => Vec::new(),
+        };
+        let lines: Vec<String> = if diagnostics.is_empty() {
+            vec![failure.summary()]
+        } else {
+            diagnostics
+                .iter()
+                .take(200)
+                .map(ToString::to_string)
+                .collect()
+        };
+        for line in lines {
+            let _ = self.store.append_log(id, &line, &Self::now()).await;
         }
         let outcome = EnvironmentOutcome {
             environment: String::new(),
             status: RunStatus::Failure,
-            summary: format!(
-                "the config repo has {} errors: {}",
-                diagnostics.error_count(),
-                sorted
-                    .first()
-                    .map(|d| format!("{}: {}", d.location(), d.message))
-                    .unwrap_or_default()
-            ),
+            summary: failure.summary(),
             changes: 0,
             plan: String::new(),
-            diagnostics: sorted.into_iter().cloned().collect(),
+            diagnostics,
             drift: false,
-            timed_out: false,
+            timed_out: matches!(failure, LoadFailure::TimedOut(_)),
         };
         self.steps.entry(id).or_default();
-        self.environment_done(id, outcome);
-        self.run_done(id);
+        self.environment_done(id, outcome).await;
+        self.run_done(id).await;
     }
 
-    /// Records a run and queues it in its concurrency group; starts it when its group is
-    /// free.
-    fn admit(
-        &mut self,
-        files: Arc<dyn RepoFiles>,
-        repo: &ConfigRepo,
-        request: RunRequest,
-        commit: &str,
-    ) -> Option<i64> {
-        let id = self.store.create_run(&request, &Self::now()).ok()?;
-        self.publish_queued(id);
-        let group = concurrency_group(files, repo, &request);
-        self.enqueue(id, request, group, commit);
-        Some(id)
+    /// Records runs and queues them in their concurrency groups; starts those whose
+    /// group is free. While stopping, they are only recorded: queued, for the next start.
+    async fn admit(&mut self, runs: Vec<PreparedRun>) -> Vec<i64> {
+        let mut ids = Vec::new();
+        for PreparedRun {
+            request,
+            group,
+            commit_order,
+        } in runs
+        {
+            let Ok(id) = self.store.create_run(&request, &Self::now()).await else {
+                continue;
+            };
+            ids.push(id);
+            self.publish(|run| RunNotice::Queued { run }, id).await;
+            if !self.draining {
+                let order = (self.rewrites << 32) + commit_order;
+                self.enqueue(id, request, group, order).await;
+            }
+        }
+        ids
     }
 
-    /// Queues again the runs that were waiting when the daemon last stopped.
-    fn resume(&mut self) {
-        let queued = match self.store.queued_runs() {
+    /// Queues again, off the loop, the runs that were waiting when the daemon last
+    /// stopped. They take the first ticket: nothing is queued before them.
+    async fn resume(&mut self) {
+        let queued = match self.store.queued_runs().await {
             Ok(queued) => queued,
             Err(error) => return tracing::warn!(%error, "cannot read the queued runs"),
         };
-        for (id, request) in queued {
-            let commit = request.commit.clone();
-            let group = match self.mirror.files_at(&commit) {
-                Ok(files) => match load_repo(files.as_ref()) {
-                    (Some(repo), _) => concurrency_group(files, &repo, &request),
-                    (None, _) => request.environments.join(","),
-                },
-                Err(error) => {
-                    self.end_unstarted(id, RunStatus::Interrupted, &error.to_string());
-                    continue;
+        if queued.is_empty() {
+            return;
+        }
+        self.next_ticket += 1;
+        let ticket = self.next_ticket - 1;
+        let (mirror, work, deadline) = (self.mirror.clone(), self.work.clone(), self.load_timeout);
+        tokio::spawn(async move {
+            let mut by_commit: BTreeMap<String, Vec<(i64, RunRequest)>> = BTreeMap::new();
+            for (id, request) in queued {
+                by_commit
+                    .entry(request.commit.clone())
+                    .or_default()
+                    .push((id, request));
+            }
+            // One load per commit, each with its deadline: one bad commit fails only its
+            // own runs.
+            let loads = by_commit.into_iter().map(|(commit, runs)| {
+                let mirror = mirror.clone();
+                async move {
+                    let waiting = runs.clone();
+                    match blocking(deadline, move || place_runs(mirror.as_ref(), &commit, runs))
+                        .await
+                    {
+                        Ok(placed) => placed,
+                        Err(late) => {
+                            let failure = LoadFailure::from_late(late, deadline).summary();
+                            waiting
+                                .into_iter()
+                                .map(|(id, request)| ResumedRun {
+                                    id,
+                                    request,
+                                    placed: Err((RunStatus::Failure, failure.clone())),
+                                })
+                                .collect()
+                        }
+                    }
                 }
-            };
-            tracing::info!(run = id, workflow = %request.workflow, "queued again after a restart");
-            self.enqueue(id, request, group, &commit);
+            });
+            let mut resumed: Vec<ResumedRun> = futures_util::future::join_all(loads)
+                .await
+                .into_iter()
+                .flatten()
+                .collect();
+            resumed.sort_by_key(|run| run.id);
+            let done = WorkDone::Resumed(resumed);
+            let _ = work.send(Ticketed {
+                ticket: Some(ticket),
+                done,
+            });
+        });
+    }
+
+    async fn resumed(&mut self, runs: Vec<ResumedRun>) {
+        for ResumedRun {
+            id,
+            request,
+            placed,
+        } in runs
+        {
+            match placed {
+                Ok(_) if self.draining => {}
+                Ok((group, commit_order)) => {
+                    tracing::info!(run = id, workflow = %request.workflow, "queued again after a restart");
+                    self.enqueue(id, request, group, commit_order).await;
+                }
+                Err((status, summary)) => self.end_unstarted(id, status, &summary).await,
+            }
+        }
+    }
+
+    /// Handles work done off the loop, in ticket order for work that has a ticket.
+    async fn work_done(&mut self, done: Ticketed) {
+        let Some(ticket) = done.ticket else {
+            return self.handle_work(done.done).await;
+        };
+        self.ready.insert(ticket, done.done);
+        while let Some(done) = self.ready.remove(&self.next_handled_ticket) {
+            self.next_handled_ticket += 1;
+            self.handle_work(done).await;
+        }
+    }
+
+    async fn handle_work(&mut self, done: WorkDone) {
+        match done {
+            WorkDone::Fetched { after, result } => self.fetched(after, result).await,
+            WorkDone::Prepared { purpose, prepared } => self.prepared(purpose, prepared).await,
+            WorkDone::HeadLoaded { head, loaded } => self.head_loaded(head, loaded),
+            WorkDone::Resumed(runs) => self.resumed(runs).await,
         }
     }
 
     /// Puts a recorded run in its concurrency group's queue; starts it when the group is
     /// free.
-    fn enqueue(&mut self, id: i64, request: RunRequest, group: String, commit: &str) {
-        let commit_order = self.mirror.commit_order(commit).unwrap_or(0);
+    async fn enqueue(&mut self, id: i64, request: RunRequest, group: String, commit_order: u64) {
         let admission = self.queue.submit(QueuedRun {
             id: u64::try_from(id).unwrap_or(0),
             group: group.clone(),
-            commit: commit.to_owned(),
+            commit: request.commit.clone(),
             commit_order,
         });
         match admission {
             Admission::Start => {
                 self.admitted.insert(id, (request, group));
-                self.start(id);
+                self.start(id).await;
             }
             Admission::Pending => {
                 self.admitted.insert(id, (request, group));
@@ -542,34 +905,90 @@ impl Dispatcher {
                     replaced,
                     RunStatus::Skipped,
                     &format!("superseded by run {id}, on a newer commit"),
-                );
+                )
+                .await;
                 self.admitted.insert(id, (request, group));
             }
-            Admission::Skipped { reason } => self.end_unstarted(id, RunStatus::Skipped, &reason),
+            Admission::Skipped { reason } => {
+                self.end_unstarted(id, RunStatus::Skipped, &reason).await;
+            }
         }
     }
 
     /// Ends a run that never started.
-    fn end_unstarted(&mut self, id: i64, status: RunStatus, summary: &str) {
-        let _ = self.store.finish_run(id, status, summary, &Self::now());
-        self.publish(|run| RunNotice::Finished { run }, id);
+    async fn end_unstarted(&mut self, id: i64, status: RunStatus, summary: &str) {
+        let _ = self
+            .store
+            .finish_run(id, status, summary, &Self::now())
+            .await;
+        self.publish(|run| RunNotice::Finished { run }, id).await;
     }
 
-    fn start(&mut self, id: i64) {
+    /// Starts an admitted run in a task of its own, which reads its commit from the
+    /// mirror on a blocking thread.
+    async fn start(&mut self, id: i64) {
         let Some((request, _)) = self.admitted.get(&id).cloned() else {
             return;
         };
         tracing::info!(run = id, workflow = %request.workflow, commit = %request.commit, event = request.event, "run started");
-        let _ = self.store.start_run(id, &Self::now());
+        let _ = self.store.start_run(id, &Self::now()).await;
         self.steps.insert(id, RunSteps::default());
-        let updates = self.updates.clone();
-        let files = match self.mirror.files_at(&request.commit) {
-            Ok(files) => files,
-            Err(error) => {
+        let (cancel, signal) = cancel_pair();
+        self.cancels.insert(id, cancel);
+        let (updates, mirror, executor) = (
+            self.updates.clone(),
+            self.mirror.clone(),
+            self.executor.clone(),
+        );
+        let (branch, deadline) = (self.branch.clone(), self.load_timeout);
+        // Every log line of the run, from any layer, carries its ID (and, within an
+        // environment, the environment's name).
+        let span = tracing::info_span!("run", run = id, workflow = %request.workflow);
+        let run = async move {
+            let commit = request.commit.clone();
+            let opened = blocking(deadline, move || {
+                let files = mirror.files_at(&commit)?;
+                let info = mirror.commit_info(&commit, &branch).unwrap_or_default();
+                Ok::<_, crate::git::GitError>((files, info))
+            })
+            .await;
+            let failure = match opened {
+                Ok(Ok((files, commit))) => {
+                    // Environments in order, stopping at the first that does not succeed.
+                    for environment in &request.environments {
+                        let mut sink = ProgressSink::new(id, environment, updates.clone());
+                        let outcome = executor
+                            .execute(
+                                files.clone(),
+                                &request,
+                                environment,
+                                &commit,
+                                &mut sink,
+                                signal.clone(),
+                            )
+                            .instrument(
+                                tracing::info_span!("environment", environment = %environment),
+                            )
+                            .await;
+                        let succeeded = outcome.status == RunStatus::Success;
+                        let _ = updates.send(RunUpdate::EnvironmentDone {
+                            run: id,
+                            outcome: Box::new(outcome),
+                        });
+                        if !succeeded {
+                            break;
+                        }
+                    }
+                    None
+                }
+                Ok(Err(error)) => Some(error.to_string()),
+                Err(late) => Some(LoadFailure::from_late(late, deadline).summary()),
+            };
+            if let Some(summary) = failure {
                 let outcome = EnvironmentOutcome {
                     environment: request.environments.first().cloned().unwrap_or_default(),
                     status: RunStatus::Failure,
-                    summary: error.to_string(),
+                    summary,
                     changes: 0,
                     plan: String::new(),
                     diagnostics: Vec::new(),
@@ -580,44 +999,6 @@ impl Dispatcher {
                     run: id,
                     outcome: Box::new(outcome),
                 });
-                let _ = updates.send(RunUpdate::Done { run: id });
-                return;
-            }
-        };
-        let commit = self
-            .mirror
-            .commit_info(&request.commit, &self.branch)
-            .unwrap_or_default();
-        let settings = self.settings.clone();
-        let (cancel, signal) = cancel_pair();
-        self.cancels.insert(id, cancel);
-        // Every log line of the run, from any layer, carries its ID (and, within an
-        // environment, the environment's name).
-        let span = tracing::info_span!("run", run = id, workflow = %request.workflow);
-        let run = async move {
-            let files: Arc<dyn RepoFiles> = files;
-            // Environments in order, stopping at the first that does not succeed.
-            for environment in &request.environments {
-                let mut sink = ProgressSink::new(id, environment, updates.clone());
-                let outcome = execute_environment(
-                    files.clone(),
-                    &request,
-                    environment,
-                    &commit,
-                    &settings,
-                    &mut sink,
-                    signal.clone(),
-                )
-                .instrument(tracing::info_span!("environment", environment = %environment))
-                .await;
-                let succeeded = outcome.status == RunStatus::Success;
-                let _ = updates.send(RunUpdate::EnvironmentDone {
-                    run: id,
-                    outcome: Box::new(outcome),
-                });
-                if !succeeded {
-                    break;
-                }
             }
             let _ = updates.send(RunUpdate::Done { run: id });
         };
@@ -625,7 +1006,7 @@ impl Dispatcher {
     }
 
     /// Cancels a run: a pending one at once, a running one at its next safe point.
-    fn cancel(&mut self, id: i64) -> Result<String, String> {
+    async fn cancel(&mut self, id: i64) -> Result<String, String> {
         if let Some(handle) = self.cancels.get(&id) {
             handle.cancel();
             tracing::info!(run = id, "cancel requested");
@@ -633,24 +1014,27 @@ impl Dispatcher {
         }
         if self.queue.withdraw(u64::try_from(id).unwrap_or(0)) {
             self.admitted.remove(&id);
-            self.end_unstarted(id, RunStatus::Cancelled, "cancelled before it started");
+            self.end_unstarted(id, RunStatus::Cancelled, "cancelled before it started")
+                .await;
             return Ok("cancelled before it started".to_owned());
         }
-        match self.store.run(id) {
+        match self.store.run(id).await {
             Ok(Some(run)) => Err(format!("run {id} is {}, not running", run.status.as_str())),
             _ => Err(format!("no run {id}")),
         }
     }
 
-    fn update(&mut self, update: RunUpdate) {
+    async fn update(&mut self, update: RunUpdate) {
         match update {
-            RunUpdate::Progress(report) => self.progress(report),
-            RunUpdate::EnvironmentDone { run, outcome } => self.environment_done(run, *outcome),
-            RunUpdate::Done { run } => self.run_done(run),
+            RunUpdate::Progress(report) => self.progress(report).await,
+            RunUpdate::EnvironmentDone { run, outcome } => {
+                self.environment_done(run, *outcome).await;
+            }
+            RunUpdate::Done { run } => self.run_done(run).await,
         }
     }
 
-    fn progress(&mut self, report: ProgressReport) {
+    async fn progress(&mut self, report: ProgressReport) {
         let ProgressReport {
             run,
             environment,
@@ -665,10 +1049,11 @@ impl Dispatcher {
                         environment: environment.clone(),
                     },
                     run,
-                );
+                )
+                .await;
             }
             Progress::Log { line } => {
-                let _ = self.store.append_log(run, &line, &at);
+                let _ = self.store.append_log(run, &line, &at).await;
             }
             Progress::StepStarted { step } => {
                 let steps = self.steps.entry(run).or_default();
@@ -683,8 +1068,12 @@ impl Dispatcher {
                     changes: 0,
                     error: None,
                 };
-                let _ = self.store.record_step(run, position, &record);
-                steps.open.insert((environment, step), (position, record));
+                let _ = self.store.record_step(run, position, &record).await;
+                self.steps
+                    .entry(run)
+                    .or_default()
+                    .open
+                    .insert((environment, step), (position, record));
             }
             Progress::StepFinished {
                 step,
@@ -700,16 +1089,17 @@ impl Dispatcher {
                 record.finished_at = Some(at);
                 record.changes = i64::try_from(changes).unwrap_or(i64::MAX);
                 record.error = error;
-                let _ = self.store.record_step(run, position, &record);
+                let _ = self.store.record_step(run, position, &record).await;
             }
         }
     }
 
-    fn environment_done(&mut self, id: i64, outcome: EnvironmentOutcome) {
+    async fn environment_done(&mut self, id: i64, outcome: EnvironmentOutcome) {
         tracing::info!(run = id, environment = %outcome.environment, status = outcome.status.as_str(), summary = %outcome.summary, "environment finished");
         let steps: Vec<StepRecord> = self
             .store
             .steps(id)
+            .await
             .unwrap_or_default()
             .into_iter()
             .filter(|step| step.environment == outcome.environment)
@@ -721,11 +1111,12 @@ impl Dispatcher {
                 steps: steps.clone(),
             },
             id,
-        );
+        )
+        .await;
         self.steps.entry(id).or_default().outcomes.push(outcome);
     }
 
-    fn run_done(&mut self, id: i64) {
+    async fn run_done(&mut self, id: i64) {
         self.cancels.remove(&id);
         let outcomes = self
             .steps
@@ -739,7 +1130,7 @@ impl Dispatcher {
         } else {
             RunStatus::Failure
         };
-        let summary = outcomes
+        let mut summary = outcomes
             .iter()
             .map(|o| match o.environment.as_str() {
                 "" => o.summary.clone(),
@@ -747,28 +1138,37 @@ impl Dispatcher {
             })
             .collect::<Vec<_>>()
             .join("; ");
+        // Stopped by a drain, not by a person: interrupted, as a crash would leave it.
+        let status = if self.draining && status == RunStatus::Cancelled {
+            summary = format!("the runner stopped during this run, at a safe point: {summary}");
+            RunStatus::Interrupted
+        } else {
+            status
+        };
         tracing::info!(run = id, status = status.as_str(), "run finished");
-        let _ = self.store.finish_run(id, status, &summary, &Self::now());
-        self.publish(|run| RunNotice::Finished { run }, id);
+        let _ = self
+            .store
+            .finish_run(id, status, &summary, &Self::now())
+            .await;
+        self.publish(|run| RunNotice::Finished { run }, id).await;
         let Some((request, group)) = self.admitted.remove(&id) else {
             return;
         };
         let applied = status == RunStatus::Success && request.mode == RunMode::Apply;
-        if let Some(next) = self.queue.finish(&group, applied) {
-            self.start(i64::try_from(next.id).unwrap_or(0));
+        // While stopping, the next run of the group stays queued, for the next start.
+        if let Some(next) = self.queue.finish(&group, applied)
+            && !self.draining
+        {
+            self.start(i64::try_from(next.id).unwrap_or(0)).await;
         }
-    }
-
-    fn publish_queued(&self, id: i64) {
-        self.publish(|run| RunNotice::Queued { run }, id);
     }
 
     /// Publishes a notice carrying run `id` as the store has it now.
-    fn publish(&self, notice: impl FnOnce(crate::store::RunRecord) -> RunNotice, id: i64) {
+    async fn publish(&self, notice: impl FnOnce(RunRecord) -> RunNotice, id: i64) {
         if self.notices.receiver_count() == 0 {
             return;
         }
-        if let Ok(Some(run)) = self.store.run(id) {
+        if let Ok(Some(run)) = self.store.run(id).await {
             let _ = self.notices.send(notice(run));
         }
     }
@@ -776,3 +1176,34 @@ impl Dispatcher {
 
 /// The workflow name of the run that records a commit whose config repo has errors.
 pub const INVALID_REPO_WORKFLOW: &str = "config";
+
+/// Fetches the branches, then reads the branch's head and what changed since `last`.
+/// Blocks.
+fn fetch_branch(
+    mirror: &dyn RepoMirror,
+    branch: &str,
+    last: Option<&str>,
+) -> Result<Option<BranchHead>, String> {
+    mirror.fetch_branches().map_err(|error| error.to_string())?;
+    let Ok(commit) = mirror.head(branch) else {
+        return Ok(None);
+    };
+    if last == Some(commit.as_str()) {
+        return Ok(None);
+    }
+    // The last head may be gone after a force push and a prune: then every file changed.
+    let changed_paths = mirror
+        .changed_paths(last, &commit)
+        .or_else(|_| mirror.changed_paths(None, &commit))
+        .unwrap_or_default();
+    let rewritten = last.is_some_and(|last| !mirror.is_ancestor(last, &commit).unwrap_or(false));
+    Ok(Some(BranchHead {
+        commit,
+        changed_paths,
+        rewritten,
+    }))
+}
+
+#[cfg(test)]
+#[path = "dispatcher_tests.rs"]
+mod tests;

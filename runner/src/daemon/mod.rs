@@ -2,13 +2,16 @@
 //! the files of their exact commit, the HTTP API, and the notices reporters subscribe to.
 
 mod dispatcher;
+mod environment_executor;
 mod http_api;
+mod loaded_commit;
 mod run_executor;
 mod run_metrics;
 mod run_notice;
 mod run_progress;
 
-pub use dispatcher::{AfterFetch, DaemonEvent, Dispatcher, INVALID_REPO_WORKFLOW};
+pub use dispatcher::{DaemonEvent, Dispatcher, INVALID_REPO_WORKFLOW, LOAD_TIMEOUT};
+pub use environment_executor::{EnvironmentExecutor, ExecutionFuture, SwarmExecutor};
 pub use http_api::{ApiSettings, serve_http};
 pub use run_executor::{EnvironmentOutcome, PLAN_STEP, RunSettings, execute_environment};
 pub use run_metrics::RunMetrics;

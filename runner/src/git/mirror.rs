@@ -1,17 +1,21 @@
 //! A bare mirror of the config repo under the state folder, fetched incrementally with
 //! git2. Runs never use a work tree: they read the files of their exact commit from the
 //! object database ([`CommitFiles`]), so a moving branch head cannot change a run midway.
+//! It is the real [`RepoMirror`]; its calls block (libgit2), so the daemon makes them on
+//! blocking threads.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use git2::{Oid, Repository};
 
-use super::{CommitFiles, Fetcher, GitError, RemoteAccess, RemoteUrl};
+use super::{CommitFiles, Fetcher, GitError, RemoteAccess, RemoteUrl, RepoMirror};
+use crate::load::RepoFiles;
 use crate::render::CommitInfo;
 
 pub struct Mirror {
-    repository: Repository,
+    /// Behind a lock: a git2 repository may move between threads but not be shared.
+    repository: Mutex<Repository>,
     remote: RemoteUrl,
     access: Arc<RemoteAccess>,
     /// The remote's URL for messages, any password in it hidden.
@@ -58,7 +62,7 @@ impl Mirror {
             }
         };
         Ok(Mirror {
-            repository,
+            repository: Mutex::new(repository),
             remote,
             access: Arc::new(RemoteAccess::default()),
             url: shown,
@@ -102,12 +106,12 @@ impl Mirror {
     /// (`refs/pull/N/head`), then checks that `commit` is there.
     pub fn fetch_commit(&self, commit: &str) -> Result<(), GitError> {
         self.fetcher().fetch_pull_requests()?;
-        self.oid(commit).map(|_| ())
+        self.oid(&self.repository(), commit).map(|_| ())
     }
 
     /// The head commit of `branch`, as last fetched.
     pub fn head(&self, branch: &str) -> Result<String, GitError> {
-        self.repository
+        self.repository()
             .find_branch(branch, git2::BranchType::Local)
             .ok()
             .and_then(|branch| branch.get().target())
@@ -130,13 +134,20 @@ impl Mirror {
                 source,
             }
         };
-        let new_tree = self.commit(to)?.tree().map_err(git("read a tree"))?;
+        let repository = self.repository();
+        let new_tree = self
+            .commit(&repository, to)?
+            .tree()
+            .map_err(git("read a tree"))?;
         let old_tree = match from {
-            Some(from) => Some(self.commit(from)?.tree().map_err(git("read a tree"))?),
+            Some(from) => Some(
+                self.commit(&repository, from)?
+                    .tree()
+                    .map_err(git("read a tree"))?,
+            ),
             None => None,
         };
-        let diff = self
-            .repository
+        let diff = repository
             .diff_tree_to_tree(old_tree.as_ref(), Some(&new_tree), None)
             .map_err(git("compare commits"))?;
         let mut paths: Vec<String> = diff
@@ -153,20 +164,34 @@ impl Mirror {
     /// How many commits `commit` is from the root along first parents: a number that
     /// grows along a branch, for telling newer commits from older ones.
     pub fn commit_order(&self, commit: &str) -> Result<u64, GitError> {
-        let mut walk = self
-            .repository
+        let repository = self.repository();
+        let mut walk = repository
             .revwalk()
             .map_err(|source| self.error("walk history", source))?;
-        walk.push(self.oid(commit)?)
+        walk.push(self.oid(&repository, commit)?)
             .map_err(|source| self.error("walk history", source))?;
         walk.simplify_first_parent()
             .map_err(|source| self.error("walk history", source))?;
         Ok(walk.count() as u64)
     }
 
+    /// Whether `ancestor` is `descendant` or one of its ancestors.
+    pub fn is_ancestor(&self, ancestor: &str, descendant: &str) -> Result<bool, GitError> {
+        let repository = self.repository();
+        let (ancestor, descendant) = (
+            self.oid(&repository, ancestor)?,
+            self.oid(&repository, descendant)?,
+        );
+        Ok(ancestor == descendant
+            || repository
+                .graph_descendant_of(descendant, ancestor)
+                .map_err(|source| self.error("walk history", source))?)
+    }
+
     /// The commit's metadata, for templates (`commit.*`).
     pub fn commit_info(&self, commit: &str, branch: &str) -> Result<CommitInfo, GitError> {
-        let found = self.commit(commit)?;
+        let repository = self.repository();
+        let found = self.commit(&repository, commit)?;
         Ok(CommitInfo::new(
             &found.id().to_string(),
             found.summary().unwrap_or_default(),
@@ -177,14 +202,20 @@ impl Mirror {
 
     /// The files of `commit`, for loading and rendering.
     pub fn files_at(&self, commit: &str) -> Result<Arc<CommitFiles>, GitError> {
-        let oid = self.commit(commit)?.id();
+        let oid = self.commit(&self.repository(), commit)?.id();
         CommitFiles::open(&self.path, oid)
             .map(Arc::new)
             .map_err(|source| self.error("read a commit", source))
     }
 
-    fn oid(&self, commit: &str) -> Result<Oid, GitError> {
+    fn repository(&self) -> MutexGuard<'_, Repository> {
         self.repository
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn oid(&self, repository: &Repository, commit: &str) -> Result<Oid, GitError> {
+        repository
             .revparse_single(commit)
             .and_then(|object| object.peel_to_commit())
             .map(|found| found.id())
@@ -194,9 +225,13 @@ impl Mirror {
             })
     }
 
-    fn commit(&self, commit: &str) -> Result<git2::Commit<'_>, GitError> {
-        let oid = self.oid(commit)?;
-        self.repository
+    fn commit<'r>(
+        &self,
+        repository: &'r Repository,
+        commit: &str,
+    ) -> Result<git2::Commit<'r>, GitError> {
+        let oid = self.oid(repository, commit)?;
+        repository
             .find_commit(oid)
             .map_err(|source| self.error("read a commit", source))
     }
@@ -207,5 +242,39 @@ impl Mirror {
             url: self.url.clone(),
             source,
         }
+    }
+}
+
+impl RepoMirror for Mirror {
+    fn fetch_branches(&self) -> Result<(), GitError> {
+        self.fetcher().fetch()
+    }
+
+    fn fetch_pull_requests(&self) -> Result<(), GitError> {
+        self.fetcher().fetch_pull_requests()
+    }
+
+    fn head(&self, branch: &str) -> Result<String, GitError> {
+        Mirror::head(self, branch)
+    }
+
+    fn changed_paths(&self, from: Option<&str>, to: &str) -> Result<Vec<String>, GitError> {
+        Mirror::changed_paths(self, from, to)
+    }
+
+    fn is_ancestor(&self, ancestor: &str, descendant: &str) -> Result<bool, GitError> {
+        Mirror::is_ancestor(self, ancestor, descendant)
+    }
+
+    fn commit_order(&self, commit: &str) -> Result<u64, GitError> {
+        Mirror::commit_order(self, commit)
+    }
+
+    fn commit_info(&self, commit: &str, branch: &str) -> Result<CommitInfo, GitError> {
+        Mirror::commit_info(self, commit, branch)
+    }
+
+    fn files_at(&self, commit: &str) -> Result<Arc<dyn RepoFiles>, GitError> {
+        Ok(Mirror::files_at(self, commit)?)
     }
 }

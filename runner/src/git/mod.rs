@@ -6,17 +6,23 @@ mod commit_files;
 mod fetcher;
 mod git_error;
 mod known_hosts;
+#[cfg(test)]
+mod memory_mirror;
 mod mirror;
 mod ref_watcher;
 mod remote_access;
 mod remote_url;
+mod repo_mirror;
 
 pub use certificate_authorities::{CertificateAuthorities, CertificateFileError};
 pub use commit_files::CommitFiles;
 pub use fetcher::Fetcher;
 pub use git_error::GitError;
 pub use known_hosts::{HostKey, HostKeyProblem, KnownHosts};
+#[cfg(test)]
+pub use memory_mirror::MemoryMirror;
 pub use mirror::Mirror;
 pub use ref_watcher::RefWatcher;
 pub use remote_access::{GitToken, RemoteAccess};
 pub use remote_url::{RemoteKind, RemoteUrl};
+pub use repo_mirror::RepoMirror;

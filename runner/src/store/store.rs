@@ -3,21 +3,36 @@
 //! the webhook deliveries and registry events already seen. After a crash, runs left
 //! running (and their running steps) are marked interrupted when the store is opened
 //! again; runs left queued stay queued, for the daemon to start again: a push that was
-//! waiting is not lost.
+//! waiting is not lost. Its schema is built by numbered migrations
+//! ([`super::migrations`]); the number of the last one applied is SQLite's `user_version`.
 
 use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension as _, params};
 
+use super::migrations::migrate;
 use super::{ReportFailureRecord, RunRecord, RunStatus, StepRecord};
 use crate::trigger::{RunMode, RunRequest};
 
 #[derive(Debug, thiserror::Error)]
-#[error("state database {path}: {source}")]
-pub struct StoreError {
-    path: String,
-    #[source]
-    source: rusqlite::Error,
+pub enum StoreError {
+    #[error("state database {path}: {source}")]
+    Database {
+        path: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    #[error(
+        "state database {path} has schema version {found}, and this shoal knows versions up to {known}: it was written by a newer shoal"
+    )]
+    NewerSchema {
+        path: String,
+        found: i64,
+        known: i64,
+    },
+    /// The thread that owns the database has stopped (the process is ending).
+    #[error("the state database is closed")]
+    Closed,
 }
 
 pub struct Store {
@@ -25,63 +40,11 @@ pub struct Store {
     path: String,
 }
 
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS runs (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    workflow TEXT NOT NULL,
-    environments TEXT NOT NULL,
-    mode TEXT NOT NULL,
-    event TEXT NOT NULL,
-    commit_sha TEXT NOT NULL,
-    actor TEXT NOT NULL,
-    status TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    started_at TEXT,
-    finished_at TEXT,
-    summary TEXT NOT NULL DEFAULT '',
-    inputs TEXT NOT NULL DEFAULT '{}',
-    image TEXT
-);
-CREATE TABLE IF NOT EXISTS steps (
-    run_id INTEGER NOT NULL REFERENCES runs(id),
-    position INTEGER NOT NULL,
-    environment TEXT NOT NULL,
-    name TEXT NOT NULL,
-    status TEXT NOT NULL,
-    started_at TEXT NOT NULL,
-    finished_at TEXT,
-    changes INTEGER NOT NULL DEFAULT 0,
-    error TEXT,
-    PRIMARY KEY (run_id, position)
-);
-CREATE TABLE IF NOT EXISTS logs (
-    run_id INTEGER NOT NULL REFERENCES runs(id),
-    line_number INTEGER NOT NULL,
-    at TEXT NOT NULL,
-    line TEXT NOT NULL,
-    PRIMARY KEY (run_id, line_number)
-);
-CREATE TABLE IF NOT EXISTS processed_commits (
-    branch TEXT PRIMARY KEY,
-    commit_sha TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS deliveries (
-    id TEXT PRIMARY KEY,
-    received_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS report_failures (
-    run_id INTEGER NOT NULL REFERENCES runs(id),
-    check_name TEXT NOT NULL,
-    error TEXT NOT NULL,
-    at TEXT NOT NULL
-);
-";
-
 impl Store {
-    /// Opens (or creates) `shoal.db` in `folder`, and marks the runs a previous process
-    /// left unfinished as interrupted.
+    /// Opens (or creates) `shoal.db` in `folder`, brings its schema to the newest version,
+    /// and marks the runs a previous process left unfinished as interrupted.
     pub fn open(folder: &Path) -> Result<Store, StoreError> {
-        let store = Store::connect(folder)?;
+        let mut store = Store::connect(folder)?;
         // WAL: readers (the API) never wait for the writer (the dispatcher), and a commit
         // survives a crash of the process.
         for (pragma, value) in [
@@ -94,11 +57,7 @@ impl Store {
                 .pragma_update(None, pragma, value)
                 .map_err(|e| store.error(e))?;
         }
-        store
-            .connection
-            .execute_batch(SCHEMA)
-            .map_err(|e| store.error(e))?;
-        store.add_missing_columns()?;
+        migrate(&mut store.connection, &store.path)?;
         store.mark_interrupted()?;
         Ok(store)
     }
@@ -112,9 +71,9 @@ impl Store {
 
     fn connect(folder: &Path) -> Result<Store, StoreError> {
         let path = folder.join("shoal.db");
-        let error = |source| StoreError {
+        let error = |source: rusqlite::Error| StoreError::Database {
             path: path.display().to_string(),
-            source,
+            source: Box::new(source),
         };
         let connection = Connection::open(&path).map_err(error)?;
         connection
@@ -127,10 +86,17 @@ impl Store {
     }
 
     fn error(&self, source: rusqlite::Error) -> StoreError {
-        StoreError {
+        StoreError::Database {
             path: self.path.clone(),
-            source,
+            source: Box::new(source),
         }
+    }
+
+    /// The number of the last migration applied to the database.
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        self.connection
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .map_err(|e| self.error(e))
     }
 
     pub fn journal_mode(&self) -> Result<String, StoreError> {
@@ -351,6 +317,18 @@ impl Store {
             .map_err(|e| self.error(e))
     }
 
+    /// The commit of the newest run `event` recorded, if any.
+    pub fn latest_run_commit(&self, event: &str) -> Result<Option<String>, StoreError> {
+        self.connection
+            .query_row(
+                "SELECT commit_sha FROM runs WHERE event = ?1 ORDER BY id DESC LIMIT 1",
+                params![event],
+                |row| row.get(0),
+            )
+            .optional()
+            .map_err(|e| self.error(e))
+    }
+
     /// The log lines of `run` after line number `after`, with their numbers.
     pub fn logs_after(&self, run: i64, after: i64) -> Result<Vec<(i64, String)>, StoreError> {
         let mut statement = self
@@ -447,30 +425,6 @@ impl Store {
             .map_err(|e| self.error(e))?;
         rows.collect::<Result<Vec<_>, _>>()
             .map_err(|e| self.error(e))
-    }
-
-    /// Columns added since the first version of the schema, for stores made before.
-    fn add_missing_columns(&self) -> Result<(), StoreError> {
-        for (column, definition) in [
-            ("inputs", "inputs TEXT NOT NULL DEFAULT '{}'"),
-            ("image", "image TEXT"),
-        ] {
-            let present: bool = self
-                .connection
-                .query_row(
-                    "SELECT COUNT(*) FROM pragma_table_info('runs') WHERE name = ?1",
-                    params![column],
-                    |row| row.get::<_, i64>(0),
-                )
-                .map(|count| count > 0)
-                .map_err(|e| self.error(e))?;
-            if !present {
-                self.connection
-                    .execute_batch(&format!("ALTER TABLE runs ADD COLUMN {definition}"))
-                    .map_err(|e| self.error(e))?;
-            }
-        }
-        Ok(())
     }
 
     fn mark_interrupted(&self) -> Result<(), StoreError> {

@@ -134,6 +134,29 @@ impl ServeDaemon {
         self.wait_for_run(|run| run["commit"] == commit)
     }
 
+    /// Sends the daemon a signal (`TERM`, `INT`, ...).
+    pub fn signal(&self, name: &str) {
+        let sent = Command::new("kill")
+            .args([&format!("-{name}"), &self.pid().to_string()])
+            .status()
+            .expect("kill");
+        assert!(sent.success(), "kill -{name}");
+    }
+
+    /// How the daemon exited, if it did within `timeout`.
+    pub fn wait_for_exit(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return Some(status);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// A POST to the daemon: the status code and the body.
     pub fn post(&self, path: &str, headers: &[(&str, String)], body: &str) -> (u16, String) {
         post(self.port, path, headers, body)
