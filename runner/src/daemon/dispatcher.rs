@@ -21,6 +21,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 use tracing::Instrument as _;
 
 use super::EnvironmentOutcome;
+use super::clock::{Clock, SystemClock};
 use super::environment_executor::EnvironmentExecutor;
 pub use super::loaded_commit::LOAD_TIMEOUT;
 use super::loaded_commit::{
@@ -149,6 +150,8 @@ pub struct Dispatcher {
     executor: Arc<dyn EnvironmentExecutor>,
     branch: String,
     load_timeout: Duration,
+    /// What time it is: records are stamped with it and schedules fall due by it.
+    clock: Arc<dyn Clock>,
     queue: RunQueue,
     /// Runs admitted but not finished: their request and concurrency group.
     admitted: HashMap<i64, (RunRequest, String)>,
@@ -201,6 +204,7 @@ impl Dispatcher {
             executor,
             branch,
             load_timeout: LOAD_TIMEOUT,
+            clock: Arc::new(SystemClock),
             queue: RunQueue::default(),
             admitted: HashMap::new(),
             schedules: HashMap::new(),
@@ -231,6 +235,11 @@ impl Dispatcher {
             load_timeout,
             ..self
         }
+    }
+
+    /// Reads the time from `clock` instead of the system's (tests set the time).
+    pub fn with_clock(self, clock: Arc<dyn Clock>) -> Dispatcher {
+        Dispatcher { clock, ..self }
     }
 
     /// Where run notices are published: subscribe before `run`.
@@ -310,8 +319,8 @@ impl Dispatcher {
         }
     }
 
-    fn now() -> String {
-        Utc::now().to_rfc3339()
+    fn now(&self) -> String {
+        self.clock.now().to_rfc3339()
     }
 
     /// Stops starting runs, and asks the running ones to stop at their next safe point.
@@ -330,7 +339,7 @@ impl Dispatcher {
     }
 
     async fn forge(&mut self, delivery: &str, event: ForgeEvent) {
-        match self.store.first_delivery(delivery, &Self::now()).await {
+        match self.store.first_delivery(delivery, &self.now()).await {
             Ok(true) => {}
             Ok(false) => {
                 tracing::info!(delivery, "delivery seen before: ignored");
@@ -365,7 +374,7 @@ impl Dispatcher {
     async fn registry_push(&mut self, event: RegistryEvent) {
         match self
             .store
-            .first_registry_event(&event.id, &Self::now())
+            .first_registry_event(&event.id, &self.now())
             .await
         {
             Ok(true) => {}
@@ -571,7 +580,7 @@ impl Dispatcher {
         if self.draining {
             return;
         }
-        let now = Utc::now();
+        let now = self.clock.now();
         let mut due = Vec::new();
         for workflow in &loaded.repo.workflows {
             for schedule in &workflow.triggers.schedules {
@@ -722,11 +731,11 @@ impl Dispatcher {
             inputs: serde_json::Map::new(),
             image: None,
         };
-        let Ok(id) = self.store.create_run(&request, &Self::now()).await else {
+        let Ok(id) = self.store.create_run(&request, &self.now()).await else {
             return;
         };
         self.publish(|run| RunNotice::Queued { run }, id).await;
-        let _ = self.store.start_run(id, &Self::now()).await;
+        let _ = self.store.start_run(id, &self.now()).await;
         let diagnostics: Vec<_> = match failure {
             LoadFailure::Invalid(diagnostics) => {
                 diagnostics.sorted().into_iter().cloned().collect()
@@ -743,7 +752,7 @@ impl Dispatcher {
                 .collect()
         };
         for line in lines {
-            let _ = self.store.append_log(id, &line, &Self::now()).await;
+            let _ = self.store.append_log(id, &line, &self.now()).await;
         }
         let outcome = EnvironmentOutcome {
             environment: String::new(),
@@ -770,7 +779,7 @@ impl Dispatcher {
             commit_order,
         } in runs
         {
-            let Ok(id) = self.store.create_run(&request, &Self::now()).await else {
+            let Ok(id) = self.store.create_run(&request, &self.now()).await else {
                 continue;
             };
             ids.push(id);
@@ -919,7 +928,7 @@ impl Dispatcher {
     async fn end_unstarted(&mut self, id: i64, status: RunStatus, summary: &str) {
         let _ = self
             .store
-            .finish_run(id, status, summary, &Self::now())
+            .finish_run(id, status, summary, &self.now())
             .await;
         self.publish(|run| RunNotice::Finished { run }, id).await;
     }
@@ -931,7 +940,7 @@ impl Dispatcher {
             return;
         };
         tracing::info!(run = id, workflow = %request.workflow, commit = %request.commit, event = request.event, "run started");
-        let _ = self.store.start_run(id, &Self::now()).await;
+        let _ = self.store.start_run(id, &self.now()).await;
         self.steps.insert(id, RunSteps::default());
         let (cancel, signal) = cancel_pair();
         self.cancels.insert(id, cancel);
@@ -1148,7 +1157,7 @@ impl Dispatcher {
         tracing::info!(run = id, status = status.as_str(), "run finished");
         let _ = self
             .store
-            .finish_run(id, status, &summary, &Self::now())
+            .finish_run(id, status, &summary, &self.now())
             .await;
         self.publish(|run| RunNotice::Finished { run }, id).await;
         let Some((request, group)) = self.admitted.remove(&id) else {

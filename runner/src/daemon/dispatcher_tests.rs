@@ -9,7 +9,7 @@ use tokio::sync::watch;
 
 use super::*;
 use crate::apply::CancelSignal;
-use crate::daemon::{EnvironmentExecutor, ExecutionFuture};
+use crate::daemon::{EnvironmentExecutor, ExecutionFuture, FakeClock};
 use crate::git::MemoryMirror;
 use crate::load::{MemoryFiles, RepoFiles};
 use crate::render::CommitInfo;
@@ -104,6 +104,15 @@ impl Daemon {
         folder: tempfile::TempDir,
         load_timeout: Duration,
     ) -> Daemon {
+        Daemon::start_clocked(mirror, folder, load_timeout, Arc::new(SystemClock))
+    }
+
+    fn start_clocked(
+        mirror: Arc<MemoryMirror>,
+        folder: tempfile::TempDir,
+        load_timeout: Duration,
+        clock: Arc<dyn Clock>,
+    ) -> Daemon {
         let store = SqliteRunStore::open(folder.path()).expect("store");
         let executor = Arc::new(HeldExecutor {
             released: watch::channel(Vec::new()).0,
@@ -114,7 +123,8 @@ impl Daemon {
             executor.clone(),
             "main".to_owned(),
         )
-        .with_load_timeout(load_timeout);
+        .with_load_timeout(load_timeout)
+        .with_clock(clock);
         let (events, receiver) = mpsc::channel(64);
         Daemon {
             mirror,
@@ -441,4 +451,45 @@ async fn runs_are_queued_in_the_order_of_their_pushes_however_long_each_commit_l
         daemon.statuses(),
         [pair("c1", "running"), pair("c2", "queued")]
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_schedule_falls_due_by_the_dispatchers_clock_and_its_run_is_stamped_with_it() {
+    let mirror = Arc::new(MemoryMirror::default());
+    // Its drift workflow runs at midnight on the first of January.
+    mirror.commit("s1", None, scheduled_repo());
+    mirror.set_head("main", "s1");
+    let clock = Arc::new(FakeClock::at("2026-12-31T23:59:00Z"));
+    let daemon = Daemon::start_clocked(
+        mirror.clone(),
+        tempfile::tempdir().expect("temp"),
+        LOAD_TIMEOUT,
+        clock.clone(),
+    );
+    daemon.send(DaemonEvent::Tick).await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while mirror.loads.load(Ordering::SeqCst) == 0 {
+        assert!(Instant::now() < deadline, "the tick never loaded the head");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // A tick runs at a time; let this one end. Before midnight, nothing is due.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(daemon.runs(), []);
+
+    clock.set("2027-01-01T00:00:30Z");
+    daemon.send(DaemonEvent::Tick).await;
+    daemon
+        .eventually("the schedule's run", |runs| runs.len() == 1)
+        .await;
+    let store = Store::open_reader(daemon.folder.path()).expect("reader");
+    let run = store.runs(1).expect("runs").remove(0);
+    assert_eq!(
+        (
+            run.workflow.as_str(),
+            run.event.as_str(),
+            run.commit.as_str()
+        ),
+        ("drift", "schedule", "s1")
+    );
+    assert_eq!(run.created_at, "2027-01-01T00:00:30+00:00");
 }

@@ -1,6 +1,7 @@
 //! The runner daemon: the dispatcher loop that owns the state, the execution of runs on
 //! the files of their exact commit, the HTTP API, and the notices reporters subscribe to.
 
+mod clock;
 mod dispatcher;
 mod environment_executor;
 mod http_api;
@@ -10,6 +11,9 @@ mod run_metrics;
 mod run_notice;
 mod run_progress;
 
+#[cfg(test)]
+pub use clock::FakeClock;
+pub use clock::{Clock, SystemClock};
 pub use dispatcher::{DaemonEvent, Dispatcher, INVALID_REPO_WORKFLOW, LOAD_TIMEOUT};
 pub use environment_executor::{EnvironmentExecutor, ExecutionFuture, SwarmExecutor};
 pub use http_api::{ApiSettings, serve_http};
