@@ -144,7 +144,11 @@ impl TlsConnector {
                     let names = if presented.is_empty() {
                         "no address or DNS name".to_owned()
                     } else {
-                        presented.join(", ")
+                        presented
+                            .iter()
+                            .map(|name| plain_name(name))
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     };
                     format!(
                         "the daemon's TLS certificate is not valid for {}: its subject \
@@ -195,6 +199,17 @@ impl TlsConnector {
 /// The rustls error inside an I/O error, if there is one.
 pub fn tls_error(error: &std::io::Error) -> Option<&rustls::Error> {
     error.get_ref()?.downcast_ref::<rustls::Error>()
+}
+
+/// A name as rustls presents it (`IpAddress(192.0.2.7)`, `DnsName("docker.example")`),
+/// without its type.
+fn plain_name(name: &str) -> &str {
+    ["IpAddress(", "DnsName(\""]
+        .iter()
+        .find_map(|prefix| name.strip_prefix(prefix))
+        .map_or(name, |inner| {
+            inner.trim_end_matches(')').trim_end_matches('"')
+        })
 }
 
 /// How a SAN for `name` is written in openssl's `subjectAltName`.
