@@ -1,4 +1,4 @@
-//! Docker over mutual TLS: `plan` and `apply` through a private engine started with
+//! Docker over mutual TLS: `plan`, `apply` and `serve` through a private engine started with
 //! `dockerd --tlsverify`, with certificates made for the test by `openssl`, the docker CLI
 //! with the same client certificate as the oracle; and each TLS failure with its message,
 //! against that engine or against `openssl s_server` and busybox's `httpd` on loopback.
@@ -8,9 +8,11 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::pipeline_parity::Commit;
+use crate::support::serve_daemon::ServeDaemon;
 use crate::support::test_pki::{TestCa, Validity};
 use crate::support::{PrivateSwarm, free_tcp_port, run_successfully};
-use crate::test_repo::{Run, TestRepo};
+use crate::test_repo::{Run, TestRepo, shoal};
 
 fn stack_repo(shoal_yml: &str, stack: &str, image: &str) -> TestRepo {
     TestRepo::new()
@@ -55,7 +57,7 @@ fn failed(run: &Run) -> String {
 }
 
 #[test]
-fn plan_and_apply_through_mutual_tls_and_each_refusal_of_the_daemon() {
+fn plan_apply_and_serve_through_mutual_tls_and_each_refusal_of_the_daemon() {
     let ca = TestCa::new("shoal test CA");
     let (client, client_key) = ca.client("shoal");
     let swarm = PrivateSwarm::with_tls(ca.folder());
@@ -100,6 +102,58 @@ fn plan_and_apply_through_mutual_tls_and_each_refusal_of_the_daemon() {
     let plan = repo.run(&["plan", "--env", "prod"]);
     assert_eq!(plan.code, 0, "{}{}", plan.stdout, plan.stderr);
     assert!(plan.stdout.contains("Plan: no changes."), "{}", plan.stdout);
+
+    // The daemon reaches the environment the same way.
+    let daemon_stack = swarm.unique_name("tls-daemon");
+    let daemon_repo = TestRepo::new()
+        .file(
+            "shoal.yml",
+            &std::fs::read_to_string(repo.path().join("shoal.yml")).expect("reads"),
+        )
+        .file(
+            "stacks/app.yml",
+            &format!("services:\n  web:\n    image: {image}\n"),
+        )
+        .file(
+            "workflows/deploy.yml",
+            &format!(
+                "on: {{ push: {{ branches: [main] }} }}\nsteps:\n  - stack: {{ name: \
+                 {daemon_stack}, compose: stacks/app.yml }}\n"
+            ),
+        );
+    let commit = Commit::of(daemon_repo.path(), "through TLS");
+    let state = tempfile::tempdir().expect("temp");
+    let port = free_tcp_port();
+    let mut command = shoal();
+    command
+        .args(["serve", "--branch", "main", "--poll-interval", "1s"])
+        .arg("--listen")
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--repo")
+        .arg(daemon_repo.path())
+        .arg("--state")
+        .arg(state.path())
+        .env_remove("SHOAL_DOCKER_HOST")
+        .env_remove("DOCKER_HOST")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let daemon = ServeDaemon::spawn(command, port, state.path());
+    let run = daemon.wait_for_commit(&commit.sha);
+    assert_eq!(run["status"], "success", "{run}");
+    let services = docker_over_tls(
+        &ca.certificate(),
+        &client,
+        &client_key,
+        &host,
+        &["service", "ls", "--format", "{{.Name}}"],
+    );
+    assert!(
+        services
+            .lines()
+            .any(|name| name == format!("{daemon_stack}_web")),
+        "{services}"
+    );
+    drop(daemon);
 
     // As the docker CLI: `--docker-host` with DOCKER_TLS_VERIFY and DOCKER_CERT_PATH.
     let cert_path = tempfile::tempdir().expect("temp");
