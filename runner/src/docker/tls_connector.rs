@@ -243,3 +243,21 @@ fn alert_name(alert: AlertDescription) -> String {
     }
     snake
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_read_as_openssl_writes_them() {
+        assert_eq!(plain_name("IpAddress(192.0.2.7)"), "192.0.2.7");
+        assert_eq!(plain_name("DnsName(\"docker.example\")"), "docker.example");
+        assert_eq!(
+            alert_name(AlertDescription::BadCertificate),
+            "bad_certificate"
+        );
+        assert_eq!(utc(1_609_459_200), "2021-01-01 00:00:00 UTC");
+        let ip = ServerName::try_from("10.0.0.1").expect("an address");
+        assert_eq!(san_for(&ip), "IP:10.0.0.1");
+    }
+}

@@ -30,3 +30,31 @@ impl fmt::Debug for PemText {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_shows_where_a_pem_came_from_never_its_text() {
+        let pem = |origin: &str, text: &str| PemText {
+            origin: origin.to_owned(),
+            pem: text.as_bytes().to_vec(),
+        };
+        let material = TlsMaterial {
+            ca: pem("/etc/shoal/ca.pem", "-----BEGIN CERTIFICATE-----"),
+            cert: pem("/etc/shoal/cert.pem", "-----BEGIN CERTIFICATE-----"),
+            key: pem(
+                "(secret `docker_key`)",
+                "-----BEGIN PRIVATE KEY-----\nhunter2",
+            ),
+        };
+        let shown = format!("{material:?}");
+        assert_eq!(
+            shown,
+            "TlsMaterial { ca: PemText { origin: \"/etc/shoal/ca.pem\", .. }, cert: PemText { \
+             origin: \"/etc/shoal/cert.pem\", .. }, key: PemText { origin: \"(secret \
+             `docker_key`)\", .. } }"
+        );
+    }
+}

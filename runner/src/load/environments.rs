@@ -1,7 +1,7 @@
 //! Loads `shoal.yml` into the list of environments.
 
 use super::{Document, RepoFiles};
-use crate::config::{DockerInput, ShoalFile, TlsPart};
+use crate::config::{DockerInput, EnvironmentInput, ShoalFile, TlsPart};
 use crate::model::{Environment, UnimplementedSetting};
 use crate::source::{Diagnostic, Diagnostics};
 use crate::yaml::Node;
@@ -145,7 +145,7 @@ fn check_tls(
     document: &Document,
     docker: &DockerInput,
     node: Option<&Node>,
-    environment: &crate::config::EnvironmentInput,
+    environment: &EnvironmentInput,
     diagnostics: &mut Diagnostics,
 ) {
     let Some(tls) = &docker.tls else {
