@@ -136,8 +136,8 @@ const SPEAKS_TLS: &str = "the daemon speaks TLS, but no TLS is configured for it
 
 /// A plain-HTTP request whose answer is not HTTP (a TLS alert), in words.
 fn explain_plain_to_tls(connections: &EngineConnections, reason: String) -> String {
-    let not_http = ["invalid HTTP version", "invalid HTTP status", "parse"];
-    if !connections.is_tls() && not_http.iter().any(|sign| reason.contains(sign)) {
+    // hyper's parse errors: "invalid HTTP version parsed", "invalid HTTP status-code parsed".
+    if !connections.is_tls() && reason.contains("invalid HTTP") {
         format!("{SPEAKS_TLS} (it answered with something that is not HTTP: {reason})")
     } else {
         reason
