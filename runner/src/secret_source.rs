@@ -24,16 +24,7 @@ pub fn read_secrets(
         .iter()
         .filter(|(name, _)| names.contains(*name))
     {
-        let value = match source {
-            SecretSource::Env(variable) => std::env::var(variable).map_err(|_| {
-                format!("secret `{name}` of environment `{}`: environment variable {variable} is not set", environment.name)
-            }),
-            SecretSource::File(path) => std::fs::read_to_string(base.join(path))
-                .map(|text| text.strip_suffix('\n').unwrap_or(&text).to_owned())
-                .map_err(|error| {
-                    format!("secret `{name}` of environment `{}`: cannot read {path}: {error}", environment.name)
-                }),
-        };
+        let value = read_source(base, &environment.name, name, source);
         match value {
             Ok(value) => {
                 values.insert(name.clone(), value);
@@ -45,5 +36,35 @@ pub fn read_secrets(
         Ok(SecretValues::new(values))
     } else {
         Err(problems)
+    }
+}
+
+/// Reads the value of one secret of `environment`, as [`read_secrets`] does: for what is
+/// not rendered into files, such as a Docker client key. `None` when there is no such
+/// secret.
+pub fn read_secret(
+    base: &Path,
+    environment: &Environment,
+    name: &str,
+) -> Option<Result<String, String>> {
+    let source = environment.secrets.get(name)?;
+    Some(read_source(base, &environment.name, name, source))
+}
+
+fn read_source(
+    base: &Path,
+    environment: &str,
+    name: &str,
+    source: &SecretSource,
+) -> Result<String, String> {
+    match source {
+        SecretSource::Env(variable) => std::env::var(variable).map_err(|_| {
+            format!("secret `{name}` of environment `{environment}`: environment variable {variable} is not set")
+        }),
+        SecretSource::File(path) => std::fs::read_to_string(base.join(path))
+            .map(|text| text.strip_suffix('\n').unwrap_or(&text).to_owned())
+            .map_err(|error| {
+                format!("secret `{name}` of environment `{environment}`: cannot read {path}: {error}")
+            }),
     }
 }

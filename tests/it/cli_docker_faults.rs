@@ -5,6 +5,7 @@ use std::net::TcpListener;
 use std::os::unix::net::UnixListener;
 use std::time::{Duration, Instant};
 
+use crate::support::test_pki::TestCa;
 use crate::test_repo::TestRepo;
 
 fn repo() -> TestRepo {
@@ -72,30 +73,62 @@ fn a_daemon_that_is_gone_is_reported_at_once() {
 }
 
 #[test]
-fn plan_and_apply_refuse_docker_tls_before_connecting() {
+fn tls_material_that_cannot_be_used_is_reported_before_connecting() {
     // Stands for the environment's daemon: nothing may connect to it.
     let daemon = TcpListener::bind(("127.0.0.1", 0)).expect("a port");
     daemon.set_nonblocking(true).expect("non-blocking");
     let port = daemon.local_addr().expect("an address").port();
-    let repo = repo().file(
-        "shoal.yml",
-        &format!(
-            "environments:\n  staging:\n    docker:\n      host: tcp://127.0.0.1:{port}\n      \
-             tls: {{ ca: ca.pem, cert: cert.pem, key: key.pem }}\n"
-        ),
+    let shoal_yml = format!(
+        "environments:\n  staging:\n    docker:\n      host: tcp://127.0.0.1:{port}\n      \
+         tls: {{ ca: pki/ca.pem, cert: pki/cert.pem, key_secret: docker_key }}\n    \
+         secrets: {{ docker_key: {{ env: SHOAL_TEST_DOCKER_KEY }} }}\n"
     );
+    let missing = repo().file("shoal.yml", &shoal_yml);
     for command in ["plan", "apply"] {
-        let run = repo.run(&[command, "--env", "staging"]);
+        let run = missing.run(&[command, "--env", "staging"]);
         assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
         assert_eq!(
             run.stderr,
-            "error: environment `staging` cannot be reached: shoal.yml:5:7: `docker.tls` is \
-             not implemented yet (issue 12): shoal refuses to connect to this environment's \
-             Docker daemon rather than connect without TLS\n  \
-             = help: use `--docker-host` to name a daemon to use instead (a unix socket, or a \
-             tcp:// address that needs no TLS, such as an SSH tunnel's)\n"
+            format!(
+                "error: environment `staging`: shoal.yml:5:18: cannot read the CA certificate \
+                 {}/pki/ca.pem: No such file or directory (os error 2)\n",
+                missing.path().display()
+            )
         );
     }
+    // A key that is not one: its text is never shown.
+    let certificate = "-----BEGIN CERTIFICATE-----\nMAA=\n-----END CERTIFICATE-----\n";
+    let not_a_key = repo()
+        .file("shoal.yml", &shoal_yml)
+        .file("pki/ca.pem", "not a certificate")
+        .file("pki/cert.pem", certificate)
+        .env("SHOAL_TEST_DOCKER_KEY", "hunter2");
+    let run = not_a_key.run(&["plan", "--env", "staging"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert_eq!(
+        run.stderr,
+        format!(
+            "error: environment `staging`: cannot connect to the Docker daemon at \
+             tcp://127.0.0.1:{port} over TLS: the CA certificate {}/pki/ca.pem holds no PEM \
+             certificate (-----BEGIN CERTIFICATE-----)\n",
+            not_a_key.path().display()
+        )
+    );
+    let ca = TestCa::new("shoal test CA");
+    let (client, _) = ca.client("shoal");
+    let read = |path: &std::path::Path| std::fs::read_to_string(path).expect("reads");
+    let not_a_key = not_a_key
+        .file("pki/ca.pem", &read(&ca.certificate()))
+        .file("pki/cert.pem", &read(&client));
+    let run = not_a_key.run(&["plan", "--env", "staging"]);
+    assert_eq!(
+        run.stderr,
+        format!(
+            "error: environment `staging`: cannot connect to the Docker daemon at \
+             tcp://127.0.0.1:{port} over TLS: the client key (secret `docker_key`) holds no \
+             PEM private key (-----BEGIN PRIVATE KEY-----, RSA PRIVATE KEY or EC PRIVATE KEY)\n"
+        )
+    );
     assert_eq!(
         daemon.accept().map(|_| ()).map_err(|error| error.kind()),
         Err(std::io::ErrorKind::WouldBlock),

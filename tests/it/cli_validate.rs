@@ -71,7 +71,7 @@ fn settings_that_do_nothing_yet_are_warned_of_where_they_are_written() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     let help = "  = help: `plan` and `apply` refuse this environment until then, unless \
                 `--docker-host` names a daemon to use instead (a unix socket, or a tcp:// \
-                address that needs no TLS, such as an SSH tunnel's)\n";
+                address, such as an SSH tunnel's)\n";
     // Under each quoted value, quotes included.
     let ssh_carets = "^".repeat(25);
     let npipe_carets = "^".repeat(33);
@@ -79,14 +79,7 @@ fn settings_that_do_nothing_yet_are_warned_of_where_they_are_written() {
     assert_eq!(
         run.stderr,
         format!(
-            "shoal.yml:5:7: warning: `docker.tls` is not implemented yet (issue 12): shoal \
-             refuses to connect to this environment's Docker daemon rather than connect \
-             without TLS\n  \
-               |\n\
-             5 |       tls: {{ ca: ca.pem, cert: cert.pem, key: key.pem }}\n  \
-               |       ^^^\n\
-             {help}\
-             shoal.yml:7:21: warning: ssh:// Docker hosts are not implemented yet (issue 12): \
+            "shoal.yml:7:21: warning: ssh:// Docker hosts are not implemented yet (issue 12): \
              shoal refuses to connect to `ssh://shoal@192.0.2.20`\n  \
                |\n\
              7 |     docker: {{ host: \"ssh://shoal@192.0.2.20\" }}\n  \
@@ -415,5 +408,46 @@ fn the_renders_of_one_commit_share_a_budget() {
         ),
         "{}",
         run.stderr
+    );
+}
+
+#[test]
+fn docker_tls_names_each_part_once_for_a_tcp_host() {
+    let run = TestRepo::new()
+        .file(
+            "shoal.yml",
+            "environments:\n  \
+               prod:\n    \
+                 docker:\n      \
+                   host: tcp://192.0.2.10:2376\n      \
+                   tls: { ca: ca.pem, ca_secret: ca, key_secret: docker_key }\n    \
+                 secrets: { ca: { env: CA } }\n  \
+               local:\n    \
+                 docker:\n      \
+                   host: unix:///var/run/docker.sock\n      \
+                   tls: { cert_path: /etc/shoal/docker }\n",
+        )
+        .file("workflows/deploy.yml", "steps:\n  - network: { name: n }\n")
+        .run(&["validate"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let lines: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|line| line.starts_with("shoal.yml:") || line.contains("= help"))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "shoal.yml:5:7: `docker.tls` does not say where the client certificate is",
+            "  = help: add `cert: PATH`, `cert_secret: NAME`, or `cert_path: FOLDER` holding \
+             cert.pem",
+            "shoal.yml:5:37: `ca` and `ca_secret` both give the CA certificate",
+            "  = help: keep one of `ca` and `ca_secret`",
+            "shoal.yml:5:53: unknown secret `docker_key`",
+            "  = help: declare it under the environment's `secrets`, which has: ca",
+            "shoal.yml:10:7: `docker.tls` applies to tcp:// hosts, not \
+             `unix:///var/run/docker.sock`",
+            "  = help: remove `tls`, or use a tcp://HOST:PORT host (2376 by convention)",
+        ]
     );
 }

@@ -285,8 +285,9 @@ fn sha256_hex(data: &[u8]) -> String {
 }
 
 #[test]
-fn docker_tls_is_refused_by_the_daemon_before_connecting_as_by_plan() {
-    // Stands for the environment's daemon: nothing may connect to it.
+fn docker_tls_material_is_read_by_the_daemon_as_by_plan() {
+    // Stands for the environment's daemon: nothing may connect to it, as the CA cannot be
+    // read.
     let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).expect("a port");
     listener.set_nonblocking(true).expect("non-blocking");
     let docker_port = listener.local_addr().expect("an address").port();
@@ -322,11 +323,15 @@ fn docker_tls_is_refused_by_the_daemon_before_connecting_as_by_plan() {
     let daemon = ServeDaemon::spawn(command, port, state.path());
     let run = daemon.wait_for_commit(&commit.sha);
     assert_eq!(run["status"], "failure", "{run}");
+    // Relative paths are taken from the daemon's secrets folder (the folder it starts in),
+    // as relative secret files are.
     assert_eq!(
         run["summary"],
-        "staging: environment `staging` cannot be reached: shoal.yml:5:7: `docker.tls` is not \
-         implemented yet (issue 12): shoal refuses to connect to this environment's Docker \
-         daemon rather than connect without TLS",
+        format!(
+            "staging: environment `staging`: shoal.yml:5:18: cannot read the CA certificate \
+             {}/ca.pem: No such file or directory (os error 2)",
+            crate::test_repo::project_root().display()
+        ),
         "{run}"
     );
     assert_eq!(

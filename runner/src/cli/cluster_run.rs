@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use crate::cli::render_session::RenderSession;
 use crate::cli::{OutputFormat, RepoArgs, report};
 use crate::pipeline::{
-    PipelineError, PlannedRun, RunInput, SecretPolicy, SwarmReading, desired_workflows, docker_host,
+    PipelineError, PlannedRun, RunInput, SecretPolicy, SwarmReading, desired_workflows,
+    docker_endpoint,
 };
 use crate::render::{SecretValues, TriggerInfo};
 
@@ -62,8 +63,9 @@ pub async fn prepare(args: &ClusterArgs) -> anyhow::Result<Option<PreparedRun>> 
     // reports only those.
     let environment = &session.environment;
     let workflows: Vec<_> = selected.iter().map(|(workflow, _)| *workflow).collect();
+    let secrets_folder = args.secrets_folder.as_deref().unwrap_or(&session.root);
     let mut reading = SwarmReading::start(
-        docker_host(args.docker_host.as_deref(), environment)?,
+        docker_endpoint(args.docker_host.as_deref(), environment, secrets_folder)?,
         args.docker_timeout,
         &environment.name,
         &workflows,
@@ -80,7 +82,7 @@ pub async fn prepare(args: &ClusterArgs) -> anyhow::Result<Option<PreparedRun>> 
         workflows: &selected,
         commit: session.commit(),
         trigger: &trigger,
-        secrets_folder: args.secrets_folder.as_deref().unwrap_or(&session.root),
+        secrets_folder,
     };
     let desired = match desired_workflows(&input, SecretPolicy::Trusted, |scope| {
         reading.scope_known(scope)

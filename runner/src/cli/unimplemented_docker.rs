@@ -1,5 +1,5 @@
 //! The refusal of `plan` and `apply` to reach a Docker daemon through settings shoal
-//! cannot honour yet (`docker.tls`, an ssh:// or npipe:// host), before they connect.
+//! cannot honour yet (an ssh:// or npipe:// host), before they connect.
 
 use crate::cli::cluster_run::ClusterArgs;
 use crate::load::{DirectoryFiles, load_environments};
@@ -25,8 +25,8 @@ pub fn refuse_unimplemented_docker_settings(args: &ClusterArgs) -> anyhow::Resul
     match environment.unimplemented_docker_settings.first() {
         Some(setting) => anyhow::bail!(
             "environment `{}` cannot be reached: {setting}\n  = help: use `--docker-host` to \
-             name a daemon to use instead (a unix socket, or a tcp:// address that needs no \
-             TLS, such as an SSH tunnel's)",
+             name a daemon to use instead (a unix socket, or a tcp:// address, such as an \
+             SSH tunnel's)",
             environment.name
         ),
         None => Ok(()),

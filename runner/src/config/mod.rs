@@ -6,7 +6,9 @@ mod shoal_file;
 mod step_input;
 mod workflow_file;
 
-pub use shoal_file::{DockerInput, EnvironmentInput, SecretSource, ShoalFile, SshInput, TlsInput};
+pub use shoal_file::{
+    DockerInput, EnvironmentInput, SecretSource, ShoalFile, SshInput, TlsInput, TlsPart,
+};
 pub use step_input::{
     ConfigInput, NetworkInput, OnFailure, OneOrMany, PLANNED_KINDS, RemoveInput, SUPPORTED_KINDS,
     StackInput, StepInput, WaitInput,

@@ -46,18 +46,91 @@ pub struct EnvironmentInput {
 pub struct DockerInput {
     /// Like DOCKER_HOST: `unix:///var/run/docker.sock`, `tcp://host:2376`, `ssh://user@host`.
     pub host: Spanned<String>,
-    /// Mutual TLS for `tcp://` hosts; paths relative to the config repo or absolute.
+    /// Mutual TLS for a `tcp://` host; see [`TlsInput`].
     #[serde(default)]
     pub tls: Option<TlsInput>,
 }
 
-/// Client certificate, key and CA bundle for a TLS-secured Docker API.
+/// Mutual TLS for a `tcp://` Docker host, as `docker --tlsverify` speaks it: the CA that
+/// signed the daemon's certificate (the only one trusted), and the client certificate and
+/// key shoal presents. Each comes from a file (`ca`, `cert`, `key`), from a secret of the
+/// environment (`ca_secret`, `cert_secret`, `key_secret`), or else from `cert_path`'s
+/// folder under docker's names (`ca.pem`, `cert.pem`, `key.pem`). Paths are on the machine
+/// shoal runs on; a relative one is taken from where relative secret files are.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TlsInput {
-    pub ca: String,
-    pub cert: String,
-    pub key: String,
+    /// A folder holding `ca.pem`, `cert.pem` and `key.pem`, like DOCKER_CERT_PATH.
+    #[serde(default)]
+    pub cert_path: Option<Spanned<String>>,
+    /// The CA certificate file (PEM).
+    #[serde(default)]
+    pub ca: Option<Spanned<String>>,
+    /// The secret of this environment that holds the CA certificate.
+    #[serde(default)]
+    pub ca_secret: Option<Spanned<String>>,
+    /// The client certificate file (PEM).
+    #[serde(default)]
+    pub cert: Option<Spanned<String>>,
+    /// The secret of this environment that holds the client certificate.
+    #[serde(default)]
+    pub cert_secret: Option<Spanned<String>>,
+    /// The client key file (PEM).
+    #[serde(default)]
+    pub key: Option<Spanned<String>>,
+    /// The secret of this environment that holds the client key.
+    #[serde(default)]
+    pub key_secret: Option<Spanned<String>>,
+}
+
+/// One of the three PEM documents of [`TlsInput`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsPart {
+    Ca,
+    Cert,
+    Key,
+}
+
+impl TlsPart {
+    pub const ALL: [TlsPart; 3] = [TlsPart::Ca, TlsPart::Cert, TlsPart::Key];
+
+    /// Its key in `docker.tls`: `ca`, `cert`, `key`.
+    pub fn key(self) -> &'static str {
+        match self {
+            TlsPart::Ca => "ca",
+            TlsPart::Cert => "cert",
+            TlsPart::Key => "key",
+        }
+    }
+
+    /// Its file's name in a `cert_path` folder, as docker names it.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            TlsPart::Ca => "ca.pem",
+            TlsPart::Cert => "cert.pem",
+            TlsPart::Key => "key.pem",
+        }
+    }
+
+    /// What it is, for messages.
+    pub fn description(self) -> &'static str {
+        match self {
+            TlsPart::Ca => "the CA certificate",
+            TlsPart::Cert => "the client certificate",
+            TlsPart::Key => "the client key",
+        }
+    }
+}
+
+impl TlsInput {
+    /// The file and the secret `part` may come from.
+    pub fn sources(&self, part: TlsPart) -> (Option<&Spanned<String>>, Option<&Spanned<String>>) {
+        match part {
+            TlsPart::Ca => (self.ca.as_ref(), self.ca_secret.as_ref()),
+            TlsPart::Cert => (self.cert.as_ref(), self.cert_secret.as_ref()),
+            TlsPart::Key => (self.key.as_ref(), self.key_secret.as_ref()),
+        }
+    }
 }
 
 /// SSH login for host-level steps.

@@ -13,7 +13,7 @@ use crate::apply::{ApplyError, ApplyEvent, ApplyObserver, CancelSignal};
 use crate::load::{RepoFiles, load_repo};
 use crate::pipeline::{
     PlannedRun, PlannedWorkflow, RunInput, RunProgress, SecretPolicy, SwarmReading,
-    desired_workflows, docker_host,
+    desired_workflows, docker_endpoint,
 };
 use crate::plan::plan_text;
 use crate::render::{CommitInfo, TemplateEngine, TriggerInfo};
@@ -263,8 +263,12 @@ async fn prepare(
         ));
     }
     let mut reading = SwarmReading::start(
-        docker_host(settings.docker_host.as_deref(), environment)
-            .map_err(|error| error.to_string())?,
+        docker_endpoint(
+            settings.docker_host.as_deref(),
+            environment,
+            &settings.secrets_folder,
+        )
+        .map_err(|error| error.to_string())?,
         settings.docker_timeout,
         &environment.name,
         &[workflow],

@@ -11,7 +11,9 @@ use bollard::query_parameters::{
     ListConfigsOptions, ListNetworksOptions, ListSecretsOptions, ListTasksOptions,
 };
 
-use super::{DockerEngine, DockerError, EngineConnector, raw_json};
+use super::{
+    DockerEndpoint, DockerEngine, DockerError, EngineConnections, EngineConnector, raw_json,
+};
 use crate::swarm::{
     IpamConfig, LiveNetwork, LiveObject, LiveService, LiveState, LiveTask, NetworkSpec, ObjectKind,
     ObjectSpec, STACK_NAMESPACE, ServiceScope,
@@ -22,26 +24,30 @@ pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub struct DockerClient {
     docker: Docker,
-    connector: EngineConnector,
+    connections: EngineConnections,
     host: String,
     timeout: Duration,
 }
 
 impl DockerClient {
-    /// Connects to `host` (`unix://…` or `tcp://…`, see [`EngineConnector`]) and agrees on
-    /// an API version. Every call made through the client, this first one included, gives
-    /// up after `timeout`.
-    pub async fn connect(host: &str, timeout: Duration) -> Result<DockerClient, DockerError> {
+    /// Connects to `endpoint` (`unix://…` or `tcp://…`, with or without TLS, see
+    /// [`EngineConnector`]) and agrees on an API version. Every call made through the
+    /// client, this first one included, gives up after `timeout`.
+    pub async fn connect(
+        endpoint: &DockerEndpoint,
+        timeout: Duration,
+    ) -> Result<DockerClient, DockerError> {
+        let host = endpoint.host.as_str();
         if let Some(what) = not_implemented(host) {
             return Err(DockerError::NotImplemented {
                 host: host.to_owned(),
                 what,
             });
         }
-        let connector = EngineConnector::for_host(host)?;
+        let connections = EngineConnections::new(EngineConnector::for_endpoint(endpoint)?);
         let operation = "the version handshake";
         let daemon_version =
-            raw_json::api_version(&connector, timeout)
+            raw_json::api_version(&connections, timeout)
                 .await
                 .map_err(|reason| {
                     if reason.starts_with("no answer within") {
@@ -59,16 +65,16 @@ impl DockerClient {
                 })?;
         let version = agreed_version(&daemon_version);
         let seconds = timeout.as_secs().max(1);
-        // bollard's requests travel over the connector's connections too, so that a new
+        // bollard's requests travel over the same pool of connections too, so that a new
         // transport is a new connector and nothing else.
-        let transport = connector.clone();
+        let transport = connections.clone();
         let prefix = format!("/v{}.{}", version.major_version, version.minor_version);
         let docker = Docker::connect_with_custom_transport(
             move |request: bollard::BollardRequest| {
-                let connector = transport.clone();
+                let connections = transport.clone();
                 let request = at_version(request, &prefix);
                 async move {
-                    connector.send(request?).await.map_err(|reason| {
+                    connections.send(request?).await.map_err(|reason| {
                         bollard::errors::Error::IOError {
                             err: std::io::Error::other(reason),
                         }
@@ -85,7 +91,7 @@ impl DockerClient {
         })?;
         Ok(DockerClient {
             docker,
-            connector,
+            connections,
             host: host.to_owned(),
             timeout,
         })
@@ -112,7 +118,7 @@ impl DockerClient {
                 .collect(),
         };
         let lists = futures_util::future::try_join_all(paths.iter().map(|path| async move {
-            raw_json::get_json::<Vec<ListedService>>(&self.connector, path, self.timeout)
+            raw_json::get_json::<Vec<ListedService>>(&self.connections, path, self.timeout)
                 .await
                 .map_err(|message| self.raw_error("listing services", message))
         }))
@@ -318,9 +324,10 @@ impl DockerClient {
         let query: String =
             form_urlencoded::byte_serialize(filters.to_string().as_bytes()).collect();
         let path = self.api_path(&format!("/services?filters={query}"));
-        let listed = raw_json::get_json::<Vec<ListedService>>(&self.connector, &path, self.timeout)
-            .await
-            .map_err(|message| self.raw_error("listing services", message))?;
+        let listed =
+            raw_json::get_json::<Vec<ListedService>>(&self.connections, &path, self.timeout)
+                .await
+                .map_err(|message| self.raw_error("listing services", message))?;
         Ok(listed
             .into_iter()
             .map(ListedService::into_live)
@@ -371,7 +378,7 @@ impl DockerClient {
     pub async fn create_service(&self, spec: &serde_json::Value) -> Result<String, DockerError> {
         let operation = format!("creating service {}", spec_name(spec));
         let answer = raw_json::post_json(
-            &self.connector,
+            &self.connections,
             &self.api_path("/services/create"),
             spec,
             self.timeout,
@@ -398,7 +405,7 @@ impl DockerClient {
         let path = self.api_path(&format!(
             "/services/{id}/update?version={version}&registryAuthFrom=spec"
         ));
-        raw_json::post_json(&self.connector, &path, spec, self.timeout)
+        raw_json::post_json(&self.connections, &path, spec, self.timeout)
             .await
             .map_err(|message| self.raw_error(&operation, message))?;
         Ok(())

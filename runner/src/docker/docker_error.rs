@@ -9,6 +9,9 @@ pub enum DockerError {
         "{what}: shoal refuses to connect to `{host}`; use unix:///path/to/docker.sock or tcp://HOST:PORT"
     )]
     NotImplemented { host: String, what: &'static str },
+    /// The TLS material cannot be used (a PEM that holds no certificate or key).
+    #[error("cannot connect to the Docker daemon at {host} over TLS: {reason}")]
+    Tls { host: String, reason: String },
     #[error("cannot connect to the Docker daemon at {host}")]
     Connect {
         host: String,

@@ -1,22 +1,21 @@
-//! Which transport reaches a Docker daemon, chosen from its host URL: one connector per
+//! Which transport reaches a Docker daemon, chosen from its endpoint: one connector per
 //! transport, each in a file of its own. Every request shoal makes to a daemon, through
-//! bollard or as raw JSON, goes over a connection one of them opened.
+//! bollard or as raw JSON, goes over a connection one of them opened and
+//! [`super::EngineConnections`] keeps alive.
 
 use std::pin::Pin;
 
-use hyper::body::{Body, Bytes, Incoming};
-use hyper_util::rt::TokioIo;
-
-use super::DockerError;
 use super::tcp_connector::TcpConnector;
+use super::tls_connector::TlsConnector;
 use super::unix_connector::UnixConnector;
+use super::{DockerEndpoint, DockerError};
 
 /// A byte stream to a daemon, whatever carries it.
 pub trait EngineStream: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin {}
 
 impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin> EngineStream for T {}
 
-/// How to open a connection to one daemon. A new transport (TLS, `ssh://`) is one more
+/// How to open a connection to one daemon. A new transport (`ssh://`) is one more
 /// variant and one more file.
 #[derive(Debug, Clone)]
 pub enum EngineConnector {
@@ -24,63 +23,63 @@ pub enum EngineConnector {
     Unix(UnixConnector),
     /// `tcp://HOST:PORT` (or `http://HOST:PORT`): plain TCP, no TLS.
     Tcp(TcpConnector),
+    /// `tcp://HOST:PORT` with `tls`: mutual TLS.
+    Tls(TlsConnector),
 }
 
 impl EngineConnector {
-    /// The connector for `host`, by its scheme.
-    pub fn for_host(host: &str) -> Result<EngineConnector, DockerError> {
+    /// The connector for `endpoint`, by its host's scheme and its TLS material.
+    pub fn for_endpoint(endpoint: &DockerEndpoint) -> Result<EngineConnector, DockerError> {
+        let host = endpoint.host.as_str();
+        let tls_refused = |reason: String| DockerError::Tls {
+            host: host.to_owned(),
+            reason,
+        };
         if let Some(path) = host.strip_prefix("unix://") {
+            if endpoint.tls.is_some() {
+                return Err(tls_refused(
+                    "TLS applies to tcp:// hosts; a unix socket needs none".to_owned(),
+                ));
+            }
             return Ok(EngineConnector::Unix(UnixConnector::new(path)));
         }
         if let Some(address) = host
             .strip_prefix("tcp://")
             .or_else(|| host.strip_prefix("http://"))
         {
-            return Ok(EngineConnector::Tcp(TcpConnector::new(address)));
+            return match &endpoint.tls {
+                Some(material) => TlsConnector::new(address, material)
+                    .map(EngineConnector::Tls)
+                    .map_err(tls_refused),
+                None => Ok(EngineConnector::Tcp(TcpConnector::new(address))),
+            };
         }
         Err(DockerError::UnsupportedHost {
             host: host.to_owned(),
         })
     }
 
-    /// Opens a new connection; errors name the socket or address.
+    /// Opens a new connection; errors name the socket or address, and say what to fix.
     pub async fn connect(&self) -> Result<Pin<Box<dyn EngineStream>>, String> {
         match self {
             EngineConnector::Unix(unix) => unix.connect().await,
             EngineConnector::Tcp(tcp) => tcp.connect().await,
+            EngineConnector::Tls(tls) => tls.connect().await,
         }
     }
 
-    /// Sends one HTTP/1.1 request over a new connection and returns the answer, whose body
-    /// is read from that connection as the caller reads it. The request's URI may be
-    /// absolute (bollard makes them so): only its path and query are sent.
-    pub async fn send<B>(
-        &self,
-        request: hyper::Request<B>,
-    ) -> Result<hyper::Response<Incoming>, String>
-    where
-        B: Body<Data = Bytes> + Send + 'static,
-        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-    {
-        let (mut parts, body) = request.into_parts();
-        if let Some(path) = parts.uri.path_and_query().cloned() {
-            parts.uri = hyper::Uri::from(path);
+    /// Whether the daemon is spoken to over TLS.
+    pub fn is_tls(&self) -> bool {
+        matches!(self, EngineConnector::Tls(_))
+    }
+
+    /// A TLS failure after the handshake (the daemon refusing the client certificate, in
+    /// TLS 1.3), in words.
+    pub fn explain_tls(&self, error: &rustls::Error) -> String {
+        match self {
+            EngineConnector::Tls(tls) => tls.explain(error),
+            _ => error.to_string(),
         }
-        parts
-            .headers
-            .entry(hyper::header::HOST)
-            .or_insert(hyper::header::HeaderValue::from_static("docker"));
-        let stream = self.connect().await?;
-        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-            .await
-            .map_err(|error| error.to_string())?;
-        tokio::spawn(async move {
-            let _ = connection.await;
-        });
-        sender
-            .send_request(hyper::Request::from_parts(parts, body))
-            .await
-            .map_err(|error| error.to_string())
     }
 }
 
@@ -123,7 +122,8 @@ mod tests {
     /// Agrees on a version, then makes a call through bollard: both reach the daemon over
     /// the connector's transport, as origin-form requests.
     async fn check_transport(host: &str, requests: &Arc<Mutex<Vec<String>>>) {
-        let client = DockerClient::connect(host, std::time::Duration::from_secs(5))
+        let endpoint = crate::docker::DockerEndpoint::plain(host);
+        let client = DockerClient::connect(&endpoint, std::time::Duration::from_secs(5))
             .await
             .expect("connects");
         let error = client
@@ -173,8 +173,8 @@ mod tests {
 
     #[test]
     fn a_host_without_a_transport_is_refused() {
-        let error =
-            EngineConnector::for_host("npipe:////./pipe/docker_engine").expect_err("no transport");
+        let endpoint = DockerEndpoint::plain("npipe:////./pipe/docker_engine");
+        let error = EngineConnector::for_endpoint(&endpoint).expect_err("no transport");
         assert_eq!(
             error.to_string(),
             "unsupported Docker host `npipe:////./pipe/docker_engine`: use unix:///path/to/docker.sock or tcp://HOST:PORT"

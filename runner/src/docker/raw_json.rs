@@ -9,13 +9,13 @@ use std::time::Duration;
 use http_body_util::{BodyExt as _, Full};
 use hyper::body::Bytes;
 
-use super::EngineConnector;
+use super::EngineConnections;
 
-/// One GET of `path` (e.g. `/v1.41/services`) from the daemon `connector` reaches, decoded from
+/// One GET of `path` (e.g. `/v1.41/services`) from the daemon `connections` reach, decoded from
 /// JSON: into a `serde_json::Value` to keep every key, or into a type that names only the
 /// keys it needs, so that the others are skipped rather than built.
 pub async fn get_json<T: serde::de::DeserializeOwned>(
-    connector: &EngineConnector,
+    connections: &EngineConnections,
     path: &str,
     timeout: Duration,
 ) -> Result<T, String> {
@@ -24,15 +24,15 @@ pub async fn get_json<T: serde::de::DeserializeOwned>(
         .header(hyper::header::ACCEPT, "application/json")
         .body(Full::new(Bytes::new()))
         .map_err(|error| error.to_string())?;
-    let body = json_exchange(connector, request, timeout).await?;
+    let body = json_exchange(connections, request, timeout).await?;
     serde_json::from_slice(&body)
         .map_err(|error| format!("cannot read the daemon's answer: {error}"))
 }
 
-/// One POST of `body` to `path` (e.g. `/v1.41/services/create`) at the daemon `connector` reaches;
+/// One POST of `body` to `path` (e.g. `/v1.41/services/create`) at the daemon `connections` reach;
 /// the daemon's answer as JSON (`null` when it has no body).
 pub async fn post_json(
-    connector: &EngineConnector,
+    connections: &EngineConnections,
     path: &str,
     body: &serde_json::Value,
     timeout: Duration,
@@ -44,7 +44,7 @@ pub async fn post_json(
         .header(hyper::header::CONTENT_TYPE, "application/json")
         .body(Full::new(Bytes::from(body)))
         .map_err(|error| error.to_string())?;
-    let body = json_exchange(connector, request, timeout).await?;
+    let body = json_exchange(connections, request, timeout).await?;
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(serde_json::Value::Null);
     }
@@ -55,12 +55,12 @@ pub async fn post_json(
 /// Sends `request` and reads the whole answer, within `timeout`; an answer that is not a
 /// success is an error with the daemon's message.
 async fn json_exchange(
-    connector: &EngineConnector,
+    connections: &EngineConnections,
     request: hyper::Request<Full<Bytes>>,
     timeout: Duration,
 ) -> Result<Bytes, String> {
     let exchange = async {
-        let response = connector.send(request).await?;
+        let response = connections.send(request).await?;
         let status = response.status();
         let body = response
             .into_body()
@@ -83,13 +83,36 @@ async fn json_exchange(
 
 /// The highest API version the daemon speaks, from the `API-Version` header of `/_ping`:
 /// the cheapest way to agree on a version (`/version` gathers every component's version).
-pub async fn api_version(connector: &EngineConnector, timeout: Duration) -> Result<String, String> {
+pub async fn api_version(
+    connections: &EngineConnections,
+    timeout: Duration,
+) -> Result<String, String> {
     let request = hyper::Request::get("/_ping")
         .header(hyper::header::HOST, "docker")
         .body(Full::new(Bytes::new()))
         .map_err(|error| error.to_string())?;
     let exchange = async {
-        let response = connector.send(request).await?;
+        let response = connections
+            .send(request)
+            .await
+            .map_err(|reason| explain_plain_to_tls(connections, reason))?;
+        if response.status() == hyper::StatusCode::BAD_REQUEST && !connections.is_tls() {
+            let body = response
+                .into_body()
+                .collect()
+                .await
+                .map_err(|error| error.to_string())?
+                .to_bytes();
+            let answer = String::from_utf8_lossy(&body);
+            return Err(if answer.contains("HTTP request to an HTTPS server") {
+                SPEAKS_TLS.to_owned()
+            } else {
+                format!(
+                    "the daemon's /_ping answered 400 Bad Request: {}",
+                    answer.trim()
+                )
+            });
+        }
         response
             .headers()
             .get("api-version")
@@ -102,4 +125,21 @@ pub async fn api_version(connector: &EngineConnector, timeout: Duration) -> Resu
     tokio::time::timeout(timeout, exchange)
         .await
         .map_err(|_| format!("no answer within {} s", timeout.as_secs()))?
+}
+
+/// A daemon that speaks TLS, asked in plain HTTP: Go's TLS servers answer "Client sent an
+/// HTTP request to an HTTPS server", older ones a TLS alert, which the docker CLI reports
+/// as a "malformed HTTP response".
+const SPEAKS_TLS: &str = "the daemon speaks TLS, but no TLS is configured for it: add \
+    `docker.tls` to the environment (`ca`, `cert`, `key`, or `cert_path`), or with \
+    `--docker-host` set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH as for the docker CLI";
+
+/// A plain-HTTP request whose answer is not HTTP (a TLS alert), in words.
+fn explain_plain_to_tls(connections: &EngineConnections, reason: String) -> String {
+    // hyper's parse errors: "invalid HTTP version parsed", "invalid HTTP status-code parsed".
+    if !connections.is_tls() && reason.contains("invalid HTTP") {
+        format!("{SPEAKS_TLS} (it answered with something that is not HTTP: {reason})")
+    } else {
+        reason
+    }
 }

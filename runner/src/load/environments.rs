@@ -1,8 +1,7 @@
 //! Loads `shoal.yml` into the list of environments.
 
 use super::{Document, RepoFiles};
-use crate::config::DockerInput;
-use crate::config::ShoalFile;
+use crate::config::{DockerInput, EnvironmentInput, ShoalFile, TlsPart};
 use crate::model::{Environment, UnimplementedSetting};
 use crate::source::{Diagnostic, Diagnostics};
 use crate::yaml::Node;
@@ -64,7 +63,8 @@ pub fn load_environments(
                 .get("environments")
                 .and_then(|environments| environments.get(&name.value))
                 .and_then(|environment| environment.get("docker"));
-            unimplemented_docker_settings = unimplemented_docker(docker, docker_node);
+            check_tls(&document, docker, docker_node, &input, diagnostics);
+            unimplemented_docker_settings = unimplemented_docker(docker);
             for setting in &unimplemented_docker_settings {
                 diagnostics.push(
                     document
@@ -103,11 +103,11 @@ pub fn load_environments(
 /// What `plan` and `apply` can do about a `docker` setting they refuse.
 const UNIMPLEMENTED_DOCKER_HELP: &str = "`plan` and `apply` refuse this environment until \
     then, unless `--docker-host` names a daemon to use instead (a unix socket, or a tcp:// \
-    address that needs no TLS, such as an SSH tunnel's)";
+    address, such as an SSH tunnel's)";
 
 /// The settings of an environment's `docker` block that shoal accepts but cannot honour
-/// yet; `node` is the block in shoal.yml, for the position of the `tls` key.
-fn unimplemented_docker(docker: &DockerInput, node: Option<&Node>) -> Vec<UnimplementedSetting> {
+/// yet.
+fn unimplemented_docker(docker: &DockerInput) -> Vec<UnimplementedSetting> {
     let setting = |span, message: String| UnimplementedSetting {
         path: SHOAL_FILE.to_owned(),
         span,
@@ -134,18 +134,84 @@ fn unimplemented_docker(docker: &DockerInput, node: Option<&Node>) -> Vec<Unimpl
             ),
         ));
     }
-    if docker.tls.is_some() {
-        let span = node
-            .and_then(|node| node.entry("tls"))
-            .map_or(host.span, |(key, _)| key.span);
-        found.push(setting(
-            span,
-            "`docker.tls` is not implemented yet (issue 12): shoal refuses to connect to \
-             this environment's Docker daemon rather than connect without TLS"
-                .to_owned(),
-        ));
-    }
     found
+}
+
+/// `docker.tls` goes with a `tcp://` host, and names each of the CA certificate, the
+/// client certificate and the key once: as a file, a secret of the environment, or
+/// through `cert_path`. `node` is the `docker` block in shoal.yml, for the position of the
+/// `tls` key.
+fn check_tls(
+    document: &Document,
+    docker: &DockerInput,
+    node: Option<&Node>,
+    environment: &EnvironmentInput,
+    diagnostics: &mut Diagnostics,
+) {
+    let Some(tls) = &docker.tls else {
+        return;
+    };
+    let tls_span = node
+        .and_then(|node| node.entry("tls"))
+        .map_or(docker.host.span, |(key, _)| key.span);
+    if !docker.host.value.starts_with("tcp://") {
+        diagnostics.push(
+            document
+                .error(
+                    tls_span,
+                    format!(
+                        "`docker.tls` applies to tcp:// hosts, not `{}`",
+                        docker.host.value
+                    ),
+                )
+                .with_help("remove `tls`, or use a tcp://HOST:PORT host (2376 by convention)"),
+        );
+    }
+    for part in TlsPart::ALL {
+        let key = part.key();
+        match tls.sources(part) {
+            (Some(_), Some(secret)) => diagnostics.push(
+                document
+                    .error(
+                        secret.span,
+                        format!(
+                            "`{key}` and `{key}_secret` both give {}",
+                            part.description()
+                        ),
+                    )
+                    .with_help(format!("keep one of `{key}` and `{key}_secret`")),
+            ),
+            (None, None) if tls.cert_path.is_none() => diagnostics.push(
+                document
+                    .error(
+                        tls_span,
+                        format!("`docker.tls` does not say where {} is", part.description()),
+                    )
+                    .with_help(format!(
+                        "add `{key}: PATH`, `{key}_secret: NAME`, or `cert_path: FOLDER` \
+                         holding {}",
+                        part.file_name()
+                    )),
+            ),
+            (_, Some(secret)) if !environment.secrets.contains_key(&secret.value) => {
+                let known: Vec<&str> = environment.secrets.keys().map(String::as_str).collect();
+                let help = if known.is_empty() {
+                    "declare it under the environment's `secrets`".to_owned()
+                } else {
+                    format!(
+                        "declare it under the environment's `secrets`, which has: {}",
+                        known.join(", ")
+                    )
+                };
+                diagnostics.push(
+                    document
+                        .error(secret.span, format!("unknown secret `{}`", secret.value))
+                        .with_help(help),
+                );
+            }
+            _ => {}
+        }
+    }
 }
 
 /// Deep merge: maps merge key by key, anything else is replaced. So an environment that

@@ -16,7 +16,7 @@ mod secret_policy;
 mod swarm_reading;
 
 pub use desired_workflows::{DesiredWorkflow, DesiredWorkflows, desired_workflows};
-pub use docker_endpoint::docker_host;
+pub use docker_endpoint::docker_endpoint;
 pub use object_names::name_objects;
 pub use pipeline_error::PipelineError;
 pub use planned_run::{PlannedRun, PlannedWorkflow, WorkflowOutcome};

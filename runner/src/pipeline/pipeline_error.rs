@@ -24,6 +24,12 @@ pub enum PipelineError {
     },
     #[error(transparent)]
     Docker(#[from] DockerError),
+    /// The TLS material of the environment's Docker endpoint cannot be read.
+    #[error("environment `{environment}`: {problem}")]
+    DockerTls {
+        environment: String,
+        problem: String,
+    },
     /// The environment's `docker` block asks for a setting shoal does not implement yet.
     #[error("environment `{environment}` cannot be reached: {setting}")]
     Unimplemented {

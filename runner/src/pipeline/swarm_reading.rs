@@ -9,7 +9,7 @@ use tokio::sync::oneshot;
 
 use super::{DesiredWorkflows, PipelineError, PlannedRun, PlannedWorkflow, name_objects};
 use crate::apply::plan_workflows;
-use crate::docker::DockerClient;
+use crate::docker::{DockerClient, DockerEndpoint};
 use crate::model::Workflow;
 use crate::plan::DesiredStep;
 use crate::swarm::{LiveState, ObjectNameKey, ServiceScope};
@@ -21,11 +21,11 @@ pub struct SwarmReading {
 }
 
 impl SwarmReading {
-    /// Starts connecting to `host` for `environment`. When no template of `workflows`
+    /// Starts connecting to `endpoint` for `environment`. When no template of `workflows`
     /// names a stack (`Workflow::literal_stacks`), the services are listed at once;
     /// else once [`SwarmReading::scope_known`] is called.
     pub fn start(
-        host: String,
+        endpoint: DockerEndpoint,
         timeout: Duration,
         environment: &str,
         workflows: &[&Workflow],
@@ -41,7 +41,7 @@ impl SwarmReading {
         };
         let environment = environment.to_owned();
         let task = tokio::spawn(async move {
-            let client = DockerClient::connect(&host, timeout)
+            let client = DockerClient::connect(&endpoint, timeout)
                 .await
                 .map_err(|error| PipelineError::Connect { environment, error })?;
             let scope = receiver

@@ -6,6 +6,7 @@ pub mod fake_github;
 pub mod git_servers;
 mod private_swarm;
 pub mod serve_daemon;
+pub mod test_pki;
 
 pub use private_swarm::PrivateSwarm;
 

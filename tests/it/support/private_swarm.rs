@@ -12,6 +12,9 @@
 //! host's loopback, and it reaches services that tests run on the host (a registry) at
 //! [`PrivateSwarm::host_address`]. Nothing it does touches another engine's ports or
 //! devices, so test processes on one machine run side by side.
+//!
+//! [`PrivateSwarm::with_tls`] starts an engine of its own that also listens with mutual
+//! TLS (`dockerd --tlsverify`) at [`PrivateSwarm::tls_host`], for the CA a test made.
 
 use std::collections::HashSet;
 use std::fs;
@@ -54,6 +57,8 @@ pub struct PrivateSwarm {
     docker_host: String,
     address: Ipv4Addr,
     host_address: Ipv4Addr,
+    /// `tcp://ADDRESS:2376`, when the engine listens with mutual TLS.
+    tls_host: Option<String>,
     built_images: Mutex<HashSet<String>>,
     names_given: AtomicUsize,
     /// Holds the write end of the supervisor's standard input open for as long as this
@@ -70,6 +75,21 @@ impl PrivateSwarm {
             Ok(swarm) => swarm,
             Err(reason) => panic!("{reason}"),
         }
+    }
+
+    /// A new engine of its own that also listens with mutual TLS at
+    /// [`PrivateSwarm::tls_host`]: its certificate is issued for its address by the CA in
+    /// `ca_folder` (`ca.pem`, `ca-key.pem`), and it accepts the clients whose certificates
+    /// that CA signed. It stops when the value is dropped. Panics if it cannot start.
+    pub fn with_tls(ca_folder: &Path) -> PrivateSwarm {
+        PrivateSwarm::start_with(Some(ca_folder)).unwrap_or_else(|reason| panic!("{reason}"))
+    }
+
+    /// `tcp://ADDRESS:2376` of an engine started [`PrivateSwarm::with_tls`].
+    pub fn tls_host(&self) -> &str {
+        self.tls_host
+            .as_deref()
+            .expect("an engine started with_tls")
     }
 
     /// Where the engine keeps everything: its sockets, data, logs and the CLI's config.
@@ -189,6 +209,10 @@ impl PrivateSwarm {
     }
 
     fn start() -> Result<PrivateSwarm, String> {
+        PrivateSwarm::start_with(None)
+    }
+
+    fn start_with(tls_ca: Option<&Path>) -> Result<PrivateSwarm, String> {
         remove_stale_engines();
         let folder = tempfile::Builder::new()
             .prefix(FOLDER_PREFIX)
@@ -196,7 +220,11 @@ impl PrivateSwarm {
             .map_err(|error| format!("failed to make a folder in /tmp: {error}"))?
             .keep();
         let script = script();
-        let mut supervisor = Command::new(&script)
+        let mut supervisor = Command::new(&script);
+        if let Some(ca) = tls_ca {
+            supervisor.env("PRIVATE_DOCKERD_TLS_CA", ca);
+        }
+        let mut supervisor = supervisor
             .arg("supervise")
             .arg(&folder)
             .stdin(Stdio::piped())
@@ -267,6 +295,16 @@ impl PrivateSwarm {
         };
         let address = exported_address("PRIVATE_DOCKERD_ADDRESS")?;
         let host_address = exported_address("PRIVATE_DOCKERD_HOST_ADDRESS")?;
+        let tls_host = stdout
+            .lines()
+            .find_map(|line| line.strip_prefix("export PRIVATE_DOCKERD_TLS_HOST="))
+            .map(str::to_owned);
+        if tls_ca.is_some() && tls_host.is_none() {
+            return Err(format!(
+                "{} did not print PRIVATE_DOCKERD_TLS_HOST:\n{stdout}",
+                script.display()
+            ));
+        }
         // Warnings are worth seeing.
         if !stderr.trim().is_empty() {
             eprintln!("{}", stderr.trim_end());
@@ -275,6 +313,7 @@ impl PrivateSwarm {
             docker_host: docker_host.to_owned(),
             address,
             host_address,
+            tls_host,
             folder,
             built_images: Mutex::new(HashSet::new()),
             names_given: AtomicUsize::new(0),

@@ -1,0 +1,188 @@
+//! The connections to one Docker daemon, kept alive and reused: a request waits for an
+//! idle connection of the pool or opens a new one through the [`EngineConnector`], so a
+//! run pays for a connection (and, over TLS, for a handshake) once per concurrent
+//! request, not once per request. Clones share the pool.
+
+use std::error::Error as StdError;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use http_body_util::BodyExt as _;
+use http_body_util::combinators::UnsyncBoxBody;
+use hyper::body::{Body, Bytes, Incoming};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::{Connected, Connection};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+
+use super::EngineConnector;
+use super::engine_connector::EngineStream;
+use super::tls_connector::tls_error;
+
+type BoxError = Box<dyn StdError + Send + Sync>;
+type RequestBody = UnsyncBoxBody<Bytes, BoxError>;
+
+#[derive(Clone)]
+pub struct EngineConnections {
+    connector: EngineConnector,
+    client: Client<PoolConnector, RequestBody>,
+}
+
+impl std::fmt::Debug for EngineConnections {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EngineConnections")
+            .field("connector", &self.connector)
+            .finish_non_exhaustive()
+    }
+}
+
+impl EngineConnections {
+    pub fn new(connector: EngineConnector) -> EngineConnections {
+        let client = Client::builder(TokioExecutor::new()).build(PoolConnector {
+            connector: connector.clone(),
+        });
+        EngineConnections { connector, client }
+    }
+
+    /// Sends one HTTP/1.1 request and returns the answer, whose body is read from the
+    /// connection as the caller reads it; the connection goes back to the pool once it is
+    /// read. The request's URI may be absolute (bollard makes them so): only its path and
+    /// query are used. A failure is a sentence that says what to fix.
+    pub async fn send<B>(
+        &self,
+        request: hyper::Request<B>,
+    ) -> Result<hyper::Response<Incoming>, String>
+    where
+        B: Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        let (mut parts, body) = request.into_parts();
+        let path = parts
+            .uri
+            .path_and_query()
+            .map_or("/", hyper::http::uri::PathAndQuery::as_str);
+        // The pool is keyed by the URI's authority: one daemon, one key.
+        parts.uri = format!("http://docker{path}")
+            .parse()
+            .map_err(|error: hyper::http::uri::InvalidUri| error.to_string())?;
+        parts
+            .headers
+            .entry(hyper::header::HOST)
+            .or_insert(hyper::header::HeaderValue::from_static("docker"));
+        let body = body.map_err(Into::into).boxed_unsync();
+        self.client
+            .request(hyper::Request::from_parts(parts, body))
+            .await
+            .map_err(|error| self.describe(&error))
+    }
+
+    /// Whether the daemon is spoken to over TLS.
+    pub fn is_tls(&self) -> bool {
+        self.connector.is_tls()
+    }
+
+    /// The failure in one sentence: the connector's own message when connecting failed,
+    /// a TLS failure explained, else the chain of causes.
+    fn describe(&self, error: &(dyn StdError + 'static)) -> String {
+        let mut causes = Vec::new();
+        let mut cause = Some(error);
+        while let Some(current) = cause {
+            if let Some(failure) = current.downcast_ref::<ConnectFailure>() {
+                return failure.0.clone();
+            }
+            if let Some(io) = current.downcast_ref::<std::io::Error>()
+                && let Some(tls) = tls_error(io)
+            {
+                return self.connector.explain_tls(tls);
+            }
+            if let Some(tls) = current.downcast_ref::<rustls::Error>() {
+                return self.connector.explain_tls(tls);
+            }
+            causes.push(current.to_string());
+            cause = current.source();
+        }
+        causes.join(": ")
+    }
+}
+
+/// Opens the pool's connections through the [`EngineConnector`].
+#[derive(Clone)]
+struct PoolConnector {
+    connector: EngineConnector,
+}
+
+impl tower_service::Service<hyper::Uri> for PoolConnector {
+    type Response = PooledStream;
+    type Error = ConnectFailure;
+    type Future = Pin<Box<dyn Future<Output = Result<PooledStream, ConnectFailure>> + Send>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, _: hyper::Uri) -> Self::Future {
+        let connector = self.connector.clone();
+        Box::pin(async move {
+            connector
+                .connect()
+                .await
+                .map(|stream| PooledStream(TokioIo::new(stream)))
+                .map_err(ConnectFailure)
+        })
+    }
+}
+
+/// Why a connection could not be opened, as the connector said it.
+#[derive(Debug)]
+struct ConnectFailure(String);
+
+impl std::fmt::Display for ConnectFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl StdError for ConnectFailure {}
+
+/// A connection of the pool.
+struct PooledStream(TokioIo<Pin<Box<dyn EngineStream>>>);
+
+impl Connection for PooledStream {
+    fn connected(&self) -> Connected {
+        Connected::new()
+    }
+}
+
+impl hyper::rt::Read for PooledStream {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        context: &mut Context<'_>,
+        buffer: hyper::rt::ReadBufCursor<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.0).poll_read(context, buffer)
+    }
+}
+
+impl hyper::rt::Write for PooledStream {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        context: &mut Context<'_>,
+        buffer: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.0).poll_write(context, buffer)
+    }
+
+    fn poll_flush(
+        mut self: Pin<&mut Self>,
+        context: &mut Context<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.0).poll_flush(context)
+    }
+
+    fn poll_shutdown(
+        mut self: Pin<&mut Self>,
+        context: &mut Context<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.0).poll_shutdown(context)
+    }
+}
