@@ -99,13 +99,19 @@ async fn handle(
         }
         (Method::POST, "/hooks/github", _) => webhook(request, settings, events).await,
         (Method::POST, "/hooks/registry", _) => registry_hook(request, settings, events).await,
-        (Method::GET, "/api/v1/runs", _) => runs(settings),
-        (Method::GET, _, [id]) => run_detail(settings, id),
+        (Method::GET, "/api/v1/runs", _) => {
+            let state = settings.state.clone();
+            reading_the_store(move || runs(&state)).await
+        }
+        (Method::GET, _, [id]) => {
+            let (state, id) = (settings.state.clone(), (*id).to_owned());
+            reading_the_store(move || run_detail(&state, &id)).await
+        }
         (Method::GET, _, [id, "logs"]) => {
             let follow = !query
                 .split('&')
                 .any(|pair| pair == "follow=false" || pair == "follow=0");
-            return run_logs(settings, id, follow);
+            return run_logs(settings, id, follow).await;
         }
         (Method::POST, _, [id, "cancel"]) => cancel(request, settings, events, id).await,
         (Method::POST, "/api/v1/dispatch", _) => dispatch(request, settings, events).await,
@@ -239,18 +245,33 @@ async fn registry_hook(
     )
 }
 
-fn runs(settings: &ApiSettings) -> Response<Full<Bytes>> {
-    match Store::open_reader(&settings.state).and_then(|store| store.runs(100)) {
+/// Runs `read` (SQLite calls, which block) on a blocking thread, so that no reader of
+/// the store holds up the runtime's workers that serve webhooks and `/healthz`.
+async fn reading_the_store(
+    read: impl FnOnce() -> Response<Full<Bytes>> + Send + 'static,
+) -> Response<Full<Bytes>> {
+    tokio::task::spawn_blocking(read)
+        .await
+        .unwrap_or_else(|error| {
+            text(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &format!("reading the store failed: {error}\n"),
+            )
+        })
+}
+
+fn runs(state: &std::path::Path) -> Response<Full<Bytes>> {
+    match Store::open_reader(state).and_then(|store| store.runs(100)) {
         Ok(runs) => json(StatusCode::OK, &serde_json::json!({ "runs": runs })),
         Err(error) => text(StatusCode::INTERNAL_SERVER_ERROR, &format!("{error}\n")),
     }
 }
 
-fn run_detail(settings: &ApiSettings, id: &str) -> Response<Full<Bytes>> {
+fn run_detail(state: &std::path::Path, id: &str) -> Response<Full<Bytes>> {
     let Ok(id) = id.parse::<i64>() else {
         return text(StatusCode::NOT_FOUND, "no such run\n");
     };
-    let store = match Store::open_reader(&settings.state) {
+    let store = match Store::open_reader(state) {
         Ok(store) => store,
         Err(error) => return text(StatusCode::INTERNAL_SERVER_ERROR, &format!("{error}\n")),
     };
@@ -361,25 +382,33 @@ async fn cancel(
 
 /// A run's log as plain text lines. While the run is queued or running and `follow` is
 /// on, the response stays open and sends each new line as it is written.
-fn run_logs(settings: &ApiSettings, id: &str, follow: bool) -> Response<Body> {
+async fn run_logs(settings: &ApiSettings, id: &str, follow: bool) -> Response<Body> {
     let Ok(id) = id.parse::<i64>() else {
         return text(StatusCode::NOT_FOUND, "no such run\n").map(|body| body.boxed());
     };
-    let store = match Store::open_reader(&settings.state) {
-        Ok(store) => store,
+    let state = settings.state.clone();
+    // Opening the store and finding the run block: they run on a blocking thread too.
+    let opened = tokio::task::spawn_blocking(move || {
+        let store = Store::open_reader(&state)
+            .map_err(|error| (StatusCode::INTERNAL_SERVER_ERROR, format!("{error}\n")))?;
+        match store.run(id) {
+            Ok(Some(_)) => Ok(store),
+            Ok(None) => Err((StatusCode::NOT_FOUND, "no such run\n".to_owned())),
+            Err(error) => Err((StatusCode::INTERNAL_SERVER_ERROR, format!("{error}\n"))),
+        }
+    })
+    .await;
+    let store = match opened {
+        Ok(Ok(store)) => store,
+        Ok(Err((status, message))) => return text(status, &message).map(|body| body.boxed()),
         Err(error) => {
-            return text(StatusCode::INTERNAL_SERVER_ERROR, &format!("{error}\n"))
-                .map(|body| body.boxed());
+            return text(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &format!("reading the store failed: {error}\n"),
+            )
+            .map(|body| body.boxed());
         }
     };
-    match store.run(id) {
-        Ok(Some(_)) => {}
-        Ok(None) => return text(StatusCode::NOT_FOUND, "no such run\n").map(|body| body.boxed()),
-        Err(error) => {
-            return text(StatusCode::INTERNAL_SERVER_ERROR, &format!("{error}\n"))
-                .map(|body| body.boxed());
-        }
-    }
     let (sender, receiver) = mpsc::channel::<Bytes>(16);
     tokio::task::spawn_blocking(move || {
         follow_log(&store, id, follow, |lines| {
