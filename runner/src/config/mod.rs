@@ -9,7 +9,7 @@ mod workflow_file;
 pub use shoal_file::{DockerInput, EnvironmentInput, SecretSource, ShoalFile, SshInput, TlsInput};
 pub use step_input::{
     ConfigInput, NetworkInput, OnFailure, OneOrMany, PLANNED_KINDS, RemoveInput, SUPPORTED_KINDS,
-    StackInput, StepInput, WaitInput,
+    StackInput, StepInput, StepKindInput, WaitInput,
 };
 pub use workflow_file::{
     BranchFilterInput, Confirms, DispatchInput, InputDeclaration, InputKind, OneOrList,
