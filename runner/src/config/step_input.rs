@@ -81,6 +81,18 @@ pub struct StepInput {
     pub swarm: Option<serde::de::IgnoredAny>,
 }
 
+/// The one kind a step has, out of its `StepInput`: matched exhaustively, so a kind added
+/// here and not handled where steps are checked is a compile error.
+#[derive(Debug, Clone)]
+pub enum StepKindInput {
+    Stack(StackInput),
+    Network(NetworkInput),
+    Config(ConfigInput),
+    Secret(ConfigInput),
+    Wait(WaitInput),
+    Remove(RemoveInput),
+}
+
 /// The schema says what validation says: exactly one supported kind key per step.
 fn exactly_one_kind(schema: &mut schemars::Schema) {
     let one_of: Vec<serde_json::Value> = SUPPORTED_KINDS

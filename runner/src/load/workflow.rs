@@ -9,7 +9,7 @@ use super::cron::check_cron;
 use super::{Document, ReadError, RepoFiles, normalize};
 use crate::config::{
     ConfigInput, InputDeclaration, InputKind, PLANNED_KINDS, RegistryPushInput, SUPPORTED_KINDS,
-    StepInput, WorkflowFile,
+    StepInput, StepKindInput, WorkflowFile,
 };
 use crate::model::{
     BranchFilter, ConfigSource, ConfigStep, DispatchInputs, Environment, NetworkStep,
@@ -234,121 +234,152 @@ impl WorkflowChecker<'_> {
 
     fn step(&self, node: &Node, input: StepInput, diagnostics: &mut Diagnostics) -> Option<Step> {
         let errors_before = diagnostics.error_count();
-        if let Some(condition) = &input.condition {
+        // Every field is named: a new field of `StepInput` is a compile error here.
+        let StepInput {
+            id,
+            name,
+            condition,
+            timeout,
+            continue_on_error,
+            stack,
+            network,
+            config,
+            secret,
+            wait,
+            remove,
+            ssh: _,
+            certs: _,
+            service: _,
+            node: _,
+            swarm: _,
+        } = input;
+        if let Some(condition) = &condition {
             self.expression_syntax(condition, diagnostics);
         }
-        let timeout = input
-            .timeout
-            .as_ref()
-            .and_then(|t| self.duration(t, diagnostics));
-        let kind = if let Some(stack) = input.stack {
-            for compose in stack.compose.to_vec() {
-                self.referenced_file(&compose, diagnostics);
+        let timeout = timeout.as_ref().and_then(|t| self.duration(t, diagnostics));
+        let kinds = [
+            stack.map(StepKindInput::Stack),
+            network.map(StepKindInput::Network),
+            config.map(StepKindInput::Config),
+            secret.map(StepKindInput::Secret),
+            wait.map(StepKindInput::Wait),
+            remove.map(StepKindInput::Remove),
+        ];
+        // `kind_keys` saw exactly one kind key; when it is none of these, it is a planned
+        // kind and `kind_keys` has already said it is not supported yet.
+        let kind_input = kinds.into_iter().flatten().next()?;
+        let kind = match kind_input {
+            StepKindInput::Stack(stack) => {
+                for compose in stack.compose.to_vec() {
+                    self.referenced_file(&compose, diagnostics);
+                }
+                let verbatim: Vec<String> =
+                    stack.verbatim.iter().map(|g| g.value.clone()).collect();
+                for glob in &stack.verbatim {
+                    self.glob(glob, diagnostics);
+                }
+                self.object_name(&stack.name, diagnostics);
+                StepKind::Stack(StackStep {
+                    name: stack.name.value,
+                    compose: stack
+                        .compose
+                        .to_vec()
+                        .into_iter()
+                        .map(|c| normalize(&c.value).unwrap_or(c.value))
+                        .collect(),
+                    prune: stack.prune,
+                    wait: stack.wait,
+                    allow_empty: stack.allow_empty,
+                    on_failure: stack.on_failure,
+                    keep_versions: stack.keep_versions,
+                    verbatim,
+                })
             }
-            let verbatim: Vec<String> = stack.verbatim.iter().map(|g| g.value.clone()).collect();
-            for glob in &stack.verbatim {
-                self.glob(glob, diagnostics);
+            StepKindInput::Network(network) => {
+                self.object_name(&network.name, diagnostics);
+                if let Some(subnet) = &network.subnet
+                    && !is_cidr(&subnet.value)
+                {
+                    diagnostics.push(self.document.error(
+                        subnet.span,
+                        format!(
+                            "invalid subnet `{}`: expected CIDR notation such as 10.10.0.0/16",
+                            subnet.value
+                        ),
+                    ));
+                }
+                StepKind::Network(NetworkStep {
+                    name: network.name.value,
+                    driver: network.driver,
+                    attachable: network.attachable,
+                    internal: network.internal,
+                    encrypted: network.encrypted,
+                    subnet: network.subnet.map(|s| s.value),
+                    labels: network.labels,
+                })
             }
-            self.object_name(&stack.name, diagnostics);
-            StepKind::Stack(StackStep {
-                name: stack.name.value,
-                compose: stack
-                    .compose
-                    .to_vec()
-                    .into_iter()
-                    .map(|c| normalize(&c.value).unwrap_or(c.value))
-                    .collect(),
-                prune: stack.prune,
-                wait: stack.wait,
-                allow_empty: stack.allow_empty,
-                on_failure: stack.on_failure,
-                keep_versions: stack.keep_versions,
-                verbatim,
-            })
-        } else if let Some(network) = input.network {
-            self.object_name(&network.name, diagnostics);
-            if let Some(subnet) = &network.subnet
-                && !is_cidr(&subnet.value)
-            {
-                diagnostics.push(self.document.error(
-                    subnet.span,
-                    format!(
-                        "invalid subnet `{}`: expected CIDR notation such as 10.10.0.0/16",
-                        subnet.value
-                    ),
-                ));
+            StepKindInput::Config(config) => {
+                StepKind::Config(self.config_step(node, "config", config, diagnostics)?)
             }
-            StepKind::Network(NetworkStep {
-                name: network.name.value,
-                driver: network.driver,
-                attachable: network.attachable,
-                internal: network.internal,
-                encrypted: network.encrypted,
-                subnet: network.subnet.map(|s| s.value),
-                labels: network.labels,
-            })
-        } else if let Some(config) = input.config {
-            StepKind::Config(self.config_step(node, "config", config, diagnostics)?)
-        } else if let Some(secret) = input.secret {
-            StepKind::Secret(self.config_step(node, "secret", secret, diagnostics)?)
-        } else if let Some(wait) = input.wait {
-            if wait.services.is_empty() && wait.url.is_none() {
-                let span = node.entry("wait").map_or(node.span, |(key, _)| key.span);
-                diagnostics.push(
-                    self.document
-                        .error(span, "`wait` needs `services`, `url` or both"),
-                );
+            StepKindInput::Secret(secret) => {
+                StepKind::Secret(self.config_step(node, "secret", secret, diagnostics)?)
             }
-            if let Some(url) = &wait.url
-                && !url.value.contains("{{")
-                && !(url.value.starts_with("http://") || url.value.starts_with("https://"))
-            {
-                diagnostics.push(self.document.error(
-                    url.span,
-                    format!("invalid URL `{}`: expected http:// or https://", url.value),
-                ));
+            StepKindInput::Wait(wait) => {
+                if wait.services.is_empty() && wait.url.is_none() {
+                    let span = node.entry("wait").map_or(node.span, |(key, _)| key.span);
+                    diagnostics.push(
+                        self.document
+                            .error(span, "`wait` needs `services`, `url` or both"),
+                    );
+                }
+                if let Some(url) = &wait.url
+                    && !url.value.contains("{{")
+                    && !(url.value.starts_with("http://") || url.value.starts_with("https://"))
+                {
+                    diagnostics.push(self.document.error(
+                        url.span,
+                        format!("invalid URL `{}`: expected http:// or https://", url.value),
+                    ));
+                }
+                if let Some(url) = &wait.url
+                    && url.value.starts_with("https://")
+                {
+                    diagnostics.push(
+                        self.document
+                            .error(url.span, HTTPS_WAIT_NOT_IMPLEMENTED)
+                            .into_warning(),
+                    );
+                }
+                let timeout = wait
+                    .timeout
+                    .as_ref()
+                    .and_then(|t| self.duration(t, diagnostics));
+                StepKind::Wait(WaitStep {
+                    services: wait.services,
+                    url: wait.url.map(|u| u.value),
+                    status: wait.status,
+                    timeout: timeout.unwrap_or(DEFAULT_WAIT_TIMEOUT),
+                })
             }
-            if let Some(url) = &wait.url
-                && url.value.starts_with("https://")
-            {
-                diagnostics.push(
-                    self.document
-                        .error(url.span, HTTPS_WAIT_NOT_IMPLEMENTED)
-                        .into_warning(),
-                );
+            StepKindInput::Remove(remove) => {
+                self.object_name(&remove.stack, diagnostics);
+                StepKind::Remove(RemoveStep {
+                    stack: remove.stack.value,
+                })
             }
-            let timeout = wait
-                .timeout
-                .as_ref()
-                .and_then(|t| self.duration(t, diagnostics));
-            StepKind::Wait(WaitStep {
-                services: wait.services,
-                url: wait.url.map(|u| u.value),
-                status: wait.status,
-                timeout: timeout.unwrap_or(DEFAULT_WAIT_TIMEOUT),
-            })
-        } else if let Some(remove) = input.remove {
-            self.object_name(&remove.stack, diagnostics);
-            StepKind::Remove(RemoveStep {
-                stack: remove.stack.value,
-            })
-        } else {
-            return None;
         };
         if diagnostics.error_count() > errors_before {
             return None;
         }
-        let name = input
-            .name
-            .clone()
-            .or_else(|| input.id.as_ref().map(|id| id.value.clone()))
+        let name = name
+            .or_else(|| id.as_ref().map(|id| id.value.clone()))
             .unwrap_or_else(|| default_step_name(&kind));
         Some(Step {
-            id: input.id.map(|id| id.value),
+            id: id.map(|id| id.value),
             name,
-            condition: input.condition.map(|c| (c.value, c.span)),
+            condition: condition.map(|c| (c.value, c.span)),
             timeout,
-            continue_on_error: input.continue_on_error,
+            continue_on_error,
             kind,
             span: node.span,
         })

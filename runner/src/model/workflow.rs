@@ -29,7 +29,10 @@ impl Workflow {
             .filter_map(|step| match &step.kind {
                 StepKind::Stack(stack) => Some(stack.name.as_str()),
                 StepKind::Remove(remove) => Some(remove.stack.as_str()),
-                _ => None,
+                StepKind::Network(_)
+                | StepKind::Config(_)
+                | StepKind::Secret(_)
+                | StepKind::Wait(_) => None,
             })
             .map(|name| (!is_template(name)).then_some(name))
             .collect()

@@ -50,7 +50,7 @@ pub fn name_objects(steps: &mut [DesiredStep], key: &ObjectNameKey) {
                     }
                 }
             }
-            _ => {}
+            Desired::Nothing | Desired::Wait(_) | Desired::Network(_) | Desired::Remove { .. } => {}
         }
     }
 }
