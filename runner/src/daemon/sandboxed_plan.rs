@@ -231,14 +231,9 @@ async fn run_child(
                 sink.send(progress);
             }
             Ok(SandboxLine::Outcome {
-                outcome: mut sent,
+                outcome: sent,
                 source_lines,
-            }) => {
-                for (diagnostic, line) in sent.diagnostics.iter_mut().zip(source_lines) {
-                    diagnostic.source_line = line;
-                }
-                outcome = Some(sent);
-            }
+            }) => outcome = Some(received(sent, source_lines)),
             Err(error) => {
                 return Ending::Failed(format!(
                     "the sandboxed planner wrote a line that is not a report ({error})"
@@ -255,6 +250,32 @@ async fn run_child(
         (Ok(status), _) => Ending::Failed(died(status, sandbox.memory)),
         (Err(error), _) => Ending::Failed(format!("the sandboxed planner was lost: {error}")),
     }
+}
+
+impl SandboxLine {
+    /// The line that ends the child's output.
+    fn outcome(outcome: EnvironmentOutcome) -> SandboxLine {
+        let source_lines = outcome
+            .diagnostics
+            .iter()
+            .map(|diagnostic| diagnostic.source_line.clone())
+            .collect();
+        SandboxLine::Outcome {
+            outcome,
+            source_lines,
+        }
+    }
+}
+
+/// The outcome as the child had it, its diagnostics' source lines put back.
+fn received(
+    mut outcome: EnvironmentOutcome,
+    source_lines: Vec<Option<String>>,
+) -> EnvironmentOutcome {
+    for (diagnostic, line) in outcome.diagnostics.iter_mut().zip(source_lines) {
+        diagnostic.source_line = line;
+    }
+    outcome
 }
 
 /// Why a child ended without its outcome.
@@ -362,18 +383,7 @@ pub async fn run_sandboxed_plan(mirror: &Path, commit: &str) -> anyhow::Result<(
     while let Some(update) = receiver.recv().await {
         write_update(&mut stdout, update)?;
     }
-    let source_lines = outcome
-        .diagnostics
-        .iter()
-        .map(|diagnostic| diagnostic.source_line.clone())
-        .collect();
-    write_line(
-        &mut stdout,
-        &SandboxLine::Outcome {
-            outcome,
-            source_lines,
-        },
-    )
+    write_line(&mut stdout, &SandboxLine::outcome(outcome))
 }
 
 /// One line each, flushed at once so that the daemon shows it while the plan runs.
@@ -395,6 +405,49 @@ fn write_line(stdout: &mut std::io::Stdout, line: &SandboxLine) -> anyhow::Resul
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::source::{Diagnostic, Position, Severity, Span};
+
+    #[test]
+    fn an_outcome_crosses_the_pipe_with_the_source_lines_of_its_diagnostics() {
+        let at = Position { line: 3, column: 5 };
+        let outcome = EnvironmentOutcome {
+            environment: "local".to_owned(),
+            status: RunStatus::Failure,
+            summary: "the config repo has errors: stacks/app.yml:3:5: unknown filter".to_owned(),
+            changes: 0,
+            plan: String::new(),
+            diagnostics: vec![Diagnostic {
+                severity: Severity::Error,
+                path: "stacks/app.yml".to_owned(),
+                span: Some(Span { start: at, end: at }),
+                message: "unknown filter".to_owned(),
+                help: None,
+                source_line: Some("    x: {{ y | nope }}".to_owned()),
+            }],
+            drift: false,
+            timed_out: false,
+        };
+        let text = serde_json::to_string(&SandboxLine::outcome(outcome.clone())).expect("json");
+        let Ok(SandboxLine::Outcome {
+            outcome: sent,
+            source_lines,
+        }) = serde_json::from_str(&text)
+        else {
+            panic!("not an outcome: {text}");
+        };
+        assert_eq!(received(sent, source_lines), outcome);
+        let step = SandboxLine::Progress(Progress::StepFinished {
+            step: "plan".to_owned(),
+            status: RunStatus::Failure,
+            changes: 0,
+            error: Some("no".to_owned()),
+        });
+        let text = serde_json::to_string(&step).expect("json");
+        assert!(matches!(
+            serde_json::from_str(&text),
+            Ok(SandboxLine::Progress(Progress::StepFinished { .. }))
+        ));
+    }
 
     #[test]
     fn memory_sizes_are_read_in_powers_of_1024() {
