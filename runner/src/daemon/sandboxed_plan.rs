@@ -116,6 +116,7 @@ pub async fn execute_sandboxed(
         "planning pull request commit {} stopped: {reason}",
         commit.short_sha
     );
+    tracing::warn!(environment, "{summary}");
     if let Some(step) = open_step {
         sink.send(Progress::StepFinished {
             step,
