@@ -21,5 +21,6 @@ mod serve;
 mod serve_drain;
 mod serve_restart;
 mod serve_runs;
+mod serve_sandbox;
 mod support;
 mod test_repo;

@@ -13,6 +13,7 @@ mod render_command;
 mod render_session;
 mod report;
 mod runs_command;
+mod sandboxed_plan_command;
 mod schema_command;
 mod secret_input;
 mod serve_command;
@@ -127,6 +128,9 @@ enum Command {
     /// Write the JSON Schemas of shoal.yml and workflow files (for editors and CI).
     #[command(after_help = "Example:\n  shoal schema --out schemas/")]
     Schema(schema_command::SchemaArgs),
+    /// The child process `shoal serve` plans a pull request in (internal).
+    #[command(hide = true)]
+    SandboxedPlan(sandboxed_plan_command::SandboxedPlanArgs),
 }
 
 /// Runs shoal with the process's arguments.
@@ -152,6 +156,7 @@ pub fn main() -> Outcome {
         Command::Dispatch(args) => dispatch_command::run(&args),
         Command::Cancel(args) => dispatch_command::cancel(&args),
         Command::Apply(args) => apply_command::run(&args),
+        Command::SandboxedPlan(args) => sandboxed_plan_command::run(&args),
     };
     match result {
         Ok(outcome) => outcome,

@@ -14,7 +14,8 @@ use tokio::sync::mpsc;
 use super::github_args::{GitHubArgs, start_reporting};
 use super::secret_input::secret;
 use crate::daemon::{
-    ApiSettings, DaemonEvent, Dispatcher, RunMetrics, RunSettings, SwarmExecutor, serve_http,
+    ApiSettings, DaemonEvent, Dispatcher, RunMetrics, RunSettings, SandboxSettings, SwarmExecutor,
+    parse_memory, serve_http,
 };
 use crate::exit_code::Outcome;
 use crate::git::{CertificateAuthorities, GitToken, Mirror, RefWatcher, RemoteAccess};
@@ -75,6 +76,11 @@ pub struct ServeArgs {
     /// commit's files may be hostile; nothing else waits for them).
     #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
     load_timeout: Duration,
+    /// The memory a pull request's plan may use: it runs in a child process under this
+    /// limit (and its CPU time under --load-timeout), killed at --load-timeout. Bytes, or
+    /// with KiB, MiB, GiB.
+    #[arg(long, default_value = "1GiB", value_parser = parse_memory, value_name = "SIZE")]
+    untrusted_memory: u64,
     /// Logs on standard error as text for people or JSON lines for log collectors.
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
@@ -168,7 +174,11 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<Outcome> {
     let dispatcher = Dispatcher::new(
         Arc::new(store),
         Arc::new(mirror),
-        Arc::new(SwarmExecutor::new(settings)),
+        Arc::new(SwarmExecutor::new(settings).with_sandbox(SandboxSettings {
+            mirror: mirror_path.clone(),
+            memory: args.untrusted_memory,
+            deadline: args.load_timeout,
+        })),
         args.branch.clone(),
     )
     .with_load_timeout(args.load_timeout);

@@ -6,10 +6,13 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use super::run_executor::secret_policy;
 use super::run_progress::ProgressSink;
+use super::sandboxed_plan::{SandboxSettings, execute_sandboxed};
 use super::{EnvironmentOutcome, RunSettings, execute_environment};
 use crate::apply::CancelSignal;
 use crate::load::RepoFiles;
+use crate::pipeline::SecretPolicy;
 use crate::render::CommitInfo;
 use crate::trigger::RunRequest;
 
@@ -29,14 +32,27 @@ pub trait EnvironmentExecutor: Send + Sync {
     ) -> ExecutionFuture<'a>;
 }
 
-/// The real executor: load, render, plan against the environment's swarm, apply.
+/// The real executor: load, render, plan against the environment's swarm, apply. With
+/// a sandbox, a pull request's plan runs in a child process under its limits.
 pub struct SwarmExecutor {
     settings: RunSettings,
+    sandbox: Option<SandboxSettings>,
 }
 
 impl SwarmExecutor {
     pub fn new(settings: RunSettings) -> SwarmExecutor {
-        SwarmExecutor { settings }
+        SwarmExecutor {
+            settings,
+            sandbox: None,
+        }
+    }
+
+    /// Untrusted runs (pull requests' plans) run in a sandboxed child process.
+    pub fn with_sandbox(self, sandbox: SandboxSettings) -> SwarmExecutor {
+        SwarmExecutor {
+            sandbox: Some(sandbox),
+            ..self
+        }
     }
 }
 
@@ -50,6 +66,19 @@ impl EnvironmentExecutor for SwarmExecutor {
         sink: &'a mut ProgressSink,
         cancel: CancelSignal,
     ) -> ExecutionFuture<'a> {
+        if let Some(sandbox) = &self.sandbox
+            && secret_policy(request) == SecretPolicy::Untrusted
+        {
+            return Box::pin(execute_sandboxed(
+                sandbox,
+                &self.settings,
+                request,
+                environment,
+                commit,
+                sink,
+                cancel,
+            ));
+        }
         Box::pin(execute_environment(
             files,
             request,

@@ -10,6 +10,7 @@ mod run_executor;
 mod run_metrics;
 mod run_notice;
 mod run_progress;
+mod sandboxed_plan;
 
 #[cfg(test)]
 pub use clock::FakeClock;
@@ -21,3 +22,6 @@ pub use run_executor::{EnvironmentOutcome, PLAN_STEP, RunSettings, execute_envir
 pub use run_metrics::RunMetrics;
 pub use run_notice::RunNotice;
 pub use run_progress::{Progress, ProgressReport, ProgressSink, RunUpdate};
+pub use sandboxed_plan::{
+    SandboxSettings, UNTRUSTED_MEMORY, memory_text, parse_memory, run_sandboxed_plan,
+};

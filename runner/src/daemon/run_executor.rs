@@ -36,7 +36,8 @@ pub struct RunSettings {
 pub const PLAN_STEP: &str = "plan";
 
 /// What one environment of a run came to.
-#[derive(Debug, Clone, PartialEq)]
+/// Serialized as the last JSON line of the sandboxed planner ([`super::sandboxed_plan`]).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EnvironmentOutcome {
     pub environment: String,
     pub status: RunStatus,
@@ -220,7 +221,7 @@ async fn execute(
 /// runs that plan without applying or checking drift) may not, as its files are anyone's
 /// who can open one; pushes to the watched branches, dispatches, registry pushes and
 /// drift checks may.
-fn secret_policy(request: &RunRequest) -> SecretPolicy {
+pub(super) fn secret_policy(request: &RunRequest) -> SecretPolicy {
     if request.mode == RunMode::Plan {
         SecretPolicy::Untrusted
     } else {

@@ -23,7 +23,8 @@ pub enum RunUpdate {
     },
 }
 
-#[derive(Debug, Clone, PartialEq)]
+/// Serialized as JSON lines by the sandboxed planner ([`super::sandboxed_plan`]).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Progress {
     EnvironmentStarted,
     StepStarted {

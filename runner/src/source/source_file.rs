@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use serde::{Deserialize, Serialize};
+
 /// One text file of a config repo, addressed by its path relative to the repo root.
 #[derive(Debug, Clone)]
 pub struct SourceFile {
@@ -13,14 +15,14 @@ pub struct SourceFile {
 }
 
 /// A position in a [`SourceFile`]: 1-based line, 1-based column counted in characters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Serialize, Deserialize)]
 pub struct Position {
     pub line: usize,
     pub column: usize,
 }
 
 /// A range in a file, in 1-based lines and columns; `end` is exclusive.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Serialize, Deserialize)]
 pub struct Span {
     pub start: Position,
     pub end: Position,

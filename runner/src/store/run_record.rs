@@ -1,10 +1,10 @@
 //! What the store keeps of a run and its steps.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Where a run is in its life. `Interrupted`: it was queued or running when the daemon
 /// stopped without finishing it (a crash, a SIGKILL).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RunStatus {
     Queued,

@@ -1,11 +1,11 @@
 //! What an event asks for: a run of a workflow over its environments, in a mode.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::model::ImagePush;
 
 /// What a run does with the plan of each environment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RunMode {
     /// Plan and apply, environment after environment, stopping at the first failure.
