@@ -13,6 +13,7 @@ mod fixtures;
 mod git_mirror;
 mod git_remotes;
 mod github_report;
+mod lab;
 mod pipeline_parity;
 mod registry_push;
 mod schemas;

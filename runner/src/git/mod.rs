@@ -5,7 +5,6 @@ mod certificate_authorities;
 mod commit_files;
 mod fetcher;
 mod git_error;
-mod known_hosts;
 #[cfg(test)]
 mod memory_mirror;
 mod mirror;
@@ -14,11 +13,11 @@ mod remote_access;
 mod remote_url;
 mod repo_mirror;
 
+pub use crate::known_hosts::{HostKey, HostKeyProblem, KnownHosts};
 pub use certificate_authorities::{CertificateAuthorities, CertificateFileError};
 pub use commit_files::CommitFiles;
 pub use fetcher::Fetcher;
 pub use git_error::GitError;
-pub use known_hosts::{HostKey, HostKeyProblem, KnownHosts};
 #[cfg(test)]
 pub use memory_mirror::MemoryMirror;
 pub use mirror::Mirror;

@@ -10,8 +10,8 @@ use std::path::PathBuf;
 
 use git2::{CertificateCheckStatus, Cred, CredentialType, RemoteCallbacks};
 
-use super::known_hosts::{HostKey, KnownHosts};
 use super::{CertificateAuthorities, RemoteKind, RemoteUrl};
+use crate::known_hosts::{HostKey, KnownHosts};
 
 /// The user name of a token sent as HTTP basic auth, as GitHub expects it (Gitea and
 /// Forgejo take any name with a token).

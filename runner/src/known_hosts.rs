@@ -2,7 +2,8 @@
 //! on record. Supported: host name lists with `*`/`?` wildcards and `!` negations,
 //! `[host]:port` for other ports than 22, hashed names (`|1|salt|hash`, as
 //! `HashKnownHosts` writes them) and `@revoked` lines. `@cert-authority` lines (host
-//! certificates) are not supported and are ignored.
+//! certificates) are not supported and are ignored. One reader for git's ssh remotes
+//! and, to come, SSH host steps (issue 11).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
