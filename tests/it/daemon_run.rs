@@ -52,6 +52,7 @@ fn a_run_applies_an_exact_commit_and_a_drift_check_finds_changes_made_by_hand() 
     let settings = RunSettings {
         docker_host: None,
         docker_timeout: Duration::from_secs(30),
+        known_swarms: None,
         secrets_folder: state.path().to_owned(),
     };
     let request = |mode| RunRequest {
