@@ -468,3 +468,7 @@ impl<O: EngineOpener> DockerEngine for SwarmManagers<O> {
 fn no_services() -> ServiceScope {
     ServiceScope::Stacks(std::collections::BTreeSet::new())
 }
+
+#[cfg(test)]
+#[path = "swarm_managers_tests.rs"]
+mod tests;
