@@ -6,6 +6,7 @@ mod cli_docker_faults;
 mod cli_render;
 mod cli_validate;
 mod daemon_run;
+mod docker_context;
 mod docker_env;
 mod docker_tls;
 mod faithful;
