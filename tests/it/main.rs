@@ -8,6 +8,7 @@ mod cli_validate;
 mod daemon_run;
 mod docker_context;
 mod docker_env;
+mod docker_managers;
 mod docker_tls;
 mod faithful;
 mod fixtures;

@@ -58,6 +58,11 @@ pub enum DockerError {
 }
 
 impl DockerError {
+    /// True when a manager answers that its swarm has no leader: the managers that are
+    /// left elect one within seconds of losing theirs.
+    pub fn is_leaderless(&self) -> bool {
+        matches!(self, DockerError::Api { message, .. } if message.contains("does not have a leader"))
+    }
     /// True when the daemon was not reached, did not answer in time, or is no manager:
     /// another manager of the swarm may answer the same call.
     pub fn is_lost_manager(&self) -> bool {

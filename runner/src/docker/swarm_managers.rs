@@ -16,6 +16,10 @@ use crate::swarm::{
     LiveService, LiveState, LiveTask, NetworkSpec, ObjectKind, ObjectSpec, ServiceScope,
 };
 
+/// How long calls wait for the managers that are left to elect a leader, when the one
+/// that led goes away (swarmkit elects one within about ten seconds).
+const LEADER_ELECTION_WAIT: Duration = Duration::from_secs(30);
+
 /// Opens an engine for one endpoint: [`DockerClient::connect`], or a fake in tests.
 pub trait EngineOpener: Send + Sync {
     type Engine: DockerEngine + Send + Sync + 'static;
@@ -175,7 +179,27 @@ impl<O: EngineOpener> SwarmManagers<O> {
         if self.current().0 != failed {
             return Ok(());
         }
+        let deadline = tokio::time::Instant::now() + LEADER_ELECTION_WAIT;
+        loop {
+            match self.move_once(failed, error).await {
+                Err((_, true)) if tokio::time::Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+                Err((tried, _)) => return Err(tried),
+                Ok(()) => return Ok(()),
+            }
+        }
+    }
+
+    /// One round of [`SwarmManagers::move_from`]; a failure says whether a manager that
+    /// answered had no leader (worth another round once one is elected).
+    async fn move_once(
+        &self,
+        failed: usize,
+        error: &DockerError,
+    ) -> Result<(), (DockerError, bool)> {
         let count = self.endpoints.len();
+        let mut leaderless = false;
         let mut tried = vec![format!("{}: {error}", self.endpoints[failed].host)];
         for step in 1..=count {
             let index = (failed + step) % count;
@@ -203,13 +227,20 @@ impl<O: EngineOpener> SwarmManagers<O> {
                         });
                     return Ok(());
                 }
-                Err(error) if index != failed => tried.push(error.to_string()),
-                Err(_) => {}
+                Err(error) => {
+                    leaderless |= error.is_leaderless();
+                    if index != failed {
+                        tried.push(error.to_string());
+                    }
+                }
             }
         }
-        Err(DockerError::NoManager {
-            tried: tried.join("; "),
-        })
+        Err((
+            DockerError::NoManager {
+                tried: tried.join("; "),
+            },
+            leaderless,
+        ))
     }
 
     /// Whether a call that failed with `error` is made again on another manager.
@@ -241,6 +272,7 @@ impl<O: EngineOpener> SwarmManagers<O> {
         LandedFuture: Future<Output = Result<Option<T>, DockerError>>,
     {
         let mut moved = 0;
+        let deadline = tokio::time::Instant::now() + LEADER_ELECTION_WAIT;
         loop {
             let (index, engine) = self.current();
             let result = if moved > 0 {
@@ -253,6 +285,14 @@ impl<O: EngineOpener> SwarmManagers<O> {
                 call(engine).await
             };
             match result {
+                // The swarm elects a new leader: the same call, once more, in a second.
+                Err(error)
+                    if self.endpoints.len() > 1
+                        && error.is_leaderless()
+                        && tokio::time::Instant::now() < deadline =>
+                {
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
                 Err(error) if self.moves_on(&error) && moved < self.endpoints.len() => {
                     self.move_from(index, &error).await?;
                     moved += 1;
