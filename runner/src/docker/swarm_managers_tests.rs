@@ -26,6 +26,8 @@ struct ManagerState {
     demoted: AtomicBool,
     /// A write reaches the swarm, then the connection drops before the answer.
     drops_after_write: AtomicBool,
+    /// Calls answered "the swarm does not have a leader" before one is elected.
+    leaderless_calls: AtomicUsize,
 }
 
 /// One manager of the shared swarm.
@@ -51,6 +53,16 @@ impl FakeManager {
             *left -= 1;
         }
         self.state.calls.fetch_add(1, Ordering::SeqCst);
+        let electing = self.state.leaderless_calls.load(Ordering::SeqCst);
+        if electing > 0 {
+            self.state.leaderless_calls.store(electing - 1, Ordering::SeqCst);
+            return Err(DockerError::Api {
+                operation: operation.to_owned(),
+                message: "rpc error: code = Unknown desc = The swarm does not have a leader. \
+                          It's possible that too few managers are online."
+                    .to_owned(),
+            });
+        }
         if self.state.demoted.load(Ordering::SeqCst) {
             return Err(DockerError::NotAManager {
                 host: self.host.clone(),
@@ -405,4 +417,20 @@ async fn the_swarm_found_first_is_remembered_for_each_manager_used() {
         std::fs::read_to_string(known.path()).expect("written"),
         "tcp://m1:2376 swarm-a\ntcp://m2:2376 swarm-a\n"
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn calls_wait_while_the_managers_left_elect_a_leader() {
+    let (opener, states, endpoints) = FakeOpener::new(3);
+    let managers = SwarmManagers::connect(opener, endpoints, None)
+        .await
+        .expect("connects");
+    gone(&states[0], 0);
+    gone(&states[2], 0);
+    states[1].leaderless_calls.store(3, Ordering::SeqCst);
+    let started = tokio::time::Instant::now();
+    managers.live_state().await.expect("m2 answers once it has a leader");
+    assert_eq!(managers.answering(), "tcp://m2:2376");
+    assert_eq!(states[1].leaderless_calls.load(Ordering::SeqCst), 0);
+    assert!(started.elapsed() >= Duration::from_secs(3), "a second between tries");
 }
