@@ -55,7 +55,9 @@ impl FakeManager {
         self.state.calls.fetch_add(1, Ordering::SeqCst);
         let electing = self.state.leaderless_calls.load(Ordering::SeqCst);
         if electing > 0 {
-            self.state.leaderless_calls.store(electing - 1, Ordering::SeqCst);
+            self.state
+                .leaderless_calls
+                .store(electing - 1, Ordering::SeqCst);
             return Err(DockerError::Api {
                 operation: operation.to_owned(),
                 message: "rpc error: code = Unknown desc = The swarm does not have a leader. \
@@ -429,8 +431,14 @@ async fn calls_wait_while_the_managers_left_elect_a_leader() {
     gone(&states[2], 0);
     states[1].leaderless_calls.store(3, Ordering::SeqCst);
     let started = tokio::time::Instant::now();
-    managers.live_state().await.expect("m2 answers once it has a leader");
+    managers
+        .live_state()
+        .await
+        .expect("m2 answers once it has a leader");
     assert_eq!(managers.answering(), "tcp://m2:2376");
     assert_eq!(states[1].leaderless_calls.load(Ordering::SeqCst), 0);
-    assert!(started.elapsed() >= Duration::from_secs(3), "a second between tries");
+    assert!(
+        started.elapsed() >= Duration::from_secs(3),
+        "a second between tries"
+    );
 }
