@@ -151,9 +151,8 @@ impl<O: EngineOpener> SwarmManagers<O> {
     }
 
     /// The endpoint that answers now.
-    pub fn answering(&self) -> String {
-        let index = self.current().0;
-        self.endpoints[index].host.clone()
+    pub fn answering(&self) -> &str {
+        &self.endpoints[self.current().0].host
     }
 
     /// The swarm's ID, when it was checked (several endpoints, or a known one).
@@ -217,6 +216,10 @@ impl<O: EngineOpener> SwarmManagers<O> {
                         index,
                         engine: Arc::new(engine),
                     };
+                    // The same manager again, reconnected, is no move to tell of.
+                    if index == failed {
+                        return Ok(());
+                    }
                     self.moves
                         .lock()
                         .expect("the moves' lock")
@@ -374,8 +377,7 @@ fn known_swarm(
 
 impl<O: EngineOpener> DockerEngine for SwarmManagers<O> {
     fn host(&self) -> &str {
-        // The first endpoint names the swarm in messages; `answering` says which answers.
-        &self.endpoints[0].host
+        self.answering()
     }
 
     async fn swarm_id(&self) -> Result<String, DockerError> {

@@ -204,3 +204,50 @@ fn location(value: &Spanned<String>) -> String {
         value.span.start.line, value.span.start.column
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::{MemoryFiles, load_environments};
+    use crate::source::Diagnostics;
+
+    fn environment(shoal_yml: &str) -> Environment {
+        let files = MemoryFiles::new().with("shoal.yml", shoal_yml);
+        let mut diagnostics = Diagnostics::default();
+        let environments = load_environments(&files, &mut diagnostics).expect("loads");
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        environments.into_iter().next().expect("one environment")
+    }
+
+    #[test]
+    fn the_managers_of_hosts_are_tried_in_order_with_tls_for_the_tcp_ones() {
+        let folder = tempfile::tempdir().expect("temp");
+        std::fs::create_dir(folder.path().join("certs")).expect("folder");
+        for file in ["ca.pem", "cert.pem", "key.pem"] {
+            std::fs::write(folder.path().join("certs").join(file), "PEM").expect("writes");
+        }
+        let environment = environment(
+            "environments:\n  prod:\n    docker:\n      hosts: [tcp://m1:2376, unix:///run/m2.sock]\n      tls: { cert_path: certs }\n",
+        );
+        let endpoints = docker_endpoints(None, &environment, folder.path()).expect("endpoints");
+        let hosts: Vec<(&str, bool)> = endpoints
+            .iter()
+            .map(|endpoint| (endpoint.host.as_str(), endpoint.tls.is_some()))
+            .collect();
+        assert_eq!(
+            hosts,
+            [("tcp://m1:2376", true), ("unix:///run/m2.sock", false)]
+        );
+        assert!(remembers_swarm(None, &environment));
+        let host = DaemonOverride::Host("unix:///tmp/test.sock".to_owned());
+        assert!(!remembers_swarm(Some(&host), &environment));
+        assert_eq!(
+            docker_endpoints(Some(&host), &environment, folder.path())
+                .expect("endpoints")
+                .iter()
+                .map(|endpoint| endpoint.host.as_str())
+                .collect::<Vec<_>>(),
+            ["unix:///tmp/test.sock"]
+        );
+    }
+}
