@@ -19,7 +19,6 @@ pub struct Lab {
     supervisor: Child,
     stdin: Option<ChildStdin>,
     slot: String,
-    folder: PathBuf,
     /// The nodes' addresses, node 1 first.
     pub nodes: Vec<String>,
     /// The private key that logs in as root and as `shoal-lab` on every node.
@@ -74,7 +73,6 @@ impl Lab {
         };
         Lab {
             slot: value("LAB_SLOT"),
-            folder: PathBuf::from(&folder),
             nodes: value("LAB_NODES").split(' ').map(str::to_owned).collect(),
             key: value("LAB_KEY").into(),
             known_hosts: value("LAB_KNOWN_HOSTS").into(),
@@ -101,6 +99,12 @@ impl Lab {
         )
     }
 
+    /// The lab's folder: the key, known_hosts, and a folder `nodeI` per node with its
+    /// `sshd_config`, `sshd.pid` and `sshd.log`.
+    pub fn folder(&self) -> &std::path::Path {
+        self.key.parent().expect("the key is in the lab's folder")
+    }
+
     /// Runs a program inside node `node`'s network namespace (not through `ip netns
     /// exec`, which remounts /sys).
     pub fn in_node(&self, node: usize, program: &[&str]) -> Output {
@@ -118,7 +122,7 @@ impl Lab {
 impl Lab {
     /// `unix://…` of node `node`'s dockerd (1-based).
     pub fn docker_socket(&self, node: usize) -> String {
-        format!("unix://{}/node{node}/docker.sock", self.folder.display())
+        format!("unix://{}/node{node}/docker.sock", self.folder().display())
     }
 
     /// `tcp://ADDRESS:2375` of node `node`'s dockerd: plain TCP, on the lab's bridge.
@@ -131,7 +135,7 @@ impl Lab {
         let mut command = Command::new("docker");
         command
             .args(["-H", &self.docker_socket(node)])
-            .env("DOCKER_CONFIG", self.folder.join("docker-cli"))
+            .env("DOCKER_CONFIG", self.folder().join("docker-cli"))
             .env_remove("DOCKER_CONTEXT")
             .env_remove("DOCKER_TLS_VERIFY")
             .env_remove("DOCKER_CERT_PATH")
@@ -184,7 +188,7 @@ impl Lab {
     pub fn import_image(&self, tag: &str) {
         for node in 1..=self.nodes.len() {
             let root = self
-                .folder
+                .folder()
                 .join(format!("node{node}"))
                 .join(format!("image-{}", tag.replace(['/', ':'], "-")));
             super::private_swarm::import_busybox_image(&mut self.docker(node), &root, tag);
@@ -193,7 +197,7 @@ impl Lab {
 
     /// Kills node `node`'s dockerd at once (SIGKILL), as a machine that dies would stop.
     pub fn kill_dockerd(&self, node: usize) {
-        let pid_file = self.folder.join(format!("node{node}/docker.pid"));
+        let pid_file = self.folder().join(format!("node{node}/docker.pid"));
         let pid = std::fs::read_to_string(&pid_file).expect("the node's dockerd has a pid file");
         run(Command::new("kill").args(["-KILL", pid.trim()]), TIMEOUT);
     }
