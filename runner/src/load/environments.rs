@@ -120,35 +120,27 @@ fn unimplemented_docker(docker: &DockerInput) -> Vec<UnimplementedSetting> {
     };
     let mut found = Vec::new();
     for host in docker.host_list() {
-        unimplemented_host(host, &mut found, setting);
+        if host.value.starts_with("ssh://") {
+            found.push(setting(
+                host.span,
+                format!(
+                    "ssh:// Docker hosts are not implemented yet (issue 12): shoal refuses to \
+                     connect to `{}`",
+                    host.value
+                ),
+            ));
+        } else if host.value.starts_with("npipe://") {
+            found.push(setting(
+                host.span,
+                format!(
+                    "npipe:// Docker hosts (Windows named pipes) are not implemented: shoal \
+                     refuses to connect to `{}`",
+                    host.value
+                ),
+            ));
+        }
     }
     found
-}
-
-fn unimplemented_host(
-    host: &crate::yaml::Spanned<String>,
-    found: &mut Vec<UnimplementedSetting>,
-    setting: impl Fn(crate::source::Span, String) -> UnimplementedSetting,
-) {
-    if host.value.starts_with("ssh://") {
-        found.push(setting(
-            host.span,
-            format!(
-                "ssh:// Docker hosts are not implemented yet (issue 12): shoal refuses to \
-                 connect to `{}`",
-                host.value
-            ),
-        ));
-    } else if host.value.starts_with("npipe://") {
-        found.push(setting(
-            host.span,
-            format!(
-                "npipe:// Docker hosts (Windows named pipes) are not implemented: shoal \
-                 refuses to connect to `{}`",
-                host.value
-            ),
-        ));
-    }
 }
 
 /// A `docker` block names its daemon once: one `host`, a list of `hosts` (not empty), or a
