@@ -156,3 +156,39 @@ fn an_ssh_docker_host_is_refused_before_connecting() {
         run.stderr
     );
 }
+
+#[test]
+fn when_no_manager_of_docker_hosts_answers_each_says_why() {
+    let folder = tempfile::tempdir().expect("temp");
+    let first = format!("unix://{}", folder.path().join("m1.sock").display());
+    let second = format!("unix://{}", folder.path().join("m2.sock").display());
+    let known_swarms = folder.path().join("known_swarms");
+    let run = repo()
+        .file(
+            "shoal.yml",
+            &format!(
+                "environments:\n  local:\n    docker:\n      hosts: [\"{first}\", \"{second}\"]\n"
+            ),
+        )
+        .env("SHOAL_KNOWN_SWARMS", &known_swarms.display().to_string())
+        .run(&["plan", "--env", "local"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let refused = |host: &str| {
+        format!(
+            "cannot connect to the Docker daemon at {host}: {}: No such file or directory (os error 2)",
+            host.trim_start_matches("unix://")
+        )
+    };
+    assert_eq!(
+        run.stderr,
+        format!(
+            "error: environment `local`: no manager of the swarm answered: {}; {}\n",
+            refused(&first),
+            refused(&second)
+        )
+    );
+    assert!(
+        !known_swarms.exists(),
+        "nothing answered: nothing is remembered"
+    );
+}

@@ -52,6 +52,7 @@ fn a_run_applies_an_exact_commit_and_a_drift_check_finds_changes_made_by_hand() 
     let settings = RunSettings {
         docker_host: None,
         docker_timeout: Duration::from_secs(30),
+        known_swarms: None,
         secrets_folder: state.path().to_owned(),
     };
     let request = |mode| RunRequest {
@@ -146,4 +147,91 @@ fn a_run_applies_an_exact_commit_and_a_drift_check_finds_changes_made_by_hand() 
         "{drift_log:?}"
     );
     assert!(drift.plan.contains("Mode.Replicated.Replicas: 2 -> 1"));
+}
+
+/// The daemon reaches an environment of several managers (`docker.hosts`) past one that
+/// does not answer, says which answered, and remembers the swarm in its state folder.
+#[test]
+fn a_run_of_several_managers_uses_the_first_that_answers_and_remembers_its_swarm() {
+    let swarm = PrivateSwarm::shared();
+    let source = tempfile::tempdir().expect("temp");
+    let missing = source.path().join("gone.sock");
+    let write = |path: &str, text: &str| write_file(source.path(), path, text);
+    write(
+        "shoal.yml",
+        &format!(
+            "environments: {{ local: {{ docker: {{ hosts: [\"unix://{}\", \"{}\"] }} }} }}\n",
+            missing.display(),
+            swarm.docker_host()
+        ),
+    );
+    write("stacks/app.yml", "services:\n  web:\n    image: busybox\n");
+    write(
+        "workflows/deploy.yml",
+        "on:\n  push: { branches: [main] }\nsteps:\n  - stack: { name: managers, compose: stacks/app.yml }\n",
+    );
+    git(source.path(), &["init", "-q"]);
+    git(source.path(), &["add", "-A"]);
+    git(source.path(), &["commit", "-q", "-m", "managers"]);
+    let state = tempfile::tempdir().expect("temp");
+    let mirror = Mirror::open(
+        &state.path().join("mirror.git"),
+        &source.path().display().to_string(),
+    )
+    .expect("mirror");
+    mirror.fetch().expect("fetch");
+    let head = mirror.head("main").expect("main");
+    let commit = mirror.commit_info(&head, "main").expect("commit");
+    let known_swarms = state.path().join("known_swarms");
+    let settings = RunSettings {
+        docker_host: None,
+        docker_timeout: Duration::from_secs(30),
+        known_swarms: Some(known_swarms.clone()),
+        secrets_folder: state.path().to_owned(),
+    };
+    let request = RunRequest {
+        workflow: "deploy".into(),
+        environments: vec!["local".into()],
+        mode: RunMode::Plan,
+        commit: head.clone(),
+        event: "push",
+        actor: "ada".into(),
+        inputs: serde_json::Map::new(),
+        image: None,
+    };
+    let (updates, mut received) = tokio::sync::mpsc::unbounded_channel();
+    let mut sink = ProgressSink::new(1, "local", updates);
+    let outcome = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(execute_environment(
+            mirror.files_at(&head).expect("files"),
+            &request,
+            "local",
+            &commit,
+            &settings,
+            &mut sink,
+            CancelSignal::never(),
+        ));
+    assert_eq!(outcome.status, RunStatus::Success, "{outcome:?}");
+    let mut log = Vec::new();
+    while let Ok(RunUpdate::Progress(report)) = received.try_recv() {
+        if let Progress::Log { line } = report.progress {
+            log.push(line);
+        }
+    }
+    let swarm_id = swarm.run_docker(&["info", "--format", "{{.Swarm.Cluster.ID}}"]);
+    let swarm_id = swarm_id.trim();
+    assert!(
+        log.contains(&format!(
+            "docker: {} answered, a manager of swarm {swarm_id}",
+            swarm.docker_host()
+        )),
+        "{log:?}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&known_swarms).expect("remembered"),
+        format!("{} {swarm_id}\n", swarm.docker_host())
+    );
 }

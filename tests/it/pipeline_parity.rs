@@ -64,6 +64,7 @@ impl Commit {
         let settings = RunSettings {
             docker_host: None,
             docker_timeout: Duration::from_secs(30),
+            known_swarms: None,
             secrets_folder: secrets_folder.to_owned(),
         };
         let request = RunRequest {

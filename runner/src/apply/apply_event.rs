@@ -37,6 +37,13 @@ pub enum ApplyEvent {
     RolledBack {
         service: String,
     },
+    /// The manager that answered stopped answering (or is no longer a manager): calls go
+    /// to another manager of the swarm from now on.
+    ManagerMoved {
+        from: String,
+        to: String,
+        reason: String,
+    },
     StepFinished {
         step: String,
         changes: usize,

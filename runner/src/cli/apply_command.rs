@@ -137,6 +137,9 @@ impl ApplyObserver for TerminalProgress {
             ),
             ApplyEvent::Converged { service } => format!("    {service}: converged"),
             ApplyEvent::RolledBack { service } => format!("    {service}: rolled back"),
+            ApplyEvent::ManagerMoved { from, to, reason } => {
+                format!("    moved from manager {from} to {to}: {reason}")
+            }
             ApplyEvent::StepFinished { .. } => return,
         };
         let line = self.secrets.redact(&line);

@@ -6,9 +6,10 @@ use std::path::PathBuf;
 
 use crate::cli::render_session::RenderSession;
 use crate::cli::{OutputFormat, RepoArgs, report};
+use crate::docker::KnownSwarms;
 use crate::pipeline::{
-    PipelineError, PlannedRun, RunInput, SecretPolicy, SwarmReading, desired_workflows,
-    docker_endpoint,
+    DaemonOverride, PipelineError, PlannedRun, RunInput, SecretPolicy, SwarmReading,
+    desired_workflows, docker_endpoints, remembers_swarm,
 };
 use crate::render::{SecretValues, TriggerInfo};
 
@@ -30,6 +31,15 @@ pub struct ClusterArgs {
     /// (e.g. a local test swarm).
     #[arg(long, env = "SHOAL_DOCKER_HOST", value_name = "URL")]
     pub docker_host: Option<String>,
+    /// The docker CLI context to use instead of the environment's `docker` block (see
+    /// `docker context ls`).
+    #[arg(long, value_name = "NAME", conflicts_with = "docker_host")]
+    pub docker_context: Option<String>,
+    /// The file that remembers the swarm of each manager address, for environments that
+    /// list several managers (`docker.hosts`); `$XDG_STATE_HOME/shoal/known_swarms`
+    /// (`~/.local/state/shoal/known_swarms`) when absent.
+    #[arg(long, env = "SHOAL_KNOWN_SWARMS", value_name = "FILE")]
+    pub known_swarms: Option<PathBuf>,
     /// How long one Docker API call may take before shoal gives up on it.
     #[arg(long, env = "SHOAL_DOCKER_TIMEOUT", value_name = "DURATION", default_value = "30s", value_parser = humantime::parse_duration)]
     pub docker_timeout: std::time::Duration,
@@ -64,8 +74,14 @@ pub async fn prepare(args: &ClusterArgs) -> anyhow::Result<Option<PreparedRun>> 
     let environment = &session.environment;
     let workflows: Vec<_> = selected.iter().map(|(workflow, _)| *workflow).collect();
     let secrets_folder = args.secrets_folder.as_deref().unwrap_or(&session.root);
+    let override_daemon = daemon_override(args);
+    let known_swarms = remembers_swarm(override_daemon.as_ref(), environment)
+        .then(|| known_swarms_file(args))
+        .transpose()?
+        .map(|path| KnownSwarms::at(&path));
     let mut reading = SwarmReading::start(
-        docker_endpoint(args.docker_host.as_deref(), environment, secrets_folder)?,
+        docker_endpoints(override_daemon.as_ref(), environment, secrets_folder)?,
+        known_swarms,
         args.docker_timeout,
         &environment.name,
         &workflows,
@@ -98,10 +114,39 @@ pub async fn prepare(args: &ClusterArgs) -> anyhow::Result<Option<PreparedRun>> 
         report::print_diagnostics(&desired.warnings, &desired.secrets);
     }
     let run = reading.plan(desired).await?;
+    for note in run.manager_notes() {
+        eprintln!("{note}");
+    }
     Ok(Some(PreparedRun {
         environment: environment.name.clone(),
         run,
     }))
+}
+
+/// The daemon named on the command line instead of the environment's.
+pub fn daemon_override(args: &ClusterArgs) -> Option<DaemonOverride> {
+    match (&args.docker_host, &args.docker_context) {
+        (Some(host), _) => Some(DaemonOverride::Host(host.clone())),
+        (None, Some(context)) => Some(DaemonOverride::Context(context.clone())),
+        (None, None) => None,
+    }
+}
+
+/// `--known-swarms`, else where the XDG base directories keep state.
+fn known_swarms_file(args: &ClusterArgs) -> anyhow::Result<PathBuf> {
+    if let Some(path) = &args.known_swarms {
+        return Ok(path.clone());
+    }
+    let state = match std::env::var_os("XDG_STATE_HOME") {
+        Some(folder) if !folder.is_empty() => PathBuf::from(folder),
+        _ => PathBuf::from(std::env::var_os("HOME").ok_or_else(|| {
+            anyhow::anyhow!(
+                "neither --known-swarms, XDG_STATE_HOME nor HOME says where to remember the swarm of `docker.hosts`"
+            )
+        })?)
+        .join(".local/state"),
+    };
+    Ok(state.join("shoal/known_swarms"))
 }
 
 /// Prints why the workflows could not be planned, for the problems in the repo's files

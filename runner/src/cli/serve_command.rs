@@ -152,6 +152,7 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<Outcome> {
     let settings = RunSettings {
         docker_host: args.docker_host.clone(),
         docker_timeout: args.docker_timeout,
+        known_swarms: Some(args.state.join("known_swarms")),
         secrets_folder: match &args.secrets_folder {
             Some(folder) => folder.clone(),
             None => std::env::current_dir().context("cannot read the current folder")?,

@@ -10,7 +10,7 @@ use crate::source::Diagnostics;
 /// repo loads, because loading and connecting start together. A `--docker-host` replaces
 /// the block, and the connector itself refuses the hosts it cannot reach.
 pub fn refuse_unimplemented_docker_settings(args: &ClusterArgs) -> anyhow::Result<()> {
-    if args.docker_host.is_some() {
+    if args.docker_host.is_some() || args.docker_context.is_some() {
         return Ok(());
     }
     let files = DirectoryFiles::new(&args.repo.repo);

@@ -40,15 +40,37 @@ pub struct EnvironmentInput {
     pub secrets: IndexMap<String, Spanned<SecretSource>>,
 }
 
-/// The Docker Engine API endpoint of an environment.
+/// The Docker Engine API endpoint of an environment: one `host`, several managers of one
+/// swarm (`hosts`, tried in order, failing over), or a docker CLI `context`; exactly one
+/// of the three.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DockerInput {
     /// Like DOCKER_HOST: `unix:///var/run/docker.sock`, `tcp://host:2376`, `ssh://user@host`.
-    pub host: Spanned<String>,
-    /// Mutual TLS for a `tcp://` host; see [`TlsInput`].
+    #[serde(default)]
+    pub host: Option<Spanned<String>>,
+    /// Several managers of one swarm, any mix of schemes: shoal uses the first that answers
+    /// as a manager of the swarm it knows, and moves to the next when one stops answering.
+    #[serde(default)]
+    pub hosts: Option<Vec<Spanned<String>>>,
+    /// A docker CLI context (`docker context ls`), read from `$DOCKER_CONFIG/contexts` or
+    /// `~/.docker/contexts`: its host and TLS material.
+    #[serde(default)]
+    pub context: Option<Spanned<String>>,
+    /// Mutual TLS for `tcp://` hosts; see [`TlsInput`].
     #[serde(default)]
     pub tls: Option<TlsInput>,
+}
+
+impl DockerInput {
+    /// The hosts given as `host` or `hosts`, in order; none for a `context`.
+    pub fn host_list(&self) -> Vec<&Spanned<String>> {
+        match (&self.host, &self.hosts) {
+            (Some(host), _) => vec![host],
+            (None, Some(hosts)) => hosts.iter().collect(),
+            (None, None) => Vec::new(),
+        }
+    }
 }
 
 /// Mutual TLS for a `tcp://` Docker host, as `docker --tlsverify` speaks it: the CA that

@@ -10,10 +10,11 @@ use std::time::Duration;
 
 use super::run_progress::{Progress, ProgressSink};
 use crate::apply::{ApplyError, ApplyEvent, ApplyObserver, CancelSignal};
+use crate::docker::KnownSwarms;
 use crate::load::{RepoFiles, load_repo};
 use crate::pipeline::{
-    PlannedRun, PlannedWorkflow, RunInput, RunProgress, SecretPolicy, SwarmReading,
-    desired_workflows, docker_endpoint,
+    DaemonOverride, PlannedRun, PlannedWorkflow, RunInput, RunProgress, SecretPolicy, SwarmReading,
+    desired_workflows, docker_endpoints, remembers_swarm,
 };
 use crate::plan::plan_text;
 use crate::render::{CommitInfo, TemplateEngine, TriggerInfo};
@@ -27,6 +28,9 @@ pub struct RunSettings {
     /// Used instead of every environment's `docker.host` (a test swarm).
     pub docker_host: Option<String>,
     pub docker_timeout: Duration,
+    /// The swarm each manager address belongs to (`STATE/known_swarms`), checked for the
+    /// environments that list several managers (`docker.hosts`).
+    pub known_swarms: Option<PathBuf>,
     /// Relative secret `file:` paths are taken from here (`--secrets-folder`): the
     /// daemon reads commits from its mirror and has no folder of the config repo.
     pub secrets_folder: PathBuf,
@@ -263,13 +267,20 @@ async fn prepare(
             image.repository, image.tag, image.reference
         ));
     }
+    let override_daemon = settings.docker_host.clone().map(DaemonOverride::Host);
+    let known_swarms = settings
+        .known_swarms
+        .as_deref()
+        .filter(|_| remembers_swarm(override_daemon.as_ref(), environment))
+        .map(KnownSwarms::at);
     let mut reading = SwarmReading::start(
-        docker_endpoint(
-            settings.docker_host.as_deref(),
+        docker_endpoints(
+            override_daemon.as_ref(),
             environment,
             &settings.secrets_folder,
         )
         .map_err(|error| error.to_string())?,
+        known_swarms,
         settings.docker_timeout,
         &environment.name,
         &[workflow],
@@ -309,10 +320,14 @@ async fn prepare(
         }
         warnings.push(warning.clone());
     }
-    reading
+    let run = reading
         .plan(desired)
         .await
-        .map_err(|error| Stopped::from(error.to_string()))
+        .map_err(|error| Stopped::from(error.to_string()))?;
+    for note in run.manager_notes() {
+        sink.log(note);
+    }
+    Ok(run)
 }
 
 /// The diagnostics as one message (the first few, with their positions), and all of
@@ -396,6 +411,9 @@ impl ApplyObserver for SinkProgress<'_> {
             ),
             ApplyEvent::Converged { service } => format!("{service}: converged"),
             ApplyEvent::RolledBack { service } => format!("{service}: rolled back"),
+            ApplyEvent::ManagerMoved { from, to, reason } => {
+                format!("moved from manager {from} to {to}: {reason}")
+            }
         };
         self.0.log(line);
     }

@@ -59,6 +59,8 @@ pub struct SandboxInput {
     commit_branch: String,
     docker_host: Option<String>,
     docker_timeout_ms: u64,
+    #[serde(default)]
+    known_swarms: Option<PathBuf>,
     secrets_folder: PathBuf,
 }
 
@@ -173,6 +175,7 @@ async fn run_child(
         commit_branch: commit.branch.clone(),
         docker_host: settings.docker_host.clone(),
         docker_timeout_ms: u64::try_from(settings.docker_timeout.as_millis()).unwrap_or(u64::MAX),
+        known_swarms: settings.known_swarms.clone(),
         secrets_folder: settings.secrets_folder.clone(),
     };
     let program = match std::env::current_exe() {
@@ -359,6 +362,7 @@ pub async fn run_sandboxed_plan(mirror: &Path, commit: &str) -> anyhow::Result<(
     let settings = RunSettings {
         docker_host: input.docker_host,
         docker_timeout: Duration::from_millis(input.docker_timeout_ms),
+        known_swarms: input.known_swarms,
         secrets_folder: input.secrets_folder,
     };
     let (sender, mut receiver) = mpsc::unbounded_channel();

@@ -132,18 +132,24 @@ impl DockerClient {
     }
 
     /// A raw call's failure, as the same error a bollard call would give.
-    fn raw_error(&self, operation: &str, message: String) -> DockerError {
-        if message.starts_with("no answer within") {
-            DockerError::Timeout {
+    fn raw_error(&self, operation: &str, error: raw_json::RawError) -> DockerError {
+        match error {
+            raw_json::RawError::Transport(reason) if reason.starts_with("no answer within") => {
+                DockerError::Timeout {
+                    host: self.host.clone(),
+                    operation: operation.to_owned(),
+                    seconds: self.timeout.as_secs(),
+                }
+            }
+            raw_json::RawError::Transport(reason) => DockerError::Lost {
                 host: self.host.clone(),
                 operation: operation.to_owned(),
-                seconds: self.timeout.as_secs(),
-            }
-        } else {
-            DockerError::Api {
+                reason,
+            },
+            raw_json::RawError::Answer(message) => DockerError::Api {
                 operation: operation.to_owned(),
                 message,
-            }
+            },
         }
     }
 
@@ -507,6 +513,16 @@ impl DockerEngine for DockerClient {
         DockerClient::host(self)
     }
 
+    async fn swarm_id(&self) -> Result<String, DockerError> {
+        let swarm = self
+            .call("reading the swarm", self.docker.inspect_swarm())
+            .await
+            .map_err(|error| self.explain_not_a_manager(error))?;
+        swarm.id.ok_or_else(|| DockerError::NotAManager {
+            host: self.host.clone(),
+        })
+    }
+
     async fn live_state_of(&self, scope: ServiceScope) -> Result<LiveState, DockerError> {
         DockerClient::live_state_of(self, scope).await
     }
@@ -684,9 +700,10 @@ fn api_error(
             seconds,
         },
         bollard::errors::Error::HyperResponseError { .. }
-        | bollard::errors::Error::IOError { .. } => DockerError::Api {
+        | bollard::errors::Error::IOError { .. } => DockerError::Lost {
+            host: host.to_owned(),
             operation: operation.to_owned(),
-            message: format!("the Docker daemon at {host} is unreachable: {error}"),
+            reason: error.to_string(),
         },
         other => DockerError::Api {
             operation: operation.to_owned(),

@@ -14,6 +14,10 @@ pub trait DockerEngine: Sync {
     /// The daemon's address, for messages.
     fn host(&self) -> &str;
 
+    /// The ID of the swarm the daemon is a manager of ([`DockerError::NotAManager`] from a
+    /// worker or a daemon outside a swarm).
+    fn swarm_id(&self) -> impl Future<Output = Result<String, DockerError>> + Send;
+
     /// Every network, config and secret of the swarm, and the services of `scope`.
     fn live_state_of(
         &self,

@@ -169,6 +169,10 @@ impl DockerEngine for FakeEngine {
         "fake://swarm"
     }
 
+    async fn swarm_id(&self) -> Result<String, DockerError> {
+        Ok("fake-swarm".to_owned())
+    }
+
     async fn live_state_of(&self, scope: ServiceScope) -> Result<LiveState, DockerError> {
         let mut swarm = self.swarm();
         swarm.reads.push("live state".to_owned());

@@ -13,7 +13,9 @@ mod engine_connections;
 mod engine_connector;
 #[cfg(test)]
 pub mod fake_engine;
+mod known_swarms;
 mod raw_json;
+mod swarm_managers;
 mod tcp_connector;
 mod tls_connector;
 mod tls_material;
@@ -25,4 +27,6 @@ pub use docker_engine::DockerEngine;
 pub use docker_error::DockerError;
 pub use engine_connections::EngineConnections;
 pub use engine_connector::EngineConnector;
+pub use known_swarms::KnownSwarms;
+pub use swarm_managers::{ClientOpener, EngineOpener, ManagerMove, SwarmManagers};
 pub use tls_material::{PemText, TlsMaterial};

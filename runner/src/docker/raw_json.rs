@@ -11,6 +11,15 @@ use hyper::body::Bytes;
 
 use super::EngineConnections;
 
+/// Why a raw call failed: the daemon could not be reached, or did not answer in time
+/// (`Transport`, which another manager may not suffer), or it answered with an error
+/// (`Answer`).
+#[derive(Debug)]
+pub enum RawError {
+    Transport(String),
+    Answer(String),
+}
+
 /// One GET of `path` (e.g. `/v1.41/services`) from the daemon `connections` reach, decoded from
 /// JSON: into a `serde_json::Value` to keep every key, or into a type that names only the
 /// keys it needs, so that the others are skipped rather than built.
@@ -18,15 +27,15 @@ pub async fn get_json<T: serde::de::DeserializeOwned>(
     connections: &EngineConnections,
     path: &str,
     timeout: Duration,
-) -> Result<T, String> {
+) -> Result<T, RawError> {
     let request = hyper::Request::get(path)
         .header(hyper::header::HOST, "docker")
         .header(hyper::header::ACCEPT, "application/json")
         .body(Full::new(Bytes::new()))
-        .map_err(|error| error.to_string())?;
+        .map_err(|error| RawError::Answer(error.to_string()))?;
     let body = json_exchange(connections, request, timeout).await?;
     serde_json::from_slice(&body)
-        .map_err(|error| format!("cannot read the daemon's answer: {error}"))
+        .map_err(|error| RawError::Answer(format!("cannot read the daemon's answer: {error}")))
 }
 
 /// One POST of `body` to `path` (e.g. `/v1.41/services/create`) at the daemon `connections` reach;
@@ -36,20 +45,20 @@ pub async fn post_json(
     path: &str,
     body: &serde_json::Value,
     timeout: Duration,
-) -> Result<serde_json::Value, String> {
-    let body = serde_json::to_vec(body).map_err(|error| error.to_string())?;
+) -> Result<serde_json::Value, RawError> {
+    let body = serde_json::to_vec(body).map_err(|error| RawError::Answer(error.to_string()))?;
     let request = hyper::Request::post(path)
         .header(hyper::header::HOST, "docker")
         .header(hyper::header::ACCEPT, "application/json")
         .header(hyper::header::CONTENT_TYPE, "application/json")
         .body(Full::new(Bytes::from(body)))
-        .map_err(|error| error.to_string())?;
+        .map_err(|error| RawError::Answer(error.to_string()))?;
     let body = json_exchange(connections, request, timeout).await?;
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(serde_json::Value::Null);
     }
     serde_json::from_slice(&body)
-        .map_err(|error| format!("cannot read the daemon's answer: {error}"))
+        .map_err(|error| RawError::Answer(format!("cannot read the daemon's answer: {error}")))
 }
 
 /// Sends `request` and reads the whole answer, within `timeout`; an answer that is not a
@@ -58,15 +67,18 @@ async fn json_exchange(
     connections: &EngineConnections,
     request: hyper::Request<Full<Bytes>>,
     timeout: Duration,
-) -> Result<Bytes, String> {
+) -> Result<Bytes, RawError> {
     let exchange = async {
-        let response = connections.send(request).await?;
+        let response = connections
+            .send(request)
+            .await
+            .map_err(RawError::Transport)?;
         let status = response.status();
         let body = response
             .into_body()
             .collect()
             .await
-            .map_err(|error| error.to_string())?
+            .map_err(|error| RawError::Transport(error.to_string()))?
             .to_bytes();
         if status.is_success() {
             return Ok(body);
@@ -74,11 +86,13 @@ async fn json_exchange(
         let message = serde_json::from_slice::<serde_json::Value>(&body)
             .ok()
             .and_then(|value| value.get("message")?.as_str().map(str::to_owned));
-        Err(message.unwrap_or_else(|| status.to_string()))
+        Err(RawError::Answer(
+            message.unwrap_or_else(|| status.to_string()),
+        ))
     };
     tokio::time::timeout(timeout, exchange)
         .await
-        .map_err(|_| format!("no answer within {} s", timeout.as_secs()))?
+        .map_err(|_| RawError::Transport(format!("no answer within {} s", timeout.as_secs())))?
 }
 
 /// The highest API version the daemon speaks, from the `API-Version` header of `/_ping`:

@@ -46,23 +46,28 @@ pub fn load_environments(
         }
         let mut unimplemented_docker_settings = Vec::new();
         if let Some(docker) = &input.docker {
-            let host = docker.host.value.as_str();
-            let known = ["unix://", "tcp://", "ssh://", "npipe://"];
-            if !known.iter().any(|scheme| host.starts_with(scheme)) {
-                diagnostics.push(
-                    document
-                        .error(
-                            docker.host.span,
-                            format!("unsupported Docker host `{host}`"),
-                        )
-                        .with_help("use unix:///path/to/docker.sock or tcp://HOST:PORT"),
-                );
+            for host in docker.host_list() {
+                let known = ["unix://", "tcp://", "ssh://", "npipe://"];
+                if !known.iter().any(|scheme| host.value.starts_with(scheme)) {
+                    diagnostics.push(
+                        document
+                            .error(
+                                host.span,
+                                format!("unsupported Docker host `{}`", host.value),
+                            )
+                            .with_help("use unix:///path/to/docker.sock or tcp://HOST:PORT"),
+                    );
+                }
             }
-            let docker_node = document
+            let environment_node = document
                 .root
                 .get("environments")
-                .and_then(|environments| environments.get(&name.value))
-                .and_then(|environment| environment.get("docker"));
+                .and_then(|environments| environments.get(&name.value));
+            let docker_node = environment_node.and_then(|environment| environment.get("docker"));
+            let docker_span = environment_node
+                .and_then(|environment| environment.entry("docker"))
+                .map_or(name.span, |(key, _)| key.span);
+            check_daemon_choice(&document, docker, docker_node, docker_span, diagnostics);
             check_tls(&document, docker, docker_node, &input, diagnostics);
             unimplemented_docker_settings = unimplemented_docker(docker);
             for setting in &unimplemented_docker_settings {
@@ -114,27 +119,92 @@ fn unimplemented_docker(docker: &DockerInput) -> Vec<UnimplementedSetting> {
         message,
     };
     let mut found = Vec::new();
-    let host = &docker.host;
-    if host.value.starts_with("ssh://") {
-        found.push(setting(
-            host.span,
-            format!(
-                "ssh:// Docker hosts are not implemented yet (issue 12): shoal refuses to \
-                 connect to `{}`",
-                host.value
-            ),
-        ));
-    } else if host.value.starts_with("npipe://") {
-        found.push(setting(
-            host.span,
-            format!(
-                "npipe:// Docker hosts (Windows named pipes) are not implemented: shoal \
-                 refuses to connect to `{}`",
-                host.value
-            ),
-        ));
+    for host in docker.host_list() {
+        if host.value.starts_with("ssh://") {
+            found.push(setting(
+                host.span,
+                format!(
+                    "ssh:// Docker hosts are not implemented yet (issue 12): shoal refuses to \
+                     connect to `{}`",
+                    host.value
+                ),
+            ));
+        } else if host.value.starts_with("npipe://") {
+            found.push(setting(
+                host.span,
+                format!(
+                    "npipe:// Docker hosts (Windows named pipes) are not implemented: shoal \
+                     refuses to connect to `{}`",
+                    host.value
+                ),
+            ));
+        }
     }
     found
+}
+
+/// A `docker` block names its daemon once: one `host`, a list of `hosts` (not empty), or a
+/// `context`. `span` is the `docker` key's, where the block's key is missing.
+fn check_daemon_choice(
+    document: &Document,
+    docker: &DockerInput,
+    node: Option<&Node>,
+    span: crate::source::Span,
+    diagnostics: &mut Diagnostics,
+) {
+    let key_span = |key: &str| {
+        node.and_then(|node| node.entry(key))
+            .map_or(span, |(key, _)| key.span)
+    };
+    let given: Vec<&str> = [
+        ("host", docker.host.is_some()),
+        ("hosts", docker.hosts.is_some()),
+        ("context", docker.context.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(key, given)| given.then_some(key))
+    .collect();
+    match given.as_slice() {
+        [] => diagnostics.push(document.error(span, "`docker` names no daemon").with_help(
+            "add `host: URL`, `hosts: [URL, ...]` (managers of one swarm) or \
+                     `context: NAME` (a docker CLI context)",
+        )),
+        [_] => {}
+        [first, rest @ ..] => {
+            for key in rest {
+                diagnostics.push(
+                    document
+                        .error(
+                            key_span(key),
+                            format!("`docker.{key}` and `docker.{first}` exclude each other"),
+                        )
+                        .with_help(format!("keep one of `{first}` and `{key}`")),
+                );
+            }
+        }
+    }
+    if docker.hosts.as_ref().is_some_and(Vec::is_empty) {
+        diagnostics.push(
+            document
+                .error(key_span("hosts"), "`docker.hosts` is empty")
+                .with_help(
+                    "list the swarm's managers, e.g. `hosts: [tcp://m1:2376, tcp://m2:2376]`",
+                ),
+        );
+    }
+    if let (Some(context), Some(_)) = (&docker.context, &docker.tls) {
+        diagnostics.push(
+            document
+                .error(
+                    key_span("tls"),
+                    format!(
+                        "`docker.tls` does not apply to a context: context `{}` has its own TLS material",
+                        context.value
+                    ),
+                )
+                .with_help("remove `tls`; `docker context inspect NAME` shows what the context uses"),
+        );
+    }
 }
 
 /// `docker.tls` goes with a `tcp://` host, and names each of the CA certificate, the
@@ -151,17 +221,25 @@ fn check_tls(
     let Some(tls) = &docker.tls else {
         return;
     };
-    let tls_span = node
+    let Some(tls_span) = node
         .and_then(|node| node.entry("tls"))
-        .map_or(docker.host.span, |(key, _)| key.span);
-    if !docker.host.value.starts_with("tcp://") {
+        .map(|(key, _)| key.span)
+    else {
+        return;
+    };
+    let hosts = docker.host_list();
+    if docker.context.is_none() && !hosts.iter().any(|host| host.value.starts_with("tcp://")) {
+        let names: Vec<String> = hosts
+            .iter()
+            .map(|host| format!("`{}`", host.value))
+            .collect();
         diagnostics.push(
             document
                 .error(
                     tls_span,
                     format!(
-                        "`docker.tls` applies to tcp:// hosts, not `{}`",
-                        docker.host.value
+                        "`docker.tls` applies to tcp:// hosts, not {}",
+                        names.join(", ")
                     ),
                 )
                 .with_help("remove `tls`, or use a tcp://HOST:PORT host (2376 by convention)"),

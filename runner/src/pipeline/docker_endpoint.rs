@@ -3,36 +3,62 @@
 use std::path::{Path, PathBuf};
 
 use super::PipelineError;
+use super::docker_context::{
+    DEFAULT_CONTEXT, context_endpoint, current_context, docker_config_folder,
+};
 use crate::config::{TlsInput, TlsPart};
 use crate::docker::{DockerEndpoint, PemText, TlsMaterial};
 use crate::load::SHOAL_FILE;
 use crate::model::Environment;
 use crate::yaml::Spanned;
 
-/// The daemon for `environment`: the caller's override (`--docker-host`, a test swarm),
-/// else the environment's `docker` block, else `DOCKER_HOST`, else the local socket. The
-/// CLI and the daemon choose alike. An override, or an environment without a `docker`
-/// block, takes TLS from the process's environment as the docker CLI does: a non-empty
-/// `DOCKER_TLS_VERIFY` means TLS with `ca.pem`, `cert.pem` and `key.pem` from
+/// A daemon named on the command line (or by the daemon's settings) instead of the
+/// environment's `docker` block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DaemonOverride {
+    /// `--docker-host`: a host URL, TLS as the docker CLI takes it from the environment.
+    Host(String),
+    /// `--docker-context`: a docker CLI context.
+    Context(String),
+}
+
+/// The daemons for `environment`, in the order they are tried: one, or the managers of
+/// `docker.hosts`. The caller's override (`--docker-host`, `--docker-context`, a test
+/// swarm) comes first, else the environment's `docker` block (`host`, `hosts` or
+/// `context`), else, as the docker CLI chooses, `DOCKER_HOST`, `DOCKER_CONTEXT`, the
+/// `currentContext` of the docker CLI's `config.json`, and the local socket. The CLI and
+/// the daemon choose alike. A host given without TLS material (an override, or no
+/// `docker` block) takes TLS from the process's environment as the docker CLI does: a
+/// non-empty `DOCKER_TLS_VERIFY` means TLS with `ca.pem`, `cert.pem` and `key.pem` from
 /// `DOCKER_CERT_PATH` (default `~/.docker`), for a `tcp://` host. Relative paths of
 /// `docker.tls` and the secrets it names are read from `files_folder`, as relative secret
-/// files are. Without an override, an environment whose `docker` block asks for what
-/// shoal cannot do yet (see [`Environment::unimplemented_docker_settings`]) is refused
-/// before anything connects.
-pub fn docker_endpoint(
-    override_host: Option<&str>,
+/// files are; `docker.tls` applies to the `tcp://` hosts of the list. Without an override,
+/// an environment whose `docker` block asks for what shoal cannot do yet (see
+/// [`Environment::unimplemented_docker_settings`]) is refused before anything connects.
+pub fn docker_endpoints(
+    override_daemon: Option<&DaemonOverride>,
     environment: &Environment,
     files_folder: &Path,
-) -> Result<DockerEndpoint, PipelineError> {
+) -> Result<Vec<DockerEndpoint>, PipelineError> {
     let tls_problem = |problem: String| PipelineError::DockerTls {
         environment: environment.name.clone(),
         problem,
     };
-    if let Some(host) = override_host {
-        return Ok(DockerEndpoint {
-            host: host.to_owned(),
-            tls: tls_from_process(host).map_err(tls_problem)?,
-        });
+    let from_context = |name: &str| {
+        endpoint_of_context(name).map_err(|problem| PipelineError::DockerContext {
+            environment: environment.name.clone(),
+            problem,
+        })
+    };
+    match override_daemon {
+        Some(DaemonOverride::Host(host)) => {
+            return Ok(vec![DockerEndpoint {
+                host: host.clone(),
+                tls: tls_from_process(host).map_err(tls_problem)?,
+            }]);
+        }
+        Some(DaemonOverride::Context(name)) => return Ok(vec![from_context(name)?]),
+        None => {}
     }
     if let Some(setting) = environment.unimplemented_docker_settings.first() {
         return Err(PipelineError::Unimplemented {
@@ -41,21 +67,62 @@ pub fn docker_endpoint(
         });
     }
     if let Some(docker) = &environment.docker {
+        if let Some(context) = &docker.context {
+            return Ok(vec![from_context(&context.value)?]);
+        }
         let tls = match &docker.tls {
             Some(tls) => Some(tls_from_input(tls, environment, files_folder).map_err(tls_problem)?),
             None => None,
         };
-        return Ok(DockerEndpoint {
-            host: docker.host.value.clone(),
-            tls,
-        });
+        return Ok(docker
+            .host_list()
+            .into_iter()
+            .map(|host| DockerEndpoint {
+                host: host.value.clone(),
+                tls: tls.clone().filter(|_| host.value.starts_with("tcp://")),
+            })
+            .collect());
     }
     let host = std::env::var("DOCKER_HOST")
         .ok()
-        .filter(|host| !host.is_empty())
-        .unwrap_or_else(|| "unix:///var/run/docker.sock".to_owned());
+        .filter(|host| !host.is_empty());
+    if host.is_none()
+        && let Some(context) = current_context(docker_config_folder().as_deref())
+    {
+        return Ok(vec![from_context(&context)?]);
+    }
+    let host = host.unwrap_or_else(|| "unix:///var/run/docker.sock".to_owned());
     let tls = tls_from_process(&host).map_err(tls_problem)?;
-    Ok(DockerEndpoint { host, tls })
+    Ok(vec![DockerEndpoint { host, tls }])
+}
+
+/// Whether the environment lists several managers (`docker.hosts`), whose swarm is
+/// remembered and checked, unless an override names another daemon.
+pub fn remembers_swarm(
+    override_daemon: Option<&DaemonOverride>,
+    environment: &Environment,
+) -> bool {
+    override_daemon.is_none()
+        && environment
+            .docker
+            .as_ref()
+            .is_some_and(|docker| docker.hosts.is_some())
+}
+
+/// The endpoint of the docker CLI context `name` (`default` is the docker CLI's own
+/// default: `DOCKER_HOST`, else the local socket).
+fn endpoint_of_context(name: &str) -> Result<DockerEndpoint, String> {
+    if name == DEFAULT_CONTEXT {
+        let host = std::env::var("DOCKER_HOST")
+            .ok()
+            .filter(|host| !host.is_empty())
+            .unwrap_or_else(|| "unix:///var/run/docker.sock".to_owned());
+        let tls = tls_from_process(&host)?;
+        return Ok(DockerEndpoint { host, tls });
+    }
+    let folder = docker_config_folder()
+        .ok_or("neither DOCKER_CONFIG nor HOME is set: the docker contexts cannot be found")?;
+    context_endpoint(name, &folder)
 }
 
 /// The material of `docker.tls`, each part from its file, its secret or `cert_path`.
@@ -136,4 +203,51 @@ fn location(value: &Spanned<String>) -> String {
         "{SHOAL_FILE}:{}:{}",
         value.span.start.line, value.span.start.column
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::{MemoryFiles, load_environments};
+    use crate::source::Diagnostics;
+
+    fn environment(shoal_yml: &str) -> Environment {
+        let files = MemoryFiles::new().with("shoal.yml", shoal_yml);
+        let mut diagnostics = Diagnostics::default();
+        let environments = load_environments(&files, &mut diagnostics).expect("loads");
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        environments.into_iter().next().expect("one environment")
+    }
+
+    #[test]
+    fn the_managers_of_hosts_are_tried_in_order_with_tls_for_the_tcp_ones() {
+        let folder = tempfile::tempdir().expect("temp");
+        std::fs::create_dir(folder.path().join("certs")).expect("folder");
+        for file in ["ca.pem", "cert.pem", "key.pem"] {
+            std::fs::write(folder.path().join("certs").join(file), "PEM").expect("writes");
+        }
+        let environment = environment(
+            "environments:\n  prod:\n    docker:\n      hosts: [tcp://m1:2376, unix:///run/m2.sock]\n      tls: { cert_path: certs }\n",
+        );
+        let endpoints = docker_endpoints(None, &environment, folder.path()).expect("endpoints");
+        let hosts: Vec<(&str, bool)> = endpoints
+            .iter()
+            .map(|endpoint| (endpoint.host.as_str(), endpoint.tls.is_some()))
+            .collect();
+        assert_eq!(
+            hosts,
+            [("tcp://m1:2376", true), ("unix:///run/m2.sock", false)]
+        );
+        assert!(remembers_swarm(None, &environment));
+        let host = DaemonOverride::Host("unix:///tmp/test.sock".to_owned());
+        assert!(!remembers_swarm(Some(&host), &environment));
+        assert_eq!(
+            docker_endpoints(Some(&host), &environment, folder.path())
+                .expect("endpoints")
+                .iter()
+                .map(|endpoint| endpoint.host.as_str())
+                .collect::<Vec<_>>(),
+            ["unix:///tmp/test.sock"]
+        );
+    }
 }

@@ -6,6 +6,7 @@
 //! ([`RunProgress`]) and the secret policy they pass.
 
 mod desired_workflows;
+mod docker_context;
 mod docker_endpoint;
 mod object_names;
 mod pipeline_error;
@@ -16,7 +17,7 @@ mod secret_policy;
 mod swarm_reading;
 
 pub use desired_workflows::{DesiredWorkflow, DesiredWorkflows, desired_workflows};
-pub use docker_endpoint::docker_endpoint;
+pub use docker_endpoint::{DaemonOverride, docker_endpoints, remembers_swarm};
 pub use object_names::name_objects;
 pub use pipeline_error::PipelineError;
 pub use planned_run::{PlannedRun, PlannedWorkflow, WorkflowOutcome};

@@ -30,6 +30,12 @@ pub enum PipelineError {
         environment: String,
         problem: String,
     },
+    /// The docker CLI context of the environment cannot be used.
+    #[error("environment `{environment}`: {problem}")]
+    DockerContext {
+        environment: String,
+        problem: String,
+    },
     /// The environment's `docker` block asks for a setting shoal does not implement yet.
     #[error("environment `{environment}` cannot be reached: {setting}")]
     Unimplemented {

@@ -2,9 +2,10 @@
 
 use super::{RunProgress, SecretPolicy, name_objects};
 use crate::apply::{
-    Applier, ApplyError, ApplyEvent, ApplyReport, CancelSignal, StepOutcome, plan_workflows,
+    Applier, ApplyError, ApplyEvent, ApplyObserver, ApplyReport, CancelSignal, StepOutcome,
+    plan_workflows,
 };
-use crate::docker::{DockerClient, DockerError};
+use crate::docker::{DockerEngine as _, DockerError, SwarmManagers};
 use crate::plan::{Action, Desired, DesiredStep, ObjectType, Plan, SensitiveFields};
 use crate::render::SecretValues;
 use crate::source::Diagnostics;
@@ -12,7 +13,8 @@ use crate::swarm::{LiveState, ObjectNameKey};
 
 /// The workflows of one environment, planned.
 pub struct PlannedRun {
-    pub client: DockerClient,
+    /// The swarm's managers; the one that answers now is `client.answering()`.
+    pub client: SwarmManagers,
     /// The live state the plans were made from.
     pub live: LiveState,
     pub workflows: Vec<PlannedWorkflow>,
@@ -50,6 +52,24 @@ pub struct WorkflowOutcome {
 }
 
 impl PlannedRun {
+    /// Which manager answered, for an environment with several (`docker.hosts`), after
+    /// the moves made while reading: lines for the terminal or the run's log.
+    pub fn manager_notes(&self) -> Vec<String> {
+        let mut notes: Vec<String> = self
+            .client
+            .take_moves()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        if let Some(swarm) = self.client.swarm() {
+            notes.push(format!(
+                "docker: {} answered, a manager of swarm {swarm}",
+                self.client.answering()
+            ));
+        }
+        notes
+    }
+
     /// Applies the workflows in order, stopping after the first that fails. A later
     /// workflow is planned again against what the earlier ones left, read in the same
     /// scope as the first reading. A swarm without an [`ObjectNameKey`] gets this run's
@@ -105,9 +125,15 @@ impl PlannedRun {
                 Ok(unchanged(&workflow.steps, progress))
             } else {
                 let live = read_again.as_ref().unwrap_or(&self.live);
+                let mut observer = MovesReported {
+                    progress: &mut *progress,
+                    managers: &self.client,
+                };
                 let mut applier =
-                    Applier::new(&self.client, progress, live).with_cancel(cancel.clone());
-                applier.apply(&workflow.steps, &workflow.plan).await
+                    Applier::new(&self.client, &mut observer, live).with_cancel(cancel.clone());
+                let result = applier.apply(&workflow.steps, &workflow.plan).await;
+                observer.report_moves();
+                result
             };
             let failed = result.is_err();
             outcomes.push(WorkflowOutcome {
@@ -120,6 +146,31 @@ impl PlannedRun {
             }
         }
         Ok(outcomes)
+    }
+}
+
+/// The run's progress, told of every move to another manager before the next event.
+struct MovesReported<'a> {
+    progress: &'a mut dyn RunProgress,
+    managers: &'a SwarmManagers,
+}
+
+impl MovesReported<'_> {
+    fn report_moves(&mut self) {
+        for moved in self.managers.take_moves() {
+            self.progress.event(ApplyEvent::ManagerMoved {
+                from: moved.from,
+                to: moved.to,
+                reason: moved.reason,
+            });
+        }
+    }
+}
+
+impl ApplyObserver for MovesReported<'_> {
+    fn event(&mut self, event: ApplyEvent) {
+        self.report_moves();
+        self.progress.event(event);
     }
 }
 

@@ -9,23 +9,25 @@ use tokio::sync::oneshot;
 
 use super::{DesiredWorkflows, PipelineError, PlannedRun, PlannedWorkflow, name_objects};
 use crate::apply::plan_workflows;
-use crate::docker::{DockerClient, DockerEndpoint};
+use crate::docker::{ClientOpener, DockerEndpoint, DockerEngine as _, KnownSwarms, SwarmManagers};
 use crate::model::Workflow;
 use crate::plan::DesiredStep;
 use crate::swarm::{LiveState, ObjectNameKey, ServiceScope};
 
 pub struct SwarmReading {
-    task: tokio::task::JoinHandle<Result<(DockerClient, LiveState), PipelineError>>,
+    task: tokio::task::JoinHandle<Result<(SwarmManagers, LiveState), PipelineError>>,
     /// Where the scope goes, until it is known.
     scope: Option<oneshot::Sender<ServiceScope>>,
 }
 
 impl SwarmReading {
-    /// Starts connecting to `endpoint` for `environment`. When no template of `workflows`
-    /// names a stack (`Workflow::literal_stacks`), the services are listed at once;
-    /// else once [`SwarmReading::scope_known`] is called.
+    /// Starts connecting to the first of `endpoints` that answers (see [`SwarmManagers`];
+    /// with `known`, its swarm must be the one remembered there) for `environment`. When
+    /// no template of `workflows` names a stack (`Workflow::literal_stacks`), the services
+    /// are listed at once; else once [`SwarmReading::scope_known`] is called.
     pub fn start(
-        endpoint: DockerEndpoint,
+        endpoints: Vec<DockerEndpoint>,
+        known: Option<KnownSwarms>,
         timeout: Duration,
         environment: &str,
         workflows: &[&Workflow],
@@ -41,7 +43,7 @@ impl SwarmReading {
         };
         let environment = environment.to_owned();
         let task = tokio::spawn(async move {
-            let client = DockerClient::connect(&endpoint, timeout)
+            let client = SwarmManagers::connect(ClientOpener { timeout }, endpoints, known)
                 .await
                 .map_err(|error| PipelineError::Connect { environment, error })?;
             let scope = receiver

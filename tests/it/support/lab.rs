@@ -1,7 +1,8 @@
 //! A lab of N nodes on this machine for host steps over SSH: each node a network
-//! namespace on the lab's bridge with its own hostname and OpenSSH sshd, started by
-//! `tests/lab/lab supervise`, which stops the lab when the test process lets go of it
-//! (on drop, or however the process ends).
+//! namespace on the lab's bridge with its own hostname and OpenSSH sshd (and, with
+//! [`Lab::start_with_docker`], a dockerd of its own), started by `tests/lab/lab supervise`,
+//! which stops the lab when the test process lets go of it (on drop, or however the
+//! process ends).
 
 use super::run;
 use std::io::{BufRead, BufReader};
@@ -29,6 +30,16 @@ pub struct Lab {
 impl Lab {
     /// Starts a lab of `count` nodes.
     pub fn start(count: usize) -> Lab {
+        Lab::launch(count, &[])
+    }
+
+    /// Starts a lab of `count` nodes, each with a dockerd of its own, at
+    /// [`Lab::docker_socket`] and, without TLS, at [`Lab::docker_tcp`].
+    pub fn start_with_docker(count: usize) -> Lab {
+        Lab::launch(count, &["--docker"])
+    }
+
+    fn launch(count: usize, options: &[&str]) -> Lab {
         static NEXT: AtomicU32 = AtomicU32::new(0);
         let folder = format!(
             "/tmp/shoal-lab-{}-{}",
@@ -37,6 +48,7 @@ impl Lab {
         );
         let mut supervisor = Command::new(crate::test_repo::project_root().join("tests/lab/lab"))
             .args(["supervise", &count.to_string(), &folder])
+            .args(options)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
@@ -87,6 +99,12 @@ impl Lab {
         )
     }
 
+    /// The lab's folder: the key, known_hosts, and a folder `nodeI` per node with its
+    /// `sshd_config`, `sshd.pid` and `sshd.log`.
+    pub fn folder(&self) -> &std::path::Path {
+        self.key.parent().expect("the key is in the lab's folder")
+    }
+
     /// Runs a program inside node `node`'s network namespace (not through `ip netns
     /// exec`, which remounts /sys).
     pub fn in_node(&self, node: usize, program: &[&str]) -> Output {
@@ -97,6 +115,91 @@ impl Lab {
                 .stdin(Stdio::null()),
             TIMEOUT,
         )
+    }
+}
+
+/// Docker in the lab's nodes.
+impl Lab {
+    /// `unix://…` of node `node`'s dockerd (1-based).
+    pub fn docker_socket(&self, node: usize) -> String {
+        format!("unix://{}/node{node}/docker.sock", self.folder().display())
+    }
+
+    /// `tcp://ADDRESS:2375` of node `node`'s dockerd: plain TCP, on the lab's bridge.
+    pub fn docker_tcp(&self, node: usize) -> String {
+        format!("tcp://{}:2375", self.nodes[node - 1])
+    }
+
+    /// The docker CLI for node `node`'s dockerd, through its socket.
+    pub fn docker(&self, node: usize) -> Command {
+        let mut command = Command::new("docker");
+        command
+            .args(["-H", &self.docker_socket(node)])
+            .env("DOCKER_CONFIG", self.folder().join("docker-cli"))
+            .env_remove("DOCKER_CONTEXT")
+            .env_remove("DOCKER_TLS_VERIFY")
+            .env_remove("DOCKER_CERT_PATH")
+            .stdin(Stdio::null());
+        command
+    }
+
+    /// Runs the docker CLI on node `node`; its standard output, trimmed.
+    pub fn run_docker(&self, node: usize, args: &[&str]) -> String {
+        super::run_successfully(self.docker(node).args(args), TIMEOUT)
+            .trim()
+            .to_owned()
+    }
+
+    /// Makes the nodes one swarm whose managers are all of them: `swarm init` on node 1,
+    /// the others join as managers; each advertises its own address.
+    pub fn make_swarm_of_managers(&self) {
+        let listen = |node: usize| format!("{}:2377", self.nodes[node - 1]);
+        self.run_docker(
+            1,
+            &[
+                "swarm",
+                "init",
+                "--advertise-addr",
+                &self.nodes[0],
+                "--listen-addr",
+                &listen(1),
+            ],
+        );
+        let token = self.run_docker(1, &["swarm", "join-token", "--quiet", "manager"]);
+        for node in 2..=self.nodes.len() {
+            self.run_docker(
+                node,
+                &[
+                    "swarm",
+                    "join",
+                    "--token",
+                    &token,
+                    "--advertise-addr",
+                    &self.nodes[node - 1],
+                    "--listen-addr",
+                    &listen(node),
+                    &listen(1),
+                ],
+            );
+        }
+    }
+
+    /// Imports the test image (see `PrivateSwarm::image`) as `tag` on every node.
+    pub fn import_image(&self, tag: &str) {
+        for node in 1..=self.nodes.len() {
+            let root = self
+                .folder()
+                .join(format!("node{node}"))
+                .join(format!("image-{}", tag.replace(['/', ':'], "-")));
+            super::private_swarm::import_busybox_image(&mut self.docker(node), &root, tag);
+        }
+    }
+
+    /// Kills node `node`'s dockerd at once (SIGKILL), as a machine that dies would stop.
+    pub fn kill_dockerd(&self, node: usize) {
+        let pid_file = self.folder().join(format!("node{node}/docker.pid"));
+        let pid = std::fs::read_to_string(&pid_file).expect("the node's dockerd has a pid file");
+        run(Command::new("kill").args(["-KILL", pid.trim()]), TIMEOUT);
     }
 }
 

@@ -325,11 +325,22 @@ impl PrivateSwarm {
     /// root folder, but without a builder: the 28.x CLI wants buildx for `docker build`,
     /// and the legacy builder it falls back to is deprecated.
     fn import_busybox_image(&self, tag: &str, number: usize) {
+        import_busybox_image(
+            &mut self.docker(),
+            &self.folder.join("images").join(number.to_string()),
+            tag,
+        );
+    }
+}
+
+/// Imports the busybox image (see [`PrivateSwarm::image`]) as `tag` through `docker` (a
+/// docker command for some engine), building its tree in the new folder `root`.
+pub fn import_busybox_image(docker: &mut Command, root: &Path, tag: &str) {
+    {
         assert!(
             Path::new(BUSYBOX).exists(),
             "{BUSYBOX} is missing, and test images are made of it.\n{INSTALL_HINT}"
         );
-        let root = self.folder.join("images").join(number.to_string());
         for folder in ["bin", "tmp", "www"] {
             fs::create_dir_all(root.join(folder)).expect("the engine's folder is writable");
         }
@@ -348,14 +359,14 @@ impl PrivateSwarm {
                 "--group=0",
                 "--directory",
             ])
-            .arg(&root)
+            .arg(root)
             .arg(".")
             .stdout(Stdio::piped())
             .spawn()
             .expect("tar runs");
         let archive = tar.stdout.take().expect("tar's output is piped");
         run_successfully(
-            self.docker()
+            docker
                 .args(["import", "--change", IDLE_COMMAND, "-", tag])
                 .stdin(archive),
             DOCKER_TIMEOUT,
