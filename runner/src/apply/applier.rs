@@ -8,15 +8,13 @@ use std::time::Duration;
 use futures_util::StreamExt as _;
 
 use super::convergence::{Convergence, OldTasks, convergence, progress_text};
-use super::http_probe::http_status;
 use super::references::resolve_object_ids;
 use super::{ApplyError, ApplyEvent, ApplyObserver, CancelSignal};
 use crate::docker::{DockerEngine, DockerError};
 use crate::plan::{
-    Action, Change, Desired, DesiredStack, DesiredStep, FieldDiff, ObjectType, Plan, StepPlan,
-    WaitTarget,
+    Action, Change, DesiredStack, DesiredStep, FieldDiff, ObjectType, Plan, StepPlan,
 };
-use crate::swarm::{LiveService, LiveState, LiveTask, NetworkSpec, ObjectKind};
+use crate::swarm::{LiveService, LiveState, LiveTask, NetworkSpec, ObjectKind, ObjectSpec};
 
 /// Default for how long a stack step waits for its services when the step has no timeout.
 const DEFAULT_CONVERGE_TIMEOUT: Duration = Duration::from_secs(600);
@@ -184,46 +182,61 @@ impl<'a, E: DockerEngine> Applier<'a, E> {
         plan: &StepPlan,
         changes: &mut usize,
     ) -> Result<(), ApplyError> {
+        step.desired.apply(self, step, plan, changes).await
+    }
+
+    /// A `network` step.
+    pub async fn apply_network_step(
+        &mut self,
+        step: &DesiredStep,
+        network: &NetworkSpec,
+        plan: &StepPlan,
+        changes: &mut usize,
+    ) -> Result<(), ApplyError> {
         let docker = |source: DockerError| ApplyError::Docker {
             step: step.name.clone(),
             source,
         };
-        match &step.desired {
-            Desired::Nothing => Ok(()),
-            Desired::Wait(target) => self.wait(&step.name, target).await,
-            Desired::Network(network) => {
-                for change in &plan.changes {
-                    self.ensure_network(network, &change.action, changes)
-                        .await
-                        .map_err(docker)?;
-                }
-                Ok(())
-            }
-            Desired::Object(object) => {
-                for change in &plan.changes {
-                    match change.action {
-                        Action::Create => {
-                            self.client.create_object(object).await.map_err(docker)?;
-                            *changes += 1;
-                            self.record(ApplyEvent::Created {
-                                object: change.object,
-                                name: change.name.clone(),
-                            });
-                        }
-                        Action::Remove { .. } => {
-                            *changes += self.remove_objects(&step.name, &[change]).await?
-                        }
-                        _ => {}
-                    }
-                }
-                Ok(())
-            }
-            Desired::Stack(stack) => self.stack(step, stack, plan, changes).await,
-            Desired::Remove { .. } => self.teardown(&step.name, plan, changes).await,
+        for change in &plan.changes {
+            self.ensure_network(network, &change.action, changes)
+                .await
+                .map_err(docker)?;
         }
+        Ok(())
     }
 
-    async fn stack(
+    /// A `config` or `secret` step: the object created, older versions removed.
+    pub async fn apply_object_step(
+        &mut self,
+        step: &DesiredStep,
+        object: &ObjectSpec,
+        plan: &StepPlan,
+        changes: &mut usize,
+    ) -> Result<(), ApplyError> {
+        let docker = |source: DockerError| ApplyError::Docker {
+            step: step.name.clone(),
+            source,
+        };
+        for change in &plan.changes {
+            match change.action {
+                Action::Create => {
+                    self.client.create_object(object).await.map_err(docker)?;
+                    *changes += 1;
+                    self.record(ApplyEvent::Created {
+                        object: change.object,
+                        name: change.name.clone(),
+                    });
+                }
+                Action::Remove { .. } => {
+                    *changes += self.remove_objects(&step.name, &[change]).await?
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn stack(
         &mut self,
         step: &DesiredStep,
         stack: &DesiredStack,
@@ -497,7 +510,7 @@ impl<'a, E: DockerEngine> Applier<'a, E> {
     /// Polls until every named service has converged, one fails, or `limit` passes. Each
     /// poll reads only the services still awaited and their tasks: two requests, however
     /// large the swarm.
-    async fn converge(
+    pub async fn converge(
         &mut self,
         step: &str,
         services: &[String],
@@ -606,6 +619,11 @@ impl<'a, E: DockerEngine> Applier<'a, E> {
         }
     }
 
+    /// What stops the apply at its next safe point; a step that waits sleeps on it.
+    pub fn cancel_signal(&mut self) -> &mut CancelSignal {
+        &mut self.cancel
+    }
+
     /// Reports a write, and notes it in what the step has changed.
     fn record(&mut self, event: ApplyEvent) {
         let change = match &event {
@@ -620,43 +638,9 @@ impl<'a, E: DockerEngine> Applier<'a, E> {
         self.observer.event(event);
     }
 
-    async fn wait(&mut self, step: &str, target: &WaitTarget) -> Result<(), ApplyError> {
-        if !target.services.is_empty() {
-            self.converge(step, &target.services, &OldTasks::default(), target.timeout)
-                .await?;
-        }
-        if let Some(url) = &target.url {
-            let started = tokio::time::Instant::now();
-            loop {
-                let last = match http_status(url, Duration::from_secs(5)).await {
-                    Ok(status) if status == target.status => return Ok(()),
-                    Ok(status) => format!("{url} answered {status}, waiting for {}", target.status),
-                    Err(error) => error,
-                };
-                if started.elapsed() >= target.timeout {
-                    return Err(ApplyError::TimedOut {
-                        step: step.to_owned(),
-                        message: format!(
-                            "gave up after {}: {last}",
-                            humantime::format_duration(target.timeout)
-                        ),
-                    });
-                }
-                if !self.cancel.sleep(Duration::from_secs(1)).await {
-                    return Err(ApplyError::Cancelled {
-                        step: step.to_owned(),
-                        waiting: true,
-                        changed: Vec::new(),
-                    });
-                }
-            }
-        }
-        Ok(())
-    }
-
     /// A `remove` step: services, then (once their tasks are gone) networks, configs and
     /// secrets, retrying while the daemon still sees them in use.
-    async fn teardown(
+    pub async fn teardown(
         &mut self,
         step: &str,
         plan: &StepPlan,

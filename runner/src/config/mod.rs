@@ -11,7 +11,7 @@ pub use shoal_file::{
 };
 pub use step_input::{
     ConfigInput, NetworkInput, OnFailure, OneOrMany, PLANNED_KINDS, RemoveInput, SUPPORTED_KINDS,
-    StackInput, StepInput, StepKindInput, WaitInput,
+    StackInput, StepInput,
 };
 pub use workflow_file::{
     BranchFilterInput, Confirms, DispatchInput, InputDeclaration, InputKind, OneOrList,

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+use crate::steps::wait::WaitInput;
 use crate::yaml::Spanned;
 
 /// The step kinds this version runs.
@@ -79,18 +80,6 @@ pub struct StepInput {
     #[serde(default)]
     #[schemars(skip)]
     pub swarm: Option<serde::de::IgnoredAny>,
-}
-
-/// The one kind a step has, out of its `StepInput`: matched exhaustively, so a kind added
-/// here and not handled where steps are checked is a compile error.
-#[derive(Debug, Clone)]
-pub enum StepKindInput {
-    Stack(StackInput),
-    Network(NetworkInput),
-    Config(ConfigInput),
-    Secret(ConfigInput),
-    Wait(WaitInput),
-    Remove(RemoveInput),
 }
 
 /// The schema says what validation says: exactly one supported kind key per step.
@@ -180,23 +169,6 @@ pub struct ConfigInput {
     pub labels: BTreeMap<String, String>,
 }
 
-/// `wait:` blocks until services converged or a URL answers.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct WaitInput {
-    /// Full service names (`<stack>_<service>`) that must have converged.
-    #[serde(default)]
-    pub services: Vec<String>,
-    /// An HTTP URL that must answer with `status`.
-    #[serde(default)]
-    pub url: Option<Spanned<String>>,
-    #[serde(default = "default_status")]
-    pub status: u16,
-    /// How long to wait before failing, e.g. `5m` (default 5m).
-    #[serde(default)]
-    pub timeout: Option<Spanned<String>>,
-}
-
 /// `remove:` tears a stack down: its services, then its networks, configs and secrets.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -278,8 +250,4 @@ fn default_keep_versions() -> usize {
 
 fn default_driver() -> String {
     "overlay".to_owned()
-}
-
-fn default_status() -> u16 {
-    200
 }

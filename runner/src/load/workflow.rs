@@ -8,22 +8,16 @@ use std::time::Duration;
 use super::cron::check_cron;
 use super::{Document, ReadError, RepoFiles, normalize};
 use crate::config::{
-    ConfigInput, InputDeclaration, InputKind, PLANNED_KINDS, RegistryPushInput, SUPPORTED_KINDS,
-    StepInput, StepKindInput, WorkflowFile,
+    ConfigInput, InputDeclaration, InputKind, NetworkInput, PLANNED_KINDS, RegistryPushInput,
+    RemoveInput, SUPPORTED_KINDS, StackInput, StepInput, WorkflowFile,
 };
 use crate::model::{
     BranchFilter, ConfigSource, ConfigStep, DispatchInputs, Environment, NetworkStep,
-    RegistryPushFilter, RemoveStep, Schedule, StackStep, Step, StepKind, Triggers, WaitStep,
-    Workflow,
+    RegistryPushFilter, RemoveStep, Schedule, StackStep, Step, Triggers, Workflow,
 };
-use crate::source::{Diagnostics, Span};
+use crate::source::{Diagnostic, Diagnostics, Span};
+use crate::steps::StepKindInput;
 use crate::yaml::{Node, NodeValue, Spanned};
-
-const DEFAULT_WAIT_TIMEOUT: Duration = Duration::from_secs(300);
-/// The warning for a `wait` URL that is accepted but cannot be checked yet; the planner
-/// refuses the step (`plan::planner`).
-const HTTPS_WAIT_NOT_IMPLEMENTED: &str = "waiting for an https:// URL is not implemented yet: \
-    `plan` and `apply` refuse this step; only http:// URLs are waited for";
 
 /// Loads and checks `path`; `None` when it has errors (they are in `diagnostics`).
 pub fn load_workflow(
@@ -99,7 +93,9 @@ fn file_stem(path: &str) -> String {
     )
 }
 
-struct WorkflowChecker<'a> {
+/// Checks one workflow file; step kinds use its checks of names, files, globs and
+/// durations, and point their errors into the file through it.
+pub struct WorkflowChecker<'a> {
     document: &'a Document,
     files: &'a dyn RepoFiles,
     environments: &'a [Environment],
@@ -268,112 +264,13 @@ impl WorkflowChecker<'_> {
         // `kind_keys` saw exactly one kind key; when it is none of these, it is a planned
         // kind and `kind_keys` has already said it is not supported yet.
         let kind_input = kinds.into_iter().flatten().next()?;
-        let kind = match kind_input {
-            StepKindInput::Stack(stack) => {
-                for compose in stack.compose.to_vec() {
-                    self.referenced_file(&compose, diagnostics);
-                }
-                let verbatim: Vec<String> =
-                    stack.verbatim.iter().map(|g| g.value.clone()).collect();
-                for glob in &stack.verbatim {
-                    self.glob(glob, diagnostics);
-                }
-                self.object_name(&stack.name, diagnostics);
-                StepKind::Stack(StackStep {
-                    name: stack.name.value,
-                    compose: stack
-                        .compose
-                        .to_vec()
-                        .into_iter()
-                        .map(|c| normalize(&c.value).unwrap_or(c.value))
-                        .collect(),
-                    prune: stack.prune,
-                    wait: stack.wait,
-                    allow_empty: stack.allow_empty,
-                    on_failure: stack.on_failure,
-                    keep_versions: stack.keep_versions,
-                    verbatim,
-                })
-            }
-            StepKindInput::Network(network) => {
-                self.object_name(&network.name, diagnostics);
-                if let Some(subnet) = &network.subnet
-                    && !is_cidr(&subnet.value)
-                {
-                    diagnostics.push(self.document.error(
-                        subnet.span,
-                        format!(
-                            "invalid subnet `{}`: expected CIDR notation such as 10.10.0.0/16",
-                            subnet.value
-                        ),
-                    ));
-                }
-                StepKind::Network(NetworkStep {
-                    name: network.name.value,
-                    driver: network.driver,
-                    attachable: network.attachable,
-                    internal: network.internal,
-                    encrypted: network.encrypted,
-                    subnet: network.subnet.map(|s| s.value),
-                    labels: network.labels,
-                })
-            }
-            StepKindInput::Config(config) => {
-                StepKind::Config(self.config_step(node, "config", config, diagnostics)?)
-            }
-            StepKindInput::Secret(secret) => {
-                StepKind::Secret(self.config_step(node, "secret", secret, diagnostics)?)
-            }
-            StepKindInput::Wait(wait) => {
-                if wait.services.is_empty() && wait.url.is_none() {
-                    let span = node.entry("wait").map_or(node.span, |(key, _)| key.span);
-                    diagnostics.push(
-                        self.document
-                            .error(span, "`wait` needs `services`, `url` or both"),
-                    );
-                }
-                if let Some(url) = &wait.url
-                    && !url.value.contains("{{")
-                    && !(url.value.starts_with("http://") || url.value.starts_with("https://"))
-                {
-                    diagnostics.push(self.document.error(
-                        url.span,
-                        format!("invalid URL `{}`: expected http:// or https://", url.value),
-                    ));
-                }
-                if let Some(url) = &wait.url
-                    && url.value.starts_with("https://")
-                {
-                    diagnostics.push(
-                        self.document
-                            .error(url.span, HTTPS_WAIT_NOT_IMPLEMENTED)
-                            .into_warning(),
-                    );
-                }
-                let timeout = wait
-                    .timeout
-                    .as_ref()
-                    .and_then(|t| self.duration(t, diagnostics));
-                StepKind::Wait(WaitStep {
-                    services: wait.services,
-                    url: wait.url.map(|u| u.value),
-                    status: wait.status,
-                    timeout: timeout.unwrap_or(DEFAULT_WAIT_TIMEOUT),
-                })
-            }
-            StepKindInput::Remove(remove) => {
-                self.object_name(&remove.stack, diagnostics);
-                StepKind::Remove(RemoveStep {
-                    stack: remove.stack.value,
-                })
-            }
-        };
+        let kind = kind_input.check(node, self, diagnostics)?;
         if diagnostics.error_count() > errors_before {
             return None;
         }
         let name = name
             .or_else(|| id.as_ref().map(|id| id.value.clone()))
-            .unwrap_or_else(|| default_step_name(&kind));
+            .unwrap_or_else(|| kind.default_step_name());
         Some(Step {
             id: id.map(|id| id.value),
             name,
@@ -385,7 +282,73 @@ impl WorkflowChecker<'_> {
         })
     }
 
-    fn config_step(
+    /// An error at `span` of the workflow file.
+    pub fn error(&self, span: Span, message: impl Into<String>) -> Diagnostic {
+        self.document.error(span, message)
+    }
+
+    pub fn stack_step(&self, stack: StackInput, diagnostics: &mut Diagnostics) -> StackStep {
+        for compose in stack.compose.to_vec() {
+            self.referenced_file(&compose, diagnostics);
+        }
+        let verbatim: Vec<String> = stack.verbatim.iter().map(|g| g.value.clone()).collect();
+        for glob in &stack.verbatim {
+            self.glob(glob, diagnostics);
+        }
+        self.object_name(&stack.name, diagnostics);
+        StackStep {
+            name: stack.name.value,
+            compose: stack
+                .compose
+                .to_vec()
+                .into_iter()
+                .map(|c| normalize(&c.value).unwrap_or(c.value))
+                .collect(),
+            prune: stack.prune,
+            wait: stack.wait,
+            allow_empty: stack.allow_empty,
+            on_failure: stack.on_failure,
+            keep_versions: stack.keep_versions,
+            verbatim,
+        }
+    }
+
+    pub fn network_step(
+        &self,
+        network: NetworkInput,
+        diagnostics: &mut Diagnostics,
+    ) -> NetworkStep {
+        self.object_name(&network.name, diagnostics);
+        if let Some(subnet) = &network.subnet
+            && !is_cidr(&subnet.value)
+        {
+            diagnostics.push(self.document.error(
+                subnet.span,
+                format!(
+                    "invalid subnet `{}`: expected CIDR notation such as 10.10.0.0/16",
+                    subnet.value
+                ),
+            ));
+        }
+        NetworkStep {
+            name: network.name.value,
+            driver: network.driver,
+            attachable: network.attachable,
+            internal: network.internal,
+            encrypted: network.encrypted,
+            subnet: network.subnet.map(|s| s.value),
+            labels: network.labels,
+        }
+    }
+
+    pub fn remove_step(&self, remove: RemoveInput, diagnostics: &mut Diagnostics) -> RemoveStep {
+        self.object_name(&remove.stack, diagnostics);
+        RemoveStep {
+            stack: remove.stack.value,
+        }
+    }
+
+    pub fn config_step(
         &self,
         node: &Node,
         kind: &str,
@@ -629,7 +592,7 @@ impl WorkflowChecker<'_> {
         }
     }
 
-    fn glob(&self, glob: &Spanned<String>, diagnostics: &mut Diagnostics) {
+    pub fn glob(&self, glob: &Spanned<String>, diagnostics: &mut Diagnostics) {
         if let Err(error) = globset::Glob::new(&glob.value) {
             diagnostics.push(self.document.error(
                 glob.span,
@@ -638,7 +601,11 @@ impl WorkflowChecker<'_> {
         }
     }
 
-    fn duration(&self, text: &Spanned<String>, diagnostics: &mut Diagnostics) -> Option<Duration> {
+    pub fn duration(
+        &self,
+        text: &Spanned<String>,
+        diagnostics: &mut Diagnostics,
+    ) -> Option<Duration> {
         match humantime::parse_duration(&text.value) {
             Ok(duration) if !duration.is_zero() => Some(duration),
             Ok(_) => {
@@ -662,7 +629,7 @@ impl WorkflowChecker<'_> {
         }
     }
 
-    fn referenced_file(&self, path: &Spanned<String>, diagnostics: &mut Diagnostics) {
+    pub fn referenced_file(&self, path: &Spanned<String>, diagnostics: &mut Diagnostics) {
         let problem = match self.files.read(&path.value) {
             Ok(_) => return,
             Err(ReadError::NotFound) => {
@@ -678,7 +645,7 @@ impl WorkflowChecker<'_> {
     }
 
     /// Names of Swarm objects; templates are allowed and checked when rendered.
-    fn object_name(&self, name: &Spanned<String>, diagnostics: &mut Diagnostics) {
+    pub fn object_name(&self, name: &Spanned<String>, diagnostics: &mut Diagnostics) {
         if crate::model::is_template(&name.value) {
             self.template_syntax(name, "name", diagnostics);
             return;
@@ -790,17 +757,6 @@ fn is_step_key(name: &str) -> bool {
     ["id", "name", "if", "timeout", "continue_on_error"].contains(&name)
         || SUPPORTED_KINDS.contains(&name)
         || PLANNED_KINDS.iter().any(|(kind, _)| *kind == name)
-}
-
-fn default_step_name(kind: &StepKind) -> String {
-    match kind {
-        StepKind::Stack(stack) => format!("stack {}", stack.name),
-        StepKind::Network(network) => format!("network {}", network.name),
-        StepKind::Config(config) => format!("config {}", config.name),
-        StepKind::Secret(secret) => format!("secret {}", secret.name),
-        StepKind::Wait(_) => "wait".to_owned(),
-        StepKind::Remove(remove) => format!("remove {}", remove.stack),
-    }
 }
 
 fn list(names: &[&str]) -> String {

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::source::Span;
+use crate::steps::StepKind;
 
 /// Whether `text` (a step's object name, URL…) holds template syntax. Text without it
 /// renders as it is written.
@@ -23,29 +24,6 @@ pub struct Step {
     pub kind: StepKind,
     /// Where the step starts in its workflow file.
     pub span: Span,
-}
-
-#[derive(Debug, Clone)]
-pub enum StepKind {
-    Stack(StackStep),
-    Network(NetworkStep),
-    Config(ConfigStep),
-    Secret(ConfigStep),
-    Wait(WaitStep),
-    Remove(RemoveStep),
-}
-
-impl StepKind {
-    pub fn name(&self) -> &'static str {
-        match self {
-            StepKind::Stack(_) => "stack",
-            StepKind::Network(_) => "network",
-            StepKind::Config(_) => "config",
-            StepKind::Secret(_) => "secret",
-            StepKind::Wait(_) => "wait",
-            StepKind::Remove(_) => "remove",
-        }
-    }
 }
 
 #[derive(Debug, Clone)]
@@ -95,14 +73,6 @@ impl ConfigSource {
             ConfigSource::Template(path) | ConfigSource::File(path) => path,
         }
     }
-}
-
-#[derive(Debug, Clone)]
-pub struct WaitStep {
-    pub services: Vec<String>,
-    pub url: Option<String>,
-    pub status: u16,
-    pub timeout: Duration,
 }
 
 #[derive(Debug, Clone)]

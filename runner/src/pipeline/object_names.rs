@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::plan::{Desired, DesiredStep};
+use crate::plan::DesiredStep;
+use crate::steps::Desired;
 use crate::swarm::{CONTENT_HASH, OBJECT_NAME, ObjectNameKey, ObjectSpec};
 
 /// Renames every config and secret of `steps` to its keyed name.

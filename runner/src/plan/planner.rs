@@ -5,8 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::spec_diff::diff_service_specs;
 use super::{
-    Action, Change, Desired, DesiredStack, DesiredStep, FieldDiff, ObjectType, Plan, RemoveReason,
-    StepPlan,
+    Action, Change, DesiredStack, DesiredStep, FieldDiff, ObjectType, Plan, RemoveReason, StepPlan,
 };
 use crate::swarm::{
     LiveObject, LiveState, NetworkSpec, OBJECT_NAME, ObjectKind, ObjectSpec, STACK_NAMESPACE,
@@ -34,7 +33,9 @@ pub fn plan(steps: &[DesiredStep], live: &LiveState) -> Plan {
     }
 }
 
-struct Planner<'a> {
+/// The planner's state while it goes through the steps: the live state and what earlier
+/// steps will create. Step kinds plan their steps through it.
+pub struct Planner<'a> {
     live: &'a LiveState,
     network_names: BTreeMap<String, String>,
     created_networks: BTreeSet<String>,
@@ -54,30 +55,7 @@ impl<'a> Planner<'a> {
         if step.skipped {
             return plan;
         }
-        match &step.desired {
-            Desired::Nothing => {}
-            Desired::Wait(wait) => {
-                // Refused before anything is applied, not when the step is reached.
-                if let Some(url) = wait.url.as_ref().filter(|url| url.starts_with("https://")) {
-                    plan.problems.push(format!(
-                        "waiting for `{url}` is not implemented yet: only http:// URLs are \
-                         waited for"
-                    ));
-                }
-            }
-            Desired::Network(network) => plan.changes.push(self.network(network, &BTreeSet::new())),
-            Desired::Object(object) => {
-                plan.changes.push(self.object(object));
-                let keep = BTreeSet::from([object.name.clone()]);
-                plan.changes.extend(
-                    self.old_versions(object, None, &keep, 3)
-                        .into_iter()
-                        .map(old_version_removal),
-                );
-            }
-            Desired::Stack(stack) => self.stack(stack, &mut plan),
-            Desired::Remove { stack } => self.remove(stack, &mut plan),
-        }
+        step.desired.plan(self, &mut plan);
         for change in &plan.changes {
             if let Action::Recreate { used_by, .. } = &change.action
                 && !used_by.is_empty()
@@ -92,7 +70,23 @@ impl<'a> Planner<'a> {
         plan
     }
 
-    fn stack(&mut self, stack: &DesiredStack, plan: &mut StepPlan) {
+    /// A `network` step.
+    pub fn plan_network_step(&mut self, network: &NetworkSpec, plan: &mut StepPlan) {
+        plan.changes.push(self.network(network, &BTreeSet::new()));
+    }
+
+    /// A `config` or `secret` step: the object, and its older versions beyond three.
+    pub fn plan_object_step(&mut self, object: &ObjectSpec, plan: &mut StepPlan) {
+        plan.changes.push(self.object(object));
+        let keep = BTreeSet::from([object.name.clone()]);
+        plan.changes.extend(
+            self.old_versions(object, None, &keep, 3)
+                .into_iter()
+                .map(old_version_removal),
+        );
+    }
+
+    pub fn stack(&mut self, stack: &DesiredStack, plan: &mut StepPlan) {
         let spec = &stack.spec;
         self.needs_services_of(Some(&spec.name));
         for external in &spec.external.networks {
@@ -321,7 +315,7 @@ impl<'a> Planner<'a> {
     }
 
     /// A `remove` step: services first, then networks, configs and secrets of the stack.
-    fn remove(&mut self, stack: &str, plan: &mut StepPlan) {
+    pub fn remove(&mut self, stack: &str, plan: &mut StepPlan) {
         self.needs_services_of(Some(stack));
         let teardown = Action::Remove {
             reason: RemoveReason::Teardown,

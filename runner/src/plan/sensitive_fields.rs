@@ -8,7 +8,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{Action, Desired, DesiredStep, ObjectType, Plan, normalize_service};
+use super::{Action, DesiredStep, ObjectType, Plan, normalize_service};
+use crate::steps::Desired;
 use crate::swarm::{LiveState, OBJECT_NAME, ObjectSpec, ServiceSpec};
 
 /// On a service shoal applied: the paths of its fields that depended on a secret (a JSON

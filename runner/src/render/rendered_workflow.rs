@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::{RenderContext, TemplateEngine, template_diagnostic};
 use crate::load::{RepoFiles, join_relative};
-use crate::model::{ConfigSource, Step, StepKind, Workflow};
+use crate::model::{ConfigSource, ConfigStep, StackStep, Step, Workflow};
 use crate::source::{Diagnostic, Diagnostics, SourceFile};
 use crate::yaml::{self, Node};
 
@@ -152,77 +152,12 @@ impl Renderer<'_> {
                 }
             }
         }
-        match &step.kind {
-            StepKind::Stack(stack) => {
-                for compose in &stack.compose {
-                    let Some(content) = self.template(compose, diagnostics) else {
-                        continue;
-                    };
-                    let mut references = Vec::new();
-                    self.compose_references(
-                        compose,
-                        &content,
-                        &stack.verbatim,
-                        &mut references,
-                        diagnostics,
-                    );
-                    rendered.files.push(RenderedFile {
-                        path: compose.clone(),
-                        role: FileRole::Compose,
-                        rendered: true,
-                        content,
-                    });
-                    rendered.files.append(&mut references);
-                }
-            }
-            StepKind::Config(config) | StepKind::Secret(config) => {
-                let role = if matches!(step.kind, StepKind::Secret(_)) {
-                    FileRole::Secret
-                } else {
-                    FileRole::Config
-                };
-                let file = match &config.source {
-                    ConfigSource::Template(path) => self
-                        .template(path, diagnostics)
-                        .map(|content| (content, true)),
-                    ConfigSource::File(path) => self
-                        .verbatim(path, diagnostics)
-                        .map(|content| (content, false)),
-                };
-                if let Some((content, was_rendered)) = file {
-                    rendered.files.push(RenderedFile {
-                        path: config.source.path().to_owned(),
-                        role,
-                        rendered: was_rendered,
-                        content,
-                    });
-                }
-            }
-            StepKind::Network(_) | StepKind::Wait(_) | StepKind::Remove(_) => {}
-        }
-        let inline = |template: &str, what: &str, diagnostics: &mut Diagnostics| {
-            self.inline_text(&workflow.path, step.span, what, template, diagnostics)
+        let step_renderer = StepRenderer {
+            renderer: self,
+            workflow_path: &workflow.path,
+            span: step.span,
         };
-        rendered.object = match &step.kind {
-            StepKind::Stack(stack) => inline(&stack.name, "name", diagnostics),
-            StepKind::Network(network) => inline(&network.name, "name", diagnostics),
-            StepKind::Config(config) | StepKind::Secret(config) => {
-                inline(&config.name, "name", diagnostics)
-            }
-            StepKind::Remove(remove) => inline(&remove.stack, "stack", diagnostics),
-            StepKind::Wait(_) => None,
-        };
-        if let StepKind::Wait(wait) = &step.kind {
-            rendered.services = wait
-                .services
-                .iter()
-                .filter_map(|service| inline(service, "services", diagnostics))
-                .collect();
-            rendered.url = wait
-                .url
-                .as_ref()
-                .and_then(|url| inline(url, "url", diagnostics));
-        }
+        step.kind.render(&step_renderer, &mut rendered, diagnostics);
         rendered
     }
 
@@ -361,6 +296,98 @@ impl Renderer<'_> {
             }
             _ => Diagnostic::file_error(workflow_path, message),
         }
+    }
+}
+
+/// What a step kind renders with: the repo's files and the template engine, for one
+/// step of one workflow.
+pub struct StepRenderer<'a> {
+    renderer: &'a Renderer<'a>,
+    workflow_path: &'a str,
+    span: crate::source::Span,
+}
+
+impl StepRenderer<'_> {
+    /// The repo's files.
+    pub fn files(&self) -> &dyn RepoFiles {
+        self.renderer.files
+    }
+
+    /// Renders the template at `path`.
+    pub fn template(&self, path: &str, diagnostics: &mut Diagnostics) -> Option<String> {
+        self.renderer.template(path, diagnostics)
+    }
+
+    /// Reads the file at `path` as it is.
+    pub fn verbatim(&self, path: &str, diagnostics: &mut Diagnostics) -> Option<String> {
+        self.renderer.verbatim(path, diagnostics)
+    }
+
+    /// Renders `template`, written in the step as its `what` (a name, a URL); errors point
+    /// at the step.
+    pub fn inline(
+        &self,
+        template: &str,
+        what: &str,
+        diagnostics: &mut Diagnostics,
+    ) -> Option<String> {
+        self.renderer
+            .inline_text(self.workflow_path, self.span, what, template, diagnostics)
+    }
+}
+
+/// Renders a `stack` step's compose files and the files they reference.
+pub fn render_stack(
+    stack: &StackStep,
+    renderer: &StepRenderer<'_>,
+    rendered: &mut RenderedStep,
+    diagnostics: &mut Diagnostics,
+) {
+    for compose in &stack.compose {
+        let Some(content) = renderer.template(compose, diagnostics) else {
+            continue;
+        };
+        let mut references = Vec::new();
+        renderer.renderer.compose_references(
+            compose,
+            &content,
+            &stack.verbatim,
+            &mut references,
+            diagnostics,
+        );
+        rendered.files.push(RenderedFile {
+            path: compose.clone(),
+            role: FileRole::Compose,
+            rendered: true,
+            content,
+        });
+        rendered.files.append(&mut references);
+    }
+}
+
+/// Renders a `config` or `secret` step's file.
+pub fn render_object(
+    config: &ConfigStep,
+    role: FileRole,
+    renderer: &StepRenderer<'_>,
+    rendered: &mut RenderedStep,
+    diagnostics: &mut Diagnostics,
+) {
+    let file = match &config.source {
+        ConfigSource::Template(path) => renderer
+            .template(path, diagnostics)
+            .map(|content| (content, true)),
+        ConfigSource::File(path) => renderer
+            .verbatim(path, diagnostics)
+            .map(|content| (content, false)),
+    };
+    if let Some((content, was_rendered)) = file {
+        rendered.files.push(RenderedFile {
+            path: config.source.path().to_owned(),
+            role,
+            rendered: was_rendered,
+            content,
+        });
     }
 }
 

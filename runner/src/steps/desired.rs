@@ -1,0 +1,59 @@
+//! What one step wants on the swarm, by kind: how it is planned and how it is applied.
+
+use super::wait::{self, WaitTarget};
+use crate::apply::{Applier, ApplyError};
+use crate::docker::DockerEngine;
+use crate::plan::{DesiredStack, DesiredStep, Planner, StepPlan};
+use crate::swarm::{NetworkSpec, ObjectSpec};
+
+#[derive(Debug, Clone)]
+pub enum Desired {
+    /// Skipped steps change nothing.
+    Nothing,
+    /// A `wait` step changes nothing either, but holds the run until its target is ready.
+    Wait(WaitTarget),
+    Network(NetworkSpec),
+    /// A `config` or `secret` step.
+    Object(ObjectSpec),
+    Stack(DesiredStack),
+    /// A `remove` step: everything labelled with this stack namespace.
+    Remove {
+        stack: String,
+    },
+}
+
+impl Desired {
+    /// Adds what applying this would change, and what forbids it, to `plan`.
+    pub fn plan(&self, planner: &mut Planner<'_>, plan: &mut StepPlan) {
+        match self {
+            Desired::Nothing => {}
+            Desired::Wait(target) => wait::plan(target, plan),
+            Desired::Network(network) => planner.plan_network_step(network, plan),
+            Desired::Object(object) => planner.plan_object_step(object, plan),
+            Desired::Stack(stack) => planner.stack(stack, plan),
+            Desired::Remove { stack } => planner.remove(stack, plan),
+        }
+    }
+
+    /// Carries out `plan`, made from this step; `changes` counts the writes.
+    pub async fn apply<E: DockerEngine>(
+        &self,
+        applier: &mut Applier<'_, E>,
+        step: &DesiredStep,
+        plan: &StepPlan,
+        changes: &mut usize,
+    ) -> Result<(), ApplyError> {
+        match self {
+            Desired::Nothing => Ok(()),
+            Desired::Wait(target) => wait::apply(applier, &step.name, target).await,
+            Desired::Network(network) => {
+                applier
+                    .apply_network_step(step, network, plan, changes)
+                    .await
+            }
+            Desired::Object(object) => applier.apply_object_step(step, object, plan, changes).await,
+            Desired::Stack(stack) => applier.stack(step, stack, plan, changes).await,
+            Desired::Remove { .. } => applier.teardown(&step.name, plan, changes).await,
+        }
+    }
+}

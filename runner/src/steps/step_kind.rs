@@ -1,0 +1,133 @@
+//! The kind of a checked step: one variant per kind, holding that kind's step. Each
+//! method hands the step to its kind's module.
+
+use super::Desired;
+use super::wait::{self, WaitStep};
+use crate::model::{ConfigStep, NetworkStep, RemoveStep, StackStep};
+use crate::plan::DesiredContext;
+use crate::render::{RenderedStep, StepRenderer};
+use crate::source::Diagnostics;
+
+#[derive(Debug, Clone)]
+pub enum StepKind {
+    Stack(StackStep),
+    Network(NetworkStep),
+    Config(ConfigStep),
+    Secret(ConfigStep),
+    Wait(WaitStep),
+    Remove(RemoveStep),
+}
+
+impl StepKind {
+    /// The kind's key in a workflow file.
+    pub fn name(&self) -> &'static str {
+        match self {
+            StepKind::Stack(_) => "stack",
+            StepKind::Network(_) => "network",
+            StepKind::Config(_) => "config",
+            StepKind::Secret(_) => "secret",
+            StepKind::Wait(_) => "wait",
+            StepKind::Remove(_) => "remove",
+        }
+    }
+
+    /// The name of a step that has neither `name` nor `id`.
+    pub fn default_step_name(&self) -> String {
+        match self {
+            StepKind::Stack(stack) => format!("stack {}", stack.name),
+            StepKind::Network(network) => format!("network {}", network.name),
+            StepKind::Config(config) => format!("config {}", config.name),
+            StepKind::Secret(secret) => format!("secret {}", secret.name),
+            StepKind::Wait(_) => "wait".to_owned(),
+            StepKind::Remove(remove) => format!("remove {}", remove.stack),
+        }
+    }
+
+    /// The stack the step deploys or removes, as written (it may be a template).
+    pub fn stack(&self) -> Option<&str> {
+        match self {
+            StepKind::Stack(stack) => Some(stack.name.as_str()),
+            StepKind::Remove(remove) => Some(remove.stack.as_str()),
+            StepKind::Network(_)
+            | StepKind::Config(_)
+            | StepKind::Secret(_)
+            | StepKind::Wait(_) => None,
+        }
+    }
+
+    /// Renders the step's files and the names and values written in it, into `rendered`.
+    pub fn render(
+        &self,
+        renderer: &StepRenderer<'_>,
+        rendered: &mut RenderedStep,
+        diagnostics: &mut Diagnostics,
+    ) {
+        match self {
+            StepKind::Stack(stack) => {
+                crate::render::render_stack(stack, renderer, rendered, diagnostics);
+                rendered.object = renderer.inline(&stack.name, "name", diagnostics);
+            }
+            StepKind::Network(network) => {
+                rendered.object = renderer.inline(&network.name, "name", diagnostics);
+            }
+            StepKind::Config(config) => {
+                crate::render::render_object(
+                    config,
+                    crate::render::FileRole::Config,
+                    renderer,
+                    rendered,
+                    diagnostics,
+                );
+                rendered.object = renderer.inline(&config.name, "name", diagnostics);
+            }
+            StepKind::Secret(secret) => {
+                crate::render::render_object(
+                    secret,
+                    crate::render::FileRole::Secret,
+                    renderer,
+                    rendered,
+                    diagnostics,
+                );
+                rendered.object = renderer.inline(&secret.name, "name", diagnostics);
+            }
+            StepKind::Wait(wait) => wait::render(wait, renderer, rendered, diagnostics),
+            StepKind::Remove(remove) => {
+                rendered.object = renderer.inline(&remove.stack, "stack", diagnostics);
+            }
+        }
+    }
+
+    /// What the rendered step wants on the swarm, with the warnings its conversion found.
+    pub fn desired(
+        &self,
+        rendered: &RenderedStep,
+        context: &DesiredContext<'_>,
+    ) -> Result<(Desired, Diagnostics), Diagnostics> {
+        let desired = match self {
+            StepKind::Stack(stack) => {
+                let (stack, warnings) = crate::plan::desired_stack(stack, rendered, context)?;
+                return Ok((Desired::Stack(stack), warnings));
+            }
+            StepKind::Network(network) => {
+                Desired::Network(crate::plan::desired_network(network, rendered, context))
+            }
+            StepKind::Config(config) => Desired::Object(crate::plan::desired_object(
+                config,
+                crate::swarm::ObjectKind::Config,
+                rendered,
+                context,
+            )),
+            StepKind::Secret(secret) => Desired::Object(crate::plan::desired_object(
+                secret,
+                crate::swarm::ObjectKind::Secret,
+                rendered,
+                context,
+            )),
+            StepKind::Wait(wait) => Desired::Wait(wait::desired(wait, rendered)),
+            StepKind::Remove(_) => Desired::Remove {
+                stack: rendered.object.clone().unwrap_or_default(),
+            },
+        };
+        Ok((desired, Diagnostics::default()))
+    }
+}

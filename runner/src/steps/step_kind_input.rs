@@ -1,0 +1,49 @@
+//! The one kind key of a step, as decoded: taken out of its `StepInput` by naming every
+//! field, so a kind added to `StepInput` and not here is a compile error.
+
+use super::StepKind;
+use super::wait::{self, WaitInput};
+use crate::config::{ConfigInput, NetworkInput, RemoveInput, StackInput};
+use crate::load::WorkflowChecker;
+use crate::source::Diagnostics;
+use crate::yaml::Node;
+
+#[derive(Debug, Clone)]
+pub enum StepKindInput {
+    Stack(StackInput),
+    Network(NetworkInput),
+    Config(ConfigInput),
+    Secret(ConfigInput),
+    Wait(WaitInput),
+    Remove(RemoveInput),
+}
+
+impl StepKindInput {
+    /// Checks the kind of the step written at `node`; `None` when it cannot be used (the
+    /// errors are in `diagnostics`).
+    pub fn check(
+        self,
+        node: &Node,
+        checker: &WorkflowChecker<'_>,
+        diagnostics: &mut Diagnostics,
+    ) -> Option<StepKind> {
+        Some(match self {
+            StepKindInput::Stack(stack) => StepKind::Stack(checker.stack_step(stack, diagnostics)),
+            StepKindInput::Network(network) => {
+                StepKind::Network(checker.network_step(network, diagnostics))
+            }
+            StepKindInput::Config(config) => {
+                StepKind::Config(checker.config_step(node, "config", config, diagnostics)?)
+            }
+            StepKindInput::Secret(secret) => {
+                StepKind::Secret(checker.config_step(node, "secret", secret, diagnostics)?)
+            }
+            StepKindInput::Wait(input) => {
+                StepKind::Wait(wait::check(input, node, checker, diagnostics))
+            }
+            StepKindInput::Remove(remove) => {
+                StepKind::Remove(checker.remove_step(remove, diagnostics))
+            }
+        })
+    }
+}
