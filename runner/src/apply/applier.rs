@@ -185,26 +185,6 @@ impl<'a, E: DockerEngine> Applier<'a, E> {
         step.desired.apply(self, step, plan, changes).await
     }
 
-    /// A `network` step.
-    pub async fn apply_network_step(
-        &mut self,
-        step: &DesiredStep,
-        network: &NetworkSpec,
-        plan: &StepPlan,
-        changes: &mut usize,
-    ) -> Result<(), ApplyError> {
-        let docker = |source: DockerError| ApplyError::Docker {
-            step: step.name.clone(),
-            source,
-        };
-        for change in &plan.changes {
-            self.ensure_network(network, &change.action, changes)
-                .await
-                .map_err(docker)?;
-        }
-        Ok(())
-    }
-
     /// A `config` or `secret` step: the object created, older versions removed.
     pub async fn apply_object_step(
         &mut self,
@@ -385,7 +365,11 @@ impl<'a, E: DockerEngine> Applier<'a, E> {
         Ok(())
     }
 
-    async fn remove_service(&mut self, name: &str, changes: &mut usize) -> Result<(), DockerError> {
+    pub async fn remove_service(
+        &mut self,
+        name: &str,
+        changes: &mut usize,
+    ) -> Result<(), DockerError> {
         self.client.remove_service(name).await?;
         *changes += 1;
         self.record(ApplyEvent::Removed {
@@ -396,7 +380,7 @@ impl<'a, E: DockerEngine> Applier<'a, E> {
     }
 
     /// Creates a network the plan creates; removes and creates one it recreates.
-    async fn ensure_network(
+    pub async fn ensure_network(
         &mut self,
         network: &NetworkSpec,
         action: &Action,
@@ -619,13 +603,18 @@ impl<'a, E: DockerEngine> Applier<'a, E> {
         }
     }
 
+    /// The engine the apply writes to.
+    pub fn client(&self) -> &'a E {
+        self.client
+    }
+
     /// What stops the apply at its next safe point; a step that waits sleeps on it.
     pub fn cancel_signal(&mut self) -> &mut CancelSignal {
         &mut self.cancel
     }
 
     /// Reports a write, and notes it in what the step has changed.
-    fn record(&mut self, event: ApplyEvent) {
+    pub fn record(&mut self, event: ApplyEvent) {
         let change = match &event {
             ApplyEvent::Created { object, name } => format!("created {} {name}", object.name()),
             ApplyEvent::Updated { object, name } => format!("updated {} {name}", object.name()),
@@ -638,52 +627,8 @@ impl<'a, E: DockerEngine> Applier<'a, E> {
         self.observer.event(event);
     }
 
-    /// A `remove` step: services, then (once their tasks are gone) networks, configs and
-    /// secrets, retrying while the daemon still sees them in use.
-    pub async fn teardown(
-        &mut self,
-        step: &str,
-        plan: &StepPlan,
-        changes: &mut usize,
-    ) -> Result<(), ApplyError> {
-        let docker = |source: DockerError| ApplyError::Docker {
-            step: step.to_owned(),
-            source,
-        };
-        for change in plan
-            .changes
-            .iter()
-            .filter(|c| c.object == ObjectType::Service)
-        {
-            self.remove_service(&change.name, changes)
-                .await
-                .map_err(docker)?;
-        }
-        let networks: Vec<&Change> = plan
-            .changes
-            .iter()
-            .filter(|c| c.object == ObjectType::Network)
-            .collect();
-        let client = self.client;
-        for change in networks {
-            self.retry_while_in_use(step, || client.remove_network(&change.name))
-                .await?;
-            *changes += 1;
-            self.record(ApplyEvent::Removed {
-                object: ObjectType::Network,
-                name: change.name.clone(),
-            });
-        }
-        let objects: Vec<&Change> = plan
-            .changes
-            .iter()
-            .filter(|c| matches!(c.object, ObjectType::Config | ObjectType::Secret))
-            .collect();
-        *changes += self.remove_objects(step, &objects).await?;
-        Ok(())
-    }
-
-    async fn remove_objects(
+    /// Removes the configs and secrets of `changes` the apply knows of; how many it removed.
+    pub async fn remove_objects(
         &mut self,
         step: &str,
         changes: &[&Change],
@@ -718,7 +663,11 @@ impl<'a, E: DockerEngine> Applier<'a, E> {
     /// Removal of a network, config or secret fails while a task that used it is still
     /// shutting down: retry for a while before giving up. A cancel stops the retries: the
     /// step is waiting, a safe point.
-    async fn retry_while_in_use<F, Fut>(&mut self, step: &str, remove: F) -> Result<(), ApplyError>
+    pub async fn retry_while_in_use<F, Fut>(
+        &mut self,
+        step: &str,
+        remove: F,
+    ) -> Result<(), ApplyError>
     where
         F: Fn() -> Fut,
         Fut: std::future::Future<Output = Result<(), DockerError>>,

@@ -10,8 +10,7 @@ pub use shoal_file::{
     DockerInput, EnvironmentInput, SecretSource, ShoalFile, SshInput, TlsInput, TlsPart,
 };
 pub use step_input::{
-    ConfigInput, NetworkInput, OnFailure, OneOrMany, PLANNED_KINDS, RemoveInput, SUPPORTED_KINDS,
-    StackInput, StepInput,
+    ConfigInput, OnFailure, OneOrMany, PLANNED_KINDS, SUPPORTED_KINDS, StackInput, StepInput,
 };
 pub use workflow_file::{
     BranchFilterInput, Confirms, DispatchInput, InputDeclaration, InputKind, OneOrList,

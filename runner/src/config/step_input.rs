@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+use crate::steps::network::NetworkInput;
+use crate::steps::remove::RemoveInput;
 use crate::steps::wait::WaitInput;
 use crate::yaml::Spanned;
 
@@ -131,27 +133,6 @@ pub enum OnFailure {
     Rollback,
 }
 
-/// `network:` ensures an overlay network exists with these options.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NetworkInput {
-    pub name: Spanned<String>,
-    #[serde(default = "default_driver")]
-    pub driver: String,
-    #[serde(default)]
-    pub attachable: bool,
-    #[serde(default)]
-    pub internal: bool,
-    /// Encrypt traffic between nodes (IPsec).
-    #[serde(default)]
-    pub encrypted: bool,
-    /// e.g. `10.10.0.0/16`.
-    #[serde(default)]
-    pub subnet: Option<Spanned<String>>,
-    #[serde(default)]
-    pub labels: BTreeMap<String, String>,
-}
-
 /// `config:` or `secret:` makes a Swarm object from a file of the repo.
 /// Give `template` (rendered per environment) or `file` (taken as it is).
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -167,13 +148,6 @@ pub struct ConfigInput {
     pub file: Option<Spanned<String>>,
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
-}
-
-/// `remove:` tears a stack down: its services, then its networks, configs and secrets.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RemoveInput {
-    pub stack: Spanned<String>,
 }
 
 /// One path or a list of paths.
@@ -246,8 +220,4 @@ fn default_true() -> bool {
 
 fn default_keep_versions() -> usize {
     3
-}
-
-fn default_driver() -> String {
-    "overlay".to_owned()
 }

@@ -8,12 +8,12 @@ use std::time::Duration;
 use super::cron::check_cron;
 use super::{Document, ReadError, RepoFiles, normalize};
 use crate::config::{
-    ConfigInput, InputDeclaration, InputKind, NetworkInput, PLANNED_KINDS, RegistryPushInput,
-    RemoveInput, SUPPORTED_KINDS, StackInput, StepInput, WorkflowFile,
+    ConfigInput, InputDeclaration, InputKind, PLANNED_KINDS, RegistryPushInput, SUPPORTED_KINDS,
+    StackInput, StepInput, WorkflowFile,
 };
 use crate::model::{
-    BranchFilter, ConfigSource, ConfigStep, DispatchInputs, Environment, NetworkStep,
-    RegistryPushFilter, RemoveStep, Schedule, StackStep, Step, Triggers, Workflow,
+    BranchFilter, ConfigSource, ConfigStep, DispatchInputs, Environment, RegistryPushFilter,
+    Schedule, StackStep, Step, Triggers, Workflow,
 };
 use crate::source::{Diagnostic, Diagnostics, Span};
 use crate::steps::StepKindInput;
@@ -310,41 +310,6 @@ impl WorkflowChecker<'_> {
             on_failure: stack.on_failure,
             keep_versions: stack.keep_versions,
             verbatim,
-        }
-    }
-
-    pub fn network_step(
-        &self,
-        network: NetworkInput,
-        diagnostics: &mut Diagnostics,
-    ) -> NetworkStep {
-        self.object_name(&network.name, diagnostics);
-        if let Some(subnet) = &network.subnet
-            && !is_cidr(&subnet.value)
-        {
-            diagnostics.push(self.document.error(
-                subnet.span,
-                format!(
-                    "invalid subnet `{}`: expected CIDR notation such as 10.10.0.0/16",
-                    subnet.value
-                ),
-            ));
-        }
-        NetworkStep {
-            name: network.name.value,
-            driver: network.driver,
-            attachable: network.attachable,
-            internal: network.internal,
-            encrypted: network.encrypted,
-            subnet: network.subnet.map(|s| s.value),
-            labels: network.labels,
-        }
-    }
-
-    pub fn remove_step(&self, remove: RemoveInput, diagnostics: &mut Diagnostics) -> RemoveStep {
-        self.object_name(&remove.stack, diagnostics);
-        RemoveStep {
-            stack: remove.stack.value,
         }
     }
 
@@ -784,20 +749,6 @@ fn json_kind(value: &serde_json::Value) -> &'static str {
         serde_json::Value::String(_) => "a string",
         serde_json::Value::Array(_) => "a list",
         serde_json::Value::Object(_) => "a map",
-    }
-}
-
-fn is_cidr(text: &str) -> bool {
-    let Some((address, prefix)) = text.split_once('/') else {
-        return false;
-    };
-    let Ok(prefix) = prefix.parse::<u8>() else {
-        return false;
-    };
-    match address.parse::<std::net::IpAddr>() {
-        Ok(std::net::IpAddr::V4(_)) => prefix <= 32,
-        Ok(std::net::IpAddr::V6(_)) => prefix <= 128,
-        Err(_) => false,
     }
 }
 

@@ -41,17 +41,6 @@ pub struct StackStep {
 }
 
 #[derive(Debug, Clone)]
-pub struct NetworkStep {
-    pub name: String,
-    pub driver: String,
-    pub attachable: bool,
-    pub internal: bool,
-    pub encrypted: bool,
-    pub subnet: Option<String>,
-    pub labels: BTreeMap<String, String>,
-}
-
-#[derive(Debug, Clone)]
 pub struct ConfigStep {
     pub name: String,
     pub source: ConfigSource,
@@ -73,9 +62,4 @@ impl ConfigSource {
             ConfigSource::Template(path) | ConfigSource::File(path) => path,
         }
     }
-}
-
-#[derive(Debug, Clone)]
-pub struct RemoveStep {
-    pub stack: String,
 }

@@ -8,13 +8,13 @@ use super::{DesiredStack, DesiredStep};
 use crate::config::OnFailure;
 use crate::convert::{ComposeSource, ConvertOptions, convert_stack};
 use crate::load::RepoFiles;
-use crate::model::{ConfigStep, NetworkStep, StackStep, Workflow};
+use crate::model::{ConfigStep, StackStep, Workflow};
 use crate::render::{CommitInfo, FileRole, RenderedStep, RenderedWorkflow};
 use crate::source::Diagnostics;
 use crate::steps::Desired;
 use crate::swarm::{
-    APPLIED_COMMIT, APPLIED_ENVIRONMENT, APPLIED_WORKFLOW, CONTENT_HASH, IpamConfig, NetworkSpec,
-    OBJECT_NAME, ObjectKind, ObjectSpec,
+    APPLIED_COMMIT, APPLIED_ENVIRONMENT, APPLIED_WORKFLOW, CONTENT_HASH, OBJECT_NAME, ObjectKind,
+    ObjectSpec,
 };
 
 /// What one run is: which workflow, for which environment, from which commit.
@@ -146,33 +146,6 @@ pub fn desired_stack(
         },
         converted.warnings,
     ))
-}
-
-/// A `network` step's network.
-pub fn desired_network(
-    network: &NetworkStep,
-    rendered: &RenderedStep,
-    context: &DesiredContext<'_>,
-) -> NetworkSpec {
-    let object = rendered.object.clone().unwrap_or_default();
-    let mut network_labels = network.labels.clone();
-    network_labels.extend(context.labels.clone());
-    let mut options = BTreeMap::new();
-    if network.encrypted {
-        options.insert("encrypted".to_owned(), String::new());
-    }
-    NetworkSpec {
-        name: object,
-        driver: network.driver.clone(),
-        attachable: network.attachable,
-        internal: network.internal,
-        labels: network_labels,
-        options,
-        ipam: network.subnet.as_ref().map(|subnet| IpamConfig {
-            driver: "default".to_owned(),
-            config: vec![BTreeMap::from([("Subnet".to_owned(), subnet.clone())])],
-        }),
-    }
 }
 
 /// A `config` or `secret` step's object.

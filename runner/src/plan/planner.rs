@@ -70,9 +70,9 @@ impl<'a> Planner<'a> {
         plan
     }
 
-    /// A `network` step.
-    pub fn plan_network_step(&mut self, network: &NetworkSpec, plan: &mut StepPlan) {
-        plan.changes.push(self.network(network, &BTreeSet::new()));
+    /// The live state the plan is made from.
+    pub fn live(&self) -> &'a LiveState {
+        self.live
     }
 
     /// A `config` or `secret` step: the object, and its older versions beyond three.
@@ -102,7 +102,7 @@ impl<'a> Planner<'a> {
                 if self.live.object(kind, external).is_none()
                     && !self.created_objects.contains(&(kind, external.clone()))
                 {
-                    let what = object_type(kind).name();
+                    let what = ObjectType::of(kind).name();
                     plan.problems.push(format!(
                         "external {what} `{external}` does not exist; create it first"
                     ));
@@ -185,13 +185,19 @@ impl<'a> Planner<'a> {
     /// Notes when the live state lacks the services of stack `namespace`, which the step
     /// being planned needs. `None` asks for services outside any stack, which only a
     /// reading of every service holds.
-    fn needs_services_of(&mut self, namespace: Option<&str>) {
+    pub fn needs_services_of(&mut self, namespace: Option<&str>) {
         if !self.live.scope.holds(namespace) {
             self.needs_every_service = true;
         }
     }
 
-    fn network(&mut self, desired: &NetworkSpec, removed_services: &BTreeSet<String>) -> Change {
+    /// A network of a step: created, unchanged, or recreated when its options differ
+    /// (with the services that use it, which forbid that).
+    pub fn network(
+        &mut self,
+        desired: &NetworkSpec,
+        removed_services: &BTreeSet<String>,
+    ) -> Change {
         let name = desired.name.clone();
         let Some(live) = self.live.network(&name) else {
             self.created_networks.insert(name.clone());
@@ -231,7 +237,7 @@ impl<'a> Planner<'a> {
     }
 
     fn object(&mut self, object: &ObjectSpec) -> Change {
-        let object_type = object_type(object.kind);
+        let object_type = ObjectType::of(object.kind);
         if self.live.object(object.kind, &object.name).is_some() {
             Change {
                 object: object_type,
@@ -313,47 +319,12 @@ impl<'a> Planner<'a> {
         versions.sort_by(|a, b| b.created_at.cmp(&a.created_at));
         versions.into_iter().skip(keep).collect()
     }
-
-    /// A `remove` step: services first, then networks, configs and secrets of the stack.
-    pub fn remove(&mut self, stack: &str, plan: &mut StepPlan) {
-        self.needs_services_of(Some(stack));
-        let teardown = Action::Remove {
-            reason: RemoveReason::Teardown,
-        };
-        for service in &self.live.services {
-            if namespace_of(&service.spec) == Some(stack) {
-                plan.changes.push(Change {
-                    object: ObjectType::Service,
-                    name: service.name.clone(),
-                    action: teardown.clone(),
-                });
-            }
-        }
-        for network in &self.live.networks {
-            if network.spec.labels.get(STACK_NAMESPACE).map(String::as_str) == Some(stack) {
-                plan.changes.push(Change {
-                    object: ObjectType::Network,
-                    name: network.spec.name.clone(),
-                    action: teardown.clone(),
-                });
-            }
-        }
-        for object in &self.live.objects {
-            if object.labels.get(STACK_NAMESPACE).map(String::as_str) == Some(stack) {
-                plan.changes.push(Change {
-                    object: object_type(object.kind),
-                    name: object.name.clone(),
-                    action: teardown.clone(),
-                });
-            }
-        }
-    }
 }
 
 /// Removing an old version of a config or secret.
 fn old_version_removal(live: &LiveObject) -> Change {
     Change {
-        object: object_type(live.kind),
+        object: ObjectType::of(live.kind),
         name: live.name.clone(),
         action: Action::Remove {
             reason: RemoveReason::OldVersion,
@@ -361,14 +332,8 @@ fn old_version_removal(live: &LiveObject) -> Change {
     }
 }
 
-fn object_type(kind: ObjectKind) -> ObjectType {
-    match kind {
-        ObjectKind::Config => ObjectType::Config,
-        ObjectKind::Secret => ObjectType::Secret,
-    }
-}
-
-fn namespace_of(spec: &serde_json::Value) -> Option<&str> {
+/// The stack namespace label of a service spec.
+pub fn namespace_of(spec: &serde_json::Value) -> Option<&str> {
     spec.pointer("/Labels")?.get(STACK_NAMESPACE)?.as_str()
 }
 

@@ -1,6 +1,7 @@
 //! What one step wants on the swarm, by kind: how it is planned and how it is applied.
 
 use super::wait::{self, WaitTarget};
+use super::{network, remove};
 use crate::apply::{Applier, ApplyError};
 use crate::docker::DockerEngine;
 use crate::plan::{DesiredStack, DesiredStep, Planner, StepPlan};
@@ -28,10 +29,10 @@ impl Desired {
         match self {
             Desired::Nothing => {}
             Desired::Wait(target) => wait::plan(target, plan),
-            Desired::Network(network) => planner.plan_network_step(network, plan),
+            Desired::Network(spec) => network::plan(planner, spec, plan),
             Desired::Object(object) => planner.plan_object_step(object, plan),
             Desired::Stack(stack) => planner.stack(stack, plan),
-            Desired::Remove { stack } => planner.remove(stack, plan),
+            Desired::Remove { stack } => remove::plan(planner, stack, plan),
         }
     }
 
@@ -46,14 +47,12 @@ impl Desired {
         match self {
             Desired::Nothing => Ok(()),
             Desired::Wait(target) => wait::apply(applier, &step.name, target).await,
-            Desired::Network(network) => {
-                applier
-                    .apply_network_step(step, network, plan, changes)
-                    .await
+            Desired::Network(spec) => {
+                network::apply(applier, &step.name, spec, plan, changes).await
             }
             Desired::Object(object) => applier.apply_object_step(step, object, plan, changes).await,
             Desired::Stack(stack) => applier.stack(step, stack, plan, changes).await,
-            Desired::Remove { .. } => applier.teardown(&step.name, plan, changes).await,
+            Desired::Remove { .. } => remove::apply(applier, &step.name, plan, changes).await,
         }
     }
 }

@@ -17,6 +17,8 @@ mod desired;
 mod step_kind;
 mod step_kind_input;
 
+pub mod network;
+pub mod remove;
 pub mod wait;
 
 pub use desired::Desired;

@@ -2,8 +2,10 @@
 //! method hands the step to its kind's module.
 
 use super::Desired;
+use super::network::{self, NetworkStep};
+use super::remove::{self, RemoveStep};
 use super::wait::{self, WaitStep};
-use crate::model::{ConfigStep, NetworkStep, RemoveStep, StackStep};
+use crate::model::{ConfigStep, StackStep};
 use crate::plan::DesiredContext;
 use crate::render::{RenderedStep, StepRenderer};
 use crate::source::Diagnostics;
@@ -67,9 +69,7 @@ impl StepKind {
                 crate::render::render_stack(stack, renderer, rendered, diagnostics);
                 rendered.object = renderer.inline(&stack.name, "name", diagnostics);
             }
-            StepKind::Network(network) => {
-                rendered.object = renderer.inline(&network.name, "name", diagnostics);
-            }
+            StepKind::Network(step) => network::render(step, renderer, rendered, diagnostics),
             StepKind::Config(config) => {
                 crate::render::render_object(
                     config,
@@ -91,9 +91,7 @@ impl StepKind {
                 rendered.object = renderer.inline(&secret.name, "name", diagnostics);
             }
             StepKind::Wait(wait) => wait::render(wait, renderer, rendered, diagnostics),
-            StepKind::Remove(remove) => {
-                rendered.object = renderer.inline(&remove.stack, "stack", diagnostics);
-            }
+            StepKind::Remove(step) => remove::render(step, renderer, rendered, diagnostics),
         }
     }
 
@@ -108,9 +106,7 @@ impl StepKind {
                 let (stack, warnings) = crate::plan::desired_stack(stack, rendered, context)?;
                 return Ok((Desired::Stack(stack), warnings));
             }
-            StepKind::Network(network) => {
-                Desired::Network(crate::plan::desired_network(network, rendered, context))
-            }
+            StepKind::Network(step) => Desired::Network(network::desired(step, rendered, context)),
             StepKind::Config(config) => Desired::Object(crate::plan::desired_object(
                 config,
                 crate::swarm::ObjectKind::Config,

@@ -2,8 +2,10 @@
 //! field, so a kind added to `StepInput` and not here is a compile error.
 
 use super::StepKind;
+use super::network::{self, NetworkInput};
+use super::remove::{self, RemoveInput};
 use super::wait::{self, WaitInput};
-use crate::config::{ConfigInput, NetworkInput, RemoveInput, StackInput};
+use crate::config::{ConfigInput, StackInput};
 use crate::load::WorkflowChecker;
 use crate::source::Diagnostics;
 use crate::yaml::Node;
@@ -29,8 +31,8 @@ impl StepKindInput {
     ) -> Option<StepKind> {
         Some(match self {
             StepKindInput::Stack(stack) => StepKind::Stack(checker.stack_step(stack, diagnostics)),
-            StepKindInput::Network(network) => {
-                StepKind::Network(checker.network_step(network, diagnostics))
+            StepKindInput::Network(input) => {
+                StepKind::Network(network::check(input, checker, diagnostics))
             }
             StepKindInput::Config(config) => {
                 StepKind::Config(checker.config_step(node, "config", config, diagnostics)?)
@@ -41,8 +43,8 @@ impl StepKindInput {
             StepKindInput::Wait(input) => {
                 StepKind::Wait(wait::check(input, node, checker, diagnostics))
             }
-            StepKindInput::Remove(remove) => {
-                StepKind::Remove(checker.remove_step(remove, diagnostics))
+            StepKindInput::Remove(input) => {
+                StepKind::Remove(remove::check(input, checker, diagnostics))
             }
         })
     }
