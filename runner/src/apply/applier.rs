@@ -14,7 +14,7 @@ use crate::docker::{DockerEngine, DockerError};
 use crate::plan::{
     Action, Change, DesiredStack, DesiredStep, FieldDiff, ObjectType, Plan, StepPlan,
 };
-use crate::swarm::{LiveService, LiveState, LiveTask, NetworkSpec, ObjectKind, ObjectSpec};
+use crate::swarm::{LiveService, LiveState, LiveTask, NetworkSpec, ObjectKind};
 
 /// Default for how long a stack step waits for its services when the step has no timeout.
 const DEFAULT_CONVERGE_TIMEOUT: Duration = Duration::from_secs(600);
@@ -183,37 +183,6 @@ impl<'a, E: DockerEngine> Applier<'a, E> {
         changes: &mut usize,
     ) -> Result<(), ApplyError> {
         step.desired.apply(self, step, plan, changes).await
-    }
-
-    /// A `config` or `secret` step: the object created, older versions removed.
-    pub async fn apply_object_step(
-        &mut self,
-        step: &DesiredStep,
-        object: &ObjectSpec,
-        plan: &StepPlan,
-        changes: &mut usize,
-    ) -> Result<(), ApplyError> {
-        let docker = |source: DockerError| ApplyError::Docker {
-            step: step.name.clone(),
-            source,
-        };
-        for change in &plan.changes {
-            match change.action {
-                Action::Create => {
-                    self.client.create_object(object).await.map_err(docker)?;
-                    *changes += 1;
-                    self.record(ApplyEvent::Created {
-                        object: change.object,
-                        name: change.name.clone(),
-                    });
-                }
-                Action::Remove { .. } => {
-                    *changes += self.remove_objects(&step.name, &[change]).await?
-                }
-                _ => {}
-            }
-        }
-        Ok(())
     }
 
     pub async fn stack(

@@ -1,11 +1,10 @@
 //! A step as written in a workflow: the common keys, and exactly one kind key
 //! (`stack`, `network`, …) that says what the step does.
 
-use std::collections::BTreeMap;
-
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+use crate::steps::config::ConfigInput;
 use crate::steps::network::NetworkInput;
 use crate::steps::remove::RemoveInput;
 use crate::steps::wait::WaitInput;
@@ -131,23 +130,6 @@ pub enum OnFailure {
     #[default]
     Stop,
     Rollback,
-}
-
-/// `config:` or `secret:` makes a Swarm object from a file of the repo.
-/// Give `template` (rendered per environment) or `file` (taken as it is).
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ConfigInput {
-    /// The object's name; shoal appends a hash of the content so that changes roll out.
-    pub name: Spanned<String>,
-    /// A template, relative to the repo root, rendered for each environment.
-    #[serde(default)]
-    pub template: Option<Spanned<String>>,
-    /// A file, relative to the repo root, taken as it is.
-    #[serde(default)]
-    pub file: Option<Spanned<String>>,
-    #[serde(default)]
-    pub labels: BTreeMap<String, String>,
 }
 
 /// One path or a list of paths.

@@ -8,12 +8,12 @@ use std::time::Duration;
 use super::cron::check_cron;
 use super::{Document, ReadError, RepoFiles, normalize};
 use crate::config::{
-    ConfigInput, InputDeclaration, InputKind, PLANNED_KINDS, RegistryPushInput, SUPPORTED_KINDS,
-    StackInput, StepInput, WorkflowFile,
+    InputDeclaration, InputKind, PLANNED_KINDS, RegistryPushInput, SUPPORTED_KINDS, StackInput,
+    StepInput, WorkflowFile,
 };
 use crate::model::{
-    BranchFilter, ConfigSource, ConfigStep, DispatchInputs, Environment, RegistryPushFilter,
-    Schedule, StackStep, Step, Triggers, Workflow,
+    BranchFilter, DispatchInputs, Environment, RegistryPushFilter, Schedule, StackStep, Step,
+    Triggers, Workflow,
 };
 use crate::source::{Diagnostic, Diagnostics, Span};
 use crate::steps::StepKindInput;
@@ -311,52 +311,6 @@ impl WorkflowChecker<'_> {
             keep_versions: stack.keep_versions,
             verbatim,
         }
-    }
-
-    pub fn config_step(
-        &self,
-        node: &Node,
-        kind: &str,
-        input: ConfigInput,
-        diagnostics: &mut Diagnostics,
-    ) -> Option<ConfigStep> {
-        self.object_name(&input.name, diagnostics);
-        let source = match (input.template, input.file) {
-            (Some(template), None) => {
-                self.referenced_file(&template, diagnostics);
-                ConfigSource::Template(normalize(&template.value).unwrap_or(template.value))
-            }
-            (None, Some(file)) => {
-                self.referenced_file(&file, diagnostics);
-                ConfigSource::File(normalize(&file.value).unwrap_or(file.value))
-            }
-            (Some(_), Some(file)) => {
-                diagnostics.push(
-                    self.document
-                        .error(
-                            file.span,
-                            format!("a {kind} takes `template` or `file`, not both"),
-                        )
-                        .with_help(
-                            "`template` is rendered for each environment, `file` is taken as it is",
-                        ),
-                );
-                return None;
-            }
-            (None, None) => {
-                let span = node.entry(kind).map_or(node.span, |(key, _)| key.span);
-                diagnostics.push(
-                    self.document
-                        .error(span, format!("a {kind} needs `template` or `file`")),
-                );
-                return None;
-            }
-        };
-        Some(ConfigStep {
-            name: input.name.value,
-            source,
-            labels: input.labels,
-        })
     }
 
     fn environments(&self, input: &WorkflowFile, diagnostics: &mut Diagnostics) -> Vec<String> {

@@ -1,6 +1,5 @@
 //! A validated step: the common settings and exactly one kind.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::source::Span;
@@ -38,28 +37,4 @@ pub struct StackStep {
     pub keep_versions: usize,
     /// Globs of referenced files that are not rendered.
     pub verbatim: Vec<String>,
-}
-
-#[derive(Debug, Clone)]
-pub struct ConfigStep {
-    pub name: String,
-    pub source: ConfigSource,
-    pub labels: BTreeMap<String, String>,
-}
-
-/// Where a config's or secret's content comes from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ConfigSource {
-    /// Rendered for each environment.
-    Template(String),
-    /// Taken as it is.
-    File(String),
-}
-
-impl ConfigSource {
-    pub fn path(&self) -> &str {
-        match self {
-            ConfigSource::Template(path) | ConfigSource::File(path) => path,
-        }
-    }
 }

@@ -8,14 +8,11 @@ use super::{DesiredStack, DesiredStep};
 use crate::config::OnFailure;
 use crate::convert::{ComposeSource, ConvertOptions, convert_stack};
 use crate::load::RepoFiles;
-use crate::model::{ConfigStep, StackStep, Workflow};
+use crate::model::{StackStep, Workflow};
 use crate::render::{CommitInfo, FileRole, RenderedStep, RenderedWorkflow};
 use crate::source::Diagnostics;
 use crate::steps::Desired;
-use crate::swarm::{
-    APPLIED_COMMIT, APPLIED_ENVIRONMENT, APPLIED_WORKFLOW, CONTENT_HASH, OBJECT_NAME, ObjectKind,
-    ObjectSpec,
-};
+use crate::swarm::{APPLIED_COMMIT, APPLIED_ENVIRONMENT, APPLIED_WORKFLOW};
 
 /// What one run is: which workflow, for which environment, from which commit.
 pub struct RunIdentity<'a> {
@@ -146,31 +143,6 @@ pub fn desired_stack(
         },
         converted.warnings,
     ))
-}
-
-/// A `config` or `secret` step's object.
-pub fn desired_object(
-    config: &ConfigStep,
-    kind: ObjectKind,
-    rendered: &RenderedStep,
-    context: &DesiredContext<'_>,
-) -> ObjectSpec {
-    let object = rendered.object.clone().unwrap_or_default();
-    let data = rendered
-        .files
-        .first()
-        .map(|file| file.content.as_bytes().to_vec())
-        .unwrap_or_default();
-    let mut object_labels = config.labels.clone();
-    object_labels.extend(context.labels.clone());
-    object_labels.insert(OBJECT_NAME.to_owned(), object.clone());
-    object_labels.insert(CONTENT_HASH.to_owned(), ObjectSpec::content_hash(&data));
-    ObjectSpec {
-        kind,
-        name: ObjectSpec::hashed_name(&object, &data),
-        labels: object_labels,
-        data,
-    }
 }
 
 /// What `$VAR` in a compose file expands to: the environment's top-level scalar `vars`.

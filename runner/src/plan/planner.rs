@@ -75,17 +75,6 @@ impl<'a> Planner<'a> {
         self.live
     }
 
-    /// A `config` or `secret` step: the object, and its older versions beyond three.
-    pub fn plan_object_step(&mut self, object: &ObjectSpec, plan: &mut StepPlan) {
-        plan.changes.push(self.object(object));
-        let keep = BTreeSet::from([object.name.clone()]);
-        plan.changes.extend(
-            self.old_versions(object, None, &keep, 3)
-                .into_iter()
-                .map(old_version_removal),
-        );
-    }
-
     pub fn stack(&mut self, stack: &DesiredStack, plan: &mut StepPlan) {
         let spec = &stack.spec;
         self.needs_services_of(Some(&spec.name));
@@ -236,7 +225,8 @@ impl<'a> Planner<'a> {
         }
     }
 
-    fn object(&mut self, object: &ObjectSpec) -> Change {
+    /// A config or secret of a step: created unless it exists.
+    pub fn object(&mut self, object: &ObjectSpec) -> Change {
         let object_type = ObjectType::of(object.kind);
         if self.live.object(object.kind, &object.name).is_some() {
             Change {
@@ -298,7 +288,7 @@ impl<'a> Planner<'a> {
 
     /// Older content versions of `object` beyond the newest `keep`, which stay for
     /// rollback: the same logical name, another hash. They go once nothing uses them.
-    fn old_versions(
+    pub fn old_versions(
         &self,
         object: &ObjectSpec,
         stack: Option<&str>,
@@ -322,7 +312,7 @@ impl<'a> Planner<'a> {
 }
 
 /// Removing an old version of a config or secret.
-fn old_version_removal(live: &LiveObject) -> Change {
+pub fn old_version_removal(live: &LiveObject) -> Change {
     Change {
         object: ObjectType::of(live.kind),
         name: live.name.clone(),

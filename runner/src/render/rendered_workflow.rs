@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::{RenderContext, TemplateEngine, template_diagnostic};
 use crate::load::{RepoFiles, join_relative};
-use crate::model::{ConfigSource, ConfigStep, StackStep, Step, Workflow};
+use crate::model::{StackStep, Step, Workflow};
 use crate::source::{Diagnostic, Diagnostics, SourceFile};
 use crate::yaml::{self, Node};
 
@@ -362,32 +362,6 @@ pub fn render_stack(
             content,
         });
         rendered.files.append(&mut references);
-    }
-}
-
-/// Renders a `config` or `secret` step's file.
-pub fn render_object(
-    config: &ConfigStep,
-    role: FileRole,
-    renderer: &StepRenderer<'_>,
-    rendered: &mut RenderedStep,
-    diagnostics: &mut Diagnostics,
-) {
-    let file = match &config.source {
-        ConfigSource::Template(path) => renderer
-            .template(path, diagnostics)
-            .map(|content| (content, true)),
-        ConfigSource::File(path) => renderer
-            .verbatim(path, diagnostics)
-            .map(|content| (content, false)),
-    };
-    if let Some((content, was_rendered)) = file {
-        rendered.files.push(RenderedFile {
-            path: config.source.path().to_owned(),
-            role,
-            rendered: was_rendered,
-            content,
-        });
     }
 }
 

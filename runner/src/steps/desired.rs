@@ -1,7 +1,7 @@
 //! What one step wants on the swarm, by kind: how it is planned and how it is applied.
 
 use super::wait::{self, WaitTarget};
-use super::{network, remove};
+use super::{config, network, remove};
 use crate::apply::{Applier, ApplyError};
 use crate::docker::DockerEngine;
 use crate::plan::{DesiredStack, DesiredStep, Planner, StepPlan};
@@ -30,7 +30,7 @@ impl Desired {
             Desired::Nothing => {}
             Desired::Wait(target) => wait::plan(target, plan),
             Desired::Network(spec) => network::plan(planner, spec, plan),
-            Desired::Object(object) => planner.plan_object_step(object, plan),
+            Desired::Object(object) => config::plan(planner, object, plan),
             Desired::Stack(stack) => planner.stack(stack, plan),
             Desired::Remove { stack } => remove::plan(planner, stack, plan),
         }
@@ -50,7 +50,9 @@ impl Desired {
             Desired::Network(spec) => {
                 network::apply(applier, &step.name, spec, plan, changes).await
             }
-            Desired::Object(object) => applier.apply_object_step(step, object, plan, changes).await,
+            Desired::Object(object) => {
+                config::apply(applier, &step.name, object, plan, changes).await
+            }
             Desired::Stack(stack) => applier.stack(step, stack, plan, changes).await,
             Desired::Remove { .. } => remove::apply(applier, &step.name, plan, changes).await,
         }

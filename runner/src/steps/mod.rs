@@ -17,8 +17,10 @@ mod desired;
 mod step_kind;
 mod step_kind_input;
 
+pub mod config;
 pub mod network;
 pub mod remove;
+pub mod secret;
 pub mod wait;
 
 pub use desired::Desired;

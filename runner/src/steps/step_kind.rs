@@ -2,13 +2,16 @@
 //! method hands the step to its kind's module.
 
 use super::Desired;
+use super::config::{self, ConfigStep};
 use super::network::{self, NetworkStep};
 use super::remove::{self, RemoveStep};
+use super::secret;
 use super::wait::{self, WaitStep};
-use crate::model::{ConfigStep, StackStep};
+use crate::model::StackStep;
 use crate::plan::DesiredContext;
 use crate::render::{RenderedStep, StepRenderer};
 use crate::source::Diagnostics;
+use crate::swarm::ObjectKind;
 
 #[derive(Debug, Clone)]
 pub enum StepKind {
@@ -70,26 +73,10 @@ impl StepKind {
                 rendered.object = renderer.inline(&stack.name, "name", diagnostics);
             }
             StepKind::Network(step) => network::render(step, renderer, rendered, diagnostics),
-            StepKind::Config(config) => {
-                crate::render::render_object(
-                    config,
-                    crate::render::FileRole::Config,
-                    renderer,
-                    rendered,
-                    diagnostics,
-                );
-                rendered.object = renderer.inline(&config.name, "name", diagnostics);
+            StepKind::Config(step) => {
+                config::render(step, ObjectKind::Config, renderer, rendered, diagnostics);
             }
-            StepKind::Secret(secret) => {
-                crate::render::render_object(
-                    secret,
-                    crate::render::FileRole::Secret,
-                    renderer,
-                    rendered,
-                    diagnostics,
-                );
-                rendered.object = renderer.inline(&secret.name, "name", diagnostics);
-            }
+            StepKind::Secret(step) => secret::render(step, renderer, rendered, diagnostics),
             StepKind::Wait(wait) => wait::render(wait, renderer, rendered, diagnostics),
             StepKind::Remove(step) => remove::render(step, renderer, rendered, diagnostics),
         }
@@ -107,18 +94,10 @@ impl StepKind {
                 return Ok((Desired::Stack(stack), warnings));
             }
             StepKind::Network(step) => Desired::Network(network::desired(step, rendered, context)),
-            StepKind::Config(config) => Desired::Object(crate::plan::desired_object(
-                config,
-                crate::swarm::ObjectKind::Config,
-                rendered,
-                context,
-            )),
-            StepKind::Secret(secret) => Desired::Object(crate::plan::desired_object(
-                secret,
-                crate::swarm::ObjectKind::Secret,
-                rendered,
-                context,
-            )),
+            StepKind::Config(step) => {
+                Desired::Object(config::desired(step, ObjectKind::Config, rendered, context))
+            }
+            StepKind::Secret(step) => Desired::Object(secret::desired(step, rendered, context)),
             StepKind::Wait(wait) => Desired::Wait(wait::desired(wait, rendered)),
             StepKind::Remove(_) => Desired::Remove {
                 stack: rendered.object.clone().unwrap_or_default(),

@@ -2,12 +2,15 @@
 //! field, so a kind added to `StepInput` and not here is a compile error.
 
 use super::StepKind;
+use super::config::{self, ConfigInput};
 use super::network::{self, NetworkInput};
 use super::remove::{self, RemoveInput};
+use super::secret;
 use super::wait::{self, WaitInput};
-use crate::config::{ConfigInput, StackInput};
+use crate::config::StackInput;
 use crate::load::WorkflowChecker;
 use crate::source::Diagnostics;
+use crate::swarm::ObjectKind;
 use crate::yaml::Node;
 
 #[derive(Debug, Clone)]
@@ -34,11 +37,15 @@ impl StepKindInput {
             StepKindInput::Network(input) => {
                 StepKind::Network(network::check(input, checker, diagnostics))
             }
-            StepKindInput::Config(config) => {
-                StepKind::Config(checker.config_step(node, "config", config, diagnostics)?)
-            }
-            StepKindInput::Secret(secret) => {
-                StepKind::Secret(checker.config_step(node, "secret", secret, diagnostics)?)
+            StepKindInput::Config(input) => StepKind::Config(config::check(
+                input,
+                ObjectKind::Config,
+                node,
+                checker,
+                diagnostics,
+            )?),
+            StepKindInput::Secret(input) => {
+                StepKind::Secret(secret::check(input, node, checker, diagnostics)?)
             }
             StepKindInput::Wait(input) => {
                 StepKind::Wait(wait::check(input, node, checker, diagnostics))
