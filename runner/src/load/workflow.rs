@@ -6,14 +6,14 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use super::cron::check_cron;
-use super::{Document, ReadError, RepoFiles, normalize};
+use super::{Document, ReadError, RepoFiles};
 use crate::config::{
-    InputDeclaration, InputKind, PLANNED_KINDS, RegistryPushInput, SUPPORTED_KINDS, StackInput,
-    StepInput, WorkflowFile,
+    InputDeclaration, InputKind, PLANNED_KINDS, RegistryPushInput, SUPPORTED_KINDS, StepInput,
+    WorkflowFile,
 };
 use crate::model::{
-    BranchFilter, DispatchInputs, Environment, RegistryPushFilter, Schedule, StackStep, Step,
-    Triggers, Workflow,
+    BranchFilter, DispatchInputs, Environment, RegistryPushFilter, Schedule, Step, Triggers,
+    Workflow,
 };
 use crate::source::{Diagnostic, Diagnostics, Span};
 use crate::steps::StepKindInput;
@@ -285,32 +285,6 @@ impl WorkflowChecker<'_> {
     /// An error at `span` of the workflow file.
     pub fn error(&self, span: Span, message: impl Into<String>) -> Diagnostic {
         self.document.error(span, message)
-    }
-
-    pub fn stack_step(&self, stack: StackInput, diagnostics: &mut Diagnostics) -> StackStep {
-        for compose in stack.compose.to_vec() {
-            self.referenced_file(&compose, diagnostics);
-        }
-        let verbatim: Vec<String> = stack.verbatim.iter().map(|g| g.value.clone()).collect();
-        for glob in &stack.verbatim {
-            self.glob(glob, diagnostics);
-        }
-        self.object_name(&stack.name, diagnostics);
-        StackStep {
-            name: stack.name.value,
-            compose: stack
-                .compose
-                .to_vec()
-                .into_iter()
-                .map(|c| normalize(&c.value).unwrap_or(c.value))
-                .collect(),
-            prune: stack.prune,
-            wait: stack.wait,
-            allow_empty: stack.allow_empty,
-            on_failure: stack.on_failure,
-            keep_versions: stack.keep_versions,
-            verbatim,
-        }
     }
 
     fn environments(&self, input: &WorkflowFile, diagnostics: &mut Diagnostics) -> Vec<String> {

@@ -24,17 +24,3 @@ pub struct Step {
     /// Where the step starts in its workflow file.
     pub span: Span,
 }
-
-#[derive(Debug, Clone)]
-pub struct StackStep {
-    pub name: String,
-    /// Compose files relative to the repo root, merged in order.
-    pub compose: Vec<String>,
-    pub prune: bool,
-    pub wait: bool,
-    pub allow_empty: bool,
-    pub on_failure: crate::config::OnFailure,
-    pub keep_versions: usize,
-    /// Globs of referenced files that are not rendered.
-    pub verbatim: Vec<String>,
-}

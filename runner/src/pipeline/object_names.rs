@@ -74,7 +74,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::plan::DesiredStack;
+    use crate::steps::stack::DesiredStack;
     use crate::swarm::{ObjectKind, ServiceSpec, StackSpec};
 
     #[test]

@@ -1,15 +1,13 @@
-//! From a rendered workflow to what each step wants on the swarm: compose files converted
-//! into a stack spec, `network`, `config` and `secret` steps into specs of their own.
-//! Pure: the rendered files are values, and the repo is read through `RepoFiles`.
+//! From a rendered workflow to what each step wants on the swarm, as each kind builds it
+//! (`steps/<kind>/desired.rs`). Pure: the rendered files are values, and the repo is
+//! read through `RepoFiles`.
 
 use std::collections::BTreeMap;
 
-use super::{DesiredStack, DesiredStep};
-use crate::config::OnFailure;
-use crate::convert::{ComposeSource, ConvertOptions, convert_stack};
+use super::DesiredStep;
 use crate::load::RepoFiles;
-use crate::model::{StackStep, Workflow};
-use crate::render::{CommitInfo, FileRole, RenderedStep, RenderedWorkflow};
+use crate::model::Workflow;
+use crate::render::{CommitInfo, RenderedWorkflow};
 use crate::source::Diagnostics;
 use crate::steps::Desired;
 use crate::swarm::{APPLIED_COMMIT, APPLIED_ENVIRONMENT, APPLIED_WORKFLOW};
@@ -92,57 +90,6 @@ pub struct DesiredContext<'a> {
     pub labels: &'a BTreeMap<String, String>,
     /// What `$VAR` in compose files expands to.
     pub variables: &'a BTreeMap<String, String>,
-}
-
-/// A `stack` step's compose files, converted.
-pub fn desired_stack(
-    stack: &StackStep,
-    rendered: &RenderedStep,
-    context: &DesiredContext<'_>,
-) -> Result<(DesiredStack, Diagnostics), Diagnostics> {
-    let object = rendered.object.clone().unwrap_or_default();
-    let files = context.files;
-    let sources: Vec<ComposeSource<'_>> = rendered
-        .files
-        .iter()
-        .filter(|file| file.role == FileRole::Compose)
-        .map(|file| ComposeSource {
-            path: &file.path,
-            text: &file.content,
-        })
-        .collect();
-    let rendered_files: BTreeMap<&str, &str> = rendered
-        .files
-        .iter()
-        .filter(|file| file.role != FileRole::Compose)
-        .map(|file| (file.path.as_str(), file.content.as_str()))
-        .collect();
-    let read = |path: &str| -> Option<Vec<u8>> {
-        rendered_files
-            .get(path)
-            .map(|content| content.as_bytes().to_vec())
-            .or_else(|| files.read(path).ok().map(|text| text.as_bytes().to_vec()))
-    };
-    let converted = convert_stack(
-        &sources,
-        &ConvertOptions {
-            stack: &object,
-            variables: context.variables,
-            files: &read,
-            extra_labels: context.labels,
-        },
-    )?;
-    Ok((
-        DesiredStack {
-            spec: converted.stack,
-            prune: stack.prune,
-            allow_empty: stack.allow_empty,
-            keep_versions: stack.keep_versions,
-            wait: stack.wait,
-            rollback_on_failure: stack.on_failure == OnFailure::Rollback,
-        },
-        converted.warnings,
-    ))
 }
 
 /// What `$VAR` in a compose file expands to: the environment's top-level scalar `vars`.

@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use crate::steps::Desired;
-use crate::swarm::StackSpec;
 
 #[derive(Debug, Clone)]
 pub struct DesiredStep {
@@ -17,18 +16,4 @@ pub struct DesiredStep {
     /// A failure of this step does not stop the run.
     pub continue_on_error: bool,
     pub desired: Desired,
-}
-
-#[derive(Debug, Clone)]
-pub struct DesiredStack {
-    pub spec: StackSpec,
-    pub prune: bool,
-    /// Allow a compose file without services to prune every service of the stack.
-    pub allow_empty: bool,
-    /// Older content versions of configs and secrets kept for rollback.
-    pub keep_versions: usize,
-    /// Wait until the changed services converged.
-    pub wait: bool,
-    /// Restore the services this step changed when one fails to converge.
-    pub rollback_on_failure: bool,
 }

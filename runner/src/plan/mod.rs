@@ -13,10 +13,8 @@ mod planner;
 mod sensitive_fields;
 mod spec_diff;
 
-pub use desired_state::{
-    DesiredContext, RunIdentity, compose_variables, desired_stack, desired_steps,
-};
-pub use desired_step::{DesiredStack, DesiredStep};
+pub use desired_state::{DesiredContext, RunIdentity, compose_variables, desired_steps};
+pub use desired_step::DesiredStep;
 pub use plan::{Action, Change, ObjectType, Plan, PlanSummary, RemoveReason, StepPlan};
 pub use plan_text::plan_text;
 pub use planner::{Planner, namespace_of, old_version_removal, plan};

@@ -8,8 +8,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::json;
 
 use super::plan;
-use crate::plan::{Action, DesiredStack, DesiredStep, Plan};
+use crate::plan::{Action, DesiredStep, Plan};
 use crate::steps::Desired;
+use crate::steps::stack::DesiredStack;
 use crate::swarm::{
     LiveNetwork, LiveObject, LiveService, LiveState, NetworkSpec, OBJECT_NAME, ObjectKind,
     ObjectSpec, STACK_NAMESPACE, ServiceScope, ServiceSpec, StackSpec,

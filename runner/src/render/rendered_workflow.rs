@@ -1,13 +1,12 @@
-//! Renders a workflow for one environment: its compose files, the config and secret files
-//! those reference, and the files of `config` and `secret` steps.
+//! Renders a workflow for one environment: each step's `if`, then what its kind renders
+//! (`steps/<kind>/render.rs`) through a [`StepRenderer`]: files, names and URLs.
 
 use serde::Serialize;
 
 use super::{RenderContext, TemplateEngine, template_diagnostic};
-use crate::load::{RepoFiles, join_relative};
-use crate::model::{StackStep, Step, Workflow};
+use crate::load::RepoFiles;
+use crate::model::{Step, Workflow};
 use crate::source::{Diagnostic, Diagnostics, SourceFile};
-use crate::yaml::{self, Node};
 
 /// What a rendered file is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -181,76 +180,6 @@ impl Renderer<'_> {
         }
     }
 
-    /// Renders the files a compose file names under its top-level `configs:` and `secrets:`.
-    fn compose_references(
-        &self,
-        compose_path: &str,
-        content: &str,
-        verbatim: &[String],
-        out: &mut Vec<RenderedFile>,
-        diagnostics: &mut Diagnostics,
-    ) {
-        let rendered_file = SourceFile::new(compose_path, content);
-        let parsed = yaml::parse_document(&rendered_file);
-        for mut problem in parsed.problems {
-            problem.message = format!("{} (in the file as rendered)", problem.message);
-            diagnostics.push(problem);
-        }
-        if let Err(exceeded) = self.files.budget().spend_yaml_nodes(parsed.nodes) {
-            diagnostics.push(Diagnostic::file_error(compose_path, exceeded.to_string()));
-            return;
-        }
-        let Some(root) = parsed.root else { return };
-        let verbatim_globs = build_globs(verbatim);
-        for (section, role) in [("configs", FileRole::Config), ("secrets", FileRole::Secret)] {
-            let Some(entries) = root.get(section).and_then(Node::as_mapping) else {
-                continue;
-            };
-            for (_, definition) in entries {
-                let Some(file_node) = definition.get("file") else {
-                    continue;
-                };
-                let Some(relative) = file_node.as_scalar_text() else {
-                    continue;
-                };
-                let path = match join_relative(compose_path, relative) {
-                    Ok(path) => path,
-                    Err(error) => {
-                        diagnostics.push(Diagnostic::error(
-                            &rendered_file,
-                            file_node.span,
-                            format!("cannot use file `{relative}`: {error}"),
-                        ));
-                        continue;
-                    }
-                };
-                if !self.files.exists(&path) {
-                    diagnostics.push(
-                        Diagnostic::error(&rendered_file, file_node.span, format!("file `{relative}` not found in the config repo"))
-                            .with_help(format!("compose paths are relative to the compose file's folder: this one is `{path}`")),
-                    );
-                    continue;
-                }
-                let is_verbatim = verbatim_globs
-                    .as_ref()
-                    .is_some_and(|globs| globs.is_match(&path));
-                let content = if is_verbatim {
-                    self.verbatim(&path, diagnostics)
-                } else {
-                    self.template(&path, diagnostics)
-                };
-                if let Some(content) = content {
-                    out.push(RenderedFile {
-                        path,
-                        role,
-                        rendered: !is_verbatim,
-                        content,
-                    });
-                }
-            }
-        }
-    }
-
     /// Renders a string written in the workflow file, such as a name or a URL; most have
     /// no template in them and are taken as they are.
     fn inline_text(
@@ -334,46 +263,4 @@ impl StepRenderer<'_> {
         self.renderer
             .inline_text(self.workflow_path, self.span, what, template, diagnostics)
     }
-}
-
-/// Renders a `stack` step's compose files and the files they reference.
-pub fn render_stack(
-    stack: &StackStep,
-    renderer: &StepRenderer<'_>,
-    rendered: &mut RenderedStep,
-    diagnostics: &mut Diagnostics,
-) {
-    for compose in &stack.compose {
-        let Some(content) = renderer.template(compose, diagnostics) else {
-            continue;
-        };
-        let mut references = Vec::new();
-        renderer.renderer.compose_references(
-            compose,
-            &content,
-            &stack.verbatim,
-            &mut references,
-            diagnostics,
-        );
-        rendered.files.push(RenderedFile {
-            path: compose.clone(),
-            role: FileRole::Compose,
-            rendered: true,
-            content,
-        });
-        rendered.files.append(&mut references);
-    }
-}
-
-fn build_globs(patterns: &[String]) -> Option<globset::GlobSet> {
-    if patterns.is_empty() {
-        return None;
-    }
-    let mut builder = globset::GlobSetBuilder::new();
-    for pattern in patterns {
-        if let Ok(glob) = globset::Glob::new(pattern) {
-            builder.add(glob);
-        }
-    }
-    builder.build().ok()
 }

@@ -1,10 +1,11 @@
 //! What one step wants on the swarm, by kind: how it is planned and how it is applied.
 
+use super::stack::{self, DesiredStack};
 use super::wait::{self, WaitTarget};
 use super::{config, network, remove};
 use crate::apply::{Applier, ApplyError};
 use crate::docker::DockerEngine;
-use crate::plan::{DesiredStack, DesiredStep, Planner, StepPlan};
+use crate::plan::{DesiredStep, Planner, StepPlan};
 use crate::swarm::{NetworkSpec, ObjectSpec};
 
 #[derive(Debug, Clone)]
@@ -31,7 +32,7 @@ impl Desired {
             Desired::Wait(target) => wait::plan(target, plan),
             Desired::Network(spec) => network::plan(planner, spec, plan),
             Desired::Object(object) => config::plan(planner, object, plan),
-            Desired::Stack(stack) => planner.stack(stack, plan),
+            Desired::Stack(spec) => stack::plan(planner, spec, plan),
             Desired::Remove { stack } => remove::plan(planner, stack, plan),
         }
     }
@@ -53,7 +54,7 @@ impl Desired {
             Desired::Object(object) => {
                 config::apply(applier, &step.name, object, plan, changes).await
             }
-            Desired::Stack(stack) => applier.stack(step, stack, plan, changes).await,
+            Desired::Stack(spec) => stack::apply(applier, step, spec, plan, changes).await,
             Desired::Remove { .. } => remove::apply(applier, &step.name, plan, changes).await,
         }
     }

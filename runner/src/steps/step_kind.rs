@@ -6,8 +6,8 @@ use super::config::{self, ConfigStep};
 use super::network::{self, NetworkStep};
 use super::remove::{self, RemoveStep};
 use super::secret;
+use super::stack::{self, StackStep};
 use super::wait::{self, WaitStep};
-use crate::model::StackStep;
 use crate::plan::DesiredContext;
 use crate::render::{RenderedStep, StepRenderer};
 use crate::source::Diagnostics;
@@ -39,20 +39,20 @@ impl StepKind {
     /// The name of a step that has neither `name` nor `id`.
     pub fn default_step_name(&self) -> String {
         match self {
-            StepKind::Stack(stack) => format!("stack {}", stack.name),
-            StepKind::Network(network) => format!("network {}", network.name),
-            StepKind::Config(config) => format!("config {}", config.name),
-            StepKind::Secret(secret) => format!("secret {}", secret.name),
+            StepKind::Stack(step) => format!("stack {}", step.name),
+            StepKind::Network(step) => format!("network {}", step.name),
+            StepKind::Config(step) => format!("config {}", step.name),
+            StepKind::Secret(step) => format!("secret {}", step.name),
             StepKind::Wait(_) => "wait".to_owned(),
-            StepKind::Remove(remove) => format!("remove {}", remove.stack),
+            StepKind::Remove(step) => format!("remove {}", step.stack),
         }
     }
 
     /// The stack the step deploys or removes, as written (it may be a template).
     pub fn stack(&self) -> Option<&str> {
         match self {
-            StepKind::Stack(stack) => Some(stack.name.as_str()),
-            StepKind::Remove(remove) => Some(remove.stack.as_str()),
+            StepKind::Stack(step) => Some(step.name.as_str()),
+            StepKind::Remove(step) => Some(step.stack.as_str()),
             StepKind::Network(_)
             | StepKind::Config(_)
             | StepKind::Secret(_)
@@ -68,10 +68,7 @@ impl StepKind {
         diagnostics: &mut Diagnostics,
     ) {
         match self {
-            StepKind::Stack(stack) => {
-                crate::render::render_stack(stack, renderer, rendered, diagnostics);
-                rendered.object = renderer.inline(&stack.name, "name", diagnostics);
-            }
+            StepKind::Stack(step) => stack::render(step, renderer, rendered, diagnostics),
             StepKind::Network(step) => network::render(step, renderer, rendered, diagnostics),
             StepKind::Config(step) => {
                 config::render(step, ObjectKind::Config, renderer, rendered, diagnostics);
@@ -89,9 +86,9 @@ impl StepKind {
         context: &DesiredContext<'_>,
     ) -> Result<(Desired, Diagnostics), Diagnostics> {
         let desired = match self {
-            StepKind::Stack(stack) => {
-                let (stack, warnings) = crate::plan::desired_stack(stack, rendered, context)?;
-                return Ok((Desired::Stack(stack), warnings));
+            StepKind::Stack(step) => {
+                let (spec, warnings) = stack::desired(step, rendered, context)?;
+                return Ok((Desired::Stack(spec), warnings));
             }
             StepKind::Network(step) => Desired::Network(network::desired(step, rendered, context)),
             StepKind::Config(step) => {

@@ -6,8 +6,8 @@ use super::config::{self, ConfigInput};
 use super::network::{self, NetworkInput};
 use super::remove::{self, RemoveInput};
 use super::secret;
+use super::stack::{self, StackInput};
 use super::wait::{self, WaitInput};
-use crate::config::StackInput;
 use crate::load::WorkflowChecker;
 use crate::source::Diagnostics;
 use crate::swarm::ObjectKind;
@@ -33,7 +33,9 @@ impl StepKindInput {
         diagnostics: &mut Diagnostics,
     ) -> Option<StepKind> {
         Some(match self {
-            StepKindInput::Stack(stack) => StepKind::Stack(checker.stack_step(stack, diagnostics)),
+            StepKindInput::Stack(input) => {
+                StepKind::Stack(stack::check(input, checker, diagnostics))
+            }
             StepKindInput::Network(input) => {
                 StepKind::Network(network::check(input, checker, diagnostics))
             }
