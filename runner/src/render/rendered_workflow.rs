@@ -40,6 +40,9 @@ pub struct RenderedStep {
     /// with any template in it rendered.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub object: Option<String>,
+    /// The stack the step deploys or removes, rendered: set by the kinds that name one.
+    #[serde(skip)]
+    pub stack: Option<String>,
     /// For `wait` steps: the services and URL, rendered.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub services: Vec<String>,
@@ -66,8 +69,8 @@ impl RenderedWorkflow {
     pub fn stacks(&self) -> impl Iterator<Item = &str> {
         self.steps
             .iter()
-            .filter(|step| !step.skipped && matches!(step.kind, "stack" | "remove"))
-            .filter_map(|step| step.object.as_deref())
+            .filter(|step| !step.skipped)
+            .filter_map(|step| step.stack.as_deref())
     }
 }
 
@@ -134,6 +137,7 @@ impl Renderer<'_> {
             kind: step.kind.name(),
             skipped: false,
             object: None,
+            stack: None,
             services: Vec::new(),
             url: None,
             files: Vec::new(),

@@ -74,7 +74,7 @@ impl StepKind {
                 config::render(step, ObjectKind::Config, renderer, rendered, diagnostics);
             }
             StepKind::Secret(step) => secret::render(step, renderer, rendered, diagnostics),
-            StepKind::Wait(wait) => wait::render(wait, renderer, rendered, diagnostics),
+            StepKind::Wait(step) => wait::render(step, renderer, rendered, diagnostics),
             StepKind::Remove(step) => remove::render(step, renderer, rendered, diagnostics),
         }
     }
@@ -95,9 +95,9 @@ impl StepKind {
                 Desired::Object(config::desired(step, ObjectKind::Config, rendered, context))
             }
             StepKind::Secret(step) => Desired::Object(secret::desired(step, rendered, context)),
-            StepKind::Wait(wait) => Desired::Wait(wait::desired(wait, rendered)),
+            StepKind::Wait(step) => Desired::Wait(wait::desired(step, rendered)),
             StepKind::Remove(_) => Desired::Remove {
-                stack: rendered.object.clone().unwrap_or_default(),
+                stack: remove::desired(rendered),
             },
         };
         Ok((desired, Diagnostics::default()))

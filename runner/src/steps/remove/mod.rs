@@ -3,12 +3,14 @@
 
 mod apply;
 mod check;
+mod desired;
 mod input;
 mod plan;
 mod render;
 
 pub use apply::apply;
 pub use check::check;
+pub use desired::desired;
 pub use input::RemoveInput;
 pub use plan::plan;
 pub use render::render;

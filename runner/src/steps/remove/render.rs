@@ -1,5 +1,4 @@
-//! What a `remove` step renders: the name of its stack. Its desired state is that name:
-//! everything labelled with the stack's namespace goes.
+//! What a `remove` step renders: the name of its stack (the step's object and stack).
 
 use super::RemoveStep;
 use crate::render::{RenderedStep, StepRenderer};
@@ -12,4 +11,5 @@ pub fn render(
     diagnostics: &mut Diagnostics,
 ) {
     rendered.object = renderer.inline(&remove.stack, "stack", diagnostics);
+    rendered.stack.clone_from(&rendered.object);
 }

@@ -36,6 +36,7 @@ pub fn render(
         rendered.files.append(&mut references);
     }
     rendered.object = renderer.inline(&stack.name, "name", diagnostics);
+    rendered.stack.clone_from(&rendered.object);
 }
 
 /// Renders the files a compose file names under its top-level `configs:` and `secrets:`.
