@@ -9,7 +9,7 @@ mod workflow_file;
 pub use shoal_file::{
     DockerInput, EnvironmentInput, SecretSource, ShoalFile, SshInput, TlsInput, TlsPart,
 };
-pub use step_input::{PLANNED_KINDS, SUPPORTED_KINDS, StepInput};
+pub use step_input::{PLANNED_KINDS, SUPPORTED_KINDS, StepCommonInput, StepInput};
 pub use workflow_file::{
     BranchFilterInput, Confirms, DispatchInput, InputDeclaration, InputKind, OneOrList,
     RegistryPushInput, ReportInput, ScheduleInput, TriggersInput, WorkflowFile,

@@ -4,6 +4,7 @@
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+use crate::steps::StepKindInput;
 use crate::steps::config::ConfigInput;
 use crate::steps::network::NetworkInput;
 use crate::steps::remove::RemoveInput;
@@ -82,6 +83,58 @@ pub struct StepInput {
     #[serde(default)]
     #[schemars(skip)]
     pub swarm: Option<serde::de::IgnoredAny>,
+}
+
+/// The keys of a step other than its kind.
+#[derive(Debug, Clone)]
+pub struct StepCommonInput {
+    pub id: Option<Spanned<String>>,
+    pub name: Option<String>,
+    pub condition: Option<Spanned<String>>,
+    pub timeout: Option<Spanned<String>>,
+    pub continue_on_error: bool,
+}
+
+impl StepInput {
+    /// The step's common keys, and its kind: `None` when it has no kind this version runs
+    /// (the checks of its keys say why).
+    pub fn split(self) -> (StepCommonInput, Option<StepKindInput>) {
+        // Every field is named: a new field of `StepInput` is a compile error here.
+        let StepInput {
+            id,
+            name,
+            condition,
+            timeout,
+            continue_on_error,
+            stack,
+            network,
+            config,
+            secret,
+            wait,
+            remove,
+            ssh: _,
+            certs: _,
+            service: _,
+            node: _,
+            swarm: _,
+        } = self;
+        let kinds = [
+            stack.map(StepKindInput::Stack),
+            network.map(StepKindInput::Network),
+            config.map(StepKindInput::Config),
+            secret.map(StepKindInput::Secret),
+            wait.map(StepKindInput::Wait),
+            remove.map(StepKindInput::Remove),
+        ];
+        let common = StepCommonInput {
+            id,
+            name,
+            condition,
+            timeout,
+            continue_on_error,
+        };
+        (common, kinds.into_iter().flatten().next())
+    }
 }
 
 /// The schema says what validation says: exactly one supported kind key per step.

@@ -8,15 +8,14 @@ use std::time::Duration;
 use super::cron::check_cron;
 use super::{Document, ReadError, RepoFiles};
 use crate::config::{
-    InputDeclaration, InputKind, PLANNED_KINDS, RegistryPushInput, SUPPORTED_KINDS, StepInput,
-    WorkflowFile,
+    InputDeclaration, InputKind, PLANNED_KINDS, RegistryPushInput, SUPPORTED_KINDS,
+    StepCommonInput, StepInput, WorkflowFile,
 };
 use crate::model::{
     BranchFilter, DispatchInputs, Environment, RegistryPushFilter, Schedule, Step, Triggers,
     Workflow,
 };
 use crate::source::{Diagnostic, Diagnostics, Span};
-use crate::steps::StepKindInput;
 use crate::yaml::{Node, NodeValue, Spanned};
 
 /// Loads and checks `path`; `None` when it has errors (they are in `diagnostics`).
@@ -230,41 +229,23 @@ impl WorkflowChecker<'_> {
 
     fn step(&self, node: &Node, input: StepInput, diagnostics: &mut Diagnostics) -> Option<Step> {
         let errors_before = diagnostics.error_count();
-        // Every field is named: a new field of `StepInput` is a compile error here.
-        let StepInput {
-            id,
-            name,
-            condition,
-            timeout,
-            continue_on_error,
-            stack,
-            network,
-            config,
-            secret,
-            wait,
-            remove,
-            ssh: _,
-            certs: _,
-            service: _,
-            node: _,
-            swarm: _,
-        } = input;
+        let (
+            StepCommonInput {
+                id,
+                name,
+                condition,
+                timeout,
+                continue_on_error,
+            },
+            kind_input,
+        ) = input.split();
         if let Some(condition) = &condition {
             self.expression_syntax(condition, diagnostics);
         }
         let timeout = timeout.as_ref().and_then(|t| self.duration(t, diagnostics));
-        let kinds = [
-            stack.map(StepKindInput::Stack),
-            network.map(StepKindInput::Network),
-            config.map(StepKindInput::Config),
-            secret.map(StepKindInput::Secret),
-            wait.map(StepKindInput::Wait),
-            remove.map(StepKindInput::Remove),
-        ];
-        // `kind_keys` saw exactly one kind key; when it is none of these, it is a planned
-        // kind and `kind_keys` has already said it is not supported yet.
-        let kind_input = kinds.into_iter().flatten().next()?;
-        let kind = kind_input.check(node, self, diagnostics)?;
+        // `kind_keys` saw exactly one kind key; when it is no kind this version runs, it is
+        // a planned kind and `kind_keys` has already said it is not supported yet.
+        let kind = kind_input?.check(node, self, diagnostics)?;
         if diagnostics.error_count() > errors_before {
             return None;
         }

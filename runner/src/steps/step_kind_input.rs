@@ -1,5 +1,5 @@
-//! The one kind key of a step, as decoded: taken out of its `StepInput` by naming every
-//! field, so a kind added to `StepInput` and not here is a compile error.
+//! The one kind key of a step, as decoded: `StepInput::split` takes it out by naming
+//! every field, so a kind added to `StepInput` and not here is a compile error.
 
 use super::StepKind;
 use super::config::{self, ConfigInput};
