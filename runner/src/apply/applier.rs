@@ -222,10 +222,7 @@ impl<'a, E: DockerEngine> Applier<'a, E> {
     ) -> Result<(), ApplyError> {
         let started = tokio::time::Instant::now();
         let mut pending: BTreeSet<String> = services.iter().cloned().collect();
-        let docker = |source: DockerError| ApplyError::Docker {
-            step: step.to_owned(),
-            source,
-        };
+        let docker = ApplyError::docker_in(step);
         while !pending.is_empty() {
             let names: Vec<String> = pending.iter().cloned().collect();
             let live = self.client.services(&names).await.map_err(docker)?;

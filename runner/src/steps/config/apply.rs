@@ -2,7 +2,7 @@
 //! removed.
 
 use crate::apply::{Applier, ApplyError, ApplyEvent};
-use crate::docker::{DockerEngine, DockerError};
+use crate::docker::DockerEngine;
 use crate::plan::{Action, StepPlan};
 use crate::swarm::ObjectSpec;
 
@@ -13,10 +13,7 @@ pub async fn apply<E: DockerEngine>(
     plan: &StepPlan,
     changes: &mut usize,
 ) -> Result<(), ApplyError> {
-    let docker = |source: DockerError| ApplyError::Docker {
-        step: step.to_owned(),
-        source,
-    };
+    let docker = ApplyError::docker_in(step);
     for change in &plan.changes {
         match change.action {
             Action::Create => {

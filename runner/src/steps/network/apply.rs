@@ -1,7 +1,7 @@
 //! How a `network` step is applied: the network created, or removed and created again.
 
 use crate::apply::{Applier, ApplyError};
-use crate::docker::{DockerEngine, DockerError};
+use crate::docker::DockerEngine;
 use crate::plan::StepPlan;
 use crate::swarm::NetworkSpec;
 
@@ -12,10 +12,7 @@ pub async fn apply<E: DockerEngine>(
     plan: &StepPlan,
     changes: &mut usize,
 ) -> Result<(), ApplyError> {
-    let docker = |source: DockerError| ApplyError::Docker {
-        step: step.to_owned(),
-        source,
-    };
+    let docker = ApplyError::docker_in(step);
     for change in &plan.changes {
         applier
             .ensure_network(network, &change.action, changes)

@@ -2,7 +2,7 @@
 //! configs and secrets, retrying while the daemon still sees them in use.
 
 use crate::apply::{Applier, ApplyError, ApplyEvent};
-use crate::docker::{DockerEngine, DockerError};
+use crate::docker::DockerEngine;
 use crate::plan::{Change, ObjectType, StepPlan};
 
 pub async fn apply<E: DockerEngine>(
@@ -11,10 +11,7 @@ pub async fn apply<E: DockerEngine>(
     plan: &StepPlan,
     changes: &mut usize,
 ) -> Result<(), ApplyError> {
-    let docker = |source: DockerError| ApplyError::Docker {
-        step: step.to_owned(),
-        source,
-    };
+    let docker = ApplyError::docker_in(step);
     for change in plan
         .changes
         .iter()

@@ -30,10 +30,7 @@ pub async fn apply<E: DockerEngine>(
     plan: &StepPlan,
     changes: &mut usize,
 ) -> Result<(), ApplyError> {
-    let docker = |source: DockerError| ApplyError::Docker {
-        step: step.name.clone(),
-        source,
-    };
+    let docker = ApplyError::docker_in(&step.name);
     for change in plan
         .changes
         .iter()
