@@ -9,7 +9,7 @@ use std::time::Duration;
 use super::convergence::{Convergence, OldTasks, convergence, progress_text};
 use super::{ApplyError, ApplyEvent, ApplyObserver, CancelSignal};
 use crate::docker::{DockerEngine, DockerError};
-use crate::plan::{Action, Change, DesiredStep, ObjectType, Plan, StepPlan};
+use crate::plan::{Action, Change, DesiredStep, ObjectType, Plan};
 use crate::swarm::{LiveObject, LiveState, LiveTask, NetworkSpec, ObjectKind};
 
 /// How often convergence is checked.
@@ -117,8 +117,11 @@ impl<'a, E: DockerEngine> Applier<'a, E> {
             self.waiting_for.clear();
             let result = match step.timeout {
                 Some(limit) => {
-                    match tokio::time::timeout(limit, self.step(step, step_plan, &mut changes))
-                        .await
+                    match tokio::time::timeout(
+                        limit,
+                        step.desired.apply(self, step, step_plan, &mut changes),
+                    )
+                    .await
                     {
                         Ok(result) => result,
                         Err(_) => Err(ApplyError::TimedOut {
@@ -131,7 +134,11 @@ impl<'a, E: DockerEngine> Applier<'a, E> {
                         }),
                     }
                 }
-                None => self.step(step, step_plan, &mut changes).await,
+                None => {
+                    step.desired
+                        .apply(self, step, step_plan, &mut changes)
+                        .await
+                }
             };
             let result = result.map_err(|error| error.after_changes(&self.step_changes));
             self.observer.event(ApplyEvent::StepFinished {
@@ -163,15 +170,7 @@ impl<'a, E: DockerEngine> Applier<'a, E> {
         Ok(report)
     }
 
-    async fn step(
-        &mut self,
-        step: &DesiredStep,
-        plan: &StepPlan,
-        changes: &mut usize,
-    ) -> Result<(), ApplyError> {
-        step.desired.apply(self, step, plan, changes).await
-    }
-
+    /// Removes service `name`.
     pub async fn remove_service(
         &mut self,
         name: &str,

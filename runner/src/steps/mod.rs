@@ -9,9 +9,9 @@
 //! - [`StepKind`]: a checked step's kind, its render and its desired state;
 //! - [`Desired`]: what a step wants on the swarm, how it is planned and applied.
 //!
-//! Adding a kind is adding its folder here and a variant with its arms to each of these
-//! enums (see ARCHITECTURE.md, "Adding a step kind"); the compiler lists every arm
-//! missing.
+//! Adding a kind is adding its folder here, its key to `config::StepInput`, and a variant
+//! with its arms to these enums (see ARCHITECTURE.md, "Adding a step kind"); the
+//! compiler lists every arm missing.
 
 mod desired;
 mod step_kind;
