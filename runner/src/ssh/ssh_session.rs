@@ -200,6 +200,21 @@ impl SshSession {
         Ok(channel.into_stream())
     }
 
+    /// Runs `command` and makes its standard input and output a stream (its standard
+    /// error is read and dropped): `docker system dial-stdio`'s way to reach a socket
+    /// where forwarding is forbidden. The channel closes when the stream is dropped.
+    pub async fn exec_stream(&self, command: &str) -> Result<SshStream, SshError> {
+        let what = "running a command";
+        let channel = self
+            .bounded(what, self.connection.handle.channel_open_session())
+            .await?
+            .map_err(|error| self.channel_error(what, error))?;
+        self.bounded(what, channel.exec(true, command))
+            .await?
+            .map_err(|error| self.channel_error(what, error))?;
+        Ok(channel.into_stream())
+    }
+
     async fn bounded<T>(&self, what: &str, future: impl Future<Output = T>) -> Result<T, SshError> {
         tokio::time::timeout(self.connection.channel_timeout, future)
             .await

@@ -1,0 +1,225 @@
+//! Docker over ssh://: `plan` and `apply` through a lab node's OpenSSH sshd in front of
+//! the private engine's socket (a path-named Unix socket is the same file in every
+//! network namespace, so the node's sshd reaches it), the environment's `ssh` block for
+//! the login; a changed host key refused before anything is sent; and, with socket
+//! forwarding turned off in sshd_config, the `docker system dial-stdio` fallback.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::support::lab::Lab;
+use crate::support::{PrivateSwarm, run_successfully};
+use crate::test_repo::TestRepo;
+
+fn stack_repo(host: &str, known_hosts: &Path, lab: &Lab, stack: &str, image: &str) -> TestRepo {
+    TestRepo::new()
+        .file(
+            "shoal.yml",
+            &format!(
+                "environments:\n  prod:\n    docker: {{ host: \"{host}\" }}\n    ssh:\n      \
+                 user: root\n      identity: {}\n      known_hosts: {}\n",
+                lab.key.display(),
+                known_hosts.display()
+            ),
+        )
+        .file(
+            "stacks/app.yml",
+            &format!("services:\n  web:\n    image: {image}\n"),
+        )
+        .file(
+            "workflows/deploy.yml",
+            &format!("steps:\n  - stack: {{ name: {stack}, compose: stacks/app.yml }}\n"),
+        )
+}
+
+fn service_names(swarm: &PrivateSwarm) -> String {
+    swarm.run_docker(&["service", "ls", "--format", "{{.Name}}"])
+}
+
+/// The host URL of the private engine's socket, reached through node 1's sshd. The URL
+/// names no user: the `ssh` block's `root` logs in.
+fn ssh_host(swarm: &PrivateSwarm, lab: &Lab) -> String {
+    let socket = swarm
+        .docker_host()
+        .strip_prefix("unix://")
+        .expect("a unix socket");
+    format!("ssh://{}{socket}", lab.nodes[0])
+}
+
+#[test]
+fn plan_and_apply_over_ssh_forwarding_the_engine_socket() {
+    let swarm = PrivateSwarm::shared();
+    let image = swarm.image("shoal-test/busybox:ssh");
+    let lab = Lab::start(1);
+    let stack = swarm.unique_name("ssh");
+    let repo = stack_repo(
+        &ssh_host(swarm, &lab),
+        &lab.known_hosts,
+        &lab,
+        &stack,
+        &image,
+    );
+
+    let apply = repo.run(&["apply", "--env", "prod"]);
+    assert_eq!(apply.code, 0, "{}{}", apply.stdout, apply.stderr);
+    assert!(
+        apply.stderr.contains(&format!(
+            "INFO Docker at {}: forwarding {} over SSH (direct-streamlocal)",
+            ssh_host(swarm, &lab),
+            swarm.docker_host().trim_start_matches("unix://")
+        )),
+        "{}",
+        apply.stderr
+    );
+    assert!(
+        service_names(swarm)
+            .lines()
+            .any(|name| name == format!("{stack}_web")),
+        "{}",
+        service_names(swarm)
+    );
+    let plan = repo.run(&["plan", "--env", "prod"]);
+    assert_eq!(plan.code, 0, "{}{}", plan.stdout, plan.stderr);
+    assert!(plan.stdout.contains("Plan: no changes."), "{}", plan.stdout);
+    swarm.run_docker(&["service", "rm", &format!("{stack}_web")]);
+
+    // A socket that is not there is named, not taken for forbidden forwarding.
+    let wrong = format!("ssh://root@{}/nonexistent/docker.sock", lab.nodes[0]);
+    let plan = repo.run(&["plan", "--env", "prod", "--docker-host", &wrong]);
+    assert_eq!(plan.code, 1, "{}{}", plan.stdout, plan.stderr);
+    assert!(
+        plan.stderr.contains(&format!(
+            "cannot connect to the Docker daemon at {wrong}: root@{node}:22 refused opening \
+             the Unix socket /nonexistent/docker.sock: the server could not connect to it: \
+             there is no Unix socket /nonexistent/docker.sock on that host (is dockerd \
+             running there, and is the path right?)",
+            node = lab.nodes[0]
+        )),
+        "{}",
+        plan.stderr
+    );
+}
+
+#[test]
+fn a_changed_host_key_is_refused_before_anything_is_sent() {
+    let swarm = PrivateSwarm::shared();
+    let lab = Lab::start(1);
+    let folder = tempfile::tempdir().expect("temp");
+    let impostor = folder.path().join("impostor");
+    run_successfully(
+        Command::new("ssh-keygen")
+            .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+            .arg(&impostor),
+        Duration::from_secs(10),
+    );
+    let public = std::fs::read_to_string(impostor.with_extension("pub")).expect("reads");
+    let key: Vec<&str> = public.split_whitespace().take(2).collect();
+    let known_hosts = folder.path().join("known_hosts");
+    std::fs::write(
+        &known_hosts,
+        format!("{} {}\n", lab.nodes[0], key.join(" ")),
+    )
+    .expect("writes");
+    let stack = swarm.unique_name("ssh-changed");
+    let repo = stack_repo(
+        &ssh_host(swarm, &lab),
+        &known_hosts,
+        &lab,
+        &stack,
+        "busybox",
+    );
+
+    let plan = repo.run(&["plan", "--env", "prod"]);
+    assert_eq!(plan.code, 1, "{}{}", plan.stdout, plan.stderr);
+    let offered = run_successfully(
+        Command::new("ssh-keygen")
+            .args(["-l", "-F", &lab.nodes[0], "-f"])
+            .arg(&lab.known_hosts),
+        Duration::from_secs(10),
+    );
+    let fingerprint = offered
+        .lines()
+        .find(|line| !line.starts_with('#'))
+        .and_then(|line| line.split_whitespace().nth(2))
+        .expect("the node's fingerprint");
+    assert!(
+        plan.stderr.contains(&format!(
+            "cannot connect to the Docker daemon at {}: the host key of {} has changed: it \
+             offered ssh-ed25519 {fingerprint}, which is not the key recorded in {} line 1; \
+             refused (the connection may be intercepted, or the host's key was replaced)",
+            ssh_host(swarm, &lab),
+            lab.nodes[0],
+            known_hosts.display()
+        )),
+        "{}",
+        plan.stderr
+    );
+}
+
+#[test]
+fn without_socket_forwarding_docker_system_dial_stdio_carries_the_calls() {
+    let swarm = PrivateSwarm::shared();
+    let image = swarm.image("shoal-test/busybox:ssh");
+    let lab = Lab::start(1);
+    // Forwarding off, and sshd told to read its config again.
+    let node = lab.folder().join("node1");
+    let config = node.join("sshd_config");
+    let mut text = std::fs::read_to_string(&config).expect("reads sshd_config");
+    text.push_str("AllowStreamLocalForwarding no\n");
+    std::fs::write(&config, text).expect("writes sshd_config");
+    let pid = std::fs::read_to_string(node.join("sshd.pid")).expect("sshd's pid");
+    run_successfully(
+        Command::new("kill").args(["-HUP", pid.trim()]),
+        Duration::from_secs(10),
+    );
+    wait_for_new_sshd(&node, pid.trim());
+
+    let stack = swarm.unique_name("ssh-dial");
+    let repo = stack_repo(
+        &ssh_host(swarm, &lab),
+        &lab.known_hosts,
+        &lab,
+        &stack,
+        &image,
+    );
+    let apply = repo.run(&["apply", "--env", "prod"]);
+    assert_eq!(apply.code, 0, "{}{}", apply.stdout, apply.stderr);
+    assert!(
+        apply.stderr.contains(&format!(
+            "INFO Docker at {}: root@{}:22 does not allow socket forwarding; running `docker \
+             system dial-stdio` over SSH instead",
+            ssh_host(swarm, &lab),
+            lab.nodes[0]
+        )),
+        "{}",
+        apply.stderr
+    );
+    assert!(
+        service_names(swarm)
+            .lines()
+            .any(|name| name == format!("{stack}_web")),
+        "{}",
+        service_names(swarm)
+    );
+    let plan = repo.run(&["plan", "--env", "prod"]);
+    assert_eq!(plan.code, 0, "{}{}", plan.stdout, plan.stderr);
+    assert!(plan.stdout.contains("Plan: no changes."), "{}", plan.stdout);
+    swarm.run_docker(&["service", "rm", &format!("{stack}_web")]);
+}
+
+/// sshd re-executes itself on SIGHUP and writes its pid file again once it listens.
+fn wait_for_new_sshd(node: &Path, old_pid: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let log = std::fs::read_to_string(node.join("sshd.log")).unwrap_or_default();
+        if log.matches("Server listening").count() >= 2 {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "sshd (pid {old_pid}) did not restart: {log}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
