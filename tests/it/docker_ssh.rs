@@ -2,10 +2,13 @@
 //! the private engine's socket (a path-named Unix socket is the same file in every
 //! network namespace, so the node's sshd reaches it), the environment's `ssh` block for
 //! the login; a changed host key refused before anything is sent; and, with socket
-//! forwarding turned off in sshd_config, the `docker system dial-stdio` fallback.
+//! forwarding turned off in sshd_config, the `docker system dial-stdio` fallback; one SSH
+//! connection for every call, made again when it drops.
 
 use std::path::Path;
 use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::support::lab::Lab;
@@ -222,4 +225,95 @@ fn wait_for_new_sshd(node: &Path, old_pid: &str) {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// A TCP relay on loopback to `upstream`, whose connections a test can cut.
+struct Relay {
+    port: u16,
+    accepted: Arc<AtomicUsize>,
+    links: Arc<Mutex<Vec<tokio::task::JoinHandle<()>>>>,
+}
+
+impl Relay {
+    async fn start(upstream: String) -> Relay {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("binds");
+        let port = listener.local_addr().expect("address").port();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let links = Arc::new(Mutex::new(Vec::new()));
+        let (counted, held) = (accepted.clone(), links.clone());
+        tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                counted.fetch_add(1, Ordering::SeqCst);
+                let upstream = upstream.clone();
+                let link = tokio::spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(&upstream).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+                held.lock().expect("links").push(link);
+            }
+        });
+        Relay {
+            port,
+            accepted,
+            links,
+        }
+    }
+
+    /// Ends every connection: both sockets close, as when a network drops them.
+    fn cut(&self) {
+        for link in self.links.lock().expect("links").drain(..) {
+            link.abort();
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_ssh_connection_is_made_again_and_reads_go_on() {
+    use shoal::docker::{DockerClient, DockerEndpoint, SshLogin};
+    use shoal::ssh::SshSettings;
+    let swarm = PrivateSwarm::shared();
+    let lab = Lab::start(1);
+    let relay = Relay::start(format!("{}:22", lab.nodes[0])).await;
+    // The node's key, recorded for the relay's address.
+    let folder = tempfile::tempdir().expect("temp");
+    let known_hosts = folder.path().join("known_hosts");
+    let line = std::fs::read_to_string(&lab.known_hosts)
+        .expect("reads")
+        .lines()
+        .find(|line| line.starts_with(&format!("{} ", lab.nodes[0])))
+        .expect("node 1's key")
+        .replacen(&lab.nodes[0], &format!("[127.0.0.1]:{}", relay.port), 1);
+    std::fs::write(&known_hosts, format!("{line}\n")).expect("writes");
+    let socket = swarm.docker_host().trim_start_matches("unix://");
+    let endpoint = DockerEndpoint {
+        host: format!("ssh://root@127.0.0.1:{}{socket}", relay.port),
+        tls: None,
+        ssh: Some(SshLogin {
+            user: None,
+            settings: SshSettings {
+                identity: Some(lab.key.clone()),
+                ..SshSettings::new(known_hosts)
+            },
+        }),
+    };
+    let client = DockerClient::connect(&endpoint, Duration::from_secs(30))
+        .await
+        .expect("connects over ssh");
+    client.live_state().await.expect("reads");
+    client.live_state().await.expect("reads again");
+    assert_eq!(
+        relay.accepted.load(Ordering::SeqCst),
+        1,
+        "one SSH connection carries every call"
+    );
+
+    relay.cut();
+    client
+        .live_state()
+        .await
+        .expect("reads over a new connection");
+    assert_eq!(relay.accepted.load(Ordering::SeqCst), 2);
 }

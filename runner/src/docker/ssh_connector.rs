@@ -142,11 +142,28 @@ impl SshConnector {
         let session = self.session().await?;
         match self.open(&session).await {
             // The connection dropped since it was last used: make it again, once.
-            Err(_) if session.is_closed() => {
+            Err(OpenFailure::ConnectionClosed(_)) => {
+                self.forget(&session).await;
                 let session = self.session().await?;
-                self.open(&session).await
+                self.open(&session).await.map_err(OpenFailure::into_message)
             }
-            opened => opened,
+            opened => opened.map_err(OpenFailure::into_message),
+        }
+    }
+
+    /// Drops `session` from the endpoint, unless another connection replaced it already.
+    async fn forget(&self, session: &SshSession) {
+        let mut slot = self.shared.session.lock().await;
+        if slot
+            .as_ref()
+            .is_some_and(|current| current.same_connection(session))
+        {
+            tracing::warn!(
+                "the SSH connection to {} (Docker at {}) dropped; connecting again",
+                self.shared.target,
+                self.shared.host
+            );
+            *slot = None;
         }
     }
 
@@ -171,7 +188,7 @@ impl SshConnector {
         Ok(session)
     }
 
-    async fn open(&self, session: &SshSession) -> Result<Pin<Box<dyn EngineStream>>, String> {
+    async fn open(&self, session: &SshSession) -> Result<Pin<Box<dyn EngineStream>>, OpenFailure> {
         let shared = &self.shared;
         let route = *shared.route.lock().expect("route");
         if route != Route::DialStdio {
@@ -193,7 +210,9 @@ impl SshConnector {
                     error @ (SshError::ForwardingProhibited { .. }
                     | SshError::ChannelRefused { .. }),
                 ) if route == Route::NotYetKnown => {
-                    self.check_dial_stdio(session, &error).await?;
+                    self.check_dial_stdio(session, &error)
+                        .await
+                        .map_err(OpenFailure::Other)?;
                     *shared.route.lock().expect("route") = Route::DialStdio;
                     tracing::info!(
                         "Docker at {}: {} does not allow socket forwarding; running `docker system dial-stdio` over SSH instead",
@@ -201,7 +220,7 @@ impl SshConnector {
                         shared.target
                     );
                 }
-                Err(error) => return Err(error.to_string()),
+                Err(error) => return Err(OpenFailure::from(error)),
             }
         }
         let command = format!(
@@ -212,7 +231,7 @@ impl SshConnector {
             .exec_stream(&command)
             .await
             .map(|stream| Box::pin(stream) as Pin<Box<dyn EngineStream>>)
-            .map_err(|error| error.to_string())
+            .map_err(OpenFailure::from)
     }
 
     /// Whether forwarding failed because sshd forbids it (the socket is there) and the
@@ -246,6 +265,30 @@ impl SshConnector {
             _ => Err(format!(
                 "{refusal}; checking the socket on the host ended with {exit}"
             )),
+        }
+    }
+}
+
+/// Why a connection could not be opened: the SSH connection under it has ended (make it
+/// again), or anything else, in words.
+enum OpenFailure {
+    ConnectionClosed(String),
+    Other(String),
+}
+
+impl OpenFailure {
+    fn into_message(self) -> String {
+        match self {
+            OpenFailure::ConnectionClosed(message) | OpenFailure::Other(message) => message,
+        }
+    }
+}
+
+impl From<SshError> for OpenFailure {
+    fn from(error: SshError) -> OpenFailure {
+        match error {
+            SshError::ConnectionClosed { .. } => OpenFailure::ConnectionClosed(error.to_string()),
+            other => OpenFailure::Other(other.to_string()),
         }
     }
 }

@@ -101,6 +101,11 @@ impl SshSession {
         &self.connection.target
     }
 
+    /// Whether `other` is a clone of this session (the same connection).
+    pub fn same_connection(&self, other: &SshSession) -> bool {
+        Arc::ptr_eq(&self.connection, &other.connection)
+    }
+
     /// Whether the connection has ended (closed by the server, or keepalives unanswered).
     pub fn is_closed(&self) -> bool {
         self.connection.handle.is_closed()
@@ -247,10 +252,9 @@ impl SshSession {
                     ChannelOpenFailure::Other { reason, .. } => reason,
                 },
             },
-            russh::Error::SendError | russh::Error::Disconnect => SshError::Channel {
+            russh::Error::SendError | russh::Error::Disconnect => SshError::ConnectionClosed {
                 target,
                 what: what.to_owned(),
-                reason: "the connection has closed".to_owned(),
             },
             other => SshError::Channel {
                 target,
