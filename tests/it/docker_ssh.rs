@@ -85,6 +85,30 @@ fn plan_and_apply_over_ssh_forwarding_the_engine_socket() {
     let plan = repo.run(&["plan", "--env", "prod"]);
     assert_eq!(plan.code, 0, "{}{}", plan.stdout, plan.stderr);
     assert!(plan.stdout.contains("Plan: no changes."), "{}", plan.stdout);
+
+    // DOCKER_HOST=ssh://… as for the docker CLI, with the environment's `ssh` block.
+    let from_process = TestRepo::new()
+        .file(
+            "shoal.yml",
+            &format!(
+                "environments:\n  prod:\n    ssh:\n      user: root\n      identity: {}\n      \
+                 known_hosts: {}\n",
+                lab.key.display(),
+                lab.known_hosts.display()
+            ),
+        )
+        .file(
+            "stacks/app.yml",
+            &format!("services:\n  web:\n    image: {image}\n"),
+        )
+        .file(
+            "workflows/deploy.yml",
+            &format!("steps:\n  - stack: {{ name: {stack}, compose: stacks/app.yml }}\n"),
+        )
+        .env("DOCKER_HOST", &ssh_host(swarm, &lab));
+    let plan = from_process.run(&["plan", "--env", "prod"]);
+    assert_eq!(plan.code, 0, "{}{}", plan.stdout, plan.stderr);
+    assert!(plan.stdout.contains("Plan: no changes."), "{}", plan.stdout);
     swarm.run_docker(&["service", "rm", &format!("{stack}_web")]);
 
     // A socket that is not there is named, not taken for forbidden forwarding.
@@ -165,18 +189,7 @@ fn without_socket_forwarding_docker_system_dial_stdio_carries_the_calls() {
     let swarm = PrivateSwarm::shared();
     let image = swarm.image("shoal-test/busybox:ssh");
     let lab = Lab::start(1);
-    // Forwarding off, and sshd told to read its config again.
-    let node = lab.folder().join("node1");
-    let config = node.join("sshd_config");
-    let mut text = std::fs::read_to_string(&config).expect("reads sshd_config");
-    text.push_str("AllowStreamLocalForwarding no\n");
-    std::fs::write(&config, text).expect("writes sshd_config");
-    let pid = std::fs::read_to_string(node.join("sshd.pid")).expect("sshd's pid");
-    run_successfully(
-        Command::new("kill").args(["-HUP", pid.trim()]),
-        Duration::from_secs(10),
-    );
-    wait_for_new_sshd(&node, pid.trim());
+    forbid_socket_forwarding(&lab);
 
     let stack = swarm.unique_name("ssh-dial");
     let repo = stack_repo(
@@ -211,18 +224,35 @@ fn without_socket_forwarding_docker_system_dial_stdio_carries_the_calls() {
     swarm.run_docker(&["service", "rm", &format!("{stack}_web")]);
 }
 
-/// sshd re-executes itself on SIGHUP and writes its pid file again once it listens.
-fn wait_for_new_sshd(node: &Path, old_pid: &str) {
+/// Turns socket forwarding off in node 1's sshd_config, and has sshd read it again.
+fn forbid_socket_forwarding(lab: &Lab) {
+    let node = lab.folder().join("node1");
+    let config = node.join("sshd_config");
+    let mut text = std::fs::read_to_string(&config).expect("reads sshd_config");
+    text.push_str("AllowStreamLocalForwarding no\n");
+    std::fs::write(&config, text).expect("writes sshd_config");
+    let pid = std::fs::read_to_string(node.join("sshd.pid")).expect("sshd's pid");
+    run_successfully(
+        Command::new("kill").args(["-HUP", pid.trim()]),
+        Duration::from_secs(10),
+    );
+    wait_for_new_sshd(&node, pid.trim());
+}
+
+/// sshd re-executes itself on SIGHUP, and says so in its log once it listens again.
+fn wait_for_new_sshd(node: &Path, _old_pid: &str) {
+    wait_for_sshd_restarts(node, 2);
+}
+
+/// Waits until sshd's log says it started listening `times` times.
+fn wait_for_sshd_restarts(node: &Path, times: usize) {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let log = std::fs::read_to_string(node.join("sshd.log")).unwrap_or_default();
-        if log.matches("Server listening").count() >= 2 {
+        if log.matches("Server listening").count() >= times {
             return;
         }
-        assert!(
-            Instant::now() < deadline,
-            "sshd (pid {old_pid}) did not restart: {log}"
-        );
+        assert!(Instant::now() < deadline, "sshd did not restart: {log}");
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -316,4 +346,44 @@ async fn a_dropped_ssh_connection_is_made_again_and_reads_go_on() {
         .await
         .expect("reads over a new connection");
     assert_eq!(relay.accepted.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_calls_at_once_over_dial_stdio_stay_within_sshds_session_limit() {
+    use shoal::docker::{DockerClient, DockerEndpoint, SshLogin};
+    use shoal::ssh::SshSettings;
+    let swarm = PrivateSwarm::shared();
+    let lab = Lab::start(1);
+    forbid_socket_forwarding(&lab);
+    // OpenSSH allows 10 sessions (exec channels) per connection by default.
+    let node = lab.folder().join("node1");
+    let config = node.join("sshd_config");
+    let text = std::fs::read_to_string(&config).expect("reads sshd_config");
+    std::fs::write(&config, text.replace("MaxSessions 100", "MaxSessions 10"))
+        .expect("writes sshd_config");
+    let pid = std::fs::read_to_string(node.join("sshd.pid")).expect("sshd's pid");
+    run_successfully(
+        Command::new("kill").args(["-HUP", pid.trim()]),
+        Duration::from_secs(10),
+    );
+    wait_for_sshd_restarts(&node, 3);
+
+    let endpoint = DockerEndpoint {
+        host: ssh_host(swarm, &lab),
+        tls: None,
+        ssh: Some(SshLogin {
+            user: Some("root".to_owned()),
+            settings: SshSettings {
+                identity: Some(lab.key.clone()),
+                ..SshSettings::new(lab.known_hosts.clone())
+            },
+        }),
+    };
+    let client = DockerClient::connect(&endpoint, Duration::from_secs(60))
+        .await
+        .expect("connects over ssh");
+    let reads = futures_util::future::join_all((0..24).map(|_| client.live_state())).await;
+    for read in reads {
+        read.expect("every read is answered");
+    }
 }

@@ -9,6 +9,10 @@
 
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::SshLogin;
 use super::engine_connector::EngineStream;
@@ -16,6 +20,11 @@ use crate::ssh::{SshError, SshSession, SshSettings, SshTarget, shell_quote};
 
 /// Where the daemon listens on the host when the URL names no socket.
 pub const DEFAULT_REMOTE_SOCKET: &str = "/var/run/docker.sock";
+
+/// How many `dial-stdio` channels are open at once: each is a session, and OpenSSH allows
+/// 10 sessions per connection by default (`MaxSessions`); more requests wait for one of
+/// these, kept alive in the pool. Forwarded sockets are not sessions and are not counted.
+const DIAL_STDIO_CHANNELS: usize = 8;
 
 #[derive(Clone)]
 pub struct SshConnector {
@@ -30,6 +39,7 @@ struct Shared {
     settings: SshSettings,
     session: tokio::sync::Mutex<Option<SshSession>>,
     route: Mutex<Route>,
+    dial_stdio_channels: Arc<Semaphore>,
 }
 
 /// How a connection reaches the daemon's socket, once the server has said.
@@ -132,6 +142,7 @@ impl SshConnector {
                 settings,
                 session: tokio::sync::Mutex::new(None),
                 route: Mutex::new(Route::NotYetKnown),
+                dial_stdio_channels: Arc::new(Semaphore::new(DIAL_STDIO_CHANNELS)),
             }),
         })
     }
@@ -227,11 +238,20 @@ impl SshConnector {
             "docker -H {} system dial-stdio",
             shell_quote(&format!("unix://{}", shared.socket))
         );
-        session
+        let permit = shared
+            .dial_stdio_channels
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| OpenFailure::Other("the connector has closed".to_owned()))?;
+        let stream = session
             .exec_stream(&command)
             .await
-            .map(|stream| Box::pin(stream) as Pin<Box<dyn EngineStream>>)
-            .map_err(OpenFailure::from)
+            .map_err(OpenFailure::from)?;
+        Ok(Box::pin(CountedStream {
+            stream,
+            _permit: permit,
+        }))
     }
 
     /// Whether forwarding failed because sshd forbids it (the socket is there) and the
@@ -266,6 +286,46 @@ impl SshConnector {
                 "{refusal}; checking the socket on the host ended with {exit}"
             )),
         }
+    }
+}
+
+/// A `dial-stdio` channel, holding one of the [`DIAL_STDIO_CHANNELS`] while it is open.
+struct CountedStream {
+    stream: crate::ssh::SshStream,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl AsyncRead for CountedStream {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        context: &mut Context<'_>,
+        buffer: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.stream).poll_read(context, buffer)
+    }
+}
+
+impl AsyncWrite for CountedStream {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        context: &mut Context<'_>,
+        buffer: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write(context, buffer)
+    }
+
+    fn poll_flush(
+        mut self: Pin<&mut Self>,
+        context: &mut Context<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.stream).poll_flush(context)
+    }
+
+    fn poll_shutdown(
+        mut self: Pin<&mut Self>,
+        context: &mut Context<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.stream).poll_shutdown(context)
     }
 }
 
