@@ -7,11 +7,11 @@
 
 use std::path::Path;
 use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use crate::support::lab::Lab;
+use crate::support::tcp_relay::TcpRelay;
 use crate::support::{PrivateSwarm, run_successfully};
 use crate::test_repo::TestRepo;
 
@@ -257,56 +257,13 @@ fn wait_for_sshd_restarts(node: &Path, times: usize) {
     }
 }
 
-/// A TCP relay on loopback to `upstream`, whose connections a test can cut.
-struct Relay {
-    port: u16,
-    accepted: Arc<AtomicUsize>,
-    links: Arc<Mutex<Vec<tokio::task::JoinHandle<()>>>>,
-}
-
-impl Relay {
-    async fn start(upstream: String) -> Relay {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("binds");
-        let port = listener.local_addr().expect("address").port();
-        let accepted = Arc::new(AtomicUsize::new(0));
-        let links = Arc::new(Mutex::new(Vec::new()));
-        let (counted, held) = (accepted.clone(), links.clone());
-        tokio::spawn(async move {
-            while let Ok((mut inbound, _)) = listener.accept().await {
-                counted.fetch_add(1, Ordering::SeqCst);
-                let upstream = upstream.clone();
-                let link = tokio::spawn(async move {
-                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(&upstream).await {
-                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
-                    }
-                });
-                held.lock().expect("links").push(link);
-            }
-        });
-        Relay {
-            port,
-            accepted,
-            links,
-        }
-    }
-
-    /// Ends every connection: both sockets close, as when a network drops them.
-    fn cut(&self) {
-        for link in self.links.lock().expect("links").drain(..) {
-            link.abort();
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dropped_ssh_connection_is_made_again_and_reads_go_on() {
     use shoal::docker::{DockerClient, DockerEndpoint, SshLogin};
     use shoal::ssh::SshSettings;
     let swarm = PrivateSwarm::shared();
     let lab = Lab::start(1);
-    let relay = Relay::start(format!("{}:22", lab.nodes[0])).await;
+    let relay = TcpRelay::start(format!("{}:22", lab.nodes[0])).await;
     // The node's key, recorded for the relay's address.
     let folder = tempfile::tempdir().expect("temp");
     let known_hosts = folder.path().join("known_hosts");

@@ -11,6 +11,7 @@ use shoal::ssh::{OutputStream, RemoteExit, SshError, SshSession, SshSettings, Ss
 
 use crate::support::lab::Lab;
 use crate::support::run_successfully;
+use crate::support::tcp_relay::TcpRelay;
 
 fn settings(lab: &Lab) -> SshSettings {
     SshSettings {
@@ -409,4 +410,53 @@ async fn a_unix_socket_on_the_host_is_reached_through_sshd() {
             lab.nodes[0]
         )
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_command_whose_connection_drops_fails_saying_so() {
+    let lab = Lab::start(1);
+    let relay = TcpRelay::start(format!("{}:22", lab.nodes[0])).await;
+    let folder = tempfile::tempdir().expect("temp");
+    let known_hosts = folder.path().join("known_hosts");
+    let line = key_line_for(&lab.known_hosts, &lab.nodes[0]).replacen(
+        &lab.nodes[0],
+        &format!("[127.0.0.1]:{}", relay.port),
+        1,
+    );
+    std::fs::write(&known_hosts, format!("{line}\n")).expect("writes");
+    let target = SshTarget::new("root", "127.0.0.1", relay.port);
+    let session = SshSession::connect(
+        &target,
+        &SshSettings {
+            identity: Some(lab.key.clone()),
+            ..SshSettings::new(known_hosts)
+        },
+    )
+    .await
+    .expect("connects through the relay");
+    let (started, mut told) = tokio::sync::mpsc::unbounded_channel();
+    let running = tokio::spawn({
+        let session = session.clone();
+        async move {
+            session
+                .exec("echo started; sleep 60", None, move |_, _| {
+                    let _ = started.send(());
+                })
+                .await
+        }
+    });
+    told.recv().await.expect("the command started");
+    relay.cut();
+    let error = running
+        .await
+        .expect("the task ends")
+        .expect_err("the connection dropped");
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "running a command on root@127.0.0.1:{} failed: the connection has closed",
+            relay.port
+        )
+    );
+    assert!(session.is_closed());
 }

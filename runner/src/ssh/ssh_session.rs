@@ -155,12 +155,17 @@ impl SshSession {
                         ChannelMsg::ExitSignal { signal_name, .. } => {
                             exit.signal = Some(signal_text(&signal_name));
                         }
-                        ChannelMsg::Failure => return Err(()),
-                        ChannelMsg::Close => break,
+                        ChannelMsg::Failure => return Err(ExecFailure::Refused),
+                        ChannelMsg::Close => return Ok(exit),
                         _ => {}
                     }
                 }
-                Ok(exit)
+                // The channel ended without the server closing it: the connection did.
+                if exit.code.is_none() && exit.signal.is_none() {
+                    Err(ExecFailure::ConnectionClosed)
+                } else {
+                    Ok(exit)
+                }
             };
             // A command that exits without reading its input ends the channel while the
             // input is still being written: the outcome is the reading's, whatever the
@@ -175,16 +180,25 @@ impl SshSession {
             }
         };
         writer.closed();
-        outcome.map_err(|()| SshError::ChannelRefused {
-            target: self.connection.target.to_string(),
-            what: "running a command".to_owned(),
-            reason: "the server refused the exec request".to_owned(),
+        let target = self.connection.target.to_string();
+        outcome.map_err(|failure| match failure {
+            ExecFailure::Refused => SshError::ChannelRefused {
+                target,
+                what: what.to_owned(),
+                reason: "the server refused the exec request".to_owned(),
+            },
+            ExecFailure::ConnectionClosed => SshError::ConnectionClosed {
+                target,
+                what: what.to_owned(),
+            },
         })
     }
 
     /// Opens a stream to the Unix socket at `path` on the host, forwarded by sshd
-    /// (`direct-streamlocal@openssh.com`). A server with `AllowStreamLocalForwarding no`
-    /// answers [`SshError::ForwardingProhibited`].
+    /// (`direct-streamlocal@openssh.com`). A server that calls the channel prohibited
+    /// gives [`SshError::ForwardingProhibited`]; OpenSSH answers "connect failed"
+    /// ([`SshError::ChannelRefused`]) both when its config forbids forwarding
+    /// (`AllowStreamLocalForwarding no`) and when nothing listens at `path`.
     pub async fn open_unix_socket(&self, path: &str) -> Result<SshStream, SshError> {
         let what = format!("opening the Unix socket {path}");
         let channel = self
@@ -263,6 +277,12 @@ impl SshSession {
             },
         }
     }
+}
+
+/// Why an exec channel gave no exit status.
+enum ExecFailure {
+    Refused,
+    ConnectionClosed,
 }
 
 /// The writing half of an exec channel, closed when the exec future is dropped before
