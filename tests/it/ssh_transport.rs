@@ -460,3 +460,33 @@ async fn a_command_whose_connection_drops_fails_saying_so() {
     );
     assert!(session.is_closed());
 }
+
+#[tokio::test]
+async fn a_command_past_the_callers_timeout_leaves_the_connection_usable_and_values_travel_in_the_command()
+ {
+    let lab = Lab::start(1);
+    let session = connect(&lab, 1).await;
+    // Output keeps coming on the abandoned channel: nobody reads it any more, and the
+    // connection must not wait for a reader.
+    let bounded = tokio::time::timeout(
+        Duration::from_secs(2),
+        session.exec("yes | head -c 50000000; sleep 30", None, |_, _| {}),
+    )
+    .await;
+    assert!(bounded.is_err(), "the command outlives the timeout");
+    assert_eq!(exec(&session, "echo after", None).await.stdout, b"after\n");
+
+    let line = shoal::ssh::with_environment(
+        "printf '%s|%s' \"$TOKEN\" \"$OTHER\"",
+        &[
+            ("TOKEN".to_owned(), "it's $HOME; `id`".to_owned()),
+            ("OTHER".to_owned(), "two\nlines".to_owned()),
+        ],
+    )
+    .expect("valid names");
+    let printed = exec(&session, &line, None).await;
+    assert_eq!(
+        String::from_utf8_lossy(&printed.stdout),
+        "it's $HOME; `id`|two\nlines"
+    );
+}

@@ -115,7 +115,9 @@ impl SshSession {
     /// it, and hands stdout and stderr to `output` as they arrive, read concurrently
     /// with the writing. `output` must not block: it runs on the path that reads the
     /// channel. A command runs until it ends; the caller bounds it by dropping this
-    /// future (under its own timeout), which closes the channel. The command line is
+    /// future (under its own timeout), which closes the channel; OpenSSH leaves the
+    /// command itself running (see `CloseOnDrop`), so bound it on the host too
+    /// (`timeout 60 COMMAND`) where that matters. The command line is
     /// never logged: it may carry environment values ([`super::with_environment`]).
     pub async fn exec(
         &self,
@@ -285,8 +287,12 @@ enum ExecFailure {
     ConnectionClosed,
 }
 
-/// The writing half of an exec channel, closed when the exec future is dropped before
-/// the channel ended (a caller's timeout), so the server ends the command's session.
+/// The writing half of an exec channel. When the exec future is dropped before the
+/// channel ended (a caller's timeout), the command is sent SIGTERM and the channel is
+/// closed. OpenSSH's sshd refuses `signal` requests ("session signalling requires
+/// privilege separation", up to 9.x at least), and closing the channel does not end a
+/// command without a terminal: it runs on until it ends or writes to its closed output
+/// (SIGPIPE). A caller that must bound it on the host runs it under `timeout`.
 struct CloseOnDrop {
     half: Option<ChannelWriteHalf<Msg>>,
 }
@@ -312,6 +318,7 @@ impl Drop for CloseOnDrop {
             && let Ok(runtime) = tokio::runtime::Handle::try_current()
         {
             runtime.spawn(async move {
+                let _ = half.signal(russh::Sig::TERM).await;
                 let _ = half.close().await;
             });
         }
