@@ -55,8 +55,14 @@ pub fn load_environments(
                                 host.span,
                                 format!("unsupported Docker host `{}`", host.value),
                             )
-                            .with_help("use unix:///path/to/docker.sock or tcp://HOST:PORT"),
+                            .with_help(
+                                "use unix:///path/to/docker.sock, tcp://HOST:PORT or ssh://USER@HOST",
+                            ),
                     );
+                } else if host.value.starts_with("ssh://")
+                    && let Err(problem) = crate::docker::SshDockerHost::parse(&host.value)
+                {
+                    diagnostics.push(document.error(host.span, problem));
                 }
             }
             let environment_node = document
@@ -120,16 +126,7 @@ fn unimplemented_docker(docker: &DockerInput) -> Vec<UnimplementedSetting> {
     };
     let mut found = Vec::new();
     for host in docker.host_list() {
-        if host.value.starts_with("ssh://") {
-            found.push(setting(
-                host.span,
-                format!(
-                    "ssh:// Docker hosts are not implemented yet (issue 12): shoal refuses to \
-                     connect to `{}`",
-                    host.value
-                ),
-            ));
-        } else if host.value.starts_with("npipe://") {
+        if host.value.starts_with("npipe://") {
             found.push(setting(
                 host.span,
                 format!(

@@ -96,6 +96,7 @@ pub fn context_endpoint(name: &str, config_folder: &Path) -> Result<DockerEndpoi
     Ok(DockerEndpoint {
         host: docker.host,
         tls,
+        ssh: None,
     })
 }
 

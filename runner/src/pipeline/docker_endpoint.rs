@@ -7,7 +7,7 @@ use super::docker_context::{
     DEFAULT_CONTEXT, context_endpoint, current_context, docker_config_folder,
 };
 use crate::config::{TlsInput, TlsPart};
-use crate::docker::{DockerEndpoint, PemText, TlsMaterial};
+use crate::docker::{DockerEndpoint, PemText, SshLogin, TlsMaterial};
 use crate::load::SHOAL_FILE;
 use crate::model::Environment;
 use crate::yaml::Spanned;
@@ -35,6 +35,7 @@ pub enum DaemonOverride {
 /// files are; `docker.tls` applies to the `tcp://` hosts of the list. Without an override,
 /// an environment whose `docker` block asks for what shoal cannot do yet (see
 /// [`Environment::unimplemented_docker_settings`]) is refused before anything connects.
+/// An `ssh://` host, from any source, logs in with the environment's `ssh` block.
 pub fn docker_endpoints(
     override_daemon: Option<&DaemonOverride>,
     environment: &Environment,
@@ -44,8 +45,9 @@ pub fn docker_endpoints(
         environment: environment.name.clone(),
         problem,
     };
+    let ssh = ssh_login(environment, files_folder);
     let from_context = |name: &str| {
-        endpoint_of_context(name).map_err(|problem| PipelineError::DockerContext {
+        endpoint_of_context(name, ssh.clone()).map_err(|problem| PipelineError::DockerContext {
             environment: environment.name.clone(),
             problem,
         })
@@ -55,6 +57,7 @@ pub fn docker_endpoints(
             return Ok(vec![DockerEndpoint {
                 host: host.clone(),
                 tls: tls_from_process(host).map_err(tls_problem)?,
+                ssh,
             }]);
         }
         Some(DaemonOverride::Context(name)) => return Ok(vec![from_context(name)?]),
@@ -80,6 +83,7 @@ pub fn docker_endpoints(
             .map(|host| DockerEndpoint {
                 host: host.value.clone(),
                 tls: tls.clone().filter(|_| host.value.starts_with("tcp://")),
+                ssh: ssh.clone(),
             })
             .collect());
     }
@@ -93,7 +97,7 @@ pub fn docker_endpoints(
     }
     let host = host.unwrap_or_else(|| "unix:///var/run/docker.sock".to_owned());
     let tls = tls_from_process(&host).map_err(tls_problem)?;
-    Ok(vec![DockerEndpoint { host, tls }])
+    Ok(vec![DockerEndpoint { host, tls, ssh }])
 }
 
 /// Whether the environment lists several managers (`docker.hosts`), whose swarm is
@@ -110,19 +114,43 @@ pub fn remembers_swarm(
 }
 
 /// The endpoint of the docker CLI context `name` (`default` is the docker CLI's own
-/// default: `DOCKER_HOST`, else the local socket).
-fn endpoint_of_context(name: &str) -> Result<DockerEndpoint, String> {
+/// default: `DOCKER_HOST`, else the local socket); an `ssh://` context logs in with `ssh`.
+fn endpoint_of_context(name: &str, ssh: Option<SshLogin>) -> Result<DockerEndpoint, String> {
     if name == DEFAULT_CONTEXT {
         let host = std::env::var("DOCKER_HOST")
             .ok()
             .filter(|host| !host.is_empty())
             .unwrap_or_else(|| "unix:///var/run/docker.sock".to_owned());
         let tls = tls_from_process(&host)?;
-        return Ok(DockerEndpoint { host, tls });
+        return Ok(DockerEndpoint { host, tls, ssh });
     }
     let folder = docker_config_folder()
         .ok_or("neither DOCKER_CONFIG nor HOME is set: the docker contexts cannot be found")?;
-    context_endpoint(name, &folder)
+    let mut endpoint = context_endpoint(name, &folder)?;
+    endpoint.ssh = ssh;
+    Ok(endpoint)
+}
+
+/// The environment's `ssh` block as an ssh:// host's login: `identity` and
+/// `known_hosts` are paths on this machine (`~/` is the home folder; relative ones are
+/// read from `files_folder`); without `known_hosts`, `~/.ssh/known_hosts`.
+fn ssh_login(environment: &Environment, files_folder: &Path) -> Option<SshLogin> {
+    let ssh = environment.ssh.as_ref()?;
+    let path = |text: &str| match (text.strip_prefix("~/"), std::env::var_os("HOME")) {
+        (Some(under_home), Some(home)) => PathBuf::from(home).join(under_home),
+        _ => files_folder.join(text),
+    };
+    let known_hosts = match &ssh.known_hosts {
+        Some(known_hosts) => path(known_hosts),
+        None => crate::ssh::SshSettings::user_known_hosts()
+            .unwrap_or_else(|| PathBuf::from(".ssh/known_hosts")),
+    };
+    let mut settings = crate::ssh::SshSettings::new(known_hosts);
+    settings.identity = ssh.identity.as_deref().map(path);
+    Some(SshLogin {
+        user: Some(ssh.user.clone()),
+        settings,
+    })
 }
 
 /// The material of `docker.tls`, each part from its file, its secret or `cert_path`.
