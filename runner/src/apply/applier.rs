@@ -67,6 +67,8 @@ pub struct Applier<'a, E: DockerEngine> {
     /// What the current step is still waiting for: each service not converged yet, and
     /// how far it is (`0/1 running, pending: no suitable node (…)`).
     waiting_for: BTreeMap<String, String>,
+    /// How `ssh` steps reach their hosts; without it, an `ssh` step fails.
+    hosts: Option<&'a dyn crate::hosts::HostConnector>,
 }
 
 impl<'a, E: DockerEngine> Applier<'a, E> {
@@ -83,7 +85,14 @@ impl<'a, E: DockerEngine> Applier<'a, E> {
             cancel: CancelSignal::never(),
             step_changes: Vec::new(),
             waiting_for: BTreeMap::new(),
+            hosts: None,
         }
+    }
+
+    /// Reaches the hosts of `ssh` steps through `connector`.
+    pub fn with_hosts(mut self, connector: &'a dyn crate::hosts::HostConnector) -> Applier<'a, E> {
+        self.hosts = Some(connector);
+        self
     }
 
     /// Stops at the next safe point once `signal` is raised: before a step, or while a
@@ -220,6 +229,25 @@ impl<'a, E: DockerEngine> Applier<'a, E> {
             }
             Desired::Stack(stack) => self.stack(step, stack, plan, changes).await,
             Desired::Remove { .. } => self.teardown(&step.name, plan, changes).await,
+            Desired::Hosts(desired) => {
+                let Some(connector) = self.hosts else {
+                    return Err(ApplyError::Step {
+                        step: step.name.clone(),
+                        message: "no SSH access to hosts was set up for this run".to_owned(),
+                    });
+                };
+                let observer: &mut dyn ApplyObserver = &mut *self.observer;
+                let observer = std::sync::Mutex::new(observer);
+                let outcome = crate::steps::ssh::apply_hosts(connector, desired, &observer)
+                    .await
+                    .map_err(|message| ApplyError::Step {
+                        step: step.name.clone(),
+                        message,
+                    })?;
+                *changes += outcome.writes;
+                self.step_changes.extend(outcome.changed);
+                Ok(())
+            }
         }
     }
 

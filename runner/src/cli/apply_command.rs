@@ -137,6 +137,7 @@ impl ApplyObserver for TerminalProgress {
             ),
             ApplyEvent::Converged { service } => format!("    {service}: converged"),
             ApplyEvent::RolledBack { service } => format!("    {service}: rolled back"),
+            ApplyEvent::HostOutput { host, line } => format!("    [{host}] {line}"),
             ApplyEvent::StepFinished { .. } => return,
         };
         let line = self.secrets.redact(&line);

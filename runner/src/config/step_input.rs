@@ -9,12 +9,13 @@ use serde::Deserialize;
 use crate::yaml::Spanned;
 
 /// The step kinds this version runs.
-pub const SUPPORTED_KINDS: &[&str] = &["stack", "network", "config", "secret", "wait", "remove"];
+pub const SUPPORTED_KINDS: &[&str] = &[
+    "stack", "network", "config", "secret", "wait", "remove", "ssh",
+];
 
 /// Step kinds that are planned but not implemented yet, with what they will do.
 /// A step using one is rejected, never silently skipped.
 pub const PLANNED_KINDS: &[(&str, &str)] = &[
-    ("ssh", "commands on hosts over SSH"),
     ("certs", "certificate generation and renewal"),
     ("service", "single-service updates"),
     ("node", "node labels and availability"),
@@ -61,12 +62,12 @@ pub struct StepInput {
     /// Remove a stack and everything it created.
     #[serde(default)]
     pub remove: Option<RemoveInput>,
+    /// Put files on hosts and run commands there, over SSH.
+    #[serde(default)]
+    pub ssh: Option<crate::steps::ssh::SshStepInput>,
 
     // Planned kinds: accepted by the decoder so that validation can say they are not
     // supported yet, and absent from the schema so that editors do not offer them.
-    #[serde(default)]
-    #[schemars(skip)]
-    pub ssh: Option<serde::de::IgnoredAny>,
     #[serde(default)]
     #[schemars(skip)]
     pub certs: Option<serde::de::IgnoredAny>,
@@ -91,6 +92,7 @@ pub enum StepKindInput {
     Secret(ConfigInput),
     Wait(WaitInput),
     Remove(RemoveInput),
+    Ssh(crate::steps::ssh::SshStepInput),
 }
 
 /// The schema says what validation says: exactly one supported kind key per step.

@@ -396,6 +396,7 @@ impl ApplyObserver for SinkProgress<'_> {
             ),
             ApplyEvent::Converged { service } => format!("{service}: converged"),
             ApplyEvent::RolledBack { service } => format!("{service}: rolled back"),
+            ApplyEvent::HostOutput { host, line } => format!("[{host}] {line}"),
         };
         self.0.log(line);
     }

@@ -247,7 +247,7 @@ impl WorkflowChecker<'_> {
             secret,
             wait,
             remove,
-            ssh: _,
+            ssh,
             certs: _,
             service: _,
             node: _,
@@ -264,6 +264,7 @@ impl WorkflowChecker<'_> {
             secret.map(StepKindInput::Secret),
             wait.map(StepKindInput::Wait),
             remove.map(StepKindInput::Remove),
+            ssh.map(StepKindInput::Ssh),
         ];
         // `kind_keys` saw exactly one kind key; when it is none of these, it is a planned
         // kind and `kind_keys` has already said it is not supported yet.
@@ -360,6 +361,19 @@ impl WorkflowChecker<'_> {
                     status: wait.status,
                     timeout: timeout.unwrap_or(DEFAULT_WAIT_TIMEOUT),
                 })
+            }
+            StepKindInput::Ssh(ssh) => {
+                let checks = crate::steps::ssh::StepChecks {
+                    document: self.document,
+                    span: node.entry("ssh").map_or(node.span, |(key, _)| key.span),
+                    duration: &|text, diagnostics| self.duration(text, diagnostics),
+                    referenced_file: &|path, diagnostics| self.referenced_file(path, diagnostics),
+                };
+                StepKind::Ssh(crate::steps::ssh::check_ssh_step(
+                    &checks,
+                    ssh,
+                    diagnostics,
+                )?)
             }
             StepKindInput::Remove(remove) => {
                 self.object_name(&remove.stack, diagnostics);
@@ -800,6 +814,7 @@ fn default_step_name(kind: &StepKind) -> String {
         StepKind::Secret(secret) => format!("secret {}", secret.name),
         StepKind::Wait(_) => "wait".to_owned(),
         StepKind::Remove(remove) => format!("remove {}", remove.stack),
+        StepKind::Ssh(ssh) => format!("ssh {}", ssh.hosts.join(", ")),
     }
 }
 

@@ -33,6 +33,7 @@ pub enum StepKind {
     Secret(ConfigStep),
     Wait(WaitStep),
     Remove(RemoveStep),
+    Ssh(crate::steps::ssh::SshStep),
 }
 
 impl StepKind {
@@ -44,6 +45,7 @@ impl StepKind {
             StepKind::Secret(_) => "secret",
             StepKind::Wait(_) => "wait",
             StepKind::Remove(_) => "remove",
+            StepKind::Ssh(_) => "ssh",
         }
     }
 }

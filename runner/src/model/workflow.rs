@@ -32,7 +32,8 @@ impl Workflow {
                 StepKind::Network(_)
                 | StepKind::Config(_)
                 | StepKind::Secret(_)
-                | StepKind::Wait(_) => None,
+                | StepKind::Wait(_)
+                | StepKind::Ssh(_) => None,
             })
             .map(|name| (!is_template(name)).then_some(name))
             .collect()

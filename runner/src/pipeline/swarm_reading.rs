@@ -113,6 +113,7 @@ impl SwarmReading {
             policy: desired.policy,
             name_key,
             new_name_key,
+            hosts: None,
         })
     }
 }

@@ -32,6 +32,8 @@ pub enum Desired {
     Remove {
         stack: String,
     },
+    /// An `ssh` step: files and commands on hosts, planned by `steps::ssh`.
+    Hosts(crate::steps::ssh::DesiredHosts),
 }
 
 #[derive(Debug, Clone)]

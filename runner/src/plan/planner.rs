@@ -49,13 +49,15 @@ impl<'a> Planner<'a> {
             kind: step.kind,
             skipped: step.skipped,
             changes: Vec::new(),
+            hosts: Vec::new(),
             problems: Vec::new(),
         };
         if step.skipped {
             return plan;
         }
         match &step.desired {
-            Desired::Nothing => {}
+            // Planned against the hosts themselves (`steps::ssh::plan_hosts`).
+            Desired::Nothing | Desired::Hosts(_) => {}
             Desired::Wait(wait) => {
                 // Refused before anything is applied, not when the step is reached.
                 if let Some(url) = wait.url.as_ref().filter(|url| url.starts_with("https://")) {

@@ -45,6 +45,9 @@ pub struct SensitiveFields {
     services: BTreeMap<String, BTreeSet<String>>,
     /// Networks any of whose options depends on a secret.
     networks: BTreeSet<String>,
+    /// Files and commands of `ssh` steps whose content depends on a secret, by
+    /// `steps::ssh::file_key` and `command_key`.
+    host_values: BTreeSet<String>,
 }
 
 impl SensitiveFields {
@@ -67,10 +70,16 @@ impl SensitiveFields {
             self.services.entry(service).or_default().extend(paths);
         }
         self.networks.extend(other.networks);
+        self.host_values.extend(other.host_values);
+    }
+
+    /// The files and commands of `ssh` steps that depend on a secret.
+    pub fn host_values(&self) -> &BTreeSet<String> {
+        &self.host_values
     }
 
     pub fn is_empty(&self) -> bool {
-        self.services.is_empty() && self.networks.is_empty()
+        self.services.is_empty() && self.networks.is_empty() && self.host_values.is_empty()
     }
 
     /// Records on each service of `steps` which of its fields are sensitive
@@ -140,6 +149,9 @@ impl SensitiveFields {
             }
             (Desired::Network(planned), Desired::Network(other)) if planned != other => {
                 self.networks.insert(planned.name.clone());
+            }
+            (Desired::Hosts(planned), Desired::Hosts(other)) => {
+                planned.sensitive_between(other, &mut self.host_values);
             }
             _ => {}
         }

@@ -47,6 +47,9 @@ pub struct RenderedStep {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     pub files: Vec<RenderedFile>,
+    /// For `ssh` steps: the step rendered for each of its hosts.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hosts: Vec<crate::steps::ssh::RenderedHost>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -87,6 +90,7 @@ pub fn render_workflow(
         files,
         engine,
         values: &values,
+        environment: &context.environment,
     };
     let mut diagnostics = Diagnostics::default();
     let concurrency = match engine.render_str(&workflow.concurrency, &values) {
@@ -121,6 +125,7 @@ struct Renderer<'a> {
     files: &'a dyn RepoFiles,
     engine: &'a TemplateEngine,
     values: &'a minijinja::Value,
+    environment: &'a crate::model::Environment,
 }
 
 impl Renderer<'_> {
@@ -138,6 +143,7 @@ impl Renderer<'_> {
             services: Vec::new(),
             url: None,
             files: Vec::new(),
+            hosts: Vec::new(),
         };
         if let Some((condition, span)) = &step.condition {
             match self.engine.evaluate_condition(condition, self.values) {
@@ -198,6 +204,31 @@ impl Renderer<'_> {
                     });
                 }
             }
+            StepKind::Ssh(ssh) => {
+                let templates = crate::steps::ssh::HostTemplates {
+                    file: &|path, values, diagnostics| {
+                        self.template_with(path, values, diagnostics)
+                    },
+                    inline: &|text, what, values, diagnostics| {
+                        self.inline_text_with(
+                            &workflow.path,
+                            step.span,
+                            what,
+                            text,
+                            values,
+                            diagnostics,
+                        )
+                    },
+                    error: &|message| self.step_error(&workflow.path, step.span, message),
+                };
+                rendered.hosts = crate::steps::ssh::render_hosts(
+                    ssh,
+                    self.environment,
+                    self.values,
+                    &templates,
+                    diagnostics,
+                );
+            }
             StepKind::Network(_) | StepKind::Wait(_) | StepKind::Remove(_) => {}
         }
         let inline = |template: &str, what: &str, diagnostics: &mut Diagnostics| {
@@ -210,7 +241,7 @@ impl Renderer<'_> {
                 inline(&config.name, "name", diagnostics)
             }
             StepKind::Remove(remove) => inline(&remove.stack, "stack", diagnostics),
-            StepKind::Wait(_) => None,
+            StepKind::Wait(_) | StepKind::Ssh(_) => None,
         };
         if let StepKind::Wait(wait) = &step.kind {
             rendered.services = wait
@@ -227,7 +258,16 @@ impl Renderer<'_> {
     }
 
     fn template(&self, path: &str, diagnostics: &mut Diagnostics) -> Option<String> {
-        match self.engine.render_file(path, self.values) {
+        self.template_with(path, self.values, diagnostics)
+    }
+
+    fn template_with(
+        &self,
+        path: &str,
+        values: &minijinja::Value,
+        diagnostics: &mut Diagnostics,
+    ) -> Option<String> {
+        match self.engine.render_file(path, values) {
             Ok(content) => Some(content),
             Err(error) => {
                 diagnostics.push(template_diagnostic(self.files, path, &error));
@@ -326,15 +366,47 @@ impl Renderer<'_> {
         template: &str,
         diagnostics: &mut Diagnostics,
     ) -> Option<String> {
+        self.inline_text_with(
+            workflow_path,
+            span,
+            what,
+            template,
+            self.values,
+            diagnostics,
+        )
+    }
+
+    fn inline_text_with(
+        &self,
+        workflow_path: &str,
+        span: crate::source::Span,
+        what: &str,
+        template: &str,
+        values: &minijinja::Value,
+        diagnostics: &mut Diagnostics,
+    ) -> Option<String> {
         if !crate::model::is_template(template) {
             return Some(template.to_owned());
         }
-        match self.engine.render_str(template, self.values) {
+        match self.engine.render_str(template, values) {
             Ok(text) => Some(text),
             Err(error) => {
                 diagnostics.push(self.inline_error(workflow_path, Some(span), what, &error));
                 None
             }
+        }
+    }
+
+    /// A located error about a step, at its start.
+    fn step_error(
+        &self,
+        workflow_path: &str,
+        span: crate::source::Span,
+        message: String,
+    ) -> Diagnostic {
+        match self.files.read(workflow_path) {
+            Ok(text) => Diagnostic::error(&SourceFile::new(workflow_path, text), span, message),
+            Err(_) => Diagnostic::file_error(workflow_path, message),
         }
     }
 

@@ -1,0 +1,3 @@
+//! Step kinds, one module each: its input, checks, rendering, planning and applying.
+
+pub mod ssh;

@@ -1,0 +1,1 @@
+//! Unit tests of the ssh step against the fake hosts.
