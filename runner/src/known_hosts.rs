@@ -2,8 +2,9 @@
 //! on record. Supported: host name lists with `*`/`?` wildcards and `!` negations,
 //! `[host]:port` for other ports than 22, hashed names (`|1|salt|hash`, as
 //! `HashKnownHosts` writes them) and `@revoked` lines. `@cert-authority` lines (host
-//! certificates) are not supported and are ignored. One reader for git's ssh remotes
-//! and, to come, SSH host steps (issue 11).
+//! certificates) are not supported and are ignored. One reader for git's ssh remotes,
+//! the SSH transport (`ssh/`: host steps and ssh:// Docker hosts); it also appends the
+//! key of a new host when trust on first use is asked for.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -90,6 +91,48 @@ struct HostPattern {
 impl KnownHosts {
     pub fn read(path: &Path) -> std::io::Result<KnownHosts> {
         Ok(KnownHosts::parse(path, &std::fs::read_to_string(path)?))
+    }
+
+    /// Reads `path`; a file that does not exist yet holds no host.
+    pub fn read_if_exists(path: &Path) -> std::io::Result<KnownHosts> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Ok(KnownHosts::parse(path, &text)),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                Ok(KnownHosts::parse(path, ""))
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Appends a line recording `key` for `host` on `port` to the file at `path`,
+    /// creating the file (mode 0600, as OpenSSH does) and its folder if needed.
+    pub fn append(path: &Path, host: &str, port: u16, key: &HostKey) -> std::io::Result<()> {
+        use std::io::Write as _;
+        use std::os::unix::fs::OpenOptionsExt as _;
+        if let Some(folder) = path
+            .parent()
+            .filter(|folder| !folder.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(folder)?;
+        }
+        let ends_with_newline = match std::fs::read(path) {
+            Ok(bytes) => bytes.last().is_none_or(|last| *last == b'\n'),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => true,
+            Err(error) => return Err(error),
+        };
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(path)?;
+        let separator = if ends_with_newline { "" } else { "\n" };
+        writeln!(
+            file,
+            "{separator}{} {} {}",
+            host_name(host, port),
+            key.key_type(),
+            STANDARD.encode(&key.blob)
+        )
     }
 
     /// Reads the lines it understands; others (comments, malformed lines) are skipped,
@@ -395,6 +438,28 @@ mod tests {
             hosts.check("127.0.0.1", 2222, &key(KEY_B)),
             Err(HostKeyProblem::Revoked { line: 2, .. })
         ));
+    }
+
+    #[test]
+    fn an_appended_key_is_then_accepted() {
+        let folder = tempfile::tempdir().expect("temp");
+        let path = folder.path().join("ssh/known_hosts");
+        assert!(matches!(
+            KnownHosts::read_if_exists(&path)
+                .expect("absent is empty")
+                .check("10.0.0.7", 2222, &key(KEY_A)),
+            Err(HostKeyProblem::Unknown { .. })
+        ));
+        std::fs::create_dir_all(path.parent().expect("folder")).expect("folder");
+        std::fs::write(&path, format!("forge.example.org ssh-ed25519 {KEY_B}")).expect("writes");
+        KnownHosts::append(&path, "10.0.0.7", 2222, &key(KEY_A)).expect("appends");
+        assert_eq!(
+            std::fs::read_to_string(&path).expect("reads"),
+            format!("forge.example.org ssh-ed25519 {KEY_B}\n[10.0.0.7]:2222 ssh-ed25519 {KEY_A}\n")
+        );
+        let hosts = KnownHosts::read(&path).expect("reads");
+        assert_eq!(hosts.check("10.0.0.7", 2222, &key(KEY_A)), Ok(()));
+        assert_eq!(hosts.check("forge.example.org", 22, &key(KEY_B)), Ok(()));
     }
 
     #[test]

@@ -27,6 +27,7 @@ pub mod render;
 pub mod schema;
 pub mod secret_source;
 pub mod source;
+pub mod ssh;
 pub mod steps;
 pub mod store;
 pub mod swarm;

@@ -23,5 +23,6 @@ mod serve_drain;
 mod serve_restart;
 mod serve_runs;
 mod serve_sandbox;
+mod ssh_transport;
 mod support;
 mod test_repo;
