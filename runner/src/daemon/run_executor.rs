@@ -309,10 +309,14 @@ async fn prepare(
         }
         warnings.push(warning.clone());
     }
-    reading
+    let mut run = reading
         .plan(desired)
         .await
-        .map_err(|error| Stopped::from(error.to_string()))
+        .map_err(|error| Stopped::from(error.to_string()))?;
+    // `ssh` steps are planned against their hosts (a trusted run only).
+    let hosts = crate::hosts::SshHosts::for_environment(environment, &settings.secrets_folder);
+    run.plan_hosts(std::sync::Arc::new(hosts)).await;
+    Ok(run)
 }
 
 /// The diagnostics as one message (the first few, with their positions), and all of

@@ -9,6 +9,8 @@ mod host_error;
 mod host_target;
 mod live_file;
 mod lockout_guard;
+mod remote_script;
+mod ssh_hosts;
 
 pub use fake_hosts::{FakeHost, FakeHosts};
 pub use host_connector::{
@@ -19,3 +21,4 @@ pub use host_error::HostError;
 pub use host_target::HostTarget;
 pub use live_file::{DIFF_LIMIT, LiveFile, sha256_hex};
 pub use lockout_guard::{GuardedFile, LockoutGuard, PREVIOUS_SUFFIX};
+pub use ssh_hosts::SshHosts;
