@@ -101,9 +101,17 @@ pub fn render_hosts(
             .iter()
             .filter_map(|file| {
                 let content = (templates.file)(&file.src, &host_values, diagnostics)?;
+                let dest = inline(&file.dest, "dest", diagnostics)?;
+                if let Some(problem) = super::ssh_step::dest_problem(&dest) {
+                    diagnostics.push((templates.error)(format!(
+                        "host {}: {problem} (as rendered)",
+                        target.name
+                    )));
+                    return None;
+                }
                 Some(RenderedHostFile {
                     src: file.src.clone(),
-                    dest: inline(&file.dest, "dest", diagnostics)?,
+                    dest,
                     content,
                     mode: file.mode,
                     owner: file.owner.clone(),

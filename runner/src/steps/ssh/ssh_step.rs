@@ -105,7 +105,9 @@ pub fn check_ssh_step(
     let mut files: Vec<HostFileSpec> = Vec::new();
     for file in input.files {
         (checks.referenced_file)(&file.src, diagnostics);
-        if let Some(problem) = dest_problem(&file.dest.value) {
+        if is_template(&file.dest.value) {
+            // Checked once rendered, for each host.
+        } else if let Some(problem) = dest_problem(&file.dest.value) {
             diagnostics.push(error(file.dest.span, problem));
         } else if files.iter().any(|other| other.dest == file.dest.value) {
             diagnostics.push(error(
@@ -201,7 +203,7 @@ pub fn is_system_name(name: &str) -> bool {
 }
 
 /// Why `dest` cannot be a destination: it must be an absolute path to a file.
-fn dest_problem(dest: &str) -> Option<String> {
+pub fn dest_problem(dest: &str) -> Option<String> {
     if !dest.starts_with('/') {
         return Some(format!("`dest` must be an absolute path, not `{dest}`"));
     }
