@@ -138,7 +138,7 @@ impl TlsInput {
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SshInput {
-    /// The login user of hosts that do not name one (default: the user shoal runs as).
+    /// The login user of hosts that do not name one.
     #[serde(default)]
     pub user: Option<String>,
     /// The port of hosts that do not name one (default 22).

@@ -18,7 +18,9 @@ pub struct HostTarget {
 
 impl HostTarget {
     /// Parses `address`, `user@address`, `address:port` or `user@address:port` (IPv6 in
-    /// brackets: `[fd00::1]:22`); what is not given is taken from `user` and `port`.
+    /// brackets: `[fd00::1]:22`); what is not given is taken from `user` and `port`. The
+    /// user may stay empty: an `ssh` step refuses such a host (`has_user`), a template
+    /// does not care.
     pub fn parse(text: &str, user: &str, port: u16) -> Result<HostTarget, String> {
         let (user, rest) = match text.rsplit_once('@') {
             Some((given, rest)) if !given.is_empty() => (given, rest),
@@ -51,11 +53,6 @@ impl HostTarget {
                  `user@address:port`"
             ));
         }
-        if user.is_empty() {
-            return Err(format!(
-                "host `{text}` has no user: give one (`user@{text}`) or set `ssh.user`"
-            ));
-        }
         Ok(HostTarget {
             address: address.to_owned(),
             port,
@@ -63,6 +60,10 @@ impl HostTarget {
             name: address.to_owned(),
             vars: IndexMap::new(),
         })
+    }
+
+    pub fn has_user(&self) -> bool {
+        !self.user.is_empty()
     }
 
     /// `user@address:port`, for messages and log prefixes.

@@ -25,14 +25,11 @@ pub struct Environment {
 }
 
 impl Environment {
-    /// The login user and port of a host that names none: the `ssh` block's, else the
-    /// user shoal runs as and 22.
+    /// The login user and port of a host that names none: the `ssh` block's, else none
+    /// (an `ssh` step then refuses the host) and 22.
     pub fn ssh_defaults(&self) -> (String, u16) {
         let ssh = self.ssh.as_ref();
-        let user = ssh
-            .and_then(|ssh| ssh.user.clone())
-            .or_else(|| std::env::var("USER").ok())
-            .unwrap_or_default();
+        let user = ssh.and_then(|ssh| ssh.user.clone()).unwrap_or_default();
         let port = ssh
             .and_then(|ssh| ssh.port.as_ref())
             .map_or(22, |port| port.value);

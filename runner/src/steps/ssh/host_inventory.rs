@@ -38,11 +38,7 @@ pub fn host_inventory(
     {
         diagnostics.push(document.error(port.span, "port 0 cannot be connected to"));
     }
-    let user = ssh
-        .user
-        .clone()
-        .or_else(|| std::env::var("USER").ok())
-        .unwrap_or_default();
+    let user = ssh.user.clone().unwrap_or_default();
     let port = ssh.port.as_ref().map_or(22, |port| port.value);
     let mut addresses = IndexMap::new();
     let mut groups = IndexMap::new();

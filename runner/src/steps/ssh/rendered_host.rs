@@ -165,7 +165,15 @@ fn resolve_hosts(
 ) -> Vec<(String, HostTarget)> {
     let (user, port) = environment.ssh_defaults();
     let mut targets: Vec<(String, HostTarget)> = Vec::new();
-    let mut add = |group: &str, target: HostTarget| {
+    let mut add = |group: &str, target: HostTarget, diagnostics: &mut Diagnostics| {
+        if !target.has_user() {
+            diagnostics.push((templates.error)(format!(
+                "host `{}` has no user: give one (`user@{}`, or `user:` in its map) or set \
+                 `ssh.user`",
+                target.address, target.address
+            )));
+            return;
+        }
         if !targets
             .iter()
             .any(|(_, known)| known.address == target.address && known.port == target.port)
@@ -184,18 +192,17 @@ fn resolve_hosts(
         };
         if let Some(group) = environment.host_groups.get(&entry) {
             for target in group {
-                add(&entry, target.clone());
+                add(&entry, target.clone(), diagnostics);
             }
             continue;
         }
         match HostTarget::parse(&entry, &user, port) {
             Ok(target) if entry.contains(['.', ':', '@']) || entry == "localhost" => {
-                add("", target)
+                add("", target, diagnostics)
             }
             Ok(_) => diagnostics.push((templates.error)(format!(
-                "`{entry}` is not a host group of environment `{}` (it has {}); an address \
-                 needs a dot, a colon or a user (`user@{entry}`)",
-                environment.name,
+                "`{entry}` is not a host group (the environment has {}); an address needs \
+                 a dot, a colon or a user (`user@{entry}`)",
                 group_list(environment)
             ))),
             Err(problem) => diagnostics.push((templates.error)(problem)),

@@ -165,6 +165,32 @@ fn each_host_gets_its_own_rendering_and_login() {
 }
 
 #[test]
+fn a_host_without_a_user_is_refused_by_the_step() {
+    let files = MemoryFiles::new()
+        .with("shoal.yml", "environments:\n  prod:\n    hosts: { web: [10.0.0.7] }\n")
+        .with(
+            "workflows/hosts.yml",
+            "on: { push: { branches: [main] } }\nsteps:\n  - ssh: { hosts: [web], commands: [{ run: uptime }] }\n",
+        );
+    let commit = CommitInfo::new("0123456789abcdef", "deploy", "ada", "main");
+    let found = crate::validation::validate_repo(Arc::new(files), &commit);
+    assert!(found.repo.is_some(), "it loads");
+    let messages: Vec<String> = found
+        .diagnostics
+        .sorted()
+        .iter()
+        .map(|diagnostic| format!("{}: {}", diagnostic.location(), diagnostic.message))
+        .collect();
+    assert_eq!(
+        messages,
+        vec![
+            "workflows/hosts.yml:3:5: host `10.0.0.7` has no user: give one (`user@10.0.0.7`, or \
+             `user:` in its map) or set `ssh.user` (environment `prod`)"
+        ]
+    );
+}
+
+#[test]
 fn host_maps_give_a_name_and_vars_and_addresses_need_a_dot() {
     let step = "on: { push: { branches: [main] } }
 steps:
