@@ -66,10 +66,11 @@ impl PlannedRun {
         let sensitive = self.sensitive.host_values().clone();
         let concealment = self.policy.concealment();
         for workflow in &mut self.workflows {
-            for (index, step) in workflow.steps.iter().enumerate() {
-                let Desired::Hosts(desired) = &step.desired else {
+            for (index, step) in workflow.steps.iter_mut().enumerate() {
+                let Desired::Hosts(desired) = &mut step.desired else {
                     continue;
                 };
+                desired.sensitive = sensitive.clone();
                 if step.skipped {
                     continue;
                 }

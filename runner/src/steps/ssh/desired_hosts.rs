@@ -13,6 +13,10 @@ pub struct DesiredHosts {
     pub parallel: usize,
     pub batch: Option<usize>,
     pub rollback_if_unreachable: Option<Duration>,
+    /// The keys of the files and commands that depend on a secret ([`file_key`],
+    /// [`command_key`]), once the run has compared its renders: such a command is logged
+    /// and named in errors as `(sensitive)`.
+    pub sensitive: BTreeSet<String>,
 }
 
 impl DesiredHosts {
@@ -23,6 +27,22 @@ impl DesiredHosts {
             parallel: step.parallel,
             batch: step.batch,
             rollback_if_unreachable: step.rollback_if_unreachable,
+            sensitive: BTreeSet::new(),
+        }
+    }
+
+    /// How a command is shown: as written, or `(sensitive)`.
+    pub fn shown_command<'a>(
+        &self,
+        login: &str,
+        list: &str,
+        index: usize,
+        run: &'a str,
+    ) -> &'a str {
+        if self.sensitive.contains(&command_key(login, list, index)) {
+            crate::plan::Concealment::Sensitive.text()
+        } else {
+            run
         }
     }
 

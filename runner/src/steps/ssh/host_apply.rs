@@ -34,6 +34,7 @@ pub async fn apply_hosts(
     let mut outcome = HostsOutcome::default();
     let mut failures = Vec::new();
     let mut unchanged = Vec::new();
+    let mut changed: Vec<String> = Vec::new();
     let mut not_reached = Vec::new();
     let batch = desired.batch.unwrap_or(desired.hosts.len()).max(1);
     for hosts in desired.hosts.chunks(batch) {
@@ -49,6 +50,7 @@ pub async fn apply_hosts(
         for (result, host) in results.into_iter().zip(hosts) {
             let name = &host.target.name;
             if !result.done.is_empty() {
+                changed.push(name.clone());
                 outcome.writes += result.done.len();
                 outcome
                     .changed
@@ -166,7 +168,8 @@ async fn apply_host_steps(
             had_previous: live.is_some(),
         });
     }
-    for command in &host.commands {
+    let login = host.target.login();
+    for (index, command) in host.commands.iter().enumerate() {
         if let Some(unless) = &command.unless
             && guard_holds(session.as_mut(), unless, command, become_user)
                 .await
@@ -178,17 +181,19 @@ async fn apply_host_steps(
             run: command.run.clone(),
             env: command.env.clone(),
         };
-        run_checked(session.as_mut(), &run, become_user, &mut log, None).await?;
-        done.push(format!("ran {}", command.run));
+        let shown = desired.shown_command(&login, "commands", index, &command.run);
+        run_checked(session.as_mut(), &run, shown, become_user, &mut log, None).await?;
+        done.push(format!("ran {shown}"));
     }
     if written.is_empty() || host.on_change.is_empty() {
         return Ok(());
     }
     let Some(delay) = guarded else {
-        for command in &host.on_change {
+        for (index, command) in host.on_change.iter().enumerate() {
             let run = HostCommand::new(command);
-            run_checked(session.as_mut(), &run, become_user, &mut log, None).await?;
-            done.push(format!("ran {command}"));
+            let shown = desired.shown_command(&login, "on_change", index, command);
+            run_checked(session.as_mut(), &run, shown, become_user, &mut log, None).await?;
+            done.push(format!("ran {shown}"));
         }
         return Ok(());
     };
@@ -209,10 +214,20 @@ async fn apply_host_steps(
             humantime::format_duration(delay)
         )
     };
-    for command in &host.on_change {
+    for (index, command) in host.on_change.iter().enumerate() {
         let run = HostCommand::new(command);
-        match run_checked(session.as_mut(), &run, become_user, &mut log, Some(delay)).await {
-            Ok(()) => done.push(format!("ran {command}")),
+        let shown = desired.shown_command(&login, "on_change", index, command);
+        match run_checked(
+            session.as_mut(),
+            &run,
+            shown,
+            become_user,
+            &mut log,
+            Some(delay),
+        )
+        .await
+        {
+            Ok(()) => done.push(format!("ran {shown}")),
             Err(failure) => return Err(undone(failure)),
         }
     }
@@ -238,16 +253,18 @@ async fn apply_host_steps(
     Ok(())
 }
 
-/// Runs `command`; a non-zero exit is a failure naming the code and the last stderr
-/// lines. With `limit`, a command that has not ended by then counts as cut off.
+/// Runs `command`, logged and named in errors as `shown`; a non-zero exit is a failure
+/// naming the code and the last stderr lines. With `limit`, a command that has not ended
+/// by then counts as cut off.
 async fn run_checked(
     session: &mut dyn HostSession,
     command: &HostCommand,
+    shown: &str,
     become_user: Option<&str>,
     log: &mut HostLog<'_, '_>,
     limit: Option<Duration>,
 ) -> Result<(), String> {
-    log.say(&format!("$ {}", command.run));
+    log.say(&format!("$ {shown}"));
     let exit = match limit {
         Some(limit) => {
             match tokio::time::timeout(limit, session.run(command, become_user, log)).await {
@@ -255,7 +272,7 @@ async fn run_checked(
                 Err(_) => {
                     return Err(format!(
                         "`{}` did not answer within {}",
-                        command.run,
+                        shown,
                         humantime::format_duration(limit)
                     ));
                 }
@@ -263,11 +280,11 @@ async fn run_checked(
         }
         None => session.run(command, become_user, log).await,
     }
-    .map_err(|error| format!("`{}`: {error}", command.run))?;
+    .map_err(|error| format!("`{shown}`: {error}"))?;
     if exit.success() {
         return Ok(());
     }
-    let mut message = format!("`{}` exited with code {}", command.run, exit.code);
+    let mut message = format!("`{}` exited with code {}", shown, exit.code);
     if !exit.stderr_tail.is_empty() {
         message.push_str(&format!(": {}", exit.stderr_tail.join(" / ")));
     }

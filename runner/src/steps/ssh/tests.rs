@@ -370,8 +370,9 @@ steps:
       commands:
         - run: set-password
           env: { PW: \"{{ secrets.pw | upper }}\" }
+        - run: \"check {{ secrets.pw | reverse }}\"
 ";
-    let (desired, sensitive) = desired(repo(
+    let (mut desired, sensitive) = desired(repo(
         step,
         &[
             ("creds.j2", "pw={{ secrets.pw | b64encode }}\n"),
@@ -401,11 +402,29 @@ steps:
           @@ -0,0 +1,1 @@
           +hello
       > run set-password
+      > run (sensitive)
 "
     );
     assert!(!text.contains("old-value") && !text.contains("aHVudGVy"));
-    let (result, _) = apply(&fake, &desired).await;
-    result.expect("applies");
+    // The run tells the applier what is sensitive (`PlannedRun::plan_hosts`).
+    desired.sensitive = sensitive;
+    fake.host("10.0.0.1", |host| {
+        host.exits
+            .insert("check 2retnuh".to_owned(), (4, Vec::new()));
+    });
+    let (result, lines) = apply(&fake, &desired).await;
+    assert_eq!(
+        result.expect_err("the check fails"),
+        "host 10.0.0.1: `(sensitive)` exited with code 4 (changed: 10.0.0.1; unchanged: none)"
+    );
+    assert!(
+        lines.contains(&"[10.0.0.1] $ (sensitive)".to_owned()),
+        "{lines:?}"
+    );
+    assert!(
+        !lines.iter().any(|line| line.contains("2retnuh")),
+        "{lines:?}"
+    );
     fake.host("10.0.0.1", |host| {
         assert_eq!(
             host.text("/etc/creds").as_deref(),
