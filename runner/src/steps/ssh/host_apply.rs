@@ -71,18 +71,8 @@ pub async fn apply_hosts(
     if failures.is_empty() {
         return Ok(outcome);
     }
-    let changed: Vec<&str> = outcome
-        .changed
-        .iter()
-        .map(|line| {
-            line.split(':')
-                .next()
-                .unwrap_or(line)
-                .trim_start_matches("host ")
-        })
-        .collect();
     let mut message = failures.join("; ");
-    let list = |names: &[&str]| {
+    let list = |names: &[String]| {
         if names.is_empty() {
             "none".to_owned()
         } else {
@@ -92,7 +82,7 @@ pub async fn apply_hosts(
     message.push_str(&format!(
         " (changed: {}; unchanged: {}",
         list(&changed),
-        list(&unchanged.iter().map(String::as_str).collect::<Vec<_>>())
+        list(&unchanged)
     ));
     if !not_reached.is_empty() {
         message.push_str(&format!(
