@@ -139,7 +139,11 @@ impl<'a, E: DockerEngine> Applier<'a, E> {
             let mut changes = 0;
             self.step_changes.clear();
             self.waiting_for.clear();
-            let result = match step.timeout {
+            // An `ssh` step's timeout bounds each of its hosts (`apply_hosts`).
+            let step_timeout = step
+                .timeout
+                .filter(|_| !matches!(step.desired, Desired::Hosts(_)));
+            let result = match step_timeout {
                 Some(limit) => {
                     match tokio::time::timeout(limit, self.step(step, step_plan, &mut changes))
                         .await

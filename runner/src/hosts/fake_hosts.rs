@@ -22,6 +22,8 @@ pub struct FakeHost {
     pub exits: BTreeMap<String, (i32, Vec<String>)>,
     /// Commands after which the host drops shoal's connections (a firewall rule).
     pub locks_out: Vec<String>,
+    /// Commands that never end.
+    pub hangs: Vec<String>,
     /// Armed guards by id.
     pub guards: BTreeMap<String, LockoutGuard>,
     /// Everything done, in order: `write /etc/exports`, `run exportfs -ra`,
@@ -196,6 +198,10 @@ impl HostSession for FakeSession {
         output: &'a mut (dyn OutputSink + Send),
     ) -> HostFuture<'a, CommandExit> {
         Box::pin(async move {
+            let hangs = self.with_host(|host| host.hangs.contains(&command.run))?;
+            if hangs {
+                std::future::pending::<()>().await;
+            }
             let (code, stderr) = self.with_host(|host| {
                 host.log.push(format!("run {}", command.run));
                 host.env_seen

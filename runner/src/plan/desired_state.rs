@@ -182,10 +182,10 @@ fn desired(
             timeout: wait.timeout,
         }),
         StepKind::Remove(_) => Desired::Remove { stack: object },
-        StepKind::Ssh(ssh) => Desired::Hosts(crate::steps::ssh::DesiredHosts::new(
-            ssh,
-            rendered.hosts.clone(),
-        )),
+        StepKind::Ssh(ssh) => Desired::Hosts(crate::steps::ssh::DesiredHosts {
+            timeout: step.timeout,
+            ..crate::steps::ssh::DesiredHosts::new(ssh, rendered.hosts.clone())
+        }),
     };
     Ok((desired, Diagnostics::default()))
 }

@@ -13,6 +13,8 @@ pub struct DesiredHosts {
     pub parallel: usize,
     pub batch: Option<usize>,
     pub rollback_if_unreachable: Option<Duration>,
+    /// The step's `timeout`: how long each host may take.
+    pub timeout: Option<Duration>,
     /// The keys of the files and commands that depend on a secret ([`file_key`],
     /// [`command_key`]), once the run has compared its renders: such a command is logged
     /// and named in errors as `(sensitive)`.
@@ -27,6 +29,7 @@ impl DesiredHosts {
             parallel: step.parallel,
             batch: step.batch,
             rollback_if_unreachable: step.rollback_if_unreachable,
+            timeout: None,
             sensitive: BTreeSet::new(),
         }
     }

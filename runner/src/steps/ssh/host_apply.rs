@@ -107,9 +107,17 @@ async fn apply_host(
     observer: &Mutex<&mut dyn ApplyObserver>,
 ) -> HostResult {
     let mut done = Vec::new();
-    let failure = apply_host_steps(connector, desired, host, observer, &mut done)
-        .await
-        .err();
+    let steps = apply_host_steps(connector, desired, host, observer, &mut done);
+    let failure = match desired.timeout {
+        Some(limit) => match tokio::time::timeout(limit, steps).await {
+            Ok(result) => result.err(),
+            Err(_) => Some(format!(
+                "timed out after {} (the step's timeout)",
+                humantime::format_duration(limit)
+            )),
+        },
+        None => steps.await.err(),
+    };
     HostResult { done, failure }
 }
 

@@ -462,6 +462,22 @@ async fn a_failing_command_names_host_code_and_stderr_and_what_changed() {
     );
 }
 
+#[tokio::test(start_paused = true)]
+async fn the_step_timeout_bounds_each_host() {
+    let mut desired = exports();
+    desired.timeout = Some(Duration::from_secs(30));
+    let fake = FakeHosts::with(&["10.0.0.1", "10.0.0.2"]);
+    fake.host("10.0.0.2", |host| {
+        host.hangs.push("exportfs -ra".to_owned());
+    });
+    let (result, _) = apply(&fake, &desired).await;
+    assert_eq!(
+        result.expect_err("times out"),
+        "host 10.0.0.2: timed out after 30s (the step's timeout) (changed: 10.0.0.1, 10.0.0.2; \
+         unchanged: none)"
+    );
+}
+
 #[tokio::test]
 async fn a_failed_batch_stops_the_later_ones() {
     let mut desired = exports();
