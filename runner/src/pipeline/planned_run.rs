@@ -61,6 +61,7 @@ impl PlannedRun {
     /// a pull request's guards would be commands anyone could write.
     pub async fn plan_hosts(&mut self, connector: Arc<dyn HostConnector>) {
         if self.policy != SecretPolicy::Trusted {
+            self.show_hosts_not_read();
             return;
         }
         let sensitive = self.sensitive.host_values().clone();
@@ -90,6 +91,27 @@ impl PlannedRun {
             }
         }
         self.hosts = Some(connector);
+    }
+
+    /// Shows each host of the `ssh` steps as not read.
+    fn show_hosts_not_read(&mut self) {
+        for workflow in &mut self.workflows {
+            for (index, step) in workflow.steps.iter().enumerate() {
+                let Desired::Hosts(desired) = &step.desired else {
+                    continue;
+                };
+                let hosts: Vec<_> = desired
+                    .hosts
+                    .iter()
+                    .map(crate::steps::ssh::HostPlan::not_read)
+                    .collect();
+                for plan in [&mut workflow.plan, &mut workflow.shown] {
+                    if let Some(step_plan) = plan.steps.get_mut(index) {
+                        step_plan.hosts = hosts.clone();
+                    }
+                }
+            }
+        }
     }
 
     /// Applies the workflows in order, stopping after the first that fails. A later

@@ -20,6 +20,9 @@ pub struct HostPlan {
     pub commands: Vec<CommandPlan>,
     /// The `on_change` commands that would follow: a file changes.
     pub on_change: Vec<String>,
+    /// The host was not read: a pull request's plan does not log in to hosts.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub not_read: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -61,6 +64,18 @@ pub struct HostReading {
 }
 
 impl HostPlan {
+    /// The plan of a host that a pull request's plan does not read.
+    pub fn not_read(host: &RenderedHost) -> HostPlan {
+        HostPlan {
+            host: host.target.name.clone(),
+            login: host.target.login(),
+            files: Vec::new(),
+            commands: Vec::new(),
+            on_change: Vec::new(),
+            not_read: true,
+        }
+    }
+
     pub fn has_changes(&self) -> bool {
         self.files
             .iter()
@@ -77,6 +92,14 @@ impl HostPlan {
 
     /// The host's plan as lines of text, indented for a plan's step.
     pub fn write_text(&self, out: &mut String) {
+        if self.not_read {
+            let _ = writeln!(
+                out,
+                "    ? host {}: not read (a pull request's plan does not log in to hosts)",
+                self.host
+            );
+            return;
+        }
         if !self.has_changes() {
             let _ = writeln!(out, "    = host {}: unchanged", self.host);
             return;
@@ -158,6 +181,7 @@ pub fn plan_host(
         files,
         commands,
         on_change,
+        not_read: false,
     }
 }
 

@@ -610,3 +610,16 @@ fn inventory_mistakes_are_located() {
         ]
     );
 }
+
+#[test]
+fn a_pull_requests_plan_shows_hosts_as_not_read() {
+    let desired = exports();
+    let plans: Vec<HostPlan> = desired.hosts.iter().map(HostPlan::not_read).collect();
+    assert_eq!(
+        plan_text(&plans),
+        "    ? host 10.0.0.1: not read (a pull request's plan does not log in to hosts)
+    ? host 10.0.0.2: not read (a pull request's plan does not log in to hosts)
+"
+    );
+    assert!(!plans.iter().any(HostPlan::has_changes));
+}
