@@ -10,10 +10,7 @@ pub use shoal_file::{
     DockerInput, EnvironmentInput, HostEntryInput, HostInput, SecretSource, ShoalFile, SshInput,
     TlsInput, TlsPart,
 };
-pub use step_input::{
-    ConfigInput, NetworkInput, OnFailure, OneOrMany, PLANNED_KINDS, RemoveInput, SUPPORTED_KINDS,
-    StackInput, StepInput, StepKindInput, WaitInput,
-};
+pub use step_input::{PLANNED_KINDS, SUPPORTED_KINDS, StepCommonInput, StepInput};
 pub use workflow_file::{
     BranchFilterInput, Confirms, DispatchInput, InputDeclaration, InputKind, OneOrList,
     RegistryPushInput, ReportInput, ScheduleInput, TriggersInput, WorkflowFile,

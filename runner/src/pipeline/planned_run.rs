@@ -8,9 +8,10 @@ use crate::apply::{
 };
 use crate::docker::{DockerClient, DockerError};
 use crate::hosts::HostConnector;
-use crate::plan::{Action, Desired, DesiredStep, ObjectType, Plan, SensitiveFields};
+use crate::plan::{Action, DesiredStep, ObjectType, Plan, SensitiveFields};
 use crate::render::SecretValues;
 use crate::source::Diagnostics;
+use crate::steps::Desired;
 use crate::swarm::{LiveState, ObjectNameKey};
 
 /// The workflows of one environment, planned.

@@ -76,6 +76,11 @@ impl DesiredHosts {
     }
 }
 
+/// What the rendered `step` wants on its hosts.
+pub fn desired(step: &SshStep, rendered: &crate::render::RenderedStep) -> DesiredHosts {
+    DesiredHosts::new(step, rendered.hosts.clone())
+}
+
 /// The key of a host's file among the sensitive values.
 pub fn file_key(login: &str, dest: &str) -> String {
     format!("host {login} file {dest}")

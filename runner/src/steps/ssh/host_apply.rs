@@ -24,6 +24,38 @@ pub struct HostsOutcome {
     pub writes: usize,
 }
 
+/// Applies the `ssh` step `step` through the applier's host connector; its `timeout`
+/// bounds each host.
+pub async fn apply<E: crate::docker::DockerEngine>(
+    applier: &mut crate::apply::Applier<'_, E>,
+    step: &crate::plan::DesiredStep,
+    hosts: &DesiredHosts,
+    changes: &mut usize,
+) -> Result<(), crate::apply::ApplyError> {
+    let failed = |message: String| crate::apply::ApplyError::Step {
+        step: step.name.clone(),
+        message,
+    };
+    let Some(connector) = applier.hosts() else {
+        return Err(failed(
+            "no SSH access to hosts was set up for this run".to_owned(),
+        ));
+    };
+    let desired = DesiredHosts {
+        timeout: step.timeout,
+        ..hosts.clone()
+    };
+    let outcome = {
+        let observer = Mutex::new(applier.observer());
+        apply_hosts(connector, &desired, &observer)
+            .await
+            .map_err(failed)?
+    };
+    *changes += outcome.writes;
+    applier.note_changes(outcome.changed);
+    Ok(())
+}
+
 /// Applies `desired`. The error names each failed host with its exit code and last
 /// stderr lines, and says which hosts were changed and which were not.
 pub async fn apply_hosts(

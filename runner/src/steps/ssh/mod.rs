@@ -20,16 +20,16 @@ mod unified_diff;
 #[cfg(test)]
 mod tests;
 
-pub use desired_hosts::{DesiredHosts, command_key, file_key};
-pub use host_apply::{HostsOutcome, apply_hosts};
+pub use desired_hosts::{DesiredHosts, command_key, desired, file_key};
+pub use host_apply::{HostsOutcome, apply, apply_hosts};
 pub use host_inventory::{DEFAULT_CONNECT_TIMEOUT, host_inventory};
 pub use host_plan::{CommandPlan, FileAction, FilePlan, HostPlan, HostReading, plan_host};
 pub use host_reading::{guard_holds, plan_hosts, read_host};
 pub use rendered_host::{
-    HostTemplates, RenderedCommand, RenderedHost, RenderedHostFile, render_hosts,
+    HostTemplates, RenderedCommand, RenderedHost, RenderedHostFile, render, render_hosts,
 };
 pub use ssh_step::{
-    DEFAULT_PARALLEL, HostCommandSpec, HostFileSpec, SshStep, StepChecks, check_ssh_step,
+    DEFAULT_PARALLEL, HostCommandSpec, HostFileSpec, SshStep, StepChecks, check, check_ssh_step,
     is_system_name,
 };
 pub use ssh_step_input::{HostCommandInput, HostFileInput, SshStepInput};

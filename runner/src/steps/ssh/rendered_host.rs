@@ -65,6 +65,29 @@ struct HostView<'a> {
     vars: &'a IndexMap<String, serde_json::Value>,
 }
 
+/// Renders `step` for each of its hosts into `rendered.hosts`.
+pub fn render(
+    step: &SshStep,
+    renderer: &crate::render::StepRenderer<'_>,
+    rendered: &mut crate::render::RenderedStep,
+    diagnostics: &mut Diagnostics,
+) {
+    let templates = HostTemplates {
+        file: &|path, values, diagnostics| renderer.template_with(path, values, diagnostics),
+        inline: &|text, what, values, diagnostics| {
+            renderer.inline_with(text, what, values, diagnostics)
+        },
+        error: &|message| renderer.error(message),
+    };
+    rendered.hosts = render_hosts(
+        step,
+        renderer.environment(),
+        renderer.values(),
+        &templates,
+        diagnostics,
+    );
+}
+
 /// Renders `step` for each of its hosts in `environment`.
 pub fn render_hosts(
     step: &SshStep,

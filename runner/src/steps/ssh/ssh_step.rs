@@ -5,9 +5,10 @@ use std::time::Duration;
 
 use super::SshStepInput;
 use crate::hosts::HostTarget;
-use crate::load::Document;
+use crate::load::WorkflowChecker;
 use crate::model::is_template;
-use crate::source::{Diagnostics, Span};
+use crate::source::{Diagnostic, Diagnostics, Span};
+use crate::yaml::Node;
 use crate::yaml::Spanned;
 
 /// Hosts worked on at once when the step does not say.
@@ -44,14 +45,30 @@ pub struct HostCommandSpec {
     pub env: Vec<(String, String)>,
 }
 
-/// What `load` lends the check: the workflow file, and its checks of durations and of the
-/// repo's files.
+/// What `load` lends the check: located errors in the workflow file, and its checks of
+/// durations and of the repo's files.
 pub struct StepChecks<'a> {
-    pub document: &'a Document,
+    pub error: &'a dyn Fn(Span, String) -> Diagnostic,
     /// Where the step's `ssh` key is.
     pub span: Span,
     pub duration: &'a dyn Fn(&Spanned<String>, &mut Diagnostics) -> Option<Duration>,
     pub referenced_file: &'a dyn Fn(&Spanned<String>, &mut Diagnostics),
+}
+
+/// Checks the `ssh` step written at `node`; `None` when it has errors.
+pub fn check(
+    input: SshStepInput,
+    node: &Node,
+    checker: &WorkflowChecker<'_>,
+    diagnostics: &mut Diagnostics,
+) -> Option<SshStep> {
+    let checks = StepChecks {
+        error: &|span, message| checker.error(span, message),
+        span: node.entry("ssh").map_or(node.span, |(key, _)| key.span),
+        duration: &|text, diagnostics| checker.duration(text, diagnostics),
+        referenced_file: &|path, diagnostics| checker.referenced_file(path, diagnostics),
+    };
+    check_ssh_step(&checks, input, diagnostics)
 }
 
 /// Checks `input`; `None` when it has errors (they are in `diagnostics`).
@@ -61,7 +78,7 @@ pub fn check_ssh_step(
     diagnostics: &mut Diagnostics,
 ) -> Option<SshStep> {
     let errors_before = diagnostics.error_count();
-    let error = |span: Span, message: String| checks.document.error(span, message);
+    let error = |span: Span, message: String| (checks.error)(span, message);
     if input.hosts.is_empty() {
         diagnostics.push(error(
             checks.span,

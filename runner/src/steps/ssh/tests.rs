@@ -11,9 +11,10 @@ use crate::apply::{ApplyEvent, ApplyObserver, CollectedEvents};
 use crate::hosts::{FakeHosts, LiveFile};
 use crate::load::{MemoryFiles, load_repo};
 use crate::pipeline::{RunInput, SecretPolicy, desired_workflows};
-use crate::plan::{Concealment, Desired};
+use crate::plan::Concealment;
 use crate::render::{CommitInfo, TemplateEngine, TriggerInfo};
 use crate::source::Diagnostics;
+use crate::steps::Desired;
 
 const SECRET: &str = "hunter2";
 
