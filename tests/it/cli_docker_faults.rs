@@ -137,21 +137,16 @@ fn tls_material_that_cannot_be_used_is_reported_before_connecting() {
 }
 
 #[test]
-fn an_ssh_docker_host_is_refused_before_connecting() {
-    let run = repo().run(&[
-        "plan",
-        "--env",
-        "local",
-        "--docker-host",
-        "ssh://shoal@192.0.2.20",
-    ]);
+fn an_ssh_docker_host_that_refuses_the_connection_is_named() {
+    let port = crate::support::free_tcp_port();
+    let host = format!("ssh://shoal@127.0.0.1:{port}");
+    let run = repo().run(&["plan", "--env", "local", "--docker-host", &host]);
     assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
     assert!(
-        run.stderr.contains(
-            "ssh:// Docker hosts are not implemented yet (issue 12): shoal refuses to \
-             connect to `ssh://shoal@192.0.2.20`; use unix:///path/to/docker.sock or \
-             tcp://HOST:PORT"
-        ),
+        run.stderr.contains(&format!(
+            "cannot connect to the Docker daemon at {host}: cannot connect to \
+             127.0.0.1:{port}: Connection refused (os error 111)"
+        )),
         "{}",
         run.stderr
     );

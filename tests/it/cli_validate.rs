@@ -72,20 +72,13 @@ fn settings_that_do_nothing_yet_are_warned_of_where_they_are_written() {
     let help = "  = help: `plan` and `apply` refuse this environment until then, unless \
                 `--docker-host` names a daemon to use instead (a unix socket, or a tcp:// \
                 address, such as an SSH tunnel's)\n";
-    // Under each quoted value, quotes included.
-    let ssh_carets = "^".repeat(25);
+    // Under each quoted value, quotes included. An ssh:// host is implemented: no warning.
     let npipe_carets = "^".repeat(33);
     let url_carets = "^".repeat(28);
     assert_eq!(
         run.stderr,
         format!(
-            "shoal.yml:7:21: warning: ssh:// Docker hosts are not implemented yet (issue 12): \
-             shoal refuses to connect to `ssh://shoal@192.0.2.20`\n  \
-               |\n\
-             7 |     docker: {{ host: \"ssh://shoal@192.0.2.20\" }}\n  \
-               |                     {ssh_carets}\n\
-             {help}\
-             shoal.yml:9:21: warning: npipe:// Docker hosts (Windows named pipes) are not \
+            "shoal.yml:9:21: warning: npipe:// Docker hosts (Windows named pipes) are not \
              implemented: shoal refuses to connect to `npipe:////./pipe/docker_engine`\n  \
                |\n\
              9 |     docker: {{ host: \"npipe:////./pipe/docker_engine\" }}\n  \

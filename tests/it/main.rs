@@ -7,6 +7,7 @@ mod cli_render;
 mod cli_validate;
 mod daemon_run;
 mod docker_env;
+mod docker_ssh;
 mod docker_tls;
 mod faithful;
 mod fixtures;

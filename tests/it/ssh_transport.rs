@@ -11,6 +11,7 @@ use shoal::ssh::{OutputStream, RemoteExit, SshError, SshSession, SshSettings, Ss
 
 use crate::support::lab::Lab;
 use crate::support::run_successfully;
+use crate::support::tcp_relay::TcpRelay;
 
 fn settings(lab: &Lab) -> SshSettings {
     SshSettings {
@@ -408,5 +409,84 @@ async fn a_unix_socket_on_the_host_is_reached_through_sshd() {
             "root@{}:22 refused opening the Unix socket /nonexistent/docker.sock: the server could not connect to it",
             lab.nodes[0]
         )
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_command_whose_connection_drops_fails_saying_so() {
+    let lab = Lab::start(1);
+    let relay = TcpRelay::start(format!("{}:22", lab.nodes[0])).await;
+    let folder = tempfile::tempdir().expect("temp");
+    let known_hosts = folder.path().join("known_hosts");
+    let line = key_line_for(&lab.known_hosts, &lab.nodes[0]).replacen(
+        &lab.nodes[0],
+        &format!("[127.0.0.1]:{}", relay.port),
+        1,
+    );
+    std::fs::write(&known_hosts, format!("{line}\n")).expect("writes");
+    let target = SshTarget::new("root", "127.0.0.1", relay.port);
+    let session = SshSession::connect(
+        &target,
+        &SshSettings {
+            identity: Some(lab.key.clone()),
+            ..SshSettings::new(known_hosts)
+        },
+    )
+    .await
+    .expect("connects through the relay");
+    let (started, mut told) = tokio::sync::mpsc::unbounded_channel();
+    let running = tokio::spawn({
+        let session = session.clone();
+        async move {
+            session
+                .exec("echo started; sleep 60", None, move |_, _| {
+                    let _ = started.send(());
+                })
+                .await
+        }
+    });
+    told.recv().await.expect("the command started");
+    relay.cut();
+    let error = running
+        .await
+        .expect("the task ends")
+        .expect_err("the connection dropped");
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "running a command on root@127.0.0.1:{} failed: the connection has closed",
+            relay.port
+        )
+    );
+    assert!(session.is_closed());
+}
+
+#[tokio::test]
+async fn a_command_past_the_callers_timeout_leaves_the_connection_usable_and_values_travel_in_the_command()
+ {
+    let lab = Lab::start(1);
+    let session = connect(&lab, 1).await;
+    // Output keeps coming on the abandoned channel: nobody reads it any more, and the
+    // connection must not wait for a reader.
+    let bounded = tokio::time::timeout(
+        Duration::from_secs(2),
+        session.exec("yes | head -c 50000000; sleep 30", None, |_, _| {}),
+    )
+    .await;
+    assert!(bounded.is_err(), "the command outlives the timeout");
+    assert_eq!(exec(&session, "echo after", None).await.stdout, b"after\n");
+
+    let line = shoal::ssh::with_environment(
+        "printf '%s|%s' \"$TOKEN\" \"$OTHER\"",
+        &[
+            ("TOKEN".to_owned(), "it's $HOME; `id`".to_owned()),
+            ("OTHER".to_owned(), "two\nlines".to_owned()),
+        ],
+    )
+    .expect("valid names");
+    let printed = exec(&session, &line, None).await;
+    assert_eq!(
+        String::from_utf8_lossy(&printed.stdout),
+        "it's $HOME; `id`|two\nlines"
     );
 }

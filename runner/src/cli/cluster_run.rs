@@ -45,8 +45,20 @@ pub struct PreparedRun {
 }
 
 /// The runtime of `plan` and `apply`: the main thread renders while one worker thread
-/// reads the swarm (see [`SwarmReading`]).
+/// reads the swarm (see [`SwarmReading`]). Their log goes to stderr: warnings, and how an
+/// ssh:// Docker host is reached (`RUST_LOG` filters as usual).
 pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new("shoal=warn,shoal::docker=info,shoal::ssh=info")
+    });
+    // Already set when a test calls this twice in one process.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .without_time()
+        .with_target(false)
+        .with_ansi(false)
+        .try_init();
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()

@@ -1,5 +1,5 @@
 //! The refusal of `plan` and `apply` to reach a Docker daemon through settings shoal
-//! cannot honour yet (an ssh:// or npipe:// host), before they connect.
+//! cannot honour (an npipe:// host), before they connect.
 
 use crate::cli::cluster_run::ClusterArgs;
 use crate::load::{DirectoryFiles, load_environments};

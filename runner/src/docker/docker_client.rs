@@ -30,7 +30,7 @@ pub struct DockerClient {
 }
 
 impl DockerClient {
-    /// Connects to `endpoint` (`unix://…` or `tcp://…`, with or without TLS, see
+    /// Connects to `endpoint` (`unix://…`, `tcp://…` with or without TLS, or `ssh://…`, see
     /// [`EngineConnector`]) and agrees on an API version. Every call made through the
     /// client, this first one included, gives up after `timeout`.
     pub async fn connect(
@@ -698,9 +698,7 @@ fn api_error(
 /// Why shoal cannot reach `host` yet, for the kinds of hosts shoal.yml accepts but no
 /// connector handles.
 fn not_implemented(host: &str) -> Option<&'static str> {
-    if host.starts_with("ssh://") {
-        Some("ssh:// Docker hosts are not implemented yet (issue 12)")
-    } else if host.starts_with("npipe://") {
+    if host.starts_with("npipe://") {
         Some("npipe:// Docker hosts (Windows named pipes) are not implemented")
     } else {
         None

@@ -1,7 +1,8 @@
 //! Where a Docker daemon is and how to reach it: its host URL and, for `tcp://` hosts that
-//! speak TLS, the certificates to present and trust.
+//! speak TLS, the certificates to present and trust; for `ssh://` hosts, how to log in.
 
 use super::TlsMaterial;
+use crate::ssh::SshSettings;
 
 #[derive(Debug, Clone)]
 pub struct DockerEndpoint {
@@ -9,6 +10,17 @@ pub struct DockerEndpoint {
     pub host: String,
     /// Mutual TLS, for a `tcp://` host; `None` speaks plain HTTP.
     pub tls: Option<TlsMaterial>,
+    /// How to log in to an `ssh://` host: the environment's `ssh` block. `None`: the
+    /// URL's user (else `USER`), the ssh-agent and `~/.ssh/known_hosts`.
+    pub ssh: Option<SshLogin>,
+}
+
+/// The login for an `ssh://` Docker host, from the environment's `ssh` block.
+#[derive(Debug, Clone)]
+pub struct SshLogin {
+    /// Used when the URL names no user.
+    pub user: Option<String>,
+    pub settings: SshSettings,
 }
 
 impl DockerEndpoint {
@@ -17,6 +29,7 @@ impl DockerEndpoint {
         DockerEndpoint {
             host: host.to_owned(),
             tls: None,
+            ssh: None,
         }
     }
 }

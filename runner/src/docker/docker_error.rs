@@ -2,7 +2,9 @@
 
 #[derive(Debug, thiserror::Error)]
 pub enum DockerError {
-    #[error("unsupported Docker host `{host}`: use unix:///path/to/docker.sock or tcp://HOST:PORT")]
+    #[error(
+        "unsupported Docker host `{host}`: use unix:///path/to/docker.sock, tcp://HOST:PORT or ssh://USER@HOST"
+    )]
     UnsupportedHost { host: String },
     /// A host shoal accepts in shoal.yml but cannot reach yet; refused before connecting.
     #[error(

@@ -69,11 +69,39 @@ impl EngineConnections {
             .headers
             .entry(hyper::header::HOST)
             .or_insert(hyper::header::HeaderValue::from_static("docker"));
+        // A read over SSH is sent again, once, when the pooled connection it went out on
+        // failed (the SSH connection under it dropped; the next is made anew): reads
+        // change nothing, and carry no body to replay. A connection that could not be
+        // opened at all is not tried again.
+        let replay =
+            (self.connector.retries_reads() && parts.method == hyper::Method::GET).then(|| {
+                let mut again = hyper::Request::new(RequestBody::default());
+                *again.method_mut() = parts.method.clone();
+                *again.uri_mut() = parts.uri.clone();
+                *again.headers_mut() = parts.headers.clone();
+                again
+            });
         let body = body.map_err(Into::into).boxed_unsync();
-        self.client
+        match self
+            .client
             .request(hyper::Request::from_parts(parts, body))
             .await
-            .map_err(|error| self.describe(&error))
+        {
+            Ok(response) => Ok(response),
+            Err(error) => match replay {
+                Some(again) if !error.is_connect() => {
+                    tracing::warn!(
+                        "a read from the Docker daemon failed ({}); sending it again",
+                        self.describe(&error)
+                    );
+                    self.client
+                        .request(again)
+                        .await
+                        .map_err(|error| self.describe(&error))
+                }
+                _ => Err(self.describe(&error)),
+            },
+        }
     }
 
     /// Whether the daemon is spoken to over TLS.

@@ -5,6 +5,7 @@
 
 use std::pin::Pin;
 
+use super::ssh_connector::SshConnector;
 use super::tcp_connector::TcpConnector;
 use super::tls_connector::TlsConnector;
 use super::unix_connector::UnixConnector;
@@ -15,8 +16,8 @@ pub trait EngineStream: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Un
 
 impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin> EngineStream for T {}
 
-/// How to open a connection to one daemon. A new transport (`ssh://`) is one more
-/// variant and one more file.
+/// How to open a connection to one daemon. A new transport is one more variant and one
+/// more file.
 #[derive(Debug, Clone)]
 pub enum EngineConnector {
     /// `unix:///path/to/docker.sock`
@@ -25,6 +26,8 @@ pub enum EngineConnector {
     Tcp(TcpConnector),
     /// `tcp://HOST:PORT` with `tls`: mutual TLS.
     Tls(TlsConnector),
+    /// `ssh://USER@HOST[:PORT][/path/to/docker.sock]`: channels of one SSH connection.
+    Ssh(SshConnector),
 }
 
 impl EngineConnector {
@@ -54,6 +57,19 @@ impl EngineConnector {
                 None => Ok(EngineConnector::Tcp(TcpConnector::new(address))),
             };
         }
+        if host.starts_with("ssh://") {
+            if endpoint.tls.is_some() {
+                return Err(tls_refused(
+                    "TLS applies to tcp:// hosts; SSH encrypts ssh:// hosts itself".to_owned(),
+                ));
+            }
+            return SshConnector::new(host, endpoint.ssh.as_ref())
+                .map(EngineConnector::Ssh)
+                .map_err(|reason| DockerError::Unreachable {
+                    host: host.to_owned(),
+                    reason,
+                });
+        }
         Err(DockerError::UnsupportedHost {
             host: host.to_owned(),
         })
@@ -65,7 +81,14 @@ impl EngineConnector {
             EngineConnector::Unix(unix) => unix.connect().await,
             EngineConnector::Tcp(tcp) => tcp.connect().await,
             EngineConnector::Tls(tls) => tls.connect().await,
+            EngineConnector::Ssh(ssh) => ssh.connect().await,
         }
+    }
+
+    /// Whether a read whose connection failed is sent again: over SSH, whose connection
+    /// may drop during a long run and is then made again.
+    pub fn retries_reads(&self) -> bool {
+        matches!(self, EngineConnector::Ssh(_))
     }
 
     /// Whether the daemon is spoken to over TLS.
@@ -177,7 +200,7 @@ mod tests {
         let error = EngineConnector::for_endpoint(&endpoint).expect_err("no transport");
         assert_eq!(
             error.to_string(),
-            "unsupported Docker host `npipe:////./pipe/docker_engine`: use unix:///path/to/docker.sock or tcp://HOST:PORT"
+            "unsupported Docker host `npipe:////./pipe/docker_engine`: use unix:///path/to/docker.sock, tcp://HOST:PORT or ssh://USER@HOST"
         );
     }
 }

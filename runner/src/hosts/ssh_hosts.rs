@@ -33,6 +33,14 @@ impl SshHosts {
     /// the home folder; the ssh-agent without one), `known_hosts` (`accept-new`, or a
     /// file; `~/.ssh/known_hosts` by default) and `connect_timeout`.
     pub fn for_environment(environment: &Environment, base: &Path) -> SshHosts {
+        SshHosts {
+            settings: SshHosts::settings_for(environment, base),
+        }
+    }
+
+    /// The login settings of `environment`'s `ssh` block (see
+    /// [`SshHosts::for_environment`]); an ssh:// Docker host uses them too.
+    pub fn settings_for(environment: &Environment, base: &Path) -> SshSettings {
         let ssh = environment.ssh.clone().unwrap_or_default();
         let default_known_hosts =
             SshSettings::user_known_hosts().unwrap_or_else(|| PathBuf::from(".ssh/known_hosts"));
@@ -51,7 +59,7 @@ impl SshHosts {
         {
             settings.connect_timeout = timeout;
         }
-        SshHosts { settings }
+        settings
     }
 }
 

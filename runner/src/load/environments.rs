@@ -55,8 +55,14 @@ pub fn load_environments(
                             docker.host.span,
                             format!("unsupported Docker host `{host}`"),
                         )
-                        .with_help("use unix:///path/to/docker.sock or tcp://HOST:PORT"),
+                        .with_help(
+                            "use unix:///path/to/docker.sock, tcp://HOST:PORT or ssh://USER@HOST",
+                        ),
                 );
+            } else if host.starts_with("ssh://")
+                && let Err(problem) = crate::docker::SshDockerHost::parse(host)
+            {
+                diagnostics.push(document.error(docker.host.span, problem));
             }
             let docker_node = document
                 .root
@@ -118,16 +124,7 @@ fn unimplemented_docker(docker: &DockerInput) -> Vec<UnimplementedSetting> {
     };
     let mut found = Vec::new();
     let host = &docker.host;
-    if host.value.starts_with("ssh://") {
-        found.push(setting(
-            host.span,
-            format!(
-                "ssh:// Docker hosts are not implemented yet (issue 12): shoal refuses to \
-                 connect to `{}`",
-                host.value
-            ),
-        ));
-    } else if host.value.starts_with("npipe://") {
+    if host.value.starts_with("npipe://") {
         found.push(setting(
             host.span,
             format!(

@@ -14,7 +14,7 @@ pub struct UnimplementedSetting {
     /// Where: its key, or its value when the value is what is not implemented.
     pub span: Span,
     /// What is not implemented and what shoal does instead, a sentence without its
-    /// position: "ssh:// Docker hosts are not implemented yet (issue 12): …".
+    /// position: "npipe:// Docker hosts (Windows named pipes) are not implemented: …".
     pub message: String,
 }
 

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use super::PipelineError;
 use crate::config::{TlsInput, TlsPart};
-use crate::docker::{DockerEndpoint, PemText, TlsMaterial};
+use crate::docker::{DockerEndpoint, PemText, SshLogin, TlsMaterial};
 use crate::load::SHOAL_FILE;
 use crate::model::Environment;
 use crate::yaml::Spanned;
@@ -18,7 +18,8 @@ use crate::yaml::Spanned;
 /// `docker.tls` and the secrets it names are read from `files_folder`, as relative secret
 /// files are. Without an override, an environment whose `docker` block asks for what
 /// shoal cannot do yet (see [`Environment::unimplemented_docker_settings`]) is refused
-/// before anything connects.
+/// before anything connects. An `ssh://` host, from any source, logs in with the
+/// environment's `ssh` block.
 pub fn docker_endpoint(
     override_host: Option<&str>,
     environment: &Environment,
@@ -32,6 +33,7 @@ pub fn docker_endpoint(
         return Ok(DockerEndpoint {
             host: host.to_owned(),
             tls: tls_from_process(host).map_err(tls_problem)?,
+            ssh: ssh_login(environment, files_folder),
         });
     }
     if let Some(setting) = environment.unimplemented_docker_settings.first() {
@@ -48,6 +50,7 @@ pub fn docker_endpoint(
         return Ok(DockerEndpoint {
             host: docker.host.value.clone(),
             tls,
+            ssh: ssh_login(environment, files_folder),
         });
     }
     let host = std::env::var("DOCKER_HOST")
@@ -55,7 +58,21 @@ pub fn docker_endpoint(
         .filter(|host| !host.is_empty())
         .unwrap_or_else(|| "unix:///var/run/docker.sock".to_owned());
     let tls = tls_from_process(&host).map_err(tls_problem)?;
-    Ok(DockerEndpoint { host, tls })
+    Ok(DockerEndpoint {
+        host,
+        tls,
+        ssh: ssh_login(environment, files_folder),
+    })
+}
+
+/// The environment's `ssh` block as an ssh:// host's login, read as `ssh` steps read it
+/// ([`crate::hosts::SshHosts::settings_for`]).
+fn ssh_login(environment: &Environment, files_folder: &Path) -> Option<SshLogin> {
+    let ssh = environment.ssh.as_ref()?;
+    Some(SshLogin {
+        user: ssh.user.clone(),
+        settings: crate::hosts::SshHosts::settings_for(environment, files_folder),
+    })
 }
 
 /// The material of `docker.tls`, each part from its file, its secret or `cert_path`.

@@ -68,6 +68,10 @@ pub enum SshError {
         "{target} does not allow forwarding to the Unix socket {path} (AllowStreamLocalForwarding is off in its sshd_config)"
     )]
     ForwardingProhibited { target: String, path: String },
+    /// The connection ended (closed by the server, cut, or keepalives unanswered): a
+    /// new [`super::SshSession`] is needed.
+    #[error("{what} on {target} failed: the connection has closed")]
+    ConnectionClosed { target: String, what: String },
     #[error("{what} on {target} failed: {reason}")]
     Channel {
         target: String,

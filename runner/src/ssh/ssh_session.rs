@@ -101,6 +101,11 @@ impl SshSession {
         &self.connection.target
     }
 
+    /// Whether `other` is a clone of this session (the same connection).
+    pub fn same_connection(&self, other: &SshSession) -> bool {
+        Arc::ptr_eq(&self.connection, &other.connection)
+    }
+
     /// Whether the connection has ended (closed by the server, or keepalives unanswered).
     pub fn is_closed(&self) -> bool {
         self.connection.handle.is_closed()
@@ -110,7 +115,9 @@ impl SshSession {
     /// it, and hands stdout and stderr to `output` as they arrive, read concurrently
     /// with the writing. `output` must not block: it runs on the path that reads the
     /// channel. A command runs until it ends; the caller bounds it by dropping this
-    /// future (under its own timeout), which closes the channel. The command line is
+    /// future (under its own timeout), which closes the channel; OpenSSH leaves the
+    /// command itself running (see `CloseOnDrop`), so bound it on the host too
+    /// (`timeout 60 COMMAND`) where that matters. The command line is
     /// never logged: it may carry environment values ([`super::with_environment`]).
     pub async fn exec(
         &self,
@@ -150,12 +157,17 @@ impl SshSession {
                         ChannelMsg::ExitSignal { signal_name, .. } => {
                             exit.signal = Some(signal_text(&signal_name));
                         }
-                        ChannelMsg::Failure => return Err(()),
-                        ChannelMsg::Close => break,
+                        ChannelMsg::Failure => return Err(ExecFailure::Refused),
+                        ChannelMsg::Close => return Ok(exit),
                         _ => {}
                     }
                 }
-                Ok(exit)
+                // The channel ended without the server closing it: the connection did.
+                if exit.code.is_none() && exit.signal.is_none() {
+                    Err(ExecFailure::ConnectionClosed)
+                } else {
+                    Ok(exit)
+                }
             };
             // A command that exits without reading its input ends the channel while the
             // input is still being written: the outcome is the reading's, whatever the
@@ -170,16 +182,25 @@ impl SshSession {
             }
         };
         writer.closed();
-        outcome.map_err(|()| SshError::ChannelRefused {
-            target: self.connection.target.to_string(),
-            what: "running a command".to_owned(),
-            reason: "the server refused the exec request".to_owned(),
+        let target = self.connection.target.to_string();
+        outcome.map_err(|failure| match failure {
+            ExecFailure::Refused => SshError::ChannelRefused {
+                target,
+                what: what.to_owned(),
+                reason: "the server refused the exec request".to_owned(),
+            },
+            ExecFailure::ConnectionClosed => SshError::ConnectionClosed {
+                target,
+                what: what.to_owned(),
+            },
         })
     }
 
     /// Opens a stream to the Unix socket at `path` on the host, forwarded by sshd
-    /// (`direct-streamlocal@openssh.com`). A server with `AllowStreamLocalForwarding no`
-    /// answers [`SshError::ForwardingProhibited`].
+    /// (`direct-streamlocal@openssh.com`). A server that calls the channel prohibited
+    /// gives [`SshError::ForwardingProhibited`]; OpenSSH answers "connect failed"
+    /// ([`SshError::ChannelRefused`]) both when its config forbids forwarding
+    /// (`AllowStreamLocalForwarding no`) and when nothing listens at `path`.
     pub async fn open_unix_socket(&self, path: &str) -> Result<SshStream, SshError> {
         let what = format!("opening the Unix socket {path}");
         let channel = self
@@ -197,6 +218,21 @@ impl SshSession {
                 },
                 other => self.channel_error(&what, other),
             })?;
+        Ok(channel.into_stream())
+    }
+
+    /// Runs `command` and makes its standard input and output a stream (its standard
+    /// error is read and dropped): `docker system dial-stdio`'s way to reach a socket
+    /// where forwarding is forbidden. The channel closes when the stream is dropped.
+    pub async fn exec_stream(&self, command: &str) -> Result<SshStream, SshError> {
+        let what = "running a command";
+        let channel = self
+            .bounded(what, self.connection.handle.channel_open_session())
+            .await?
+            .map_err(|error| self.channel_error(what, error))?;
+        self.bounded(what, channel.exec(true, command))
+            .await?
+            .map_err(|error| self.channel_error(what, error))?;
         Ok(channel.into_stream())
     }
 
@@ -232,10 +268,9 @@ impl SshSession {
                     ChannelOpenFailure::Other { reason, .. } => reason,
                 },
             },
-            russh::Error::SendError | russh::Error::Disconnect => SshError::Channel {
+            russh::Error::SendError | russh::Error::Disconnect => SshError::ConnectionClosed {
                 target,
                 what: what.to_owned(),
-                reason: "the connection has closed".to_owned(),
             },
             other => SshError::Channel {
                 target,
@@ -246,8 +281,18 @@ impl SshSession {
     }
 }
 
-/// The writing half of an exec channel, closed when the exec future is dropped before
-/// the channel ended (a caller's timeout), so the server ends the command's session.
+/// Why an exec channel gave no exit status.
+enum ExecFailure {
+    Refused,
+    ConnectionClosed,
+}
+
+/// The writing half of an exec channel. When the exec future is dropped before the
+/// channel ended (a caller's timeout), the command is sent SIGTERM and the channel is
+/// closed. OpenSSH's sshd refuses `signal` requests ("session signalling requires
+/// privilege separation", up to 9.x at least), and closing the channel does not end a
+/// command without a terminal: it runs on until it ends or writes to its closed output
+/// (SIGPIPE). A caller that must bound it on the host runs it under `timeout`.
 struct CloseOnDrop {
     half: Option<ChannelWriteHalf<Msg>>,
 }
@@ -273,6 +318,7 @@ impl Drop for CloseOnDrop {
             && let Ok(runtime) = tokio::runtime::Handle::try_current()
         {
             runtime.spawn(async move {
+                let _ = half.signal(russh::Sig::TERM).await;
                 let _ = half.close().await;
             });
         }

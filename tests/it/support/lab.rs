@@ -87,6 +87,12 @@ impl Lab {
         )
     }
 
+    /// The lab's folder: the key, known_hosts, and a folder `nodeI` per node with its
+    /// `sshd_config`, `sshd.pid` and `sshd.log`.
+    pub fn folder(&self) -> &std::path::Path {
+        self.key.parent().expect("the key is in the lab's folder")
+    }
+
     /// Runs a program inside node `node`'s network namespace (not through `ip netns
     /// exec`, which remounts /sys).
     pub fn in_node(&self, node: usize, program: &[&str]) -> Output {

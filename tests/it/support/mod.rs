@@ -7,6 +7,7 @@ pub mod git_servers;
 pub mod lab;
 mod private_swarm;
 pub mod serve_daemon;
+pub mod tcp_relay;
 pub mod test_pki;
 
 pub use private_swarm::PrivateSwarm;
