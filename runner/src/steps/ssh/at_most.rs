@@ -31,3 +31,30 @@ pub async fn at_most<T>(limit: usize, tasks: Vec<HostTask<'_, T>>) -> Vec<T> {
 async fn indexed<T>(index: usize, task: HostTask<'_, T>) -> (usize, T) {
     (index, task.await)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use super::*;
+
+    async fn task(index: usize, active: &AtomicUsize, most: &AtomicUsize) -> usize {
+        let now = active.fetch_add(1, Ordering::SeqCst) + 1;
+        most.fetch_max(now, Ordering::SeqCst);
+        // Later tasks end sooner: results still come back in the tasks' order.
+        tokio::time::sleep(Duration::from_secs(10 - index as u64)).await;
+        active.fetch_sub(1, Ordering::SeqCst);
+        index
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn runs_at_most_the_limit_at_once_and_keeps_the_order() {
+        let (active, most) = (AtomicUsize::new(0), AtomicUsize::new(0));
+        let tasks: Vec<HostTask<'_, usize>> = (0..5)
+            .map(|index| Box::pin(task(index, &active, &most)) as HostTask<'_, usize>)
+            .collect();
+        assert_eq!(at_most(2, tasks).await, vec![0, 1, 2, 3, 4]);
+        assert_eq!(most.load(Ordering::SeqCst), 2);
+    }
+}
