@@ -16,6 +16,7 @@ pub mod docker;
 pub mod exit_code;
 pub mod git;
 pub mod github;
+pub mod hosts;
 pub mod known_hosts;
 pub mod limits;
 pub mod load;

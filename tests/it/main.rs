@@ -26,6 +26,7 @@ mod serve_drain;
 mod serve_restart;
 mod serve_runs;
 mod serve_sandbox;
+mod ssh_step;
 mod ssh_transport;
 mod support;
 mod test_repo;

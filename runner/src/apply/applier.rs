@@ -52,6 +52,8 @@ pub struct Applier<'a, E: DockerEngine> {
     /// What the current step is still waiting for: each service not converged yet, and
     /// how far it is (`0/1 running, pending: no suitable node (…)`).
     waiting_for: BTreeMap<String, String>,
+    /// How `ssh` steps reach their hosts; without it, an `ssh` step fails.
+    hosts: Option<&'a dyn crate::hosts::HostConnector>,
 }
 
 impl<'a, E: DockerEngine> Applier<'a, E> {
@@ -68,7 +70,14 @@ impl<'a, E: DockerEngine> Applier<'a, E> {
             cancel: CancelSignal::never(),
             step_changes: Vec::new(),
             waiting_for: BTreeMap::new(),
+            hosts: None,
         }
+    }
+
+    /// Reaches the hosts of `ssh` steps through `connector`.
+    pub fn with_hosts(mut self, connector: &'a dyn crate::hosts::HostConnector) -> Applier<'a, E> {
+        self.hosts = Some(connector);
+        self
     }
 
     /// Stops at the next safe point once `signal` is raised: before a step, or while a
@@ -115,7 +124,11 @@ impl<'a, E: DockerEngine> Applier<'a, E> {
             let mut changes = 0;
             self.step_changes.clear();
             self.waiting_for.clear();
-            let result = match step.timeout {
+            // An `ssh` step's timeout bounds each of its hosts (`steps::ssh::apply`).
+            let step_timeout = step
+                .timeout
+                .filter(|_| !matches!(step.desired, crate::steps::Desired::Hosts(_)));
+            let result = match step_timeout {
                 Some(limit) => {
                     match tokio::time::timeout(
                         limit,
@@ -331,6 +344,21 @@ impl<'a, E: DockerEngine> Applier<'a, E> {
     /// The engine the apply writes to.
     pub fn client(&self) -> &'a E {
         self.client
+    }
+
+    /// How `ssh` steps reach their hosts, if this apply was given a way.
+    pub fn hosts(&self) -> Option<&'a dyn crate::hosts::HostConnector> {
+        self.hosts
+    }
+
+    /// Where the apply reports, for a step that reports from several hosts at once.
+    pub fn observer(&mut self) -> &mut dyn ApplyObserver {
+        &mut *self.observer
+    }
+
+    /// Notes what the current step changed (`host node1: wrote /etc/exports`).
+    pub fn note_changes(&mut self, changed: Vec<String>) {
+        self.step_changes.extend(changed);
     }
 
     /// What stops the apply at its next safe point; a step that waits sleeps on it.

@@ -44,6 +44,11 @@ pub enum ApplyEvent {
         to: String,
         reason: String,
     },
+    /// A line of what an `ssh` step does on a host, or of a command's output there.
+    HostOutput {
+        host: String,
+        line: String,
+    },
     StepFinished {
         step: String,
         changes: usize,

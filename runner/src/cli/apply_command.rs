@@ -140,6 +140,7 @@ impl ApplyObserver for TerminalProgress {
             ApplyEvent::ManagerMoved { from, to, reason } => {
                 format!("    moved from manager {from} to {to}: {reason}")
             }
+            ApplyEvent::HostOutput { host, line } => format!("    [{host}] {line}"),
             ApplyEvent::StepFinished { .. } => return,
         };
         let line = self.secrets.redact(&line);

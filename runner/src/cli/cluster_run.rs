@@ -125,7 +125,10 @@ pub async fn prepare(args: &ClusterArgs) -> anyhow::Result<Option<PreparedRun>> 
     if !desired.warnings.is_empty() {
         report::print_diagnostics(&desired.warnings, &desired.secrets);
     }
-    let run = reading.plan(desired).await?;
+    let mut run = reading.plan(desired).await?;
+    // `ssh` steps are planned against their hosts, read (never written) over SSH.
+    let hosts = crate::hosts::SshHosts::for_environment(environment, secrets_folder);
+    run.plan_hosts(std::sync::Arc::new(hosts)).await;
     for note in run.manager_notes() {
         eprintln!("{note}");
     }

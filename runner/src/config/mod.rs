@@ -7,7 +7,8 @@ mod step_input;
 mod workflow_file;
 
 pub use shoal_file::{
-    DockerInput, EnvironmentInput, SecretSource, ShoalFile, SshInput, TlsInput, TlsPart,
+    DockerInput, EnvironmentInput, HostEntryInput, HostInput, SecretSource, ShoalFile, SshInput,
+    TlsInput, TlsPart,
 };
 pub use step_input::{PLANNED_KINDS, SUPPORTED_KINDS, StepCommonInput, StepInput};
 pub use workflow_file::{

@@ -29,9 +29,10 @@ pub struct EnvironmentInput {
     /// How host-level steps log in to the environment's hosts.
     #[serde(default)]
     pub ssh: Option<SshInput>,
-    /// Host groups, e.g. `managers: [10.0.0.1]`, for host-level steps and templates.
+    /// Host groups, e.g. `managers: [10.0.0.1, "deploy@10.0.0.2:2222"]`, for `ssh` steps
+    /// and templates; a host is `address`, `user@address:port` or a map.
     #[serde(default)]
-    pub hosts: IndexMap<String, Vec<String>>,
+    pub hosts: IndexMap<String, Vec<HostEntryInput>>,
     /// Variables for templates, as `vars.NAME` and `environment.vars.NAME`.
     #[serde(default)]
     pub vars: IndexMap<String, serde_json::Value>,
@@ -156,16 +157,97 @@ impl TlsInput {
 }
 
 /// SSH login for host-level steps.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SshInput {
-    pub user: String,
-    /// Private key file.
+    /// The login user of hosts that do not name one.
+    #[serde(default)]
+    pub user: Option<String>,
+    /// The port of hosts that do not name one (default 22).
+    #[serde(default)]
+    pub port: Option<Spanned<u16>>,
+    /// Private key file; without one, the keys of the ssh-agent at `SSH_AUTH_SOCK`.
     #[serde(default)]
     pub identity: Option<String>,
-    /// known_hosts file that host keys are checked against.
+    /// known_hosts file that host keys are checked against (default
+    /// `~/.ssh/known_hosts`); `accept-new` trusts and records the key of a host not in
+    /// it yet (and still refuses a changed key).
     #[serde(default)]
     pub known_hosts: Option<String>,
+    /// How long connecting and logging in to one host may take (default `10s`).
+    #[serde(default)]
+    pub connect_timeout: Option<Spanned<String>>,
+}
+
+/// A host of a group: `address`, `user@address:port`, or a map.
+#[derive(Debug, Clone, JsonSchema)]
+#[schemars(untagged)]
+pub enum HostEntryInput {
+    Address(Spanned<String>),
+    Host(HostInput),
+}
+
+/// A host with its own settings.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HostInput {
+    /// A name or an IP address, without the port.
+    pub address: Spanned<String>,
+    #[serde(default)]
+    pub port: Option<u16>,
+    #[serde(default)]
+    pub user: Option<String>,
+    /// How the host is shown (default: its address).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Values its templates see as `host.vars`.
+    #[serde(default)]
+    pub vars: IndexMap<String, serde_json::Value>,
+}
+
+impl<'de> Deserialize<'de> for HostEntryInput {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let spanned = Spanned::<AddressOrHost>::deserialize(deserializer)?;
+        Ok(match spanned.value {
+            AddressOrHost::Address(text) => {
+                HostEntryInput::Address(Spanned::new(spanned.span, text))
+            }
+            AddressOrHost::Host(host) => HostEntryInput::Host(host),
+        })
+    }
+}
+
+enum AddressOrHost {
+    Address(String),
+    Host(HostInput),
+}
+
+impl<'de> Deserialize<'de> for AddressOrHost {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct AddressOrHostVisitor;
+
+        impl<'de> serde::de::Visitor<'de> for AddressOrHostVisitor {
+            type Value = AddressOrHost;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a host (`user@address:port`) or a map with `address`")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<AddressOrHost, E> {
+                Ok(AddressOrHost::Address(text.to_owned()))
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<AddressOrHost, A::Error> {
+                HostInput::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(AddressOrHost::Host)
+            }
+        }
+
+        deserializer.deserialize_any(AddressOrHostVisitor)
+    }
 }
 
 /// Where a secret's value comes from; the value itself never lives in the repo.

@@ -13,12 +13,13 @@ use crate::steps::wait::WaitInput;
 use crate::yaml::Spanned;
 
 /// The step kinds this version runs.
-pub const SUPPORTED_KINDS: &[&str] = &["stack", "network", "config", "secret", "wait", "remove"];
+pub const SUPPORTED_KINDS: &[&str] = &[
+    "stack", "network", "config", "secret", "wait", "remove", "ssh",
+];
 
 /// Step kinds that are planned but not implemented yet, with what they will do.
 /// A step using one is rejected, never silently skipped.
 pub const PLANNED_KINDS: &[(&str, &str)] = &[
-    ("ssh", "commands on hosts over SSH"),
     ("certs", "certificate generation and renewal"),
     ("service", "single-service updates"),
     ("node", "node labels and availability"),
@@ -65,12 +66,12 @@ pub struct StepInput {
     /// Remove a stack and everything it created.
     #[serde(default)]
     pub remove: Option<RemoveInput>,
+    /// Put files on hosts and run commands there, over SSH.
+    #[serde(default)]
+    pub ssh: Option<crate::steps::ssh::SshStepInput>,
 
     // Planned kinds: accepted by the decoder so that validation can say they are not
     // supported yet, and absent from the schema so that editors do not offer them.
-    #[serde(default)]
-    #[schemars(skip)]
-    pub ssh: Option<serde::de::IgnoredAny>,
     #[serde(default)]
     #[schemars(skip)]
     pub certs: Option<serde::de::IgnoredAny>,
@@ -112,7 +113,7 @@ impl StepInput {
             secret,
             wait,
             remove,
-            ssh: _,
+            ssh,
             certs: _,
             service: _,
             node: _,
@@ -125,6 +126,7 @@ impl StepInput {
             secret.map(StepKindInput::Secret),
             wait.map(StepKindInput::Wait),
             remove.map(StepKindInput::Remove),
+            ssh.map(StepKindInput::Ssh),
         ];
         let common = StepCommonInput {
             id,

@@ -320,10 +320,13 @@ async fn prepare(
         }
         warnings.push(warning.clone());
     }
-    let run = reading
+    let mut run = reading
         .plan(desired)
         .await
         .map_err(|error| Stopped::from(error.to_string()))?;
+    // `ssh` steps are planned against their hosts (a trusted run only).
+    let hosts = crate::hosts::SshHosts::for_environment(environment, &settings.secrets_folder);
+    run.plan_hosts(std::sync::Arc::new(hosts)).await;
     for note in run.manager_notes() {
         sink.log(note);
     }
@@ -414,6 +417,7 @@ impl ApplyObserver for SinkProgress<'_> {
             ApplyEvent::ManagerMoved { from, to, reason } => {
                 format!("moved from manager {from} to {to}: {reason}")
             }
+            ApplyEvent::HostOutput { host, line } => format!("[{host}] {line}"),
         };
         self.0.log(line);
     }

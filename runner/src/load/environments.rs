@@ -85,6 +85,8 @@ pub fn load_environments(
                 );
             }
         }
+        let (hosts, host_groups) =
+            crate::steps::ssh::host_inventory(&document, &input, diagnostics);
         let mut vars = shoal_file.vars.clone();
         for (key, value) in input.vars {
             match vars.get_mut(&key) {
@@ -98,7 +100,8 @@ pub fn load_environments(
             name: name.value,
             docker: input.docker,
             ssh: input.ssh,
-            hosts: input.hosts,
+            hosts,
+            host_groups,
             vars,
             secrets: input
                 .secrets

@@ -131,25 +131,13 @@ fn endpoint_of_context(name: &str, ssh: Option<SshLogin>) -> Result<DockerEndpoi
     Ok(endpoint)
 }
 
-/// The environment's `ssh` block as an ssh:// host's login: `identity` and
-/// `known_hosts` are paths on this machine (`~/` is the home folder; relative ones are
-/// read from `files_folder`); without `known_hosts`, `~/.ssh/known_hosts`.
+/// The environment's `ssh` block as an ssh:// host's login, read as `ssh` steps read it
+/// ([`crate::hosts::SshHosts::settings_for`]).
 fn ssh_login(environment: &Environment, files_folder: &Path) -> Option<SshLogin> {
     let ssh = environment.ssh.as_ref()?;
-    let path = |text: &str| match (text.strip_prefix("~/"), std::env::var_os("HOME")) {
-        (Some(under_home), Some(home)) => PathBuf::from(home).join(under_home),
-        _ => files_folder.join(text),
-    };
-    let known_hosts = match &ssh.known_hosts {
-        Some(known_hosts) => path(known_hosts),
-        None => crate::ssh::SshSettings::user_known_hosts()
-            .unwrap_or_else(|| PathBuf::from(".ssh/known_hosts")),
-    };
-    let mut settings = crate::ssh::SshSettings::new(known_hosts);
-    settings.identity = ssh.identity.as_deref().map(path);
     Some(SshLogin {
-        user: Some(ssh.user.clone()),
-        settings,
+        user: ssh.user.clone(),
+        settings: crate::hosts::SshHosts::settings_for(environment, files_folder),
     })
 }
 

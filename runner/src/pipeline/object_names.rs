@@ -51,7 +51,11 @@ pub fn name_objects(steps: &mut [DesiredStep], key: &ObjectNameKey) {
                     }
                 }
             }
-            Desired::Nothing | Desired::Wait(_) | Desired::Network(_) | Desired::Remove { .. } => {}
+            Desired::Nothing
+            | Desired::Wait(_)
+            | Desired::Network(_)
+            | Desired::Remove { .. }
+            | Desired::Hosts(_) => {}
         }
     }
 }

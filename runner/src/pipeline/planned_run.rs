@@ -1,11 +1,14 @@
 //! A run planned against its swarm, and applying it: from plan to outcome.
 
+use std::sync::Arc;
+
 use super::{RunProgress, SecretPolicy, name_objects};
 use crate::apply::{
     Applier, ApplyError, ApplyEvent, ApplyObserver, ApplyReport, CancelSignal, StepOutcome,
     plan_workflows,
 };
 use crate::docker::{DockerEngine as _, DockerError, SwarmManagers};
+use crate::hosts::HostConnector;
 use crate::plan::{Action, DesiredStep, ObjectType, Plan, SensitiveFields};
 use crate::render::SecretValues;
 use crate::source::Diagnostics;
@@ -29,6 +32,8 @@ pub struct PlannedRun {
     pub name_key: ObjectNameKey,
     /// The swarm had no key yet: applying creates this one first.
     pub new_name_key: bool,
+    /// How `ssh` steps reach their hosts, once [`PlannedRun::plan_hosts`] read them.
+    pub hosts: Option<Arc<dyn HostConnector>>,
 }
 
 /// One workflow: its desired steps, the plan that is applied and the plan that is shown.
@@ -71,6 +76,65 @@ impl PlannedRun {
         notes
     }
 
+    /// Plans the `ssh` steps against their hosts through `connector` (reading files and
+    /// running `unless` guards, writing nothing), into both plans of each workflow; a
+    /// host that cannot be read is a problem of its step. Only a trusted run reads hosts:
+    /// a pull request's guards would be commands anyone could write.
+    pub async fn plan_hosts(&mut self, connector: Arc<dyn HostConnector>) {
+        if self.policy != SecretPolicy::Trusted {
+            self.show_hosts_not_read();
+            return;
+        }
+        let sensitive = self.sensitive.host_values().clone();
+        let concealment = self.policy.concealment();
+        for workflow in &mut self.workflows {
+            for (index, step) in workflow.steps.iter_mut().enumerate() {
+                let Desired::Hosts(desired) = &mut step.desired else {
+                    continue;
+                };
+                desired.sensitive = sensitive.clone();
+                if step.skipped {
+                    continue;
+                }
+                let (hosts, problems) = crate::steps::ssh::plan_hosts(
+                    connector.as_ref(),
+                    desired,
+                    &sensitive,
+                    concealment,
+                )
+                .await;
+                for plan in [&mut workflow.plan, &mut workflow.shown] {
+                    if let Some(step_plan) = plan.steps.get_mut(index) {
+                        step_plan.hosts = hosts.clone();
+                        step_plan.problems.extend(problems.iter().cloned());
+                    }
+                }
+            }
+        }
+        self.hosts = Some(connector);
+    }
+
+    /// Shows each host of the `ssh` steps as not read.
+    fn show_hosts_not_read(&mut self) {
+        for workflow in &mut self.workflows {
+            for (index, step) in workflow.steps.iter().enumerate() {
+                let Desired::Hosts(desired) = &step.desired else {
+                    continue;
+                };
+                let hosts: Vec<_> = desired
+                    .hosts
+                    .iter()
+                    .map(crate::steps::ssh::HostPlan::not_read)
+                    .collect();
+                for plan in [&mut workflow.plan, &mut workflow.shown] {
+                    if let Some(step_plan) = plan.steps.get_mut(index) {
+                        step_plan.hosts = hosts.clone();
+                    }
+                }
+            }
+        }
+    }
+
     /// Applies the workflows in order, stopping after the first that fails. A later
     /// workflow is planned again against what the earlier ones left, read in the same
     /// scope as the first reading. A swarm without an [`ObjectNameKey`] gets this run's
@@ -111,7 +175,11 @@ impl PlannedRun {
                 }
                 let state = self.client.live_state_of(self.live.scope.clone()).await?;
                 let (mut plans, state) = plan_workflows(&self.client, &[&steps], state).await?;
-                let plan = plans.pop().unwrap_or_default();
+                let mut plan = plans.pop().unwrap_or_default();
+                // Hosts were planned once, before the first workflow applied.
+                for (step_plan, planned_step) in plan.steps.iter_mut().zip(&planned.plan.steps) {
+                    step_plan.hosts = planned_step.hosts.clone();
+                }
                 replanned = PlannedWorkflow {
                     name: planned.name.clone(),
                     steps,
@@ -132,6 +200,9 @@ impl PlannedRun {
                 };
                 let mut applier =
                     Applier::new(&self.client, &mut observer, live).with_cancel(cancel.clone());
+                if let Some(hosts) = &self.hosts {
+                    applier = applier.with_hosts(hosts.as_ref());
+                }
                 let result = applier.apply(&workflow.steps, &workflow.plan).await;
                 observer.report_moves();
                 result

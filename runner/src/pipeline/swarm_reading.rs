@@ -115,6 +115,7 @@ impl SwarmReading {
             policy: desired.policy,
             name_key,
             new_name_key,
+            hosts: None,
         })
     }
 }

@@ -24,6 +24,9 @@ pub struct StepPlan {
     /// True when the step's `if` is false for this environment: it changes nothing.
     pub skipped: bool,
     pub changes: Vec<Change>,
+    /// For an `ssh` step: the plan of each host.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hosts: Vec<crate::steps::ssh::HostPlan>,
     /// What stops this step from being applied, e.g. a missing external network. Apply
     /// refuses to start when any step of the plan has one.
     pub problems: Vec<String>,
@@ -101,6 +104,8 @@ pub struct PlanSummary {
     pub recreate: usize,
     pub remove: usize,
     pub unchanged: usize,
+    /// Hosts of `ssh` steps with files to write or commands to run.
+    pub hosts: usize,
 }
 
 impl Plan {
@@ -115,12 +120,18 @@ impl Plan {
                 Action::Unchanged => summary.unchanged += 1,
             }
         }
+        summary.hosts = self
+            .steps
+            .iter()
+            .flat_map(|step| &step.hosts)
+            .filter(|host| host.has_changes())
+            .count();
         summary
     }
 
     pub fn has_changes(&self) -> bool {
         let summary = self.summary();
-        summary.create + summary.update + summary.recreate + summary.remove > 0
+        summary.create + summary.update + summary.recreate + summary.remove + summary.hosts > 0
     }
 
     pub fn problems(&self) -> Vec<String> {
@@ -143,6 +154,14 @@ impl PlanSummary {
             (self.update, "to update"),
             (self.recreate, "to recreate"),
             (self.remove, "to remove"),
+            (
+                self.hosts,
+                if self.hosts == 1 {
+                    "host to change"
+                } else {
+                    "hosts to change"
+                },
+            ),
         ]
         .iter()
         .filter(|(count, _)| *count > 0)

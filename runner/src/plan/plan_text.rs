@@ -57,6 +57,9 @@ pub fn plan_text(plan: &Plan, workflow: &str, environment: &str) -> String {
         if unchanged > 0 {
             let _ = writeln!(out, "    = {unchanged} unchanged");
         }
+        for host in &step.hosts {
+            host.write_text(&mut out);
+        }
         for problem in &step.problems {
             let _ = writeln!(out, "    error: {problem}");
         }
@@ -109,6 +112,7 @@ mod tests {
                         name: "traefik-public".into(),
                         action: Action::Unchanged,
                     }],
+                    hosts: vec![],
                     problems: vec![],
                 },
                 StepPlan {
@@ -149,6 +153,7 @@ mod tests {
                             },
                         },
                     ],
+                    hosts: vec![],
                     problems: vec![],
                 },
             ],

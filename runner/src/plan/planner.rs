@@ -50,6 +50,7 @@ impl<'a> Planner<'a> {
             kind: step.kind,
             skipped: step.skipped,
             changes: Vec::new(),
+            hosts: Vec::new(),
             problems: Vec::new(),
         };
         if step.skipped {

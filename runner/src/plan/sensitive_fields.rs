@@ -46,6 +46,9 @@ pub struct SensitiveFields {
     services: BTreeMap<String, BTreeSet<String>>,
     /// Networks any of whose options depends on a secret.
     networks: BTreeSet<String>,
+    /// Files and commands of `ssh` steps whose content depends on a secret, by
+    /// `steps::ssh::file_key` and `command_key`.
+    host_values: BTreeSet<String>,
 }
 
 impl SensitiveFields {
@@ -68,10 +71,16 @@ impl SensitiveFields {
             self.services.entry(service).or_default().extend(paths);
         }
         self.networks.extend(other.networks);
+        self.host_values.extend(other.host_values);
+    }
+
+    /// The files and commands of `ssh` steps that depend on a secret.
+    pub fn host_values(&self) -> &BTreeSet<String> {
+        &self.host_values
     }
 
     pub fn is_empty(&self) -> bool {
-        self.services.is_empty() && self.networks.is_empty()
+        self.services.is_empty() && self.networks.is_empty() && self.host_values.is_empty()
     }
 
     /// Records on each service of `steps` which of its fields are sensitive
@@ -153,6 +162,11 @@ impl SensitiveFields {
             // differ make another object, never a field shown; a `wait` or `remove` step
             // writes nothing to compare.
             Desired::Object(_) | Desired::Wait(_) | Desired::Remove { .. } | Desired::Nothing => {}
+            Desired::Hosts(planned) => {
+                if let Desired::Hosts(other) = other {
+                    planned.sensitive_between(other, &mut self.host_values);
+                }
+            }
         }
     }
 }

@@ -49,6 +49,9 @@ pub struct RenderedStep {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     pub files: Vec<RenderedFile>,
+    /// For `ssh` steps: the step rendered for each of its hosts.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hosts: Vec<crate::steps::ssh::RenderedHost>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -89,6 +92,7 @@ pub fn render_workflow(
         files,
         engine,
         values: &values,
+        environment: &context.environment,
     };
     let mut diagnostics = Diagnostics::default();
     let concurrency = match engine.render_str(&workflow.concurrency, &values) {
@@ -123,6 +127,7 @@ struct Renderer<'a> {
     files: &'a dyn RepoFiles,
     engine: &'a TemplateEngine,
     values: &'a minijinja::Value,
+    environment: &'a crate::model::Environment,
 }
 
 impl Renderer<'_> {
@@ -141,6 +146,7 @@ impl Renderer<'_> {
             services: Vec::new(),
             url: None,
             files: Vec::new(),
+            hosts: Vec::new(),
         };
         if let Some((condition, span)) = &step.condition {
             match self.engine.evaluate_condition(condition, self.values) {
@@ -165,7 +171,16 @@ impl Renderer<'_> {
     }
 
     fn template(&self, path: &str, diagnostics: &mut Diagnostics) -> Option<String> {
-        match self.engine.render_file(path, self.values) {
+        self.template_with(path, self.values, diagnostics)
+    }
+
+    fn template_with(
+        &self,
+        path: &str,
+        values: &minijinja::Value,
+        diagnostics: &mut Diagnostics,
+    ) -> Option<String> {
+        match self.engine.render_file(path, values) {
             Ok(content) => Some(content),
             Err(error) => {
                 diagnostics.push(template_diagnostic(self.files, path, &error));
@@ -194,10 +209,29 @@ impl Renderer<'_> {
         template: &str,
         diagnostics: &mut Diagnostics,
     ) -> Option<String> {
+        self.inline_text_with(
+            workflow_path,
+            span,
+            what,
+            template,
+            self.values,
+            diagnostics,
+        )
+    }
+
+    fn inline_text_with(
+        &self,
+        workflow_path: &str,
+        span: crate::source::Span,
+        what: &str,
+        template: &str,
+        values: &minijinja::Value,
+        diagnostics: &mut Diagnostics,
+    ) -> Option<String> {
         if !crate::model::is_template(template) {
             return Some(template.to_owned());
         }
-        match self.engine.render_str(template, self.values) {
+        match self.engine.render_str(template, values) {
             Ok(text) => Some(text),
             Err(error) => {
                 diagnostics.push(self.inline_error(workflow_path, Some(span), what, &error));
@@ -249,6 +283,57 @@ impl StepRenderer<'_> {
     /// Renders the template at `path`.
     pub fn template(&self, path: &str, diagnostics: &mut Diagnostics) -> Option<String> {
         self.renderer.template(path, diagnostics)
+    }
+
+    /// Renders the template at `path` with `values` (the run's, with more: an `ssh` step's
+    /// `host`).
+    pub fn template_with(
+        &self,
+        path: &str,
+        values: &minijinja::Value,
+        diagnostics: &mut Diagnostics,
+    ) -> Option<String> {
+        self.renderer.template_with(path, values, diagnostics)
+    }
+
+    /// Renders `template`, written in the step as its `what`, with `values`.
+    pub fn inline_with(
+        &self,
+        template: &str,
+        what: &str,
+        values: &minijinja::Value,
+        diagnostics: &mut Diagnostics,
+    ) -> Option<String> {
+        self.renderer.inline_text_with(
+            self.workflow_path,
+            self.span,
+            what,
+            template,
+            values,
+            diagnostics,
+        )
+    }
+
+    /// The values templates see.
+    pub fn values(&self) -> &minijinja::Value {
+        self.renderer.values
+    }
+
+    /// The environment rendered for.
+    pub fn environment(&self) -> &crate::model::Environment {
+        self.renderer.environment
+    }
+
+    /// A located error about the step, at its start.
+    pub fn error(&self, message: String) -> Diagnostic {
+        match self.renderer.files.read(self.workflow_path) {
+            Ok(text) => Diagnostic::error(
+                &SourceFile::new(self.workflow_path, text),
+                self.span,
+                message,
+            ),
+            Err(_) => Diagnostic::file_error(self.workflow_path, message),
+        }
     }
 
     /// Reads the file at `path` as it is.

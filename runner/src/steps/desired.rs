@@ -22,6 +22,9 @@ pub enum Desired {
     Remove {
         stack: String,
     },
+    /// An `ssh` step: files and commands on hosts, planned against the hosts themselves
+    /// (`PlannedRun::plan_hosts`).
+    Hosts(super::ssh::DesiredHosts),
 }
 
 impl Desired {
@@ -34,6 +37,7 @@ impl Desired {
             Desired::Object(object) => config::plan(planner, object, plan),
             Desired::Stack(spec) => stack::plan(planner, spec, plan),
             Desired::Remove { stack } => remove::plan(planner, stack, plan),
+            Desired::Hosts(_) => {}
         }
     }
 
@@ -56,6 +60,7 @@ impl Desired {
             }
             Desired::Stack(spec) => stack::apply(applier, step, spec, plan, changes).await,
             Desired::Remove { .. } => remove::apply(applier, &step.name, plan, changes).await,
+            Desired::Hosts(hosts) => super::ssh::apply(applier, step, hosts, changes).await,
         }
     }
 }

@@ -21,6 +21,7 @@ pub mod config;
 pub mod network;
 pub mod remove;
 pub mod secret;
+pub mod ssh;
 pub mod stack;
 pub mod wait;
 

@@ -21,6 +21,7 @@ pub enum StepKind {
     Secret(ConfigStep),
     Wait(WaitStep),
     Remove(RemoveStep),
+    Ssh(super::ssh::SshStep),
 }
 
 impl StepKind {
@@ -33,6 +34,7 @@ impl StepKind {
             StepKind::Secret(_) => "secret",
             StepKind::Wait(_) => "wait",
             StepKind::Remove(_) => "remove",
+            StepKind::Ssh(_) => "ssh",
         }
     }
 
@@ -45,6 +47,7 @@ impl StepKind {
             StepKind::Secret(step) => format!("secret {}", step.name),
             StepKind::Wait(_) => "wait".to_owned(),
             StepKind::Remove(step) => format!("remove {}", step.stack),
+            StepKind::Ssh(step) => format!("ssh {}", step.hosts.join(", ")),
         }
     }
 
@@ -56,7 +59,8 @@ impl StepKind {
             StepKind::Network(_)
             | StepKind::Config(_)
             | StepKind::Secret(_)
-            | StepKind::Wait(_) => None,
+            | StepKind::Wait(_)
+            | StepKind::Ssh(_) => None,
         }
     }
 
@@ -76,6 +80,7 @@ impl StepKind {
             StepKind::Secret(step) => secret::render(step, renderer, rendered, diagnostics),
             StepKind::Wait(step) => wait::render(step, renderer, rendered, diagnostics),
             StepKind::Remove(step) => remove::render(step, renderer, rendered, diagnostics),
+            StepKind::Ssh(step) => super::ssh::render(step, renderer, rendered, diagnostics),
         }
     }
 
@@ -99,6 +104,7 @@ impl StepKind {
             StepKind::Remove(_) => Desired::Remove {
                 stack: remove::desired(rendered),
             },
+            StepKind::Ssh(step) => Desired::Hosts(super::ssh::desired(step, rendered)),
         };
         Ok((desired, Diagnostics::default()))
     }

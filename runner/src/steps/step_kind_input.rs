@@ -21,6 +21,7 @@ pub enum StepKindInput {
     Secret(ConfigInput),
     Wait(WaitInput),
     Remove(RemoveInput),
+    Ssh(super::ssh::SshStepInput),
 }
 
 impl StepKindInput {
@@ -54,6 +55,9 @@ impl StepKindInput {
             }
             StepKindInput::Remove(input) => {
                 StepKind::Remove(remove::check(input, checker, diagnostics))
+            }
+            StepKindInput::Ssh(input) => {
+                StepKind::Ssh(super::ssh::check(input, node, checker, diagnostics)?)
             }
         })
     }

@@ -1,0 +1,363 @@
+//! Applying an `ssh` step: per host, in batches of `batch` hosts and `parallel` at once,
+//! write the files that differ (atomically), run the commands whose guard does not hold,
+//! then `on_change` once when a file changed; with `rollback_if_unreachable`, behind a
+//! lock-out guard armed on the host and disarmed over a fresh connection. Each host's
+//! output streams into the run's log, prefixed with the host.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use super::at_most::{HostTask, at_most};
+use super::{DesiredHosts, RenderedHost, guard_holds};
+use crate::apply::{ApplyEvent, ApplyObserver};
+use crate::hosts::{
+    FileWrite, GuardedFile, HostCommand, HostConnector, HostError, HostSession, LiveFile,
+    LockoutGuard, OutputSink, OutputStream, sha256_hex,
+};
+
+/// What a step did on its hosts.
+#[derive(Debug, Default, PartialEq)]
+pub struct HostsOutcome {
+    /// One line per host that changed: `host node1: wrote /etc/exports; ran exportfs -ra`.
+    pub changed: Vec<String>,
+    /// Files written and commands run (guards not counted).
+    pub writes: usize,
+}
+
+/// Applies the `ssh` step `step` through the applier's host connector; its `timeout`
+/// bounds each host.
+pub async fn apply<E: crate::docker::DockerEngine>(
+    applier: &mut crate::apply::Applier<'_, E>,
+    step: &crate::plan::DesiredStep,
+    hosts: &DesiredHosts,
+    changes: &mut usize,
+) -> Result<(), crate::apply::ApplyError> {
+    let failed = |message: String| crate::apply::ApplyError::Step {
+        step: step.name.clone(),
+        message,
+    };
+    let Some(connector) = applier.hosts() else {
+        return Err(failed(
+            "no SSH access to hosts was set up for this run".to_owned(),
+        ));
+    };
+    let desired = DesiredHosts {
+        timeout: step.timeout,
+        ..hosts.clone()
+    };
+    let outcome = {
+        let observer = Mutex::new(applier.observer());
+        apply_hosts(connector, &desired, &observer)
+            .await
+            .map_err(failed)?
+    };
+    *changes += outcome.writes;
+    applier.note_changes(outcome.changed);
+    Ok(())
+}
+
+/// Applies `desired`. The error names each failed host with its exit code and last
+/// stderr lines, and says which hosts were changed and which were not.
+pub async fn apply_hosts(
+    connector: &dyn HostConnector,
+    desired: &DesiredHosts,
+    observer: &Mutex<&mut dyn ApplyObserver>,
+) -> Result<HostsOutcome, String> {
+    let mut outcome = HostsOutcome::default();
+    let mut failures = Vec::new();
+    let mut unchanged = Vec::new();
+    let mut changed: Vec<String> = Vec::new();
+    let mut not_reached = Vec::new();
+    let batch = desired.batch.unwrap_or(desired.hosts.len()).max(1);
+    for hosts in desired.hosts.chunks(batch) {
+        if !failures.is_empty() {
+            not_reached.extend(hosts.iter().map(|host| host.target.name.clone()));
+            continue;
+        }
+        let tasks: Vec<HostTask<'_, HostResult>> = hosts
+            .iter()
+            .map(|host| Box::pin(apply_host(connector, desired, host, observer)) as HostTask<'_, _>)
+            .collect();
+        let results = at_most(desired.parallel, tasks).await;
+        for (result, host) in results.into_iter().zip(hosts) {
+            let name = &host.target.name;
+            if !result.done.is_empty() {
+                changed.push(name.clone());
+                outcome.writes += result.done.len();
+                outcome
+                    .changed
+                    .push(format!("host {name}: {}", result.done.join("; ")));
+            } else if result.failure.is_none() {
+                unchanged.push(name.clone());
+            }
+            match result.failure {
+                Some(failure) if result.done.is_empty() => {
+                    failures.push(format!("host {name}: {failure}"));
+                    unchanged.push(name.clone());
+                }
+                Some(failure) => failures.push(format!("host {name}: {failure}")),
+                None => {}
+            }
+        }
+    }
+    if failures.is_empty() {
+        return Ok(outcome);
+    }
+    let mut message = failures.join("; ");
+    let list = |names: &[String]| {
+        if names.is_empty() {
+            "none".to_owned()
+        } else {
+            names.join(", ")
+        }
+    };
+    message.push_str(&format!(
+        " (changed: {}; unchanged: {}",
+        list(&changed),
+        list(&unchanged)
+    ));
+    if !not_reached.is_empty() {
+        message.push_str(&format!(
+            "; not started, a batch before failed: {}",
+            not_reached.join(", ")
+        ));
+    }
+    message.push(')');
+    Err(message)
+}
+
+/// What happened on one host: what was done, in order, and why it stopped.
+struct HostResult {
+    done: Vec<String>,
+    failure: Option<String>,
+}
+
+async fn apply_host(
+    connector: &dyn HostConnector,
+    desired: &DesiredHosts,
+    host: &RenderedHost,
+    observer: &Mutex<&mut dyn ApplyObserver>,
+) -> HostResult {
+    let mut done = Vec::new();
+    let steps = apply_host_steps(connector, desired, host, observer, &mut done);
+    let failure = match desired.timeout {
+        Some(limit) => match tokio::time::timeout(limit, steps).await {
+            Ok(result) => result.err(),
+            Err(_) => Some(format!(
+                "timed out after {} (the step's timeout)",
+                humantime::format_duration(limit)
+            )),
+        },
+        None => steps.await.err(),
+    };
+    HostResult { done, failure }
+}
+
+async fn apply_host_steps(
+    connector: &dyn HostConnector,
+    desired: &DesiredHosts,
+    host: &RenderedHost,
+    observer: &Mutex<&mut dyn ApplyObserver>,
+    done: &mut Vec<String>,
+) -> Result<(), String> {
+    let become_user = desired.become_user.as_deref();
+    let mut log = HostLog {
+        host: host.target.name.clone(),
+        observer,
+    };
+    let text = |error: HostError| error.to_string();
+    let mut session = connector.connect(&host.target).await.map_err(text)?;
+    let guarded = desired
+        .rollback_if_unreachable
+        .filter(|_| !host.on_change.is_empty());
+    let mut written = Vec::new();
+    for file in &host.files {
+        let live = session
+            .read_file(&file.dest, become_user)
+            .await
+            .map_err(text)?;
+        if !differs(file, live.as_ref()) {
+            continue;
+        }
+        let write = FileWrite {
+            dest: file.dest.clone(),
+            content: file.content.as_bytes().to_vec(),
+            mode: file.mode,
+            owner: file.owner.clone(),
+            group: file.group.clone(),
+            keep_previous: guarded.is_some(),
+        };
+        session
+            .write_file(&write, become_user)
+            .await
+            .map_err(text)?;
+        log.say(&format!("wrote {}", file.dest));
+        done.push(format!("wrote {}", file.dest));
+        written.push(GuardedFile {
+            dest: file.dest.clone(),
+            had_previous: live.is_some(),
+        });
+    }
+    let login = host.target.login();
+    for (index, command) in host.commands.iter().enumerate() {
+        if let Some(unless) = &command.unless
+            && guard_holds(session.as_mut(), unless, command, become_user)
+                .await
+                .map_err(text)?
+        {
+            continue;
+        }
+        let run = HostCommand {
+            run: command.run.clone(),
+            env: command.env.clone(),
+        };
+        let shown = desired.shown_command(&login, "commands", index, &command.run);
+        run_checked(session.as_mut(), &run, shown, become_user, &mut log, None).await?;
+        done.push(format!("ran {shown}"));
+    }
+    if written.is_empty() || host.on_change.is_empty() {
+        return Ok(());
+    }
+    let Some(delay) = guarded else {
+        for (index, command) in host.on_change.iter().enumerate() {
+            let run = HostCommand::new(command);
+            let shown = desired.shown_command(&login, "on_change", index, command);
+            run_checked(session.as_mut(), &run, shown, become_user, &mut log, None).await?;
+            done.push(format!("ran {shown}"));
+        }
+        return Ok(());
+    };
+    let guard = LockoutGuard {
+        delay,
+        files: written,
+        on_change: host.on_change.clone(),
+    };
+    let id = session.arm_guard(&guard, become_user).await.map_err(text)?;
+    log.say(&format!(
+        "armed the lock-out guard: the host undoes this change in {} unless shoal logs in again",
+        humantime::format_duration(delay)
+    ));
+    let undone = |why: String| {
+        format!(
+            "{why}; the host undid the change: its lock-out guard restored the previous \
+             files and ran on_change again after {}",
+            humantime::format_duration(delay)
+        )
+    };
+    for (index, command) in host.on_change.iter().enumerate() {
+        let run = HostCommand::new(command);
+        let shown = desired.shown_command(&login, "on_change", index, command);
+        match run_checked(
+            session.as_mut(),
+            &run,
+            shown,
+            become_user,
+            &mut log,
+            Some(delay),
+        )
+        .await
+        {
+            Ok(()) => done.push(format!("ran {shown}")),
+            Err(failure) => return Err(undone(failure)),
+        }
+    }
+    drop(session);
+    let mut fresh = match tokio::time::timeout(delay, connector.connect(&host.target)).await {
+        Ok(Ok(fresh)) => fresh,
+        Ok(Err(error)) => {
+            return Err(undone(format!(
+                "a fresh connection after on_change failed ({error})"
+            )));
+        }
+        Err(_) => {
+            return Err(undone(
+                "a fresh connection after on_change did not succeed in time".to_owned(),
+            ));
+        }
+    };
+    fresh
+        .disarm_guard(&id, &guard, become_user)
+        .await
+        .map_err(|error| undone(format!("disarming the guard failed ({error})")))?;
+    log.say("logged in again: disarmed the lock-out guard");
+    Ok(())
+}
+
+/// Runs `command`, logged and named in errors as `shown`; a non-zero exit is a failure
+/// naming the code and the last stderr lines. With `limit`, a command that has not ended
+/// by then counts as cut off.
+async fn run_checked(
+    session: &mut dyn HostSession,
+    command: &HostCommand,
+    shown: &str,
+    become_user: Option<&str>,
+    log: &mut HostLog<'_, '_>,
+    limit: Option<Duration>,
+) -> Result<(), String> {
+    log.say(&format!("$ {shown}"));
+    let exit = match limit {
+        Some(limit) => {
+            match tokio::time::timeout(limit, session.run(command, become_user, log)).await {
+                Ok(result) => result,
+                Err(_) => {
+                    return Err(format!(
+                        "`{}` did not answer within {}",
+                        shown,
+                        humantime::format_duration(limit)
+                    ));
+                }
+            }
+        }
+        None => session.run(command, become_user, log).await,
+    }
+    .map_err(|error| format!("`{shown}`: {error}"))?;
+    if exit.success() {
+        return Ok(());
+    }
+    let mut message = format!("`{}` exited with code {}", shown, exit.code);
+    if !exit.stderr_tail.is_empty() {
+        message.push_str(&format!(": {}", exit.stderr_tail.join(" / ")));
+    }
+    Err(message)
+}
+
+/// Whether the host's file differs from the desired one in content, mode or owner.
+fn differs(file: &super::RenderedHostFile, live: Option<&LiveFile>) -> bool {
+    let Some(live) = live else { return true };
+    live.size != file.content.len() as u64
+        || live.sha256 != sha256_hex(file.content.as_bytes())
+        || file.mode.is_some_and(|mode| mode != live.mode)
+        || file
+            .owner
+            .as_ref()
+            .is_some_and(|owner| *owner != live.owner)
+        || file
+            .group
+            .as_ref()
+            .is_some_and(|group| *group != live.group)
+}
+
+/// A host's lines for the run's log.
+struct HostLog<'a, 'b> {
+    host: String,
+    observer: &'a Mutex<&'b mut dyn ApplyObserver>,
+}
+
+impl HostLog<'_, '_> {
+    fn say(&mut self, line: &str) {
+        self.line(OutputStream::Stdout, line);
+    }
+}
+
+impl OutputSink for HostLog<'_, '_> {
+    fn line(&mut self, _stream: OutputStream, line: &str) {
+        let mut observer = self
+            .observer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        observer.event(ApplyEvent::HostOutput {
+            host: self.host.clone(),
+            line: line.to_owned(),
+        });
+    }
+}

@@ -1,0 +1,90 @@
+//! Planning an `ssh` step against its hosts: connect, read each destination, run the
+//! `unless` guards (read-only by contract: a guard only tests), and plan each host.
+//! Nothing is written: the plan never writes.
+
+use std::collections::BTreeSet;
+
+use super::at_most::{HostTask, at_most};
+use super::{DesiredHosts, HostPlan, HostReading, RenderedHost, plan_host};
+use crate::hosts::{HostCommand, HostConnector, HostError, HostSession};
+use crate::plan::Concealment;
+
+/// The plans of every host of `desired`, and a problem for each host that could not be
+/// read (which forbids applying).
+pub async fn plan_hosts(
+    connector: &dyn HostConnector,
+    desired: &DesiredHosts,
+    sensitive: &BTreeSet<String>,
+    concealment: Concealment,
+) -> (Vec<HostPlan>, Vec<String>) {
+    let tasks: Vec<HostTask<'_, Result<HostReading, HostError>>> = desired
+        .hosts
+        .iter()
+        .map(|host| {
+            Box::pin(connect_and_read(
+                connector,
+                host,
+                desired.become_user.as_deref(),
+            )) as HostTask<'_, _>
+        })
+        .collect();
+    let readings = at_most(desired.parallel, tasks).await;
+    let mut plans = Vec::new();
+    let mut problems = Vec::new();
+    for (reading, host) in readings.into_iter().zip(&desired.hosts) {
+        match reading {
+            Ok(reading) => plans.push(plan_host(host, &reading, sensitive, concealment)),
+            Err(error) => problems.push(format!("host {}: {error}", host.target.name)),
+        }
+    }
+    (plans, problems)
+}
+
+async fn connect_and_read(
+    connector: &dyn HostConnector,
+    host: &RenderedHost,
+    become_user: Option<&str>,
+) -> Result<HostReading, HostError> {
+    let mut session = connector.connect(&host.target).await?;
+    read_host(session.as_mut(), host, become_user).await
+}
+
+/// Reads what `host` holds of the step: its files, and whether each command's guard
+/// says it is done.
+pub async fn read_host(
+    session: &mut dyn HostSession,
+    host: &RenderedHost,
+    become_user: Option<&str>,
+) -> Result<HostReading, HostError> {
+    let mut reading = HostReading::default();
+    for file in &host.files {
+        reading
+            .files
+            .push(session.read_file(&file.dest, become_user).await?);
+    }
+    for command in &host.commands {
+        reading.guards.push(match &command.unless {
+            Some(unless) => Some(guard_holds(session, unless, command, become_user).await?),
+            None => None,
+        });
+    }
+    Ok(reading)
+}
+
+/// Whether `unless` exits 0, with the command's environment; its output is not shown.
+pub async fn guard_holds(
+    session: &mut dyn HostSession,
+    unless: &str,
+    command: &super::RenderedCommand,
+    become_user: Option<&str>,
+) -> Result<bool, HostError> {
+    let guard = HostCommand {
+        run: unless.to_owned(),
+        env: command.env.clone(),
+    };
+    let mut quiet = ();
+    Ok(session
+        .run(&guard, become_user, &mut quiet)
+        .await?
+        .success())
+}
