@@ -21,6 +21,7 @@ mod pipeline_parity;
 mod registry_push;
 mod schemas;
 mod secret_plans;
+mod seed_hosts;
 mod serve;
 mod serve_drain;
 mod serve_restart;
