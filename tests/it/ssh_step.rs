@@ -285,3 +285,39 @@ fn a_firewall_rule_that_locks_shoal_out_is_undone_by_the_host() {
         "-P INPUT ACCEPT\n"
     );
 }
+
+#[test]
+fn become_writes_and_runs_as_root_through_sudo_for_a_plain_login() {
+    let lab = Lab::start(1);
+    let dir = host_folders(&lab);
+    let node = lab.nodes[0].clone();
+    let workflow = "
+        steps:
+          - ssh:
+              hosts: [\"shoal-lab@{{ environment.hosts.nodes[0] }}\"]
+              become: root
+              files:
+                - { src: motd.j2, dest: \"{{ vars.dir }}/{{ host.address }}/motd\", mode: \"0600\", owner: root }
+              commands:
+                - run: echo \"as $(id -un) for '$WHO'\"
+                  env: { WHO: \"{{ host.user }}'s run\" }
+        ";
+    let repo = lab_repo(&lab, dir.path(), workflow).file("motd.j2", "hello from {{ host.user }}\n");
+    let apply = repo.run(&["apply", "--env", "lab"]);
+    assert_eq!(apply.code, 0, "{}{}", apply.stdout, apply.stderr);
+    assert!(
+        apply
+            .stdout
+            .contains(&format!("[{node}] as root for 'shoal-lab's run'\n")),
+        "{}",
+        apply.stdout
+    );
+    let motd = dir.path().join(&node).join("motd");
+    let metadata = std::fs::metadata(&motd).expect("written");
+    assert_eq!(metadata.permissions().mode() & 0o7777, 0o600);
+    assert_eq!(metadata.uid(), 0);
+    assert_eq!(
+        std::fs::read_to_string(&motd).expect("read"),
+        "hello from shoal-lab\n"
+    );
+}
