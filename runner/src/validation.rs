@@ -49,6 +49,13 @@ pub fn validate_repo(files: Arc<dyn RepoFiles>, commit: &CommitInfo) -> Validati
                 let problems = match render_workflow(files.as_ref(), &engine, workflow, &context) {
                     Ok(rendered) => {
                         rendered_files += rendered.files().count();
+                        // An `ssh` step's files, once per host.
+                        rendered_files += rendered
+                            .steps
+                            .iter()
+                            .flat_map(|step| &step.hosts)
+                            .map(|host| host.files.len())
+                            .sum::<usize>();
                         // Compose files are converted too, so that a compose error is found
                         // here rather than when a run needs the file.
                         let identity = RunIdentity {

@@ -16,6 +16,11 @@ use crate::test_repo::TestRepo;
 /// A repo whose `lab` environment logs in to the lab's nodes as root, with `workflow`
 /// as `workflows/hosts.yml` and `dir` as `vars.dir`.
 fn lab_repo(lab: &Lab, dir: &Path, workflow: &str) -> TestRepo {
+    lab_repo_with_timeout(lab, dir, workflow, "15s")
+}
+
+/// [`lab_repo`] whose logins time out after `connect_timeout`.
+fn lab_repo_with_timeout(lab: &Lab, dir: &Path, workflow: &str, connect_timeout: &str) -> TestRepo {
     let nodes: Vec<String> = lab.nodes.iter().map(|node| format!("\"{node}\"")).collect();
     TestRepo::new()
         .file(
@@ -29,7 +34,7 @@ fn lab_repo(lab: &Lab, dir: &Path, workflow: &str) -> TestRepo {
                       user: root
                       identity: \"{key}\"
                       known_hosts: \"{known_hosts}\"
-                      connect_timeout: 3s
+                      connect_timeout: {connect_timeout}
                     hosts:
                       nodes: [{nodes}]
                     vars: {{ dir: \"{dir}\" }}
@@ -226,11 +231,13 @@ fn a_firewall_rule_that_locks_shoal_out_is_undone_by_the_host() {
                 - { src: rules.j2, dest: \"{{ vars.dir }}/{{ host.address }}/rules\", mode: \"0600\" }
               on_change:
                 - iptables-restore < {{ vars.dir }}/{{ host.address }}/rules
-              rollback_if_unreachable: 10s
+              rollback_if_unreachable: 20s
         ";
     let open = "*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n";
     let closed = "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p tcp --dport 22 -j DROP\nCOMMIT\n";
-    let repo = lab_repo(&lab, dir.path(), workflow).file("rules.j2", open);
+    // A login that a dropped SSH port answers with silence gives up long before the
+    // guard restores the rules.
+    let repo = lab_repo_with_timeout(&lab, dir.path(), workflow, "4s").file("rules.j2", open);
     let apply = repo.run(&["apply", "--env", "lab"]);
     assert_eq!(apply.code, 0, "{}{}", apply.stdout, apply.stderr);
     assert!(
@@ -255,7 +262,7 @@ fn a_firewall_rule_that_locks_shoal_out_is_undone_by_the_host() {
     assert!(
         apply.stderr.contains(
             "the host undid the change: its lock-out guard restored the previous files and \
-             ran on_change again after 10s"
+             ran on_change again after 20s"
         ),
         "{}",
         apply.stderr
@@ -276,5 +283,41 @@ fn a_firewall_rule_that_locks_shoal_out_is_undone_by_the_host() {
     assert_eq!(
         String::from_utf8_lossy(&listing.stdout),
         "-P INPUT ACCEPT\n"
+    );
+}
+
+#[test]
+fn become_writes_and_runs_as_root_through_sudo_for_a_plain_login() {
+    let lab = Lab::start(1);
+    let dir = host_folders(&lab);
+    let node = lab.nodes[0].clone();
+    let workflow = "
+        steps:
+          - ssh:
+              hosts: [\"shoal-lab@{{ environment.hosts.nodes[0] }}\"]
+              become: root
+              files:
+                - { src: motd.j2, dest: \"{{ vars.dir }}/{{ host.address }}/motd\", mode: \"0600\", owner: root }
+              commands:
+                - run: echo \"as $(id -un) for '$WHO'\"
+                  env: { WHO: \"{{ host.user }}'s run\" }
+        ";
+    let repo = lab_repo(&lab, dir.path(), workflow).file("motd.j2", "hello from {{ host.user }}\n");
+    let apply = repo.run(&["apply", "--env", "lab"]);
+    assert_eq!(apply.code, 0, "{}{}", apply.stdout, apply.stderr);
+    assert!(
+        apply
+            .stdout
+            .contains(&format!("[{node}] as root for 'shoal-lab's run'\n")),
+        "{}",
+        apply.stdout
+    );
+    let motd = dir.path().join(&node).join("motd");
+    let metadata = std::fs::metadata(&motd).expect("written");
+    assert_eq!(metadata.permissions().mode() & 0o7777, 0o600);
+    assert_eq!(metadata.uid(), 0);
+    assert_eq!(
+        std::fs::read_to_string(&motd).expect("read"),
+        "hello from shoal-lab\n"
     );
 }

@@ -158,6 +158,38 @@ fn print_text(rendered: &[RenderedWorkflow], out: Option<&Path>) -> anyhow::Resu
                     }
                 }
             }
+            print_hosts(&mut stdout, step)?;
+        }
+    }
+    Ok(())
+}
+
+/// An `ssh` step's files and commands as rendered for each host (with masked secrets:
+/// safe to print as they are; `env` values are not shown).
+fn print_hosts(
+    stdout: &mut impl std::io::Write,
+    step: &crate::render::RenderedStep,
+) -> std::io::Result<()> {
+    for host in &step.hosts {
+        for file in &host.files {
+            writeln!(
+                stdout,
+                "### host {}: {} (from {}, {} bytes)",
+                host.target.name,
+                file.dest,
+                file.src,
+                file.content.len()
+            )?;
+            stdout.write_all(file.content.as_bytes())?;
+            if !file.content.ends_with('\n') {
+                writeln!(stdout)?;
+            }
+        }
+        for command in &host.commands {
+            writeln!(stdout, "### host {}: run {}", host.target.name, command.run)?;
+        }
+        for command in &host.on_change {
+            writeln!(stdout, "### host {}: on change {command}", host.target.name)?;
         }
     }
     Ok(())

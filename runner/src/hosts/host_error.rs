@@ -10,19 +10,13 @@ pub enum HostError {
     /// The connection broke or a channel failed.
     #[error("connection to {login} failed: {message}")]
     Transport { login: String, message: String },
-    /// A script shoal runs for itself (read, write, guard) failed.
+    /// A script shoal runs for itself (read, write, guard) failed; a write whose upload
+    /// differs in size or sha256 from what was sent is one (exit code 3).
     #[error("{what} failed with exit code {code}{}", stderr_suffix(.stderr))]
     Script {
         what: String,
         code: i32,
         stderr: Vec<String>,
-    },
-    /// The file written is not what was sent.
-    #[error("{path}: the uploaded file has {found}, expected {expected}")]
-    Integrity {
-        path: String,
-        expected: String,
-        found: String,
     },
     /// The host answered something shoal cannot read.
     #[error("unexpected answer from the host: {0}")]

@@ -131,7 +131,7 @@ impl SshHostSession {
                 ),
             })?
             .map_err(|error| self.transport(error))?;
-        output.code = exit_code(exit.code, exit.signal.is_some());
+        output.code = exit_code(exit.code);
         if output.code != 0 {
             return Err(HostError::Script {
                 what: what.to_owned(),
@@ -223,7 +223,7 @@ impl HostSession for SshHostSession {
                 .map_err(|error| self.transport(error))?;
             lines.finish();
             Ok(CommandExit {
-                code: exit_code(exit.code, exit.signal.is_some()),
+                code: exit_code(exit.code),
                 stderr_tail: lines.stderr_tail,
             })
         })
@@ -276,7 +276,7 @@ impl HostSession for SshHostSession {
 }
 
 /// The exit code a command ended with; -1 for a signal or no status.
-fn exit_code(code: Option<u32>, _signalled: bool) -> i32 {
+fn exit_code(code: Option<u32>) -> i32 {
     code.and_then(|code| i32::try_from(code).ok()).unwrap_or(-1)
 }
 

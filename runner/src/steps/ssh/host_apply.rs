@@ -45,9 +45,10 @@ pub async fn apply<E: crate::docker::DockerEngine>(
         timeout: step.timeout,
         ..hosts.clone()
     };
+    let cancel = applier.cancel_signal().clone();
     let outcome = {
         let observer = Mutex::new(applier.observer());
-        apply_hosts(connector, &desired, &observer)
+        apply_hosts(connector, &desired, &observer, &cancel)
             .await
             .map_err(failed)?
     };
@@ -57,11 +58,13 @@ pub async fn apply<E: crate::docker::DockerEngine>(
 }
 
 /// Applies `desired`. The error names each failed host with its exit code and last
-/// stderr lines, and says which hosts were changed and which were not.
+/// stderr lines, and says which hosts were changed and which were not. Once `cancel` is
+/// raised, no further batch starts (the hosts of the current one finish).
 pub async fn apply_hosts(
     connector: &dyn HostConnector,
     desired: &DesiredHosts,
     observer: &Mutex<&mut dyn ApplyObserver>,
+    cancel: &crate::apply::CancelSignal,
 ) -> Result<HostsOutcome, String> {
     let mut outcome = HostsOutcome::default();
     let mut failures = Vec::new();
@@ -70,6 +73,9 @@ pub async fn apply_hosts(
     let mut not_reached = Vec::new();
     let batch = desired.batch.unwrap_or(desired.hosts.len()).max(1);
     for hosts in desired.hosts.chunks(batch) {
+        if failures.is_empty() && cancel.is_raised() {
+            failures.push("the apply was cancelled".to_owned());
+        }
         if !failures.is_empty() {
             not_reached.extend(hosts.iter().map(|host| host.target.name.clone()));
             continue;
@@ -117,10 +123,7 @@ pub async fn apply_hosts(
         list(&unchanged)
     ));
     if !not_reached.is_empty() {
-        message.push_str(&format!(
-            "; not started, a batch before failed: {}",
-            not_reached.join(", ")
-        ));
+        message.push_str(&format!("; not started: {}", not_reached.join(", ")));
     }
     message.push(')');
     Err(message)

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::*;
-use crate::apply::{ApplyEvent, ApplyObserver, CollectedEvents};
+use crate::apply::{ApplyEvent, ApplyObserver, CancelSignal, CollectedEvents};
 use crate::hosts::{FakeHosts, LiveFile};
 use crate::load::{MemoryFiles, load_repo};
 use crate::pipeline::{RunInput, SecretPolicy, desired_workflows};
@@ -115,11 +115,19 @@ async fn apply(
     fake: &FakeHosts,
     desired: &DesiredHosts,
 ) -> (Result<HostsOutcome, String>, Vec<String>) {
+    apply_until(fake, desired, &CancelSignal::never()).await
+}
+
+async fn apply_until(
+    fake: &FakeHosts,
+    desired: &DesiredHosts,
+    cancel: &CancelSignal,
+) -> (Result<HostsOutcome, String>, Vec<String>) {
     let mut events = CollectedEvents::default();
     let result = {
         let observer: &mut dyn ApplyObserver = &mut events;
         let observer = Mutex::new(observer);
-        apply_hosts(fake, desired, &observer).await
+        apply_hosts(fake, desired, &observer, cancel).await
     };
     let lines = events
         .events
@@ -488,7 +496,7 @@ async fn a_failed_batch_stops_the_later_ones() {
     assert_eq!(
         result.expect_err("fails"),
         "host 10.0.0.1: cannot connect to deploy@10.0.0.1:2222: no route to host (changed: none; \
-         unchanged: 10.0.0.1; not started, a batch before failed: 10.0.0.2)"
+         unchanged: 10.0.0.1; not started: 10.0.0.2)"
     );
     assert_eq!(
         fake.host("10.0.0.2", |host| host.writes_and_runs()),
@@ -623,4 +631,19 @@ fn a_pull_requests_plan_shows_hosts_as_not_read() {
 "
     );
     assert!(!plans.iter().any(HostPlan::has_changes));
+}
+
+#[tokio::test]
+async fn a_cancelled_apply_starts_no_further_batch() {
+    let mut desired = exports();
+    desired.batch = Some(1);
+    let fake = FakeHosts::with(&["10.0.0.1", "10.0.0.2"]);
+    let (handle, cancel) = crate::apply::cancel_pair();
+    handle.cancel();
+    let (result, _) = apply_until(&fake, &desired, &cancel).await;
+    assert_eq!(
+        result.expect_err("cancelled"),
+        "the apply was cancelled (changed: none; unchanged: none; not started: 10.0.0.1, \
+         10.0.0.2)"
+    );
 }
