@@ -161,14 +161,14 @@ fn the_nuvla_hosts_workflow_sets_up_the_nfs_server_and_the_firewall() {
         std::os::unix::fs::PermissionsExt::mode(&metadata.permissions()) & 0o777,
         0o777
     );
+    // The guard (`systemctl is-enabled`) runs in each plan too; the rest once.
     assert_eq!(
-        on_node(&lab, 1, "cat /etc/shoal-lab-standins"),
-        "systemctl is-enabled --quiet nfs-kernel-server\n\
-         systemctl enable --now nfs-kernel-server\n\
-         exportfs -ra\n"
+        on_node(&lab, 1, "grep -v is-enabled /etc/shoal-lab-standins"),
+        "systemctl enable --now nfs-kernel-server\nexportfs -ra\n"
     );
     assert!(
-        !on_node(&lab, 2, "cat /etc/exports").contains(&share.display().to_string()),
+        !on_node(&lab, 2, "cat /etc/exports 2>/dev/null || true")
+            .contains(&share.display().to_string()),
         "node 2 is no NFS server"
     );
     assert!(
@@ -278,4 +278,57 @@ fn a_firewall_table_that_shuts_shoal_out_is_undone_by_the_nodes() {
         "node 1 has the table that let shoal in"
     );
     assert!(lab.ssh(1, "root", "true", 3).status.success());
+}
+
+#[test]
+fn the_esgf_example_opens_the_swarm_ports_on_every_node() {
+    let lab = Lab::start(2);
+    let nodes: Vec<String> = lab.nodes.iter().map(|node| format!("\"{node}\"")).collect();
+    let repo = TestRepo::new()
+        .file(
+            "workflows/swarm-ports.yml",
+            &shipped("examples/esgf/workflows/swarm-ports.yml"),
+        )
+        .file(
+            "hosts/swarm-ports.rules",
+            &shipped("examples/esgf/hosts/swarm-ports.rules"),
+        )
+        .file(
+            "shoal.yml",
+            &format!(
+                "
+                environments:
+                  test:
+                    docker: {{ host: \"{docker}\" }}
+                    ssh:
+                      user: root
+                      identity: \"{key}\"
+                      known_hosts: \"{known_hosts}\"
+                    hosts:
+                      nodes: [{nodes}]
+                ",
+                docker = PrivateSwarm::shared().docker_host(),
+                key = lab.key.display(),
+                known_hosts = lab.known_hosts.display(),
+                nodes = nodes.join(", "),
+            ),
+        );
+    let apply = repo.run(&["apply", "--env", "test"]);
+    assert_eq!(apply.code, 0, "{}{}", apply.stdout, apply.stderr);
+    for node in 1..=2 {
+        assert_eq!(
+            rules_of(&lab, node, "SHOAL-SWARM"),
+            "-N SHOAL-SWARM\n\
+             -A SHOAL-SWARM -i lo -j ACCEPT\n\
+             -A SHOAL-SWARM -p tcp -m tcp --dport 22 -j ACCEPT\n\
+             -A SHOAL-SWARM -p tcp -m tcp --dport 2376 -j ACCEPT\n\
+             -A SHOAL-SWARM -p tcp -m tcp --dport 2377 -j ACCEPT\n\
+             -A SHOAL-SWARM -p tcp -m tcp --dport 7946 -j ACCEPT\n\
+             -A SHOAL-SWARM -p udp -m udp --dport 7946 -j ACCEPT\n\
+             -A SHOAL-SWARM -p udp -m udp --dport 4789 -j ACCEPT\n"
+        );
+        assert!(rules_of(&lab, node, "INPUT").contains("-A INPUT -j SHOAL-SWARM"));
+    }
+    let again = repo.run(&["plan", "--env", "test"]);
+    assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
 }

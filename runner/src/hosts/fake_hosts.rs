@@ -26,6 +26,10 @@ pub struct FakeHost {
     pub hangs: Vec<String>,
     /// Armed guards by id.
     pub guards: BTreeMap<String, LockoutGuard>,
+    /// The host stays unreachable after its guards ran out (a guard that cannot help).
+    pub guards_do_not_help: bool,
+    /// When each armed guard runs out: a login after that finds it run out.
+    guards_due: BTreeMap<String, tokio::time::Instant>,
     /// Everything done, in order: `write /etc/exports`, `run exportfs -ra`,
     /// `arm guard-1`, `disarm guard-1`, `restore /etc/exports`.
     pub log: Vec<String>,
@@ -48,8 +52,10 @@ impl FakeHost {
     }
 
     /// Lets every armed guard run out: the previous files come back and `on_change`
-    /// runs again; the host is reachable again.
+    /// runs again; the host is reachable again. A login after a guard's delay does the
+    /// same, as the host's timer would.
     pub fn expire_guards(&mut self) {
+        self.guards_due.clear();
         for (id, guard) in std::mem::take(&mut self.guards) {
             self.log.push(format!("expire {id}"));
             for file in &guard.files {
@@ -67,7 +73,15 @@ impl FakeHost {
             for command in &guard.on_change {
                 self.log.push(format!("run {command}"));
             }
-            self.unreachable = false;
+            self.unreachable = self.guards_do_not_help;
+        }
+    }
+
+    /// Lets the guards whose time has come run out, as the host's timers would.
+    fn expire_due_guards(&mut self) {
+        let now = tokio::time::Instant::now();
+        if self.guards_due.values().any(|due| *due <= now) {
+            self.expire_guards();
         }
     }
 }
@@ -106,7 +120,10 @@ impl FakeHosts {
 impl HostConnector for FakeHosts {
     fn connect<'a>(&'a self, target: &'a HostTarget) -> HostFuture<'a, Box<dyn HostSession>> {
         Box::pin(async move {
-            let hosts = self.lock();
+            let mut hosts = self.lock();
+            if let Some(host) = hosts.get_mut(&target.address) {
+                host.expire_due_guards();
+            }
             match hosts.get(&target.address) {
                 Some(host) if !host.unreachable => Ok(Box::new(FakeSession {
                     hosts: self.clone(),
@@ -235,6 +252,8 @@ impl HostSession for FakeSession {
                 let id = format!("guard-{}", host.next_guard);
                 host.log.push(format!("arm {id}"));
                 host.guards.insert(id.clone(), guard.clone());
+                host.guards_due
+                    .insert(id.clone(), tokio::time::Instant::now() + guard.delay);
                 id
             })
         })
@@ -249,6 +268,7 @@ impl HostSession for FakeSession {
         Box::pin(async move {
             self.with_host(|host| {
                 host.guards.remove(id);
+                host.guards_due.remove(id);
                 for file in &guard.files {
                     host.files
                         .remove(&format!("{}{PREVIOUS_SUFFIX}", file.dest));

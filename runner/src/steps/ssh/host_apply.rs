@@ -236,6 +236,7 @@ async fn apply_host_steps(
         on_change: host.on_change.clone(),
     };
     let id = session.arm_guard(&guard, become_user).await.map_err(text)?;
+    let due = tokio::time::Instant::now() + delay;
     log.say(&format!(
         "armed the lock-out guard: the host undoes this change in {} unless shoal logs in again",
         humantime::format_duration(delay)
@@ -261,21 +262,22 @@ async fn apply_host_steps(
         .await
         {
             Ok(()) => done.push(format!("ran {shown}")),
-            Err(failure) => return Err(undone(failure)),
+            Err(failure) => {
+                drop(session);
+                return Err(undone_when_back(connector, host, due, failure, &undone).await);
+            }
         }
     }
     drop(session);
     let mut fresh = match tokio::time::timeout(delay, connector.connect(&host.target)).await {
         Ok(Ok(fresh)) => fresh,
         Ok(Err(error)) => {
-            return Err(undone(format!(
-                "a fresh connection after on_change failed ({error})"
-            )));
+            let why = format!("a fresh connection after on_change failed ({error})");
+            return Err(undone_when_back(connector, host, due, why, &undone).await);
         }
         Err(_) => {
-            return Err(undone(
-                "a fresh connection after on_change did not succeed in time".to_owned(),
-            ));
+            let why = "a fresh connection after on_change did not succeed in time".to_owned();
+            return Err(undone_when_back(connector, host, due, why, &undone).await);
         }
     };
     fresh
@@ -284,6 +286,34 @@ async fn apply_host_steps(
         .map_err(|error| undone(format!("disarming the guard failed ({error})")))?;
     log.say("logged in again: disarmed the lock-out guard");
     Ok(())
+}
+
+/// How long after its guard was due a host is given to answer again.
+const GUARD_MARGIN: Duration = Duration::from_secs(2);
+
+/// The failure of a guarded host, once its guard was due (`due`): shoal logs in again
+/// then, so that "the host undid the change" is said only when the host answers again;
+/// a host that still does not answer may still be shut out, and the error says so.
+async fn undone_when_back(
+    connector: &dyn HostConnector,
+    host: &RenderedHost,
+    due: tokio::time::Instant,
+    why: String,
+    undone: &(dyn Fn(String) -> String + Sync),
+) -> String {
+    tokio::time::sleep_until(due + GUARD_MARGIN).await;
+    let answer = tokio::time::timeout(GUARD_MARGIN * 15, connector.connect(&host.target)).await;
+    match answer {
+        Ok(Ok(_)) => undone(why),
+        Ok(Err(error)) => format!(
+            "{why}; its lock-out guard was due to restore the previous files and run on_change \
+             again, but the host still does not answer ({error}): it may still be shut out"
+        ),
+        Err(_) => format!(
+            "{why}; its lock-out guard was due to restore the previous files and run on_change \
+             again, but the host still does not answer: it may still be shut out"
+        ),
+    }
 }
 
 /// Runs `command`, logged and named in errors as `shown`; a non-zero exit is a failure
