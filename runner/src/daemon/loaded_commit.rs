@@ -6,6 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::deadline::DeadlineError;
 use crate::git::RepoMirror;
 use crate::load::{RepoFiles, load_repo};
 use crate::model::ConfigRepo;
@@ -103,18 +104,20 @@ pub(super) enum Late {
     Failed(String),
 }
 
-/// Runs `job` on a blocking thread and waits for it until `deadline`. A thread cannot be
-/// stopped: a job past its deadline runs on until it ends (loading has limits of its own
+/// Runs `job` on a blocking thread and waits for it until `deadline`, through
+/// [`crate::deadline::run_with_deadline`], for callers that word the failure themselves.
+/// A thread cannot be stopped: a job past its deadline runs on until it ends (loading has limits of its own
 /// that end it), but nothing waits for it any more.
 pub(super) async fn blocking<T: Send + 'static>(
     deadline: Duration,
     job: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, Late> {
-    match tokio::time::timeout(deadline, tokio::task::spawn_blocking(job)).await {
-        Ok(Ok(value)) => Ok(value),
-        Ok(Err(failed)) => Err(Late::Failed(failed.to_string())),
-        Err(_) => Err(Late::TimedOut),
-    }
+    crate::deadline::run_with_deadline("the job", deadline, job)
+        .await
+        .map_err(|late| match late {
+            DeadlineError::Exceeded { .. } => Late::TimedOut,
+            DeadlineError::Failed { reason, .. } => Late::Failed(reason),
+        })
 }
 
 /// The config repo at `commit`: `cached`'s when it is that commit's. Blocks.
