@@ -1,5 +1,6 @@
 //! A run as the daemon executes it: files of an exact commit of a git mirror, applied to
-//! a real private swarm; then drift found by a drift check after a change by hand.
+//! a real private swarm; then drift found by a drift check after a change by hand, in a
+//! service or in a file an `ssh` step put on a lab node.
 
 use std::time::Duration;
 
@@ -233,5 +234,123 @@ fn a_run_of_several_managers_uses_the_first_that_answers_and_remembers_its_swarm
     assert_eq!(
         std::fs::read_to_string(&known_swarms).expect("remembered"),
         format!("{} {swarm_id}\n", swarm.docker_host())
+    );
+}
+
+/// The daemon applies an `ssh` step to a lab node, and its drift check finds the file
+/// edited there by hand, as it finds a service changed by hand.
+#[test]
+fn a_drift_check_finds_a_host_file_edited_by_hand() {
+    let lab = crate::support::lab::Lab::start(1);
+    let swarm = PrivateSwarm::shared();
+    let node = lab.nodes[0].clone();
+    let dir = tempfile::tempdir().expect("temp");
+    let source = tempfile::tempdir().expect("temp");
+    let write = |path: &str, text: &str| write_file(source.path(), path, text);
+    write(
+        "shoal.yml",
+        &format!(
+            "environments:\n  local:\n    docker: {{ host: \"{}\" }}\n    ssh: {{ user: root, identity: \"{}\", known_hosts: \"{}\" }}\n    hosts: {{ nfs: [\"{node}\"] }}\n",
+            swarm.docker_host(),
+            lab.key.display(),
+            lab.known_hosts.display(),
+        ),
+    );
+    write("hosts/exports", "/srv {{ host.address }}(ro)\n");
+    write(
+        "workflows/hosts.yml",
+        &format!(
+            "on:\n  push: {{ branches: [main] }}\nsteps:\n  - ssh:\n      hosts: [nfs]\n      files:\n        - {{ src: hosts/exports, dest: {}/exports }}\n",
+            dir.path().display()
+        ),
+    );
+    git(source.path(), &["init", "-q"]);
+    git(source.path(), &["add", "-A"]);
+    git(source.path(), &["commit", "-q", "-m", "exports"]);
+
+    let state = tempfile::tempdir().expect("temp");
+    let mirror = Mirror::open(
+        &state.path().join("mirror.git"),
+        &source.path().display().to_string(),
+    )
+    .expect("mirror");
+    mirror.fetch().expect("fetch");
+    let head = mirror.head("main").expect("main");
+    let commit = mirror.commit_info(&head, "main").expect("commit");
+    let files = mirror.files_at(&head).expect("files");
+    let settings = RunSettings {
+        docker_host: None,
+        docker_timeout: Duration::from_secs(30),
+        known_swarms: None,
+        secrets_folder: state.path().to_owned(),
+    };
+    let request = |mode| RunRequest {
+        workflow: "hosts".into(),
+        environments: vec!["local".into()],
+        mode,
+        commit: head.clone(),
+        event: "push",
+        actor: "ada".into(),
+        inputs: serde_json::Map::new(),
+        image: None,
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let execute = |mode| {
+        let (updates, mut received) = tokio::sync::mpsc::unbounded_channel();
+        let mut sink = ProgressSink::new(1, "local", updates);
+        let outcome = runtime.block_on(execute_environment(
+            files.clone(),
+            &request(mode),
+            "local",
+            &commit,
+            &settings,
+            &mut sink,
+            CancelSignal::never(),
+        ));
+        let mut log = Vec::new();
+        while let Ok(RunUpdate::Progress(report)) = received.try_recv() {
+            if let Progress::Log { line } = report.progress {
+                log.push(line);
+            }
+        }
+        (outcome, log)
+    };
+
+    let (applied, applied_log) = execute(RunMode::Apply);
+    assert_eq!(
+        applied.status,
+        RunStatus::Success,
+        "{applied:?} {applied_log:?}"
+    );
+    let exports = dir.path().join("exports");
+    assert_eq!(
+        std::fs::read_to_string(&exports).expect("written"),
+        format!("/srv {node}(ro)\n")
+    );
+    let (check, _) = execute(RunMode::DriftCheck);
+    assert_eq!(
+        (check.status, check.summary.as_str()),
+        (RunStatus::Success, "no drift")
+    );
+
+    std::fs::write(&exports, format!("/srv {node}(rw)\n")).expect("hand edit");
+    let (drift, drift_log) = execute(RunMode::DriftCheck);
+    assert_eq!(
+        (drift.status, drift.summary.as_str()),
+        (RunStatus::Failure, "drift: 1 host to change"),
+        "{drift:?} {drift_log:?}"
+    );
+    assert!(
+        drift.plan.contains(&format!("-/srv {node}(rw)\n")),
+        "{}",
+        drift.plan
+    );
+    assert!(
+        drift.plan.contains(&format!("+/srv {node}(ro)\n")),
+        "{}",
+        drift.plan
     );
 }
