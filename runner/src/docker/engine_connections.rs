@@ -69,19 +69,29 @@ impl EngineConnections {
             .headers
             .entry(hyper::header::HOST)
             .or_insert(hyper::header::HeaderValue::from_static("docker"));
-        // A read over SSH is sent again, once, when the pooled connection it went out on
+        // Over SSH, a read is sent again, once, when the pooled connection it went out on
         // failed (the SSH connection under it dropped; the next is made anew): reads
-        // change nothing, and carry no body to replay. A connection that could not be
-        // opened at all is not tried again.
-        let replay =
-            (self.connector.retries_reads() && parts.method == hyper::Method::GET).then(|| {
-                let mut again = hyper::Request::new(RequestBody::default());
-                *again.method_mut() = parts.method.clone();
-                *again.uri_mut() = parts.uri.clone();
-                *again.headers_mut() = parts.headers.clone();
-                again
-            });
-        let body = body.map_err(Into::into).boxed_unsync();
+        // change nothing. So is an update that carries the version it was read at
+        // (`POST /services/ID/update?version=N`, and nodes, configs, secrets and the swarm
+        // alike): if the first one landed, the daemon refuses the second as out of
+        // sequence, and the applier reads again. Its body is kept to send it again. A
+        // connection that could not be opened at all is not tried again.
+        let replayable = self.connector.retries_reads()
+            && (parts.method == hyper::Method::GET || is_versioned_update(&parts));
+        let (body, replay) = if replayable {
+            let kept = body
+                .collect()
+                .await
+                .map_err(|error| format!("reading the request's body failed: {}", error.into()))?
+                .to_bytes();
+            let mut again = hyper::Request::new(full_body(kept.clone()));
+            *again.method_mut() = parts.method.clone();
+            *again.uri_mut() = parts.uri.clone();
+            *again.headers_mut() = parts.headers.clone();
+            (full_body(kept), Some(again))
+        } else {
+            (body.map_err(Into::into).boxed_unsync(), None)
+        };
         match self
             .client
             .request(hyper::Request::from_parts(parts, body))
@@ -91,7 +101,7 @@ impl EngineConnections {
             Err(error) => match replay {
                 Some(again) if !error.is_connect() => {
                     tracing::warn!(
-                        "a read from the Docker daemon failed ({}); sending it again",
+                        "a request to the Docker daemon failed ({}); sending it again",
                         self.describe(&error)
                     );
                     self.client
@@ -212,5 +222,69 @@ impl hyper::rt::Write for PooledStream {
         context: &mut Context<'_>,
     ) -> Poll<std::io::Result<()>> {
         Pin::new(&mut self.0).poll_shutdown(context)
+    }
+}
+
+/// Whether `parts` is an update that names the version it was read at, which the daemon
+/// refuses as out of sequence when it was applied already.
+fn is_versioned_update(parts: &hyper::http::request::Parts) -> bool {
+    parts.method == hyper::Method::POST
+        && parts.uri.path().ends_with("/update")
+        && parts
+            .uri
+            .query()
+            .is_some_and(|query| query.split('&').any(|pair| pair.starts_with("version=")))
+}
+
+/// A body of bytes already read, as the client sends it.
+fn full_body(bytes: Bytes) -> RequestBody {
+    http_body_util::Full::new(bytes)
+        .map_err(|never| match never {})
+        .boxed_unsync()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(method: hyper::Method, uri: &str) -> hyper::http::request::Parts {
+        let mut request = hyper::Request::new(());
+        *request.method_mut() = method;
+        *request.uri_mut() = uri.parse().expect("a URI");
+        request.into_parts().0
+    }
+
+    #[test]
+    fn only_updates_that_name_their_version_are_sent_again_as_writes() {
+        use hyper::Method;
+        let replayed = |method: Method, uri: &str| is_versioned_update(&parts(method, uri));
+        assert!(replayed(
+            Method::POST,
+            "http://docker/v1.41/services/abc/update?version=12"
+        ));
+        assert!(replayed(
+            Method::POST,
+            "http://docker/v1.41/nodes/n1/update?version=3"
+        ));
+        assert!(replayed(
+            Method::POST,
+            "http://docker/v1.41/swarm/update?rotateWorkerToken=false&version=7"
+        ));
+        assert!(!replayed(
+            Method::POST,
+            "http://docker/v1.41/services/create"
+        ));
+        assert!(!replayed(
+            Method::POST,
+            "http://docker/v1.41/services/abc/update"
+        ));
+        assert!(!replayed(
+            Method::POST,
+            "http://docker/v1.41/services/abc/update?registryAuthFrom=spec"
+        ));
+        assert!(!replayed(
+            Method::DELETE,
+            "http://docker/v1.41/services/abc?version=12"
+        ));
     }
 }
