@@ -26,6 +26,7 @@ pub mod render;
 pub mod schema;
 pub mod secret_source;
 pub mod source;
+pub mod steps;
 pub mod store;
 pub mod swarm;
 pub mod trigger;

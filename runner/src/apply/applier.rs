@@ -1,34 +1,19 @@
-//! Applies a plan to a swarm, step by step: creates networks, configs and secrets, then
-//! creates and updates services (concurrently, bounded), waits for them to converge,
-//! rolls back when asked to, then removes what the plan removes.
+//! Applies a plan to a swarm, step by step: skips, cancels, timeouts and
+//! `continue_on_error` here; what a step writes is its kind's (`steps/<kind>/apply.rs`).
+//! The writes kinds share live here too: networks ensured, configs, secrets and services
+//! removed (retried while in use), convergence polled, every write recorded.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use futures_util::StreamExt as _;
-
 use super::convergence::{Convergence, OldTasks, convergence, progress_text};
-use super::http_probe::http_status;
-use super::references::resolve_object_ids;
 use super::{ApplyError, ApplyEvent, ApplyObserver, CancelSignal};
 use crate::docker::{DockerEngine, DockerError};
-use crate::plan::{
-    Action, Change, Desired, DesiredStack, DesiredStep, FieldDiff, ObjectType, Plan, StepPlan,
-    WaitTarget,
-};
-use crate::swarm::{LiveService, LiveState, LiveTask, NetworkSpec, ObjectKind};
+use crate::plan::{Action, Change, DesiredStep, ObjectType, Plan};
+use crate::swarm::{LiveObject, LiveState, LiveTask, NetworkSpec, ObjectKind};
 
-/// Default for how long a stack step waits for its services when the step has no timeout.
-const DEFAULT_CONVERGE_TIMEOUT: Duration = Duration::from_secs(600);
-/// How many services are created or updated at once. The swarm's manager commits
-/// concurrent writes together, so more at once finish sooner: a 50-service stack is
-/// created about a fifth faster with 32 than with 8 on a 2-core machine.
-const PARALLELISM: usize = 32;
 /// How often convergence is checked.
 const POLL_INTERVAL: Duration = Duration::from_millis(500);
-/// How often an update is retried when the service changed since it was read.
-const OUT_OF_SEQUENCE_RETRIES: usize = 3;
-
 /// What an apply did, step by step.
 #[derive(Debug, Default)]
 pub struct ApplyReport {
@@ -132,8 +117,11 @@ impl<'a, E: DockerEngine> Applier<'a, E> {
             self.waiting_for.clear();
             let result = match step.timeout {
                 Some(limit) => {
-                    match tokio::time::timeout(limit, self.step(step, step_plan, &mut changes))
-                        .await
+                    match tokio::time::timeout(
+                        limit,
+                        step.desired.apply(self, step, step_plan, &mut changes),
+                    )
+                    .await
                     {
                         Ok(result) => result,
                         Err(_) => Err(ApplyError::TimedOut {
@@ -146,7 +134,11 @@ impl<'a, E: DockerEngine> Applier<'a, E> {
                         }),
                     }
                 }
-                None => self.step(step, step_plan, &mut changes).await,
+                None => {
+                    step.desired
+                        .apply(self, step, step_plan, &mut changes)
+                        .await
+                }
             };
             let result = result.map_err(|error| error.after_changes(&self.step_changes));
             self.observer.event(ApplyEvent::StepFinished {
@@ -178,201 +170,12 @@ impl<'a, E: DockerEngine> Applier<'a, E> {
         Ok(report)
     }
 
-    async fn step(
+    /// Removes service `name`.
+    pub async fn remove_service(
         &mut self,
-        step: &DesiredStep,
-        plan: &StepPlan,
+        name: &str,
         changes: &mut usize,
-    ) -> Result<(), ApplyError> {
-        let docker = |source: DockerError| ApplyError::Docker {
-            step: step.name.clone(),
-            source,
-        };
-        match &step.desired {
-            Desired::Nothing => Ok(()),
-            Desired::Wait(target) => self.wait(&step.name, target).await,
-            Desired::Network(network) => {
-                for change in &plan.changes {
-                    self.ensure_network(network, &change.action, changes)
-                        .await
-                        .map_err(docker)?;
-                }
-                Ok(())
-            }
-            Desired::Object(object) => {
-                for change in &plan.changes {
-                    match change.action {
-                        Action::Create => {
-                            self.client.create_object(object).await.map_err(docker)?;
-                            *changes += 1;
-                            self.record(ApplyEvent::Created {
-                                object: change.object,
-                                name: change.name.clone(),
-                            });
-                        }
-                        Action::Remove { .. } => {
-                            *changes += self.remove_objects(&step.name, &[change]).await?
-                        }
-                        _ => {}
-                    }
-                }
-                Ok(())
-            }
-            Desired::Stack(stack) => self.stack(step, stack, plan, changes).await,
-            Desired::Remove { .. } => self.teardown(&step.name, plan, changes).await,
-        }
-    }
-
-    async fn stack(
-        &mut self,
-        step: &DesiredStep,
-        stack: &DesiredStack,
-        plan: &StepPlan,
-        changes: &mut usize,
-    ) -> Result<(), ApplyError> {
-        let docker = |source: DockerError| ApplyError::Docker {
-            step: step.name.clone(),
-            source,
-        };
-        for change in plan
-            .changes
-            .iter()
-            .filter(|c| c.object == ObjectType::Network)
-        {
-            let Some(network) = stack.spec.networks.iter().find(|n| n.name == change.name) else {
-                continue;
-            };
-            self.ensure_network(network, &change.action, changes)
-                .await
-                .map_err(docker)?;
-        }
-        for change in plan.changes.iter().filter(|c| {
-            matches!(c.object, ObjectType::Config | ObjectType::Secret)
-                && c.action == Action::Create
-        }) {
-            let Some(object) = stack.spec.objects.iter().find(|o| o.name == change.name) else {
-                continue;
-            };
-            let id = self.client.create_object(object).await.map_err(docker)?;
-            self.known.objects.push(crate::swarm::LiveObject {
-                kind: object.kind,
-                id,
-                name: object.name.clone(),
-                labels: object.labels.clone(),
-                created_at: String::new(),
-            });
-            *changes += 1;
-            self.record(ApplyEvent::Created {
-                object: change.object,
-                name: change.name.clone(),
-            });
-        }
-        let service_changes: Vec<&Change> = plan
-            .changes
-            .iter()
-            .filter(|c| {
-                c.object == ObjectType::Service
-                    && matches!(c.action, Action::Create | Action::Update { .. })
-            })
-            .collect();
-        let mut previous: BTreeMap<String, serde_json::Value> = BTreeMap::new();
-        let mut created: Vec<String> = Vec::new();
-        if !service_changes.is_empty() {
-            let live = &self.known;
-            let old_tasks = self
-                .task_ids(live, &service_changes)
-                .await
-                .map_err(docker)?;
-            let client = self.client;
-            // Each write owns what it needs: a stream of futures borrowing from a closure's
-            // arguments would not be `Send`, and the daemon runs applies in spawned tasks.
-            let writes: Vec<_> = service_changes
-                .iter()
-                .map(|change| {
-                    let name = change.name.clone();
-                    let spec = stack
-                        .spec
-                        .services
-                        .iter()
-                        .find(|s| s.name == change.name)
-                        .map(|desired| resolve_object_ids(&desired.spec, live));
-                    let current = live.service(&change.name).cloned();
-                    async move {
-                        let result = match spec {
-                            Some(spec) => write_service(client, &spec, current.as_ref()).await,
-                            None => Ok(None),
-                        };
-                        (name, result)
-                    }
-                })
-                .collect();
-            let mut results = futures_util::stream::iter(writes)
-                .buffer_unordered(PARALLELISM)
-                .collect::<Vec<_>>()
-                .await;
-            // Reported in the plan's order, whichever write finished first.
-            results.sort_by(|(a, _), (b, _)| a.cmp(b));
-            let mut failure = None;
-            for (name, result) in results {
-                match result {
-                    Ok(before) => {
-                        *changes += 1;
-                        match before {
-                            Some(spec) => {
-                                previous.insert(name.clone(), spec);
-                                self.record(ApplyEvent::Updated {
-                                    object: ObjectType::Service,
-                                    name: name.clone(),
-                                });
-                            }
-                            None => {
-                                created.push(name.clone());
-                                self.record(ApplyEvent::Created {
-                                    object: ObjectType::Service,
-                                    name: name.clone(),
-                                });
-                            }
-                        }
-                    }
-                    Err(error) => failure = failure.or(Some(error)),
-                }
-            }
-            if let Some(error) = failure {
-                let error = docker(error);
-                return Err(self
-                    .after_failure(step, stack, &previous, &created, error)
-                    .await);
-            }
-            if stack.wait {
-                let names: Vec<String> = service_changes.iter().map(|c| c.name.clone()).collect();
-                let limit = step.timeout.unwrap_or(DEFAULT_CONVERGE_TIMEOUT);
-                if let Err(error) = self.converge(&step.name, &names, &old_tasks, limit).await {
-                    return Err(self
-                        .after_failure(step, stack, &previous, &created, error)
-                        .await);
-                }
-            }
-        }
-        for change in plan.changes.iter().filter(|c| {
-            c.object == ObjectType::Service && matches!(c.action, Action::Remove { .. })
-        }) {
-            self.remove_service(&change.name, changes)
-                .await
-                .map_err(docker)?;
-        }
-        let old_versions: Vec<&Change> = plan
-            .changes
-            .iter()
-            .filter(|c| {
-                matches!(c.object, ObjectType::Config | ObjectType::Secret)
-                    && matches!(c.action, Action::Remove { .. })
-            })
-            .collect();
-        *changes += self.remove_objects(&step.name, &old_versions).await?;
-        Ok(())
-    }
-
-    async fn remove_service(&mut self, name: &str, changes: &mut usize) -> Result<(), DockerError> {
+    ) -> Result<(), DockerError> {
         self.client.remove_service(name).await?;
         *changes += 1;
         self.record(ApplyEvent::Removed {
@@ -383,7 +186,7 @@ impl<'a, E: DockerEngine> Applier<'a, E> {
     }
 
     /// Creates a network the plan creates; removes and creates one it recreates.
-    async fn ensure_network(
+    pub async fn ensure_network(
         &mut self,
         network: &NetworkSpec,
         action: &Action,
@@ -406,98 +209,10 @@ impl<'a, E: DockerEngine> Applier<'a, E> {
         Ok(())
     }
 
-    /// After a failed create, update or convergence: roll back when the step asks for it,
-    /// then return the error, saying what was rolled back.
-    async fn after_failure(
-        &mut self,
-        step: &DesiredStep,
-        stack: &DesiredStack,
-        previous: &BTreeMap<String, serde_json::Value>,
-        created: &[String],
-        error: ApplyError,
-    ) -> ApplyError {
-        if !stack.rollback_on_failure || (previous.is_empty() && created.is_empty()) {
-            return error;
-        }
-        let mut problems = Vec::new();
-        let names: Vec<String> = previous.keys().cloned().collect();
-        match self.client.services(&names).await {
-            Ok(services) => {
-                for (name, spec) in previous {
-                    let Some(service) = services.iter().find(|s| &s.name == name) else {
-                        continue;
-                    };
-                    let spec = resolve_object_ids(spec, &self.known);
-                    match self
-                        .client
-                        .update_service(&service.id, service.version, &spec)
-                        .await
-                    {
-                        Ok(()) => self.observer.event(ApplyEvent::RolledBack {
-                            service: name.clone(),
-                        }),
-                        Err(rollback) => problems.push(format!("{name}: {rollback}")),
-                    }
-                }
-            }
-            Err(rollback) => problems.push(rollback.to_string()),
-        }
-        for name in created {
-            match self.client.remove_service(name).await {
-                Ok(()) => self.observer.event(ApplyEvent::RolledBack {
-                    service: name.clone(),
-                }),
-                Err(rollback) => problems.push(format!("{name}: {rollback}")),
-            }
-        }
-        let outcome = if problems.is_empty() {
-            "every service the step changed was restored".to_owned()
-        } else {
-            format!("rollback failed for: {}", problems.join("; "))
-        };
-        ApplyError::Step {
-            step: step.name.clone(),
-            message: format!("{}; {outcome}", error.detail()),
-        }
-    }
-
-    /// The tasks the services have before they change, so that old failures are not taken
-    /// for new ones, nor old tasks for new ones when an update replaces them.
-    async fn task_ids(
-        &self,
-        live: &LiveState,
-        changes: &[&Change],
-    ) -> Result<OldTasks, DockerError> {
-        let services: Vec<(&str, bool)> = changes
-            .iter()
-            .filter_map(|change| {
-                let service = live.service(&change.name)?;
-                let replaced =
-                    matches!(&change.action, Action::Update { diffs } if replaces_tasks(diffs));
-                Some((service.id.as_str(), replaced))
-            })
-            .collect();
-        let ids: Vec<String> = services.iter().map(|(id, _)| (*id).to_owned()).collect();
-        let mut old_tasks = OldTasks::default();
-        if ids.is_empty() {
-            return Ok(old_tasks);
-        }
-        for task in self.client.tasks(&ids).await? {
-            if services
-                .iter()
-                .any(|(id, replaced)| *replaced && *id == task.service_id)
-            {
-                old_tasks.outgoing.insert(task.id.clone());
-            }
-            old_tasks.all.insert(task.id);
-        }
-        Ok(old_tasks)
-    }
-
     /// Polls until every named service has converged, one fails, or `limit` passes. Each
     /// poll reads only the services still awaited and their tasks: two requests, however
     /// large the swarm.
-    async fn converge(
+    pub async fn converge(
         &mut self,
         step: &str,
         services: &[String],
@@ -506,10 +221,7 @@ impl<'a, E: DockerEngine> Applier<'a, E> {
     ) -> Result<(), ApplyError> {
         let started = tokio::time::Instant::now();
         let mut pending: BTreeSet<String> = services.iter().cloned().collect();
-        let docker = |source: DockerError| ApplyError::Docker {
-            step: step.to_owned(),
-            source,
-        };
+        let docker = ApplyError::docker_in(step);
         while !pending.is_empty() {
             let names: Vec<String> = pending.iter().cloned().collect();
             let live = self.client.services(&names).await.map_err(docker)?;
@@ -606,8 +318,28 @@ impl<'a, E: DockerEngine> Applier<'a, E> {
         }
     }
 
+    /// The live state the plan was made from, with what this apply created.
+    pub fn known(&self) -> &LiveState {
+        &self.known
+    }
+
+    /// Notes a config or secret this apply created, so that services can refer to it.
+    pub fn remember_object(&mut self, object: LiveObject) {
+        self.known.objects.push(object);
+    }
+
+    /// The engine the apply writes to.
+    pub fn client(&self) -> &'a E {
+        self.client
+    }
+
+    /// What stops the apply at its next safe point; a step that waits sleeps on it.
+    pub fn cancel_signal(&mut self) -> &mut CancelSignal {
+        &mut self.cancel
+    }
+
     /// Reports a write, and notes it in what the step has changed.
-    fn record(&mut self, event: ApplyEvent) {
+    pub fn record(&mut self, event: ApplyEvent) {
         let change = match &event {
             ApplyEvent::Created { object, name } => format!("created {} {name}", object.name()),
             ApplyEvent::Updated { object, name } => format!("updated {} {name}", object.name()),
@@ -620,86 +352,8 @@ impl<'a, E: DockerEngine> Applier<'a, E> {
         self.observer.event(event);
     }
 
-    async fn wait(&mut self, step: &str, target: &WaitTarget) -> Result<(), ApplyError> {
-        if !target.services.is_empty() {
-            self.converge(step, &target.services, &OldTasks::default(), target.timeout)
-                .await?;
-        }
-        if let Some(url) = &target.url {
-            let started = tokio::time::Instant::now();
-            loop {
-                let last = match http_status(url, Duration::from_secs(5)).await {
-                    Ok(status) if status == target.status => return Ok(()),
-                    Ok(status) => format!("{url} answered {status}, waiting for {}", target.status),
-                    Err(error) => error,
-                };
-                if started.elapsed() >= target.timeout {
-                    return Err(ApplyError::TimedOut {
-                        step: step.to_owned(),
-                        message: format!(
-                            "gave up after {}: {last}",
-                            humantime::format_duration(target.timeout)
-                        ),
-                    });
-                }
-                if !self.cancel.sleep(Duration::from_secs(1)).await {
-                    return Err(ApplyError::Cancelled {
-                        step: step.to_owned(),
-                        waiting: true,
-                        changed: Vec::new(),
-                    });
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// A `remove` step: services, then (once their tasks are gone) networks, configs and
-    /// secrets, retrying while the daemon still sees them in use.
-    async fn teardown(
-        &mut self,
-        step: &str,
-        plan: &StepPlan,
-        changes: &mut usize,
-    ) -> Result<(), ApplyError> {
-        let docker = |source: DockerError| ApplyError::Docker {
-            step: step.to_owned(),
-            source,
-        };
-        for change in plan
-            .changes
-            .iter()
-            .filter(|c| c.object == ObjectType::Service)
-        {
-            self.remove_service(&change.name, changes)
-                .await
-                .map_err(docker)?;
-        }
-        let networks: Vec<&Change> = plan
-            .changes
-            .iter()
-            .filter(|c| c.object == ObjectType::Network)
-            .collect();
-        let client = self.client;
-        for change in networks {
-            self.retry_while_in_use(step, || client.remove_network(&change.name))
-                .await?;
-            *changes += 1;
-            self.record(ApplyEvent::Removed {
-                object: ObjectType::Network,
-                name: change.name.clone(),
-            });
-        }
-        let objects: Vec<&Change> = plan
-            .changes
-            .iter()
-            .filter(|c| matches!(c.object, ObjectType::Config | ObjectType::Secret))
-            .collect();
-        *changes += self.remove_objects(step, &objects).await?;
-        Ok(())
-    }
-
-    async fn remove_objects(
+    /// Removes the configs and secrets of `changes` the apply knows of; how many it removed.
+    pub async fn remove_objects(
         &mut self,
         step: &str,
         changes: &[&Change],
@@ -734,7 +388,11 @@ impl<'a, E: DockerEngine> Applier<'a, E> {
     /// Removal of a network, config or secret fails while a task that used it is still
     /// shutting down: retry for a while before giving up. A cancel stops the retries: the
     /// step is waiting, a safe point.
-    async fn retry_while_in_use<F, Fut>(&mut self, step: &str, remove: F) -> Result<(), ApplyError>
+    pub async fn retry_while_in_use<F, Fut>(
+        &mut self,
+        step: &str,
+        remove: F,
+    ) -> Result<(), ApplyError>
     where
         F: Fn() -> Fut,
         Fut: std::future::Future<Output = Result<(), DockerError>>,
@@ -774,47 +432,6 @@ impl<'a, E: DockerEngine> Applier<'a, E> {
                     });
                 }
             }
-        }
-    }
-}
-
-/// Whether an update with these differences makes the swarm replace the service's tasks:
-/// it does when their template changes, except for placement (a task stays on a node that
-/// still qualifies) and pull options. Other updates may replace them too (a changed
-/// endpoint), but convergence does not count on it.
-fn replaces_tasks(diffs: &[FieldDiff]) -> bool {
-    diffs.iter().any(|diff| {
-        (diff.path == "TaskTemplate" || diff.path.starts_with("TaskTemplate."))
-            && !diff.path.starts_with("TaskTemplate.Placement")
-            && !diff
-                .path
-                .starts_with("TaskTemplate.ContainerSpec.PullOptions")
-    })
-}
-
-/// Creates the service, or updates it from `live`; returns the spec it had before an
-/// update, for rollback. Retries an update the daemon refuses as out of sequence, at the
-/// version the service has then.
-async fn write_service<E: DockerEngine>(
-    client: &E,
-    spec: &serde_json::Value,
-    live: Option<&LiveService>,
-) -> Result<Option<serde_json::Value>, DockerError> {
-    let Some(live) = live else {
-        client.create_service(spec).await?;
-        return Ok(None);
-    };
-    let mut version = live.version;
-    let mut attempt = 0;
-    loop {
-        match client.update_service(&live.id, version, spec).await {
-            Ok(()) => return Ok(Some(live.spec.clone())),
-            Err(error) if error.is_out_of_sequence() && attempt < OUT_OF_SEQUENCE_RETRIES => {
-                attempt += 1;
-                let now = client.services(std::slice::from_ref(&live.name)).await?;
-                version = now.first().map_or(version, |service| service.version);
-            }
-            Err(error) => return Err(error),
         }
     }
 }

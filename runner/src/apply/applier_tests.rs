@@ -7,11 +7,14 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::{Applier, PARALLELISM};
+use super::Applier;
 use crate::apply::{ApplyError, ApplyEvent, ApplyReport, CollectedEvents, cancel_pair};
 use crate::docker::DockerEngine as _;
 use crate::docker::fake_engine::{FakeEngine, Schedule};
-use crate::plan::{Desired, DesiredStack, DesiredStep, ObjectType, Plan, WaitTarget, plan};
+use crate::plan::{DesiredStep, ObjectType, Plan, plan};
+use crate::steps::Desired;
+use crate::steps::stack::{DesiredStack, PARALLELISM};
+use crate::steps::wait::WaitTarget;
 use crate::swarm::{NetworkSpec, STACK_NAMESPACE, ServiceSpec, StackSpec};
 
 const PORT_IN_USE: &str = "no suitable node (host-mode port already in use on 1 node)";

@@ -34,6 +34,14 @@ pub enum ApplyError {
 }
 
 impl ApplyError {
+    /// What turns an engine's error in `step` into the step's error.
+    pub fn docker_in(step: &str) -> impl Fn(DockerError) -> ApplyError + Copy + '_ {
+        move |source| ApplyError::Docker {
+            step: step.to_owned(),
+            source,
+        }
+    }
+
     /// The error without the step it happened in, for messages that name the step already.
     pub fn detail(&self) -> String {
         match self {

@@ -30,7 +30,8 @@ mod tests {
 
     use super::*;
     use crate::docker::fake_engine::FakeEngine;
-    use crate::plan::{Action, Desired, DesiredStep};
+    use crate::plan::{Action, DesiredStep};
+    use crate::steps::Desired;
     use crate::swarm::{NetworkSpec, STACK_NAMESPACE, ServiceScope};
 
     /// A network step that changes a network's options needs to know who uses it: the

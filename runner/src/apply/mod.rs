@@ -5,7 +5,6 @@ mod apply_error;
 mod apply_event;
 mod cancel_signal;
 mod convergence;
-mod http_probe;
 mod live_plan;
 mod references;
 
@@ -13,6 +12,6 @@ pub use applier::{Applier, ApplyReport, StepOutcome};
 pub use apply_error::ApplyError;
 pub use apply_event::{ApplyEvent, ApplyObserver, CollectedEvents};
 pub use cancel_signal::{CancelHandle, CancelSignal, cancel_pair};
-pub use convergence::{Convergence, convergence, progress_text};
+pub use convergence::{Convergence, OldTasks, convergence, progress_text};
 pub use live_plan::plan_workflows;
 pub use references::resolve_object_ids;

@@ -9,10 +9,7 @@ mod workflow_file;
 pub use shoal_file::{
     DockerInput, EnvironmentInput, SecretSource, ShoalFile, SshInput, TlsInput, TlsPart,
 };
-pub use step_input::{
-    ConfigInput, NetworkInput, OnFailure, OneOrMany, PLANNED_KINDS, RemoveInput, SUPPORTED_KINDS,
-    StackInput, StepInput, StepKindInput, WaitInput,
-};
+pub use step_input::{PLANNED_KINDS, SUPPORTED_KINDS, StepCommonInput, StepInput};
 pub use workflow_file::{
     BranchFilterInput, Confirms, DispatchInput, InputDeclaration, InputKind, OneOrList,
     RegistryPushInput, ReportInput, ScheduleInput, TriggersInput, WorkflowFile,

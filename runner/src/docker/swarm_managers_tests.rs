@@ -11,7 +11,9 @@ use serde_json::json;
 use super::*;
 use crate::apply::{Applier, ApplyEvent, CollectedEvents};
 use crate::docker::fake_engine::FakeEngine;
-use crate::plan::{Desired, DesiredStack, DesiredStep, plan};
+use crate::plan::{DesiredStep, plan};
+use crate::steps::Desired;
+use crate::steps::stack::DesiredStack;
 use crate::swarm::{STACK_NAMESPACE, ServiceSpec, StackSpec};
 
 /// How one fake manager behaves; shared with the test, which changes it as it goes.

@@ -15,7 +15,7 @@ pub use environments::{SHOAL_FILE, is_valid_name, load_environments};
 pub use repo_files::{
     DirectoryFiles, MemoryFiles, ReadError, RepoFiles, check_file_size, join_relative, normalize,
 };
-pub use workflow::load_workflow;
+pub use workflow::{WorkflowChecker, load_workflow};
 
 use crate::model::ConfigRepo;
 use crate::source::{Diagnostic, Diagnostics};

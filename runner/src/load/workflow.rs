@@ -6,24 +6,17 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use super::cron::check_cron;
-use super::{Document, ReadError, RepoFiles, normalize};
+use super::{Document, ReadError, RepoFiles};
 use crate::config::{
-    ConfigInput, InputDeclaration, InputKind, PLANNED_KINDS, RegistryPushInput, SUPPORTED_KINDS,
-    StepInput, StepKindInput, WorkflowFile,
+    InputDeclaration, InputKind, PLANNED_KINDS, RegistryPushInput, SUPPORTED_KINDS,
+    StepCommonInput, StepInput, WorkflowFile,
 };
 use crate::model::{
-    BranchFilter, ConfigSource, ConfigStep, DispatchInputs, Environment, NetworkStep,
-    RegistryPushFilter, RemoveStep, Schedule, StackStep, Step, StepKind, Triggers, WaitStep,
+    BranchFilter, DispatchInputs, Environment, RegistryPushFilter, Schedule, Step, Triggers,
     Workflow,
 };
-use crate::source::{Diagnostics, Span};
+use crate::source::{Diagnostic, Diagnostics, Span};
 use crate::yaml::{Node, NodeValue, Spanned};
-
-const DEFAULT_WAIT_TIMEOUT: Duration = Duration::from_secs(300);
-/// The warning for a `wait` URL that is accepted but cannot be checked yet; the planner
-/// refuses the step (`plan::planner`).
-const HTTPS_WAIT_NOT_IMPLEMENTED: &str = "waiting for an https:// URL is not implemented yet: \
-    `plan` and `apply` refuse this step; only http:// URLs are waited for";
 
 /// Loads and checks `path`; `None` when it has errors (they are in `diagnostics`).
 pub fn load_workflow(
@@ -99,7 +92,9 @@ fn file_stem(path: &str) -> String {
     )
 }
 
-struct WorkflowChecker<'a> {
+/// Checks one workflow file; step kinds use its checks of names, files, globs and
+/// durations, and point their errors into the file through it.
+pub struct WorkflowChecker<'a> {
     document: &'a Document,
     files: &'a dyn RepoFiles,
     environments: &'a [Environment],
@@ -234,146 +229,29 @@ impl WorkflowChecker<'_> {
 
     fn step(&self, node: &Node, input: StepInput, diagnostics: &mut Diagnostics) -> Option<Step> {
         let errors_before = diagnostics.error_count();
-        // Every field is named: a new field of `StepInput` is a compile error here.
-        let StepInput {
-            id,
-            name,
-            condition,
-            timeout,
-            continue_on_error,
-            stack,
-            network,
-            config,
-            secret,
-            wait,
-            remove,
-            ssh: _,
-            certs: _,
-            service: _,
-            node: _,
-            swarm: _,
-        } = input;
+        let (
+            StepCommonInput {
+                id,
+                name,
+                condition,
+                timeout,
+                continue_on_error,
+            },
+            kind_input,
+        ) = input.split();
         if let Some(condition) = &condition {
             self.expression_syntax(condition, diagnostics);
         }
         let timeout = timeout.as_ref().and_then(|t| self.duration(t, diagnostics));
-        let kinds = [
-            stack.map(StepKindInput::Stack),
-            network.map(StepKindInput::Network),
-            config.map(StepKindInput::Config),
-            secret.map(StepKindInput::Secret),
-            wait.map(StepKindInput::Wait),
-            remove.map(StepKindInput::Remove),
-        ];
-        // `kind_keys` saw exactly one kind key; when it is none of these, it is a planned
-        // kind and `kind_keys` has already said it is not supported yet.
-        let kind_input = kinds.into_iter().flatten().next()?;
-        let kind = match kind_input {
-            StepKindInput::Stack(stack) => {
-                for compose in stack.compose.to_vec() {
-                    self.referenced_file(&compose, diagnostics);
-                }
-                let verbatim: Vec<String> =
-                    stack.verbatim.iter().map(|g| g.value.clone()).collect();
-                for glob in &stack.verbatim {
-                    self.glob(glob, diagnostics);
-                }
-                self.object_name(&stack.name, diagnostics);
-                StepKind::Stack(StackStep {
-                    name: stack.name.value,
-                    compose: stack
-                        .compose
-                        .to_vec()
-                        .into_iter()
-                        .map(|c| normalize(&c.value).unwrap_or(c.value))
-                        .collect(),
-                    prune: stack.prune,
-                    wait: stack.wait,
-                    allow_empty: stack.allow_empty,
-                    on_failure: stack.on_failure,
-                    keep_versions: stack.keep_versions,
-                    verbatim,
-                })
-            }
-            StepKindInput::Network(network) => {
-                self.object_name(&network.name, diagnostics);
-                if let Some(subnet) = &network.subnet
-                    && !is_cidr(&subnet.value)
-                {
-                    diagnostics.push(self.document.error(
-                        subnet.span,
-                        format!(
-                            "invalid subnet `{}`: expected CIDR notation such as 10.10.0.0/16",
-                            subnet.value
-                        ),
-                    ));
-                }
-                StepKind::Network(NetworkStep {
-                    name: network.name.value,
-                    driver: network.driver,
-                    attachable: network.attachable,
-                    internal: network.internal,
-                    encrypted: network.encrypted,
-                    subnet: network.subnet.map(|s| s.value),
-                    labels: network.labels,
-                })
-            }
-            StepKindInput::Config(config) => {
-                StepKind::Config(self.config_step(node, "config", config, diagnostics)?)
-            }
-            StepKindInput::Secret(secret) => {
-                StepKind::Secret(self.config_step(node, "secret", secret, diagnostics)?)
-            }
-            StepKindInput::Wait(wait) => {
-                if wait.services.is_empty() && wait.url.is_none() {
-                    let span = node.entry("wait").map_or(node.span, |(key, _)| key.span);
-                    diagnostics.push(
-                        self.document
-                            .error(span, "`wait` needs `services`, `url` or both"),
-                    );
-                }
-                if let Some(url) = &wait.url
-                    && !url.value.contains("{{")
-                    && !(url.value.starts_with("http://") || url.value.starts_with("https://"))
-                {
-                    diagnostics.push(self.document.error(
-                        url.span,
-                        format!("invalid URL `{}`: expected http:// or https://", url.value),
-                    ));
-                }
-                if let Some(url) = &wait.url
-                    && url.value.starts_with("https://")
-                {
-                    diagnostics.push(
-                        self.document
-                            .error(url.span, HTTPS_WAIT_NOT_IMPLEMENTED)
-                            .into_warning(),
-                    );
-                }
-                let timeout = wait
-                    .timeout
-                    .as_ref()
-                    .and_then(|t| self.duration(t, diagnostics));
-                StepKind::Wait(WaitStep {
-                    services: wait.services,
-                    url: wait.url.map(|u| u.value),
-                    status: wait.status,
-                    timeout: timeout.unwrap_or(DEFAULT_WAIT_TIMEOUT),
-                })
-            }
-            StepKindInput::Remove(remove) => {
-                self.object_name(&remove.stack, diagnostics);
-                StepKind::Remove(RemoveStep {
-                    stack: remove.stack.value,
-                })
-            }
-        };
+        // `kind_keys` saw exactly one kind key; when it is no kind this version runs, it is
+        // a planned kind and `kind_keys` has already said it is not supported yet.
+        let kind = kind_input?.check(node, self, diagnostics)?;
         if diagnostics.error_count() > errors_before {
             return None;
         }
         let name = name
             .or_else(|| id.as_ref().map(|id| id.value.clone()))
-            .unwrap_or_else(|| default_step_name(&kind));
+            .unwrap_or_else(|| kind.default_step_name());
         Some(Step {
             id: id.map(|id| id.value),
             name,
@@ -385,50 +263,9 @@ impl WorkflowChecker<'_> {
         })
     }
 
-    fn config_step(
-        &self,
-        node: &Node,
-        kind: &str,
-        input: ConfigInput,
-        diagnostics: &mut Diagnostics,
-    ) -> Option<ConfigStep> {
-        self.object_name(&input.name, diagnostics);
-        let source = match (input.template, input.file) {
-            (Some(template), None) => {
-                self.referenced_file(&template, diagnostics);
-                ConfigSource::Template(normalize(&template.value).unwrap_or(template.value))
-            }
-            (None, Some(file)) => {
-                self.referenced_file(&file, diagnostics);
-                ConfigSource::File(normalize(&file.value).unwrap_or(file.value))
-            }
-            (Some(_), Some(file)) => {
-                diagnostics.push(
-                    self.document
-                        .error(
-                            file.span,
-                            format!("a {kind} takes `template` or `file`, not both"),
-                        )
-                        .with_help(
-                            "`template` is rendered for each environment, `file` is taken as it is",
-                        ),
-                );
-                return None;
-            }
-            (None, None) => {
-                let span = node.entry(kind).map_or(node.span, |(key, _)| key.span);
-                diagnostics.push(
-                    self.document
-                        .error(span, format!("a {kind} needs `template` or `file`")),
-                );
-                return None;
-            }
-        };
-        Some(ConfigStep {
-            name: input.name.value,
-            source,
-            labels: input.labels,
-        })
+    /// An error at `span` of the workflow file.
+    pub fn error(&self, span: Span, message: impl Into<String>) -> Diagnostic {
+        self.document.error(span, message)
     }
 
     fn environments(&self, input: &WorkflowFile, diagnostics: &mut Diagnostics) -> Vec<String> {
@@ -629,7 +466,7 @@ impl WorkflowChecker<'_> {
         }
     }
 
-    fn glob(&self, glob: &Spanned<String>, diagnostics: &mut Diagnostics) {
+    pub fn glob(&self, glob: &Spanned<String>, diagnostics: &mut Diagnostics) {
         if let Err(error) = globset::Glob::new(&glob.value) {
             diagnostics.push(self.document.error(
                 glob.span,
@@ -638,7 +475,11 @@ impl WorkflowChecker<'_> {
         }
     }
 
-    fn duration(&self, text: &Spanned<String>, diagnostics: &mut Diagnostics) -> Option<Duration> {
+    pub fn duration(
+        &self,
+        text: &Spanned<String>,
+        diagnostics: &mut Diagnostics,
+    ) -> Option<Duration> {
         match humantime::parse_duration(&text.value) {
             Ok(duration) if !duration.is_zero() => Some(duration),
             Ok(_) => {
@@ -662,7 +503,7 @@ impl WorkflowChecker<'_> {
         }
     }
 
-    fn referenced_file(&self, path: &Spanned<String>, diagnostics: &mut Diagnostics) {
+    pub fn referenced_file(&self, path: &Spanned<String>, diagnostics: &mut Diagnostics) {
         let problem = match self.files.read(&path.value) {
             Ok(_) => return,
             Err(ReadError::NotFound) => {
@@ -678,7 +519,7 @@ impl WorkflowChecker<'_> {
     }
 
     /// Names of Swarm objects; templates are allowed and checked when rendered.
-    fn object_name(&self, name: &Spanned<String>, diagnostics: &mut Diagnostics) {
+    pub fn object_name(&self, name: &Spanned<String>, diagnostics: &mut Diagnostics) {
         if crate::model::is_template(&name.value) {
             self.template_syntax(name, "name", diagnostics);
             return;
@@ -792,17 +633,6 @@ fn is_step_key(name: &str) -> bool {
         || PLANNED_KINDS.iter().any(|(kind, _)| *kind == name)
 }
 
-fn default_step_name(kind: &StepKind) -> String {
-    match kind {
-        StepKind::Stack(stack) => format!("stack {}", stack.name),
-        StepKind::Network(network) => format!("network {}", network.name),
-        StepKind::Config(config) => format!("config {}", config.name),
-        StepKind::Secret(secret) => format!("secret {}", secret.name),
-        StepKind::Wait(_) => "wait".to_owned(),
-        StepKind::Remove(remove) => format!("remove {}", remove.stack),
-    }
-}
-
 fn list(names: &[&str]) -> String {
     names
         .iter()
@@ -828,20 +658,6 @@ fn json_kind(value: &serde_json::Value) -> &'static str {
         serde_json::Value::String(_) => "a string",
         serde_json::Value::Array(_) => "a list",
         serde_json::Value::Object(_) => "a map",
-    }
-}
-
-fn is_cidr(text: &str) -> bool {
-    let Some((address, prefix)) = text.split_once('/') else {
-        return false;
-    };
-    let Ok(prefix) = prefix.parse::<u8>() else {
-        return false;
-    };
-    match address.parse::<std::net::IpAddr>() {
-        Ok(std::net::IpAddr::V4(_)) => prefix <= 32,
-        Ok(std::net::IpAddr::V6(_)) => prefix <= 128,
-        Err(_) => false,
     }
 }
 

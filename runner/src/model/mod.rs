@@ -11,10 +11,7 @@ mod workflow;
 pub use config_repo::ConfigRepo;
 pub use environment::Environment;
 pub use image_push::ImagePush;
-pub use step::{
-    ConfigSource, ConfigStep, NetworkStep, RemoveStep, StackStep, Step, StepKind, WaitStep,
-    is_template,
-};
+pub use step::{Step, is_template};
 pub use unimplemented_setting::UnimplementedSetting;
 pub use workflow::{
     BranchFilter, DispatchInputs, RegistryPushFilter, Schedule, Triggers, Workflow,

@@ -2,7 +2,7 @@
 
 use indexmap::IndexMap;
 
-use super::{Step, StepKind, is_template};
+use super::{Step, is_template};
 use crate::config::InputDeclaration;
 
 #[derive(Debug, Clone)]
@@ -26,14 +26,7 @@ impl Workflow {
     pub fn literal_stacks(&self) -> Option<Vec<&str>> {
         self.steps
             .iter()
-            .filter_map(|step| match &step.kind {
-                StepKind::Stack(stack) => Some(stack.name.as_str()),
-                StepKind::Remove(remove) => Some(remove.stack.as_str()),
-                StepKind::Network(_)
-                | StepKind::Config(_)
-                | StepKind::Secret(_)
-                | StepKind::Wait(_) => None,
-            })
+            .filter_map(|step| step.kind.stack())
             .map(|name| (!is_template(name)).then_some(name))
             .collect()
     }

@@ -7,8 +7,9 @@ use serde_json::Value;
 
 use super::*;
 use crate::load::{MemoryFiles, load_repo};
-use crate::plan::{Desired, SENSITIVE_FIELDS_LABEL, plan, plan_text};
+use crate::plan::{SENSITIVE_FIELDS_LABEL, plan, plan_text};
 use crate::render::{CommitInfo, TemplateEngine, TriggerInfo};
+use crate::steps::Desired;
 use crate::swarm::{LiveService, LiveState};
 
 const SECRET: &str = "hunter2";

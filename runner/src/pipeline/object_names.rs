@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::plan::{Desired, DesiredStep};
+use crate::plan::DesiredStep;
+use crate::steps::Desired;
 use crate::swarm::{CONTENT_HASH, OBJECT_NAME, ObjectNameKey, ObjectSpec};
 
 /// Renames every config and secret of `steps` to its keyed name.
@@ -73,7 +74,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::plan::DesiredStack;
+    use crate::steps::stack::DesiredStack;
     use crate::swarm::{ObjectKind, ServiceSpec, StackSpec};
 
     #[test]

@@ -6,9 +6,10 @@ use crate::apply::{
     plan_workflows,
 };
 use crate::docker::{DockerEngine as _, DockerError, SwarmManagers};
-use crate::plan::{Action, Desired, DesiredStep, ObjectType, Plan, SensitiveFields};
+use crate::plan::{Action, DesiredStep, ObjectType, Plan, SensitiveFields};
 use crate::render::SecretValues;
 use crate::source::Diagnostics;
+use crate::steps::Desired;
 use crate::swarm::{LiveState, ObjectNameKey};
 
 /// The workflows of one environment, planned.

@@ -13,10 +13,10 @@ mod planner;
 mod sensitive_fields;
 mod spec_diff;
 
-pub use desired_state::{RunIdentity, compose_variables, desired_steps};
-pub use desired_step::{Desired, DesiredStack, DesiredStep, WaitTarget};
+pub use desired_state::{DesiredContext, RunIdentity, compose_variables, desired_steps};
+pub use desired_step::DesiredStep;
 pub use plan::{Action, Change, ObjectType, Plan, PlanSummary, RemoveReason, StepPlan};
 pub use plan_text::plan_text;
-pub use planner::plan;
+pub use planner::{Planner, namespace_of, old_version_removal, plan};
 pub use sensitive_fields::{Concealment, SENSITIVE_FIELDS_LABEL, SensitiveFields};
 pub use spec_diff::{BOOKKEEPING_LABEL_PREFIX, FieldDiff, diff_service_specs, normalize_service};

@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 use super::FieldDiff;
+use crate::swarm::ObjectKind;
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Plan {
@@ -45,6 +46,14 @@ pub enum ObjectType {
 }
 
 impl ObjectType {
+    /// The type of a config or secret.
+    pub fn of(kind: ObjectKind) -> ObjectType {
+        match kind {
+            ObjectKind::Config => ObjectType::Config,
+            ObjectKind::Secret => ObjectType::Secret,
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             ObjectType::Network => "network",

@@ -1,13 +1,12 @@
 //! The planner: compares each step's desired state with the live swarm and says what
 //! applying would change. Pure: it takes the live state as a value and calls nothing.
+//! Each kind plans its steps (`steps/<kind>/plan.rs`) through the [`Planner`], which keeps
+//! what earlier steps create and plans the objects kinds share: networks, configs and
+//! secrets and their old versions.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::spec_diff::diff_service_specs;
-use super::{
-    Action, Change, Desired, DesiredStack, DesiredStep, FieldDiff, ObjectType, Plan, RemoveReason,
-    StepPlan,
-};
+use super::{Action, Change, DesiredStep, FieldDiff, ObjectType, Plan, RemoveReason, StepPlan};
 use crate::swarm::{
     LiveObject, LiveState, NetworkSpec, OBJECT_NAME, ObjectKind, ObjectSpec, STACK_NAMESPACE,
 };
@@ -34,7 +33,9 @@ pub fn plan(steps: &[DesiredStep], live: &LiveState) -> Plan {
     }
 }
 
-struct Planner<'a> {
+/// The planner's state while it goes through the steps: the live state and what earlier
+/// steps will create. Step kinds plan their steps through it.
+pub struct Planner<'a> {
     live: &'a LiveState,
     network_names: BTreeMap<String, String>,
     created_networks: BTreeSet<String>,
@@ -54,30 +55,7 @@ impl<'a> Planner<'a> {
         if step.skipped {
             return plan;
         }
-        match &step.desired {
-            Desired::Nothing => {}
-            Desired::Wait(wait) => {
-                // Refused before anything is applied, not when the step is reached.
-                if let Some(url) = wait.url.as_ref().filter(|url| url.starts_with("https://")) {
-                    plan.problems.push(format!(
-                        "waiting for `{url}` is not implemented yet: only http:// URLs are \
-                         waited for"
-                    ));
-                }
-            }
-            Desired::Network(network) => plan.changes.push(self.network(network, &BTreeSet::new())),
-            Desired::Object(object) => {
-                plan.changes.push(self.object(object));
-                let keep = BTreeSet::from([object.name.clone()]);
-                plan.changes.extend(
-                    self.old_versions(object, None, &keep, 3)
-                        .into_iter()
-                        .map(old_version_removal),
-                );
-            }
-            Desired::Stack(stack) => self.stack(stack, &mut plan),
-            Desired::Remove { stack } => self.remove(stack, &mut plan),
-        }
+        step.desired.plan(self, &mut plan);
         for change in &plan.changes {
             if let Action::Recreate { used_by, .. } = &change.action
                 && !used_by.is_empty()
@@ -92,112 +70,43 @@ impl<'a> Planner<'a> {
         plan
     }
 
-    fn stack(&mut self, stack: &DesiredStack, plan: &mut StepPlan) {
-        let spec = &stack.spec;
-        self.needs_services_of(Some(&spec.name));
-        for external in &spec.external.networks {
-            if self.live.network(external).is_none() && !self.created_networks.contains(external) {
-                plan.problems.push(format!("external network `{external}` does not exist; create it first, e.g. with a `network` step before this one"));
-            }
-        }
-        for (kind, names) in [
-            (ObjectKind::Config, &spec.external.configs),
-            (ObjectKind::Secret, &spec.external.secrets),
-        ] {
-            for external in names {
-                if self.live.object(kind, external).is_none()
-                    && !self.created_objects.contains(&(kind, external.clone()))
-                {
-                    let what = object_type(kind).name();
-                    plan.problems.push(format!(
-                        "external {what} `{external}` does not exist; create it first"
-                    ));
-                }
-            }
-        }
-        let removed: BTreeSet<String> = if stack.prune {
-            self.pruned_services(stack).into_iter().collect()
-        } else {
-            BTreeSet::new()
-        };
-        for network in &spec.networks {
-            plan.changes.push(self.network(network, &removed));
-        }
-        for object in &spec.objects {
-            plan.changes.push(self.object(object));
-        }
-        for service in &spec.services {
-            let change = match self.live.service(&service.name) {
-                None => Change {
-                    object: ObjectType::Service,
-                    name: service.name.clone(),
-                    action: Action::Create,
-                },
-                Some(live) => {
-                    let diffs = diff_service_specs(&service.spec, &live.spec, &self.network_names);
-                    let action = if diffs.is_empty() {
-                        Action::Unchanged
-                    } else {
-                        Action::Update { diffs }
-                    };
-                    Change {
-                        object: ObjectType::Service,
-                        name: service.name.clone(),
-                        action,
-                    }
-                }
-            };
-            plan.changes.push(change);
-        }
-        if stack.prune {
-            if spec.services.is_empty() && !removed.is_empty() && !stack.allow_empty {
-                plan.problems.push(format!(
-                    "the compose files have no services, so `prune` would remove all {} services of stack `{}`; set `allow_empty: true` if that is what you want",
-                    removed.len(),
-                    spec.name
-                ));
-            }
-            for name in &removed {
-                plan.changes.push(Change {
-                    object: ObjectType::Service,
-                    name: name.clone(),
-                    action: Action::Remove {
-                        reason: RemoveReason::Pruned,
-                    },
-                });
-            }
-        }
-        // Older versions of the stack's configs and secrets, once no service uses them.
-        let keep: BTreeSet<String> = spec.objects.iter().map(|o| o.name.clone()).collect();
-        let old: Vec<&LiveObject> = spec
-            .objects
-            .iter()
-            .flat_map(|object| {
-                self.old_versions(object, Some(&spec.name), &keep, stack.keep_versions)
-            })
-            .collect();
-        if !old.is_empty() {
-            // Any service, of any stack, may use one.
-            self.needs_services_of(None);
-            let used_after = self.references_after(stack, &removed);
-            plan.changes.extend(
-                old.into_iter()
-                    .filter(|live| !used_after.contains(&live.name))
-                    .map(old_version_removal),
-            );
-        }
+    /// Whether network `name` exists, or an earlier step creates it.
+    pub fn network_exists(&self, name: &str) -> bool {
+        self.live.network(name).is_some() || self.created_networks.contains(name)
+    }
+
+    /// Whether config or secret `name` exists, or an earlier step creates it.
+    pub fn object_exists(&self, kind: ObjectKind, name: &str) -> bool {
+        self.live.object(kind, name).is_some()
+            || self.created_objects.contains(&(kind, name.to_owned()))
+    }
+
+    /// Network names by ID (`LiveState::network_names`), read once for the whole plan.
+    pub fn network_names(&self) -> &BTreeMap<String, String> {
+        &self.network_names
+    }
+
+    /// The live state the plan is made from.
+    pub fn live(&self) -> &'a LiveState {
+        self.live
     }
 
     /// Notes when the live state lacks the services of stack `namespace`, which the step
     /// being planned needs. `None` asks for services outside any stack, which only a
     /// reading of every service holds.
-    fn needs_services_of(&mut self, namespace: Option<&str>) {
+    pub fn needs_services_of(&mut self, namespace: Option<&str>) {
         if !self.live.scope.holds(namespace) {
             self.needs_every_service = true;
         }
     }
 
-    fn network(&mut self, desired: &NetworkSpec, removed_services: &BTreeSet<String>) -> Change {
+    /// A network of a step: created, unchanged, or recreated when its options differ
+    /// (with the services that use it, which forbid that).
+    pub fn network(
+        &mut self,
+        desired: &NetworkSpec,
+        removed_services: &BTreeSet<String>,
+    ) -> Change {
         let name = desired.name.clone();
         let Some(live) = self.live.network(&name) else {
             self.created_networks.insert(name.clone());
@@ -236,8 +145,9 @@ impl<'a> Planner<'a> {
         }
     }
 
-    fn object(&mut self, object: &ObjectSpec) -> Change {
-        let object_type = object_type(object.kind);
+    /// A config or secret of a step: created unless it exists.
+    pub fn object(&mut self, object: &ObjectSpec) -> Change {
+        let object_type = ObjectType::of(object.kind);
         if self.live.object(object.kind, &object.name).is_some() {
             Change {
                 object: object_type,
@@ -255,50 +165,9 @@ impl<'a> Planner<'a> {
         }
     }
 
-    /// Services of the stack that are live but no longer desired.
-    fn pruned_services(&self, stack: &DesiredStack) -> Vec<String> {
-        let desired: BTreeSet<&str> = stack
-            .spec
-            .services
-            .iter()
-            .map(|s| s.name.as_str())
-            .collect();
-        self.live
-            .services
-            .iter()
-            .filter(|service| namespace_of(&service.spec) == Some(stack.spec.name.as_str()))
-            .filter(|service| !desired.contains(service.name.as_str()))
-            .map(|service| service.name.clone())
-            .collect()
-    }
-
-    /// Config and secret names services will reference once the stack is applied.
-    fn references_after(
-        &self,
-        stack: &DesiredStack,
-        removed: &BTreeSet<String>,
-    ) -> BTreeSet<String> {
-        let desired: BTreeSet<&str> = stack
-            .spec
-            .services
-            .iter()
-            .map(|s| s.name.as_str())
-            .collect();
-        let mut names = BTreeSet::new();
-        for service in &stack.spec.services {
-            names.extend(object_references(&service.spec));
-        }
-        for service in &self.live.services {
-            if !desired.contains(service.name.as_str()) && !removed.contains(&service.name) {
-                names.extend(object_references(&service.spec));
-            }
-        }
-        names
-    }
-
     /// Older content versions of `object` beyond the newest `keep`, which stay for
     /// rollback: the same logical name, another hash. They go once nothing uses them.
-    fn old_versions(
+    pub fn old_versions(
         &self,
         object: &ObjectSpec,
         stack: Option<&str>,
@@ -319,47 +188,12 @@ impl<'a> Planner<'a> {
         versions.sort_by(|a, b| b.created_at.cmp(&a.created_at));
         versions.into_iter().skip(keep).collect()
     }
-
-    /// A `remove` step: services first, then networks, configs and secrets of the stack.
-    fn remove(&mut self, stack: &str, plan: &mut StepPlan) {
-        self.needs_services_of(Some(stack));
-        let teardown = Action::Remove {
-            reason: RemoveReason::Teardown,
-        };
-        for service in &self.live.services {
-            if namespace_of(&service.spec) == Some(stack) {
-                plan.changes.push(Change {
-                    object: ObjectType::Service,
-                    name: service.name.clone(),
-                    action: teardown.clone(),
-                });
-            }
-        }
-        for network in &self.live.networks {
-            if network.spec.labels.get(STACK_NAMESPACE).map(String::as_str) == Some(stack) {
-                plan.changes.push(Change {
-                    object: ObjectType::Network,
-                    name: network.spec.name.clone(),
-                    action: teardown.clone(),
-                });
-            }
-        }
-        for object in &self.live.objects {
-            if object.labels.get(STACK_NAMESPACE).map(String::as_str) == Some(stack) {
-                plan.changes.push(Change {
-                    object: object_type(object.kind),
-                    name: object.name.clone(),
-                    action: teardown.clone(),
-                });
-            }
-        }
-    }
 }
 
 /// Removing an old version of a config or secret.
-fn old_version_removal(live: &LiveObject) -> Change {
+pub fn old_version_removal(live: &LiveObject) -> Change {
     Change {
-        object: object_type(live.kind),
+        object: ObjectType::of(live.kind),
         name: live.name.clone(),
         action: Action::Remove {
             reason: RemoveReason::OldVersion,
@@ -367,14 +201,8 @@ fn old_version_removal(live: &LiveObject) -> Change {
     }
 }
 
-fn object_type(kind: ObjectKind) -> ObjectType {
-    match kind {
-        ObjectKind::Config => ObjectType::Config,
-        ObjectKind::Secret => ObjectType::Secret,
-    }
-}
-
-fn namespace_of(spec: &serde_json::Value) -> Option<&str> {
+/// The stack namespace label of a service spec.
+pub fn namespace_of(spec: &serde_json::Value) -> Option<&str> {
     spec.pointer("/Labels")?.get(STACK_NAMESPACE)?.as_str()
 }
 
@@ -385,23 +213,6 @@ fn service_networks(spec: &serde_json::Value) -> Vec<&str> {
         .flatten()
         .filter_map(|attachment| attachment.get("Target")?.as_str())
         .collect()
-}
-
-fn object_references(spec: &serde_json::Value) -> Vec<String> {
-    let mut names = Vec::new();
-    for (list, field) in [("Configs", "ConfigName"), ("Secrets", "SecretName")] {
-        if let Some(references) = spec
-            .pointer(&format!("/TaskTemplate/ContainerSpec/{list}"))
-            .and_then(|v| v.as_array())
-        {
-            names.extend(
-                references
-                    .iter()
-                    .filter_map(|r| r.get(field)?.as_str().map(str::to_owned)),
-            );
-        }
-    }
-    names
 }
 
 /// Differences that need the network recreated. Labels are not compared (docker cannot

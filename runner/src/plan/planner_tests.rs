@@ -8,7 +8,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::json;
 
 use super::plan;
-use crate::plan::{Action, Desired, DesiredStack, DesiredStep, Plan};
+use crate::plan::{Action, DesiredStep, Plan};
+use crate::steps::Desired;
+use crate::steps::stack::DesiredStack;
 use crate::swarm::{
     LiveNetwork, LiveObject, LiveService, LiveState, NetworkSpec, OBJECT_NAME, ObjectKind,
     ObjectSpec, STACK_NAMESPACE, ServiceScope, ServiceSpec, StackSpec,
@@ -351,7 +353,7 @@ fn old_config_versions_beyond_those_kept_go_once_no_service_uses_them() {
 #[test]
 fn a_wait_for_an_https_url_is_refused_before_anything_is_applied() {
     let wait = |url: &str| {
-        step(Desired::Wait(crate::plan::WaitTarget {
+        step(Desired::Wait(crate::steps::wait::WaitTarget {
             services: Vec::new(),
             url: Some(url.to_owned()),
             status: 200,

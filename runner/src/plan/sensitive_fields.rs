@@ -8,7 +8,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{Action, Desired, DesiredStep, ObjectType, Plan, normalize_service};
+use super::{Action, DesiredStep, ObjectType, Plan, normalize_service};
+use crate::steps::Desired;
 use crate::swarm::{LiveState, OBJECT_NAME, ObjectSpec, ServiceSpec};
 
 /// On a service shoal applied: the paths of its fields that depended on a secret (a JSON
@@ -98,8 +99,11 @@ impl SensitiveFields {
     }
 
     fn compare_step(&mut self, planned: &Desired, other: &Desired) {
-        match (planned, other) {
-            (Desired::Stack(planned), Desired::Stack(other)) => {
+        match planned {
+            Desired::Stack(planned) => {
+                let Desired::Stack(other) = other else {
+                    return;
+                };
                 let planned_names = logical_names(&planned.spec.objects);
                 let other_names = logical_names(&other.spec.objects);
                 let same_services = planned.spec.services.len() == other.spec.services.len()
@@ -138,10 +142,17 @@ impl SensitiveFields {
                     }
                 }
             }
-            (Desired::Network(planned), Desired::Network(other)) if planned != other => {
-                self.networks.insert(planned.name.clone());
+            Desired::Network(planned) => {
+                if let Desired::Network(other) = other
+                    && planned != other
+                {
+                    self.networks.insert(planned.name.clone());
+                }
             }
-            _ => {}
+            // A config's or secret's content is in its name (a hash), so renders that
+            // differ make another object, never a field shown; a `wait` or `remove` step
+            // writes nothing to compare.
+            Desired::Object(_) | Desired::Wait(_) | Desired::Remove { .. } | Desired::Nothing => {}
         }
     }
 }

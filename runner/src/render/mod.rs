@@ -10,7 +10,7 @@ mod template_error;
 
 pub use render_context::{CommitInfo, RenderContext, TriggerInfo};
 pub use rendered_workflow::{
-    FileRole, RenderedFile, RenderedStep, RenderedWorkflow, render_workflow,
+    FileRole, RenderedFile, RenderedStep, RenderedWorkflow, StepRenderer, render_workflow,
 };
 pub use secret_values::{REDACTED, SecretValues, mask, other_mask};
 pub use template_engine::TemplateEngine;

@@ -1,13 +1,12 @@
-//! Renders a workflow for one environment: its compose files, the config and secret files
-//! those reference, and the files of `config` and `secret` steps.
+//! Renders a workflow for one environment: each step's `if`, then what its kind renders
+//! (`steps/<kind>/render.rs`) through a [`StepRenderer`]: files, names and URLs.
 
 use serde::Serialize;
 
 use super::{RenderContext, TemplateEngine, template_diagnostic};
-use crate::load::{RepoFiles, join_relative};
-use crate::model::{ConfigSource, Step, StepKind, Workflow};
+use crate::load::RepoFiles;
+use crate::model::{Step, Workflow};
 use crate::source::{Diagnostic, Diagnostics, SourceFile};
-use crate::yaml::{self, Node};
 
 /// What a rendered file is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -41,6 +40,9 @@ pub struct RenderedStep {
     /// with any template in it rendered.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub object: Option<String>,
+    /// The stack the step deploys or removes, rendered: set by the kinds that name one.
+    #[serde(skip)]
+    pub stack: Option<String>,
     /// For `wait` steps: the services and URL, rendered.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub services: Vec<String>,
@@ -67,8 +69,8 @@ impl RenderedWorkflow {
     pub fn stacks(&self) -> impl Iterator<Item = &str> {
         self.steps
             .iter()
-            .filter(|step| !step.skipped && matches!(step.kind, "stack" | "remove"))
-            .filter_map(|step| step.object.as_deref())
+            .filter(|step| !step.skipped)
+            .filter_map(|step| step.stack.as_deref())
     }
 }
 
@@ -135,6 +137,7 @@ impl Renderer<'_> {
             kind: step.kind.name(),
             skipped: false,
             object: None,
+            stack: None,
             services: Vec::new(),
             url: None,
             files: Vec::new(),
@@ -152,77 +155,12 @@ impl Renderer<'_> {
                 }
             }
         }
-        match &step.kind {
-            StepKind::Stack(stack) => {
-                for compose in &stack.compose {
-                    let Some(content) = self.template(compose, diagnostics) else {
-                        continue;
-                    };
-                    let mut references = Vec::new();
-                    self.compose_references(
-                        compose,
-                        &content,
-                        &stack.verbatim,
-                        &mut references,
-                        diagnostics,
-                    );
-                    rendered.files.push(RenderedFile {
-                        path: compose.clone(),
-                        role: FileRole::Compose,
-                        rendered: true,
-                        content,
-                    });
-                    rendered.files.append(&mut references);
-                }
-            }
-            StepKind::Config(config) | StepKind::Secret(config) => {
-                let role = if matches!(step.kind, StepKind::Secret(_)) {
-                    FileRole::Secret
-                } else {
-                    FileRole::Config
-                };
-                let file = match &config.source {
-                    ConfigSource::Template(path) => self
-                        .template(path, diagnostics)
-                        .map(|content| (content, true)),
-                    ConfigSource::File(path) => self
-                        .verbatim(path, diagnostics)
-                        .map(|content| (content, false)),
-                };
-                if let Some((content, was_rendered)) = file {
-                    rendered.files.push(RenderedFile {
-                        path: config.source.path().to_owned(),
-                        role,
-                        rendered: was_rendered,
-                        content,
-                    });
-                }
-            }
-            StepKind::Network(_) | StepKind::Wait(_) | StepKind::Remove(_) => {}
-        }
-        let inline = |template: &str, what: &str, diagnostics: &mut Diagnostics| {
-            self.inline_text(&workflow.path, step.span, what, template, diagnostics)
+        let step_renderer = StepRenderer {
+            renderer: self,
+            workflow_path: &workflow.path,
+            span: step.span,
         };
-        rendered.object = match &step.kind {
-            StepKind::Stack(stack) => inline(&stack.name, "name", diagnostics),
-            StepKind::Network(network) => inline(&network.name, "name", diagnostics),
-            StepKind::Config(config) | StepKind::Secret(config) => {
-                inline(&config.name, "name", diagnostics)
-            }
-            StepKind::Remove(remove) => inline(&remove.stack, "stack", diagnostics),
-            StepKind::Wait(_) => None,
-        };
-        if let StepKind::Wait(wait) = &step.kind {
-            rendered.services = wait
-                .services
-                .iter()
-                .filter_map(|service| inline(service, "services", diagnostics))
-                .collect();
-            rendered.url = wait
-                .url
-                .as_ref()
-                .and_then(|url| inline(url, "url", diagnostics));
-        }
+        step.kind.render(&step_renderer, &mut rendered, diagnostics);
         rendered
     }
 
@@ -242,76 +180,6 @@ impl Renderer<'_> {
             Err(error) => {
                 diagnostics.push(Diagnostic::file_error(path, error.to_string()));
                 None
-            }
-        }
-    }
-
-    /// Renders the files a compose file names under its top-level `configs:` and `secrets:`.
-    fn compose_references(
-        &self,
-        compose_path: &str,
-        content: &str,
-        verbatim: &[String],
-        out: &mut Vec<RenderedFile>,
-        diagnostics: &mut Diagnostics,
-    ) {
-        let rendered_file = SourceFile::new(compose_path, content);
-        let parsed = yaml::parse_document(&rendered_file);
-        for mut problem in parsed.problems {
-            problem.message = format!("{} (in the file as rendered)", problem.message);
-            diagnostics.push(problem);
-        }
-        if let Err(exceeded) = self.files.budget().spend_yaml_nodes(parsed.nodes) {
-            diagnostics.push(Diagnostic::file_error(compose_path, exceeded.to_string()));
-            return;
-        }
-        let Some(root) = parsed.root else { return };
-        let verbatim_globs = build_globs(verbatim);
-        for (section, role) in [("configs", FileRole::Config), ("secrets", FileRole::Secret)] {
-            let Some(entries) = root.get(section).and_then(Node::as_mapping) else {
-                continue;
-            };
-            for (_, definition) in entries {
-                let Some(file_node) = definition.get("file") else {
-                    continue;
-                };
-                let Some(relative) = file_node.as_scalar_text() else {
-                    continue;
-                };
-                let path = match join_relative(compose_path, relative) {
-                    Ok(path) => path,
-                    Err(error) => {
-                        diagnostics.push(Diagnostic::error(
-                            &rendered_file,
-                            file_node.span,
-                            format!("cannot use file `{relative}`: {error}"),
-                        ));
-                        continue;
-                    }
-                };
-                if !self.files.exists(&path) {
-                    diagnostics.push(
-                        Diagnostic::error(&rendered_file, file_node.span, format!("file `{relative}` not found in the config repo"))
-                            .with_help(format!("compose paths are relative to the compose file's folder: this one is `{path}`")),
-                    );
-                    continue;
-                }
-                let is_verbatim = verbatim_globs
-                    .as_ref()
-                    .is_some_and(|globs| globs.is_match(&path));
-                let content = if is_verbatim {
-                    self.verbatim(&path, diagnostics)
-                } else {
-                    self.template(&path, diagnostics)
-                };
-                if let Some(content) = content {
-                    out.push(RenderedFile {
-                        path,
-                        role,
-                        rendered: !is_verbatim,
-                        content,
-                    });
-                }
             }
         }
     }
@@ -364,15 +232,39 @@ impl Renderer<'_> {
     }
 }
 
-fn build_globs(patterns: &[String]) -> Option<globset::GlobSet> {
-    if patterns.is_empty() {
-        return None;
+/// What a step kind renders with: the repo's files and the template engine, for one
+/// step of one workflow.
+pub struct StepRenderer<'a> {
+    renderer: &'a Renderer<'a>,
+    workflow_path: &'a str,
+    span: crate::source::Span,
+}
+
+impl StepRenderer<'_> {
+    /// The repo's files.
+    pub fn files(&self) -> &dyn RepoFiles {
+        self.renderer.files
     }
-    let mut builder = globset::GlobSetBuilder::new();
-    for pattern in patterns {
-        if let Ok(glob) = globset::Glob::new(pattern) {
-            builder.add(glob);
-        }
+
+    /// Renders the template at `path`.
+    pub fn template(&self, path: &str, diagnostics: &mut Diagnostics) -> Option<String> {
+        self.renderer.template(path, diagnostics)
     }
-    builder.build().ok()
+
+    /// Reads the file at `path` as it is.
+    pub fn verbatim(&self, path: &str, diagnostics: &mut Diagnostics) -> Option<String> {
+        self.renderer.verbatim(path, diagnostics)
+    }
+
+    /// Renders `template`, written in the step as its `what` (a name, a URL); errors point
+    /// at the step.
+    pub fn inline(
+        &self,
+        template: &str,
+        what: &str,
+        diagnostics: &mut Diagnostics,
+    ) -> Option<String> {
+        self.renderer
+            .inline_text(self.workflow_path, self.span, what, template, diagnostics)
+    }
 }

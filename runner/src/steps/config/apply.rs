@@ -1,0 +1,36 @@
+//! How a `config` or `secret` step is applied: the object created, older versions
+//! removed.
+
+use crate::apply::{Applier, ApplyError, ApplyEvent};
+use crate::docker::DockerEngine;
+use crate::plan::{Action, StepPlan};
+use crate::swarm::ObjectSpec;
+
+pub async fn apply<E: DockerEngine>(
+    applier: &mut Applier<'_, E>,
+    step: &str,
+    object: &ObjectSpec,
+    plan: &StepPlan,
+    changes: &mut usize,
+) -> Result<(), ApplyError> {
+    let docker = ApplyError::docker_in(step);
+    for change in &plan.changes {
+        match change.action {
+            Action::Create => {
+                applier
+                    .client()
+                    .create_object(object)
+                    .await
+                    .map_err(docker)?;
+                *changes += 1;
+                applier.record(ApplyEvent::Created {
+                    object: change.object,
+                    name: change.name.clone(),
+                });
+            }
+            Action::Remove { .. } => *changes += applier.remove_objects(step, &[change]).await?,
+            Action::Update { .. } | Action::Recreate { .. } | Action::Unchanged => {}
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,61 @@
+//! What one step wants on the swarm, by kind: how it is planned and how it is applied.
+
+use super::stack::{self, DesiredStack};
+use super::wait::{self, WaitTarget};
+use super::{config, network, remove};
+use crate::apply::{Applier, ApplyError};
+use crate::docker::DockerEngine;
+use crate::plan::{DesiredStep, Planner, StepPlan};
+use crate::swarm::{NetworkSpec, ObjectSpec};
+
+#[derive(Debug, Clone)]
+pub enum Desired {
+    /// Skipped steps change nothing.
+    Nothing,
+    /// A `wait` step changes nothing either, but holds the run until its target is ready.
+    Wait(WaitTarget),
+    Network(NetworkSpec),
+    /// A `config` or `secret` step.
+    Object(ObjectSpec),
+    Stack(DesiredStack),
+    /// A `remove` step: everything labelled with this stack namespace.
+    Remove {
+        stack: String,
+    },
+}
+
+impl Desired {
+    /// Adds what applying this would change, and what forbids it, to `plan`.
+    pub fn plan(&self, planner: &mut Planner<'_>, plan: &mut StepPlan) {
+        match self {
+            Desired::Nothing => {}
+            Desired::Wait(target) => wait::plan(target, plan),
+            Desired::Network(spec) => network::plan(planner, spec, plan),
+            Desired::Object(object) => config::plan(planner, object, plan),
+            Desired::Stack(spec) => stack::plan(planner, spec, plan),
+            Desired::Remove { stack } => remove::plan(planner, stack, plan),
+        }
+    }
+
+    /// Carries out `plan`, made from this step; `changes` counts the writes.
+    pub async fn apply<E: DockerEngine>(
+        &self,
+        applier: &mut Applier<'_, E>,
+        step: &DesiredStep,
+        plan: &StepPlan,
+        changes: &mut usize,
+    ) -> Result<(), ApplyError> {
+        match self {
+            Desired::Nothing => Ok(()),
+            Desired::Wait(target) => wait::apply(applier, &step.name, target).await,
+            Desired::Network(spec) => {
+                network::apply(applier, &step.name, spec, plan, changes).await
+            }
+            Desired::Object(object) => {
+                config::apply(applier, &step.name, object, plan, changes).await
+            }
+            Desired::Stack(spec) => stack::apply(applier, step, spec, plan, changes).await,
+            Desired::Remove { .. } => remove::apply(applier, &step.name, plan, changes).await,
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! The kind of a checked step: one variant per kind, holding that kind's step. Each
+//! method hands the step to its kind's module.
+
+use super::Desired;
+use super::config::{self, ConfigStep};
+use super::network::{self, NetworkStep};
+use super::remove::{self, RemoveStep};
+use super::secret;
+use super::stack::{self, StackStep};
+use super::wait::{self, WaitStep};
+use crate::plan::DesiredContext;
+use crate::render::{RenderedStep, StepRenderer};
+use crate::source::Diagnostics;
+use crate::swarm::ObjectKind;
+
+#[derive(Debug, Clone)]
+pub enum StepKind {
+    Stack(StackStep),
+    Network(NetworkStep),
+    Config(ConfigStep),
+    Secret(ConfigStep),
+    Wait(WaitStep),
+    Remove(RemoveStep),
+}
+
+impl StepKind {
+    /// The kind's key in a workflow file.
+    pub fn name(&self) -> &'static str {
+        match self {
+            StepKind::Stack(_) => "stack",
+            StepKind::Network(_) => "network",
+            StepKind::Config(_) => "config",
+            StepKind::Secret(_) => "secret",
+            StepKind::Wait(_) => "wait",
+            StepKind::Remove(_) => "remove",
+        }
+    }
+
+    /// The name of a step that has neither `name` nor `id`.
+    pub fn default_step_name(&self) -> String {
+        match self {
+            StepKind::Stack(step) => format!("stack {}", step.name),
+            StepKind::Network(step) => format!("network {}", step.name),
+            StepKind::Config(step) => format!("config {}", step.name),
+            StepKind::Secret(step) => format!("secret {}", step.name),
+            StepKind::Wait(_) => "wait".to_owned(),
+            StepKind::Remove(step) => format!("remove {}", step.stack),
+        }
+    }
+
+    /// The stack the step deploys or removes, as written (it may be a template).
+    pub fn stack(&self) -> Option<&str> {
+        match self {
+            StepKind::Stack(step) => Some(step.name.as_str()),
+            StepKind::Remove(step) => Some(step.stack.as_str()),
+            StepKind::Network(_)
+            | StepKind::Config(_)
+            | StepKind::Secret(_)
+            | StepKind::Wait(_) => None,
+        }
+    }
+
+    /// Renders the step's files and the names and values written in it, into `rendered`.
+    pub fn render(
+        &self,
+        renderer: &StepRenderer<'_>,
+        rendered: &mut RenderedStep,
+        diagnostics: &mut Diagnostics,
+    ) {
+        match self {
+            StepKind::Stack(step) => stack::render(step, renderer, rendered, diagnostics),
+            StepKind::Network(step) => network::render(step, renderer, rendered, diagnostics),
+            StepKind::Config(step) => {
+                config::render(step, ObjectKind::Config, renderer, rendered, diagnostics);
+            }
+            StepKind::Secret(step) => secret::render(step, renderer, rendered, diagnostics),
+            StepKind::Wait(step) => wait::render(step, renderer, rendered, diagnostics),
+            StepKind::Remove(step) => remove::render(step, renderer, rendered, diagnostics),
+        }
+    }
+
+    /// What the rendered step wants on the swarm, with the warnings its conversion found.
+    pub fn desired(
+        &self,
+        rendered: &RenderedStep,
+        context: &DesiredContext<'_>,
+    ) -> Result<(Desired, Diagnostics), Diagnostics> {
+        let desired = match self {
+            StepKind::Stack(step) => {
+                let (spec, warnings) = stack::desired(step, rendered, context)?;
+                return Ok((Desired::Stack(spec), warnings));
+            }
+            StepKind::Network(step) => Desired::Network(network::desired(step, rendered, context)),
+            StepKind::Config(step) => {
+                Desired::Object(config::desired(step, ObjectKind::Config, rendered, context))
+            }
+            StepKind::Secret(step) => Desired::Object(secret::desired(step, rendered, context)),
+            StepKind::Wait(step) => Desired::Wait(wait::desired(step, rendered)),
+            StepKind::Remove(_) => Desired::Remove {
+                stack: remove::desired(rendered),
+            },
+        };
+        Ok((desired, Diagnostics::default()))
+    }
+}

@@ -1,0 +1,60 @@
+//! The one kind key of a step, as decoded: `StepInput::split` takes it out by naming
+//! every field, so a kind added to `StepInput` and not here is a compile error.
+
+use super::StepKind;
+use super::config::{self, ConfigInput};
+use super::network::{self, NetworkInput};
+use super::remove::{self, RemoveInput};
+use super::secret;
+use super::stack::{self, StackInput};
+use super::wait::{self, WaitInput};
+use crate::load::WorkflowChecker;
+use crate::source::Diagnostics;
+use crate::swarm::ObjectKind;
+use crate::yaml::Node;
+
+#[derive(Debug, Clone)]
+pub enum StepKindInput {
+    Stack(StackInput),
+    Network(NetworkInput),
+    Config(ConfigInput),
+    Secret(ConfigInput),
+    Wait(WaitInput),
+    Remove(RemoveInput),
+}
+
+impl StepKindInput {
+    /// Checks the kind of the step written at `node`; `None` when it cannot be used (the
+    /// errors are in `diagnostics`).
+    pub fn check(
+        self,
+        node: &Node,
+        checker: &WorkflowChecker<'_>,
+        diagnostics: &mut Diagnostics,
+    ) -> Option<StepKind> {
+        Some(match self {
+            StepKindInput::Stack(input) => {
+                StepKind::Stack(stack::check(input, checker, diagnostics))
+            }
+            StepKindInput::Network(input) => {
+                StepKind::Network(network::check(input, checker, diagnostics))
+            }
+            StepKindInput::Config(input) => StepKind::Config(config::check(
+                input,
+                ObjectKind::Config,
+                node,
+                checker,
+                diagnostics,
+            )?),
+            StepKindInput::Secret(input) => {
+                StepKind::Secret(secret::check(input, node, checker, diagnostics)?)
+            }
+            StepKindInput::Wait(input) => {
+                StepKind::Wait(wait::check(input, node, checker, diagnostics))
+            }
+            StepKindInput::Remove(input) => {
+                StepKind::Remove(remove::check(input, checker, diagnostics))
+            }
+        })
+    }
+}
