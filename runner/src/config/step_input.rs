@@ -5,6 +5,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::steps::StepKindInput;
+use crate::steps::certs::CertsInput;
 use crate::steps::config::ConfigInput;
 use crate::steps::network::NetworkInput;
 use crate::steps::remove::RemoveInput;
@@ -13,13 +14,14 @@ use crate::steps::wait::WaitInput;
 use crate::yaml::Spanned;
 
 /// The step kinds this version runs.
-pub const SUPPORTED_KINDS: &[&str] = &["stack", "network", "config", "secret", "wait", "remove"];
+pub const SUPPORTED_KINDS: &[&str] = &[
+    "stack", "network", "config", "secret", "certs", "wait", "remove",
+];
 
 /// Step kinds that are planned but not implemented yet, with what they will do.
 /// A step using one is rejected, never silently skipped.
 pub const PLANNED_KINDS: &[(&str, &str)] = &[
     ("ssh", "commands on hosts over SSH"),
-    ("certs", "certificate generation and renewal"),
     ("service", "single-service updates"),
     ("node", "node labels and availability"),
     ("swarm", "swarm init and join"),
@@ -59,6 +61,9 @@ pub struct StepInput {
     /// Ensure a Swarm secret from a file.
     #[serde(default)]
     pub secret: Option<ConfigInput>,
+    /// Issue certificates from the environment's CA into Swarm secrets, and renew them.
+    #[serde(default)]
+    pub certs: Option<CertsInput>,
     /// Wait for services to converge or a URL to answer.
     #[serde(default)]
     pub wait: Option<WaitInput>,
@@ -71,9 +76,6 @@ pub struct StepInput {
     #[serde(default)]
     #[schemars(skip)]
     pub ssh: Option<serde::de::IgnoredAny>,
-    #[serde(default)]
-    #[schemars(skip)]
-    pub certs: Option<serde::de::IgnoredAny>,
     #[serde(default)]
     #[schemars(skip)]
     pub service: Option<serde::de::IgnoredAny>,
@@ -110,10 +112,10 @@ impl StepInput {
             network,
             config,
             secret,
+            certs,
             wait,
             remove,
             ssh: _,
-            certs: _,
             service: _,
             node: _,
             swarm: _,
@@ -123,6 +125,7 @@ impl StepInput {
             network.map(StepKindInput::Network),
             config.map(StepKindInput::Config),
             secret.map(StepKindInput::Secret),
+            certs.map(StepKindInput::Certs),
             wait.map(StepKindInput::Wait),
             remove.map(StepKindInput::Remove),
         ];

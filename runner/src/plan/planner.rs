@@ -51,6 +51,7 @@ impl<'a> Planner<'a> {
             skipped: step.skipped,
             changes: Vec::new(),
             problems: Vec::new(),
+            notes: Vec::new(),
         };
         if step.skipped {
             return plan;

@@ -49,6 +49,10 @@ pub struct RenderedStep {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     pub files: Vec<RenderedFile>,
+    /// Values a kind renders several of (a `certs` step's names and SANs), by keys of
+    /// its own. Not shown: one may hold a secret.
+    #[serde(skip)]
+    pub values: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -141,6 +145,7 @@ impl Renderer<'_> {
             services: Vec::new(),
             url: None,
             files: Vec::new(),
+            values: std::collections::BTreeMap::new(),
         };
         if let Some((condition, span)) = &step.condition {
             match self.engine.evaluate_condition(condition, self.values) {

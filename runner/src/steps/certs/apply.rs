@@ -1,0 +1,44 @@
+//! How a `certs` step is applied: the secrets of the certificates issued are created,
+//! older versions no service uses removed.
+
+use super::DesiredCerts;
+use crate::apply::{Applier, ApplyError, ApplyEvent};
+use crate::docker::DockerEngine;
+use crate::plan::{Action, StepPlan};
+
+pub async fn apply<E: DockerEngine>(
+    applier: &mut Applier<'_, E>,
+    step: &str,
+    certs: &DesiredCerts,
+    plan: &StepPlan,
+    changes: &mut usize,
+) -> Result<(), ApplyError> {
+    let docker = ApplyError::docker_in(step);
+    for change in &plan.changes {
+        match change.action {
+            Action::Create => {
+                let Some(object) = certs
+                    .outcomes
+                    .iter()
+                    .flat_map(|outcome| &outcome.created)
+                    .find(|object| object.name == change.name)
+                else {
+                    continue;
+                };
+                applier
+                    .client()
+                    .create_object(object)
+                    .await
+                    .map_err(docker)?;
+                *changes += 1;
+                applier.record(ApplyEvent::Created {
+                    object: change.object,
+                    name: change.name.clone(),
+                });
+            }
+            Action::Remove { .. } => *changes += applier.remove_objects(step, &[change]).await?,
+            Action::Update { .. } | Action::Recreate { .. } | Action::Unchanged => {}
+        }
+    }
+    Ok(())
+}
