@@ -101,3 +101,6 @@ impl SecretTarget {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
