@@ -5,6 +5,7 @@ use super::DesiredCerts;
 use crate::apply::{Applier, ApplyError, ApplyEvent};
 use crate::docker::DockerEngine;
 use crate::plan::{Action, StepPlan};
+use crate::swarm::LiveObject;
 
 pub async fn apply<E: DockerEngine>(
     applier: &mut Applier<'_, E>,
@@ -25,11 +26,20 @@ pub async fn apply<E: DockerEngine>(
                 else {
                     continue;
                 };
-                applier
+                let id = applier
                     .client()
                     .create_object(object)
                     .await
                     .map_err(docker)?;
+                // A later stack of the run may use it by name (`external: true`): its
+                // services need the ID.
+                applier.remember_object(LiveObject {
+                    kind: object.kind,
+                    id,
+                    name: object.name.clone(),
+                    labels: object.labels.clone(),
+                    created_at: String::new(),
+                });
                 *changes += 1;
                 applier.record(ApplyEvent::Created {
                     object: change.object,

@@ -1,0 +1,353 @@
+//! The `certs` step against a real private swarm, with openssl as the oracle: `shoal ca
+//! create`, then a workflow issuing a server certificate (one bundle secret) and a client
+//! certificate (three secrets) that a service mounts through `external: true` names; the
+//! certificates are read back from inside the service's container and checked with
+//! `openssl verify` and `openssl x509`. A second apply issues nothing; a certificate
+//! inside `renew_before` is issued again and the service rolls to the new secret.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use crate::support::{PrivateSwarm, run, run_successfully};
+use crate::test_repo::{Run, TestRepo, shoal};
+
+const OPENSSL_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A CA made by `shoal ca create` in a folder of its own: (certificate, key).
+fn shoal_ca(folder: &Path) -> (String, String) {
+    let out = folder.join("ca");
+    let made = Run::from(
+        shoal()
+            .args(["ca", "create", "--common-name", "test CA", "--out"])
+            .arg(&out)
+            .output()
+            .expect("shoal runs"),
+    );
+    assert_eq!(made.code, 0, "{}{}", made.stdout, made.stderr);
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(out.join("ca-key.pem"))
+            .expect("the key")
+            .permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o600, "the CA key is for its owner only");
+    let again = Run::from(
+        shoal()
+            .args(["ca", "create", "--out"])
+            .arg(&out)
+            .output()
+            .expect("shoal runs"),
+    );
+    assert_eq!(again.code, 1, "{}{}", again.stdout, again.stderr);
+    assert!(
+        again
+            .stderr
+            .contains("exists already; shoal never overwrites a CA"),
+        "{}",
+        again.stderr
+    );
+    (
+        std::fs::read_to_string(out.join("ca.pem")).expect("ca.pem"),
+        std::fs::read_to_string(out.join("ca-key.pem")).expect("ca-key.pem"),
+    )
+}
+
+fn certs_repo(
+    swarm: &PrivateSwarm,
+    stack: &str,
+    image: &str,
+    ca: &(String, String),
+    server_timing: &str,
+) -> TestRepo {
+    TestRepo::new()
+        .file(
+            "shoal.yml",
+            &format!(
+                "
+                environments:
+                  local:
+                    docker: {{ host: \"{host}\" }}
+                    vars: {{ address: \"{address}\" }}
+                    secrets: {{ ca_key: {{ env: TEST_CERTS_CA_KEY }} }}
+                ",
+                host = swarm.docker_host(),
+                address = swarm.address(),
+            ),
+        )
+        .file("pki/ca.pem", &ca.0)
+        .file(
+            "stacks/app.yml",
+            &format!(
+                "
+                version: \"3.8\"
+                services:
+                  app:
+                    image: {image}
+                    secrets: [server, client_cert, client_key, client_ca]
+                secrets:
+                  server: {{ external: true, name: {stack}-server.pem }}
+                  client_cert: {{ external: true, name: {stack}-client-cert.pem }}
+                  client_key: {{ external: true, name: {stack}-client-key.pem }}
+                  client_ca: {{ external: true, name: {stack}-client-ca.pem }}
+                "
+            ),
+        )
+        .file(
+            "workflows/deploy.yml",
+            &format!(
+                "
+                steps:
+                  - certs:
+                      ca: {{ cert: pki/ca.pem, key_secret: ca_key }}
+                      certificates:
+                        - name: dockerd
+                          usage: server
+                          sans: [\"{{{{ vars.address }}}}\", manager.example.org]
+                          {server_timing}
+                          to_secret: {{ bundle: {stack}-server.pem }}
+                        - name: scaler
+                          usage: client
+                          common_name: scaler
+                          to_secret:
+                            cert: {stack}-client-cert.pem
+                            key: {stack}-client-key.pem
+                            ca: {stack}-client-ca.pem
+                  - stack: {{ name: {stack}, compose: stacks/app.yml }}
+                "
+            ),
+        )
+        .env("TEST_CERTS_CA_KEY", &ca.1)
+}
+
+/// The content of `/run/secrets/NAME` in the running container of `service`.
+fn secret_in_service(swarm: &PrivateSwarm, service: &str, name: &str) -> String {
+    let containers = swarm.run_docker(&[
+        "ps",
+        "-q",
+        "--filter",
+        &format!("label=com.docker.swarm.service.name={service}"),
+    ]);
+    let container = containers.lines().next().expect("a running container");
+    swarm.run_docker(&["exec", container, "cat", &format!("/run/secrets/{name}")])
+}
+
+/// The secret the service uses under target `target`.
+fn secret_name_used(swarm: &PrivateSwarm, service: &str, target: &str) -> String {
+    let format = format!(
+        "{{{{range .Spec.TaskTemplate.ContainerSpec.Secrets}}}}{{{{if eq .File.Name \"{target}\"}}}}{{{{.SecretName}}}}{{{{end}}}}{{{{end}}}}"
+    );
+    swarm
+        .run_docker(&["service", "inspect", "--format", &format, service])
+        .trim()
+        .to_owned()
+}
+
+fn openssl(folder: &Path, args: &[&str]) -> String {
+    run_successfully(
+        Command::new("openssl").args(args).current_dir(folder),
+        OPENSSL_TIMEOUT,
+    )
+}
+
+#[test]
+fn certs_issue_certificates_openssl_verifies_and_a_second_apply_issues_nothing() {
+    let swarm = PrivateSwarm::shared();
+    let image = swarm.image("shoal-test/busybox:certs");
+    let stack = swarm.unique_name("certs");
+    let folder = tempfile::tempdir().expect("a folder");
+    let ca = shoal_ca(folder.path());
+    let repo = certs_repo(swarm, &stack, &image, &ca, "");
+
+    let plan = repo.run(&["plan", "--env", "local"]);
+    assert_eq!(plan.code, 2, "{}{}", plan.stdout, plan.stderr);
+    assert!(
+        plan.stdout.contains("    + certificate dockerd: missing\n")
+            && plan.stdout.contains("    + certificate scaler: missing\n"),
+        "{}",
+        plan.stdout
+    );
+    let applied = repo.run(&["apply", "--env", "local"]);
+    assert_eq!(applied.code, 0, "{}{}", applied.stdout, applied.stderr);
+    for run in [&plan, &applied] {
+        assert!(
+            !run.stdout.contains("PRIVATE KEY") && !run.stderr.contains("PRIVATE KEY"),
+            "a key was shown: {}{}",
+            run.stdout,
+            run.stderr
+        );
+    }
+    let service = format!("{stack}_app");
+    swarm.wait_for_running_tasks(&service, 1, Duration::from_secs(60));
+
+    let files = folder.path();
+    std::fs::write(files.join("ca.pem"), &ca.0).expect("write");
+    let bundle = secret_in_service(swarm, &service, "server");
+    std::fs::write(files.join("server.pem"), &bundle).expect("write");
+    for (target, file) in [
+        ("client_cert", "client.pem"),
+        ("client_key", "client-key.pem"),
+        ("client_ca", "client-ca.pem"),
+    ] {
+        std::fs::write(files.join(file), secret_in_service(swarm, &service, target))
+            .expect("write");
+    }
+    // The bundle is certificate, key, CA, in that order (as seed 004's scaler reads it).
+    let blocks: Vec<&str> = bundle
+        .lines()
+        .filter(|line| line.starts_with("-----BEGIN"))
+        .collect();
+    assert_eq!(
+        blocks,
+        [
+            "-----BEGIN CERTIFICATE-----",
+            "-----BEGIN PRIVATE KEY-----",
+            "-----BEGIN CERTIFICATE-----"
+        ]
+    );
+    assert_eq!(
+        std::fs::read_to_string(files.join("client-ca.pem")).expect("read"),
+        ca.0
+    );
+
+    for certificate in ["server.pem", "client.pem"] {
+        let verified = openssl(files, &["verify", "-CAfile", "ca.pem", certificate]);
+        assert_eq!(verified.trim(), format!("{certificate}: OK"));
+    }
+    let server = openssl(files, &["x509", "-in", "server.pem", "-noout", "-text"]);
+    assert!(
+        server.contains(&format!(
+            "IP Address:{}, DNS:manager.example.org",
+            swarm.address()
+        )),
+        "{server}"
+    );
+    assert!(server.contains("TLS Web Server Authentication"), "{server}");
+    assert!(
+        !server.contains("TLS Web Client Authentication"),
+        "{server}"
+    );
+    assert!(server.contains("Issuer: CN = test CA"), "{server}");
+    assert!(server.contains("Subject: CN = dockerd"), "{server}");
+    let client = openssl(files, &["x509", "-in", "client.pem", "-noout", "-text"]);
+    assert!(client.contains("TLS Web Client Authentication"), "{client}");
+    assert!(client.contains("Subject: CN = scaler"), "{client}");
+    // The key is the certificate's: the public keys match.
+    let from_key = openssl(files, &["pkey", "-in", "client-key.pem", "-pubout"]);
+    let from_certificate = openssl(files, &["x509", "-in", "client.pem", "-noout", "-pubkey"]);
+    assert_eq!(from_key, from_certificate);
+    // Valid now, for 365 days (the default): still in 364 days, no longer in 366.
+    openssl(
+        files,
+        &[
+            "x509",
+            "-in",
+            "server.pem",
+            "-noout",
+            "-checkend",
+            "31449600",
+        ],
+    );
+    let beyond = run(
+        Command::new("openssl")
+            .args([
+                "x509",
+                "-in",
+                "server.pem",
+                "-noout",
+                "-checkend",
+                "31622400",
+            ])
+            .current_dir(files),
+        OPENSSL_TIMEOUT,
+    );
+    assert!(!beyond.status.success(), "valid for more than 365 days");
+
+    // Nothing to do the second time: the labels say both certificates are valid.
+    let again = repo.run(&["plan", "--env", "local"]);
+    assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
+    assert!(
+        again
+            .stdout
+            .contains("    = certificate dockerd valid until ")
+            && again
+                .stdout
+                .contains("    = certificate scaler valid until "),
+        "{}",
+        again.stdout
+    );
+    let reapplied = repo.run(&["apply", "--env", "local"]);
+    assert_eq!(
+        reapplied.code, 0,
+        "{}{}",
+        reapplied.stdout, reapplied.stderr
+    );
+    assert_eq!(secret_in_service(swarm, &service, "server"), bundle);
+}
+
+#[test]
+fn a_certificate_inside_renew_before_is_issued_again_and_the_service_rolls() {
+    let swarm = PrivateSwarm::shared();
+    let image = swarm.image("shoal-test/busybox:certs");
+    let stack = swarm.unique_name("renew");
+    let folder = tempfile::tempdir().expect("a folder");
+    let ca = shoal_ca(folder.path());
+    // Renewed once less than a second of its hour has gone by: on every run after the
+    // first.
+    let repo = certs_repo(
+        swarm,
+        &stack,
+        &image,
+        &ca,
+        "validity: 1h\n                          renew_before: 59m 59s",
+    );
+    let service = format!("{stack}_app");
+    let first = repo.run(&["apply", "--env", "local"]);
+    assert_eq!(first.code, 0, "{}{}", first.stdout, first.stderr);
+    swarm.wait_for_running_tasks(&service, 1, Duration::from_secs(60));
+    let first_secret = secret_name_used(swarm, &service, "server");
+    assert!(
+        first_secret.starts_with(&format!("{stack}-server.pem-")),
+        "{first_secret}"
+    );
+    let first_bundle = secret_in_service(swarm, &service, "server");
+
+    std::thread::sleep(Duration::from_secs(2));
+    let plan = repo.run(&["plan", "--env", "local"]);
+    assert_eq!(plan.code, 2, "{}{}", plan.stdout, plan.stderr);
+    assert!(
+        plan.stdout
+            .contains("    ~ certificate dockerd: expires in 0 days\n"),
+        "{}",
+        plan.stdout
+    );
+    let second = repo.run(&["apply", "--env", "local"]);
+    assert_eq!(second.code, 0, "{}{}", second.stdout, second.stderr);
+    swarm.wait_for_running_tasks(&service, 1, Duration::from_secs(60));
+    let second_secret = secret_name_used(swarm, &service, "server");
+    assert!(
+        second_secret.starts_with(&format!("{stack}-server.pem-")),
+        "{second_secret}"
+    );
+    assert_ne!(
+        second_secret, first_secret,
+        "the service rolled to the new secret"
+    );
+    assert_ne!(secret_in_service(swarm, &service, "server"), first_bundle);
+
+    // The first version is unused now: the next run removes it.
+    std::thread::sleep(Duration::from_secs(2));
+    let third = repo.run(&["apply", "--env", "local"]);
+    assert_eq!(third.code, 0, "{}{}", third.stdout, third.stderr);
+    assert!(
+        third
+            .stdout
+            .contains(&format!("removed secret {first_secret}")),
+        "{}",
+        third.stdout
+    );
+    let secrets = swarm.run_docker(&["secret", "ls", "--format", "{{.Name}}"]);
+    assert!(
+        !secrets.lines().any(|name| name == first_secret),
+        "{secrets}"
+    );
+}
