@@ -96,9 +96,14 @@ fn certs_repo(
             "workflows/deploy.yml",
             &format!(
                 "
+                on:
+                  workflow_dispatch:
+                    inputs:
+                      force: {{ type: boolean, default: false }}
                 steps:
                   - certs:
                       ca: {{ cert: pki/ca.pem, key_secret: ca_key }}
+                      force: \"{{{{ inputs.force }}}}\"
                       certificates:
                         - name: dockerd
                           usage: server
@@ -282,6 +287,20 @@ fn certs_issue_certificates_openssl_verifies_and_a_second_apply_issues_nothing()
         reapplied.stdout, reapplied.stderr
     );
     assert_eq!(secret_in_service(swarm, &service, "server"), bundle);
+
+    // A dispatch with `force` renews regardless of dates.
+    let forced = repo.run(&["plan", "--env", "local", "--input", "force=true"]);
+    assert_eq!(forced.code, 2, "{}{}", forced.stdout, forced.stderr);
+    assert!(
+        forced
+            .stdout
+            .contains("    ~ certificate dockerd: renewal forced\n")
+            && forced
+                .stdout
+                .contains("    ~ certificate scaler: renewal forced\n"),
+        "{}",
+        forced.stdout
+    );
 }
 
 #[test]

@@ -31,7 +31,7 @@ pub fn check(
     }
     if let Some(force) = &input.force
         && !force.value.contains("{{")
-        && !matches!(force.value.as_str(), "true" | "false")
+        && !matches!(force.value.to_ascii_lowercase().as_str(), "true" | "false")
     {
         diagnostics.push(checker.error(
             force.span,

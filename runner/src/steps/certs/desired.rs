@@ -56,12 +56,13 @@ pub fn desired(
 ) -> DesiredCerts {
     let value = |key: &str| rendered.values.get(key).cloned().unwrap_or_default();
     let mut problems = Vec::new();
-    let force = match value(FORCE).trim() {
+    // Booleans render as `true` or, from inputs, `True`.
+    let force = match value(FORCE).trim().to_ascii_lowercase().as_str() {
         "true" => true,
         "false" | "" => false,
         other => {
             problems.push(format!(
-                "`force` renders to `{other}`, expected `true` or `false`"
+                "`force` renders to `{other}`, expected true or false"
             ));
             false
         }

@@ -10,9 +10,6 @@ use crate::swarm::{OBJECT_NAME, ObjectKind, ObjectSpec};
 
 pub fn plan(planner: &mut Planner<'_>, certs: &DesiredCerts, plan: &mut StepPlan) {
     plan.problems.extend(certs.problems.iter().cloned());
-    if !certs.problems.is_empty() {
-        return;
-    }
     for outcome in &certs.outcomes {
         plan.notes.push(outcome.decision.line(&outcome.name));
         for object in &outcome.created {
