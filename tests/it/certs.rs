@@ -5,11 +5,13 @@
 //! `openssl verify` and `openssl x509`. A second apply issues nothing; a certificate
 //! inside `renew_before` is issued again and the service rolls to the new secret.
 
+use std::net::TcpStream;
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use crate::support::{PrivateSwarm, run, run_successfully};
+use crate::support::test_pki::TestCa;
+use crate::support::{PrivateSwarm, free_tcp_port, run, run_successfully};
 use crate::test_repo::{Run, TestRepo, shoal};
 
 const OPENSSL_TIMEOUT: Duration = Duration::from_secs(30);
@@ -369,4 +371,146 @@ fn a_certificate_inside_renew_before_is_issued_again_and_the_service_rolls() {
         !secrets.lines().any(|name| name == first_secret),
         "{secrets}"
     );
+}
+
+/// `docker --tlsverify` with a client certificate, against `host`: its output.
+fn docker_over_tls(folder: &Path, cert: &str, key: &str, host: &str) -> std::process::Output {
+    let config = tempfile::tempdir().expect("temp");
+    run(
+        Command::new("docker")
+            .args([
+                "--tlsverify",
+                "--tlscacert",
+                "ca.pem",
+                "--tlscert",
+                cert,
+                "--tlskey",
+                key,
+            ])
+            .args(["-H", host, "version", "--format", "{{.Server.Os}}"])
+            .current_dir(folder)
+            .env("DOCKER_CONFIG", config.path())
+            .env_remove("DOCKER_HOST")
+            .env_remove("DOCKER_CONTEXT")
+            .env_remove("DOCKER_TLS_VERIFY")
+            .env_remove("DOCKER_CERT_PATH")
+            .stdin(Stdio::null()),
+        Duration::from_secs(60),
+    )
+}
+
+#[test]
+fn a_dockerd_with_tlsverify_trusts_shoals_client_certificate_and_refuses_another_cas() {
+    let folder = tempfile::tempdir().expect("a folder");
+    let ca = shoal_ca(folder.path());
+    // The engine trusts shoal's CA for its clients (`--tlscacert`); the script issues its
+    // server certificate from the same CA with openssl.
+    let swarm = PrivateSwarm::with_tls(&folder.path().join("ca"));
+    let image = swarm.image("shoal-test/busybox:certs-tls");
+    let stack = swarm.unique_name("tls");
+    let repo = certs_repo(&swarm, &stack, &image, &ca, "");
+    let applied = repo.run(&["apply", "--env", "local"]);
+    assert_eq!(applied.code, 0, "{}{}", applied.stdout, applied.stderr);
+    let service = format!("{stack}_app");
+    swarm.wait_for_running_tasks(&service, 1, Duration::from_secs(60));
+
+    let files = folder.path();
+    std::fs::write(files.join("ca.pem"), &ca.0).expect("write");
+    for (target, file) in [
+        ("server", "server.pem"),
+        ("client_cert", "cert.pem"),
+        ("client_key", "key.pem"),
+    ] {
+        std::fs::write(
+            files.join(file),
+            secret_in_service(&swarm, &service, target),
+        )
+        .expect("write");
+    }
+
+    // The docker CLI with shoal's client certificate.
+    let host = swarm.tls_host().to_owned();
+    let accepted = docker_over_tls(files, "cert.pem", "key.pem", &host);
+    assert!(
+        accepted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&accepted.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&accepted.stdout).trim(), "linux");
+    // shoal's next plan, over TLS with the certificate it issued, changes nothing.
+    let over_tls = Run::from(
+        shoal()
+            .args(["plan", "--env", "local", "--docker-host", &host, "--repo"])
+            .arg(repo.path())
+            .env("TEST_CERTS_CA_KEY", &ca.1)
+            .env("DOCKER_TLS_VERIFY", "1")
+            .env("DOCKER_CERT_PATH", files)
+            .output()
+            .expect("shoal runs"),
+    );
+    assert_eq!(over_tls.code, 0, "{}{}", over_tls.stdout, over_tls.stderr);
+    assert!(
+        over_tls
+            .stdout
+            .contains("    = certificate scaler valid until "),
+        "{}",
+        over_tls.stdout
+    );
+
+    // A client certificate from another CA is refused.
+    let other = TestCa::new("another CA");
+    let (stranger, stranger_key) = other.client("stranger");
+    let refused = docker_over_tls(
+        files,
+        &stranger.display().to_string(),
+        &stranger_key.display().to_string(),
+        &host,
+    );
+    assert!(!refused.status.success(), "another CA's client was let in");
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("bad certificate"), "{said}");
+
+    // The server certificate serves TLS to a client that checks its name against shoal's
+    // CA, and asks for shoal's client certificate.
+    let port = free_tcp_port();
+    let mut server = Command::new("openssl")
+        .args(["s_server", "-quiet", "-accept", &port.to_string()])
+        .args([
+            "-cert",
+            "server.pem",
+            "-key",
+            "server.pem",
+            "-CAfile",
+            "ca.pem",
+        ])
+        .args(["-Verify", "1", "-verify_return_error"])
+        .current_dir(files)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("openssl s_server starts");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "s_server never listened"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let client = run(
+        Command::new("openssl")
+            .args(["s_client", "-connect", &format!("127.0.0.1:{port}")])
+            .args(["-CAfile", "ca.pem", "-verify_return_error"])
+            .args(["-verify_hostname", "manager.example.org"])
+            .args(["-cert", "cert.pem", "-key", "key.pem"])
+            .current_dir(files)
+            .stdin(Stdio::null()),
+        OPENSSL_TIMEOUT,
+    );
+    let _ = server.kill();
+    let _ = server.wait();
+    let said = String::from_utf8_lossy(&client.stdout);
+    assert!(said.contains("Verify return code: 0 (ok)"), "{said}");
+    assert!(said.contains("subject=CN = dockerd"), "{said}");
 }
