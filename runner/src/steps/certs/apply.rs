@@ -24,7 +24,15 @@ pub async fn apply<E: DockerEngine>(
                     .flat_map(|outcome| &outcome.created)
                     .find(|object| object.name == change.name)
                 else {
-                    continue;
+                    // Only a run that may read the CA key issues; a plan made without it
+                    // (a pull request's) is never applied.
+                    return Err(ApplyError::Step {
+                        step: step.to_owned(),
+                        message: format!(
+                            "secret {} was planned but not issued (the CA key was not read)",
+                            change.name
+                        ),
+                    });
                 };
                 let id = applier
                     .client()
