@@ -200,4 +200,68 @@ mod tests {
                 "Secrets": [{ "SecretName": "external-one" }] } } })
         );
     }
+
+    #[test]
+    fn an_external_secret_an_earlier_step_manages_is_its_current_version() {
+        let key = ObjectNameKey::generate();
+        let data = b"token\n".to_vec();
+        let secret = ObjectSpec {
+            kind: ObjectKind::Secret,
+            name: ObjectSpec::hashed_name("api_token", &data),
+            labels: [(OBJECT_NAME.to_owned(), "api_token".to_owned())].into(),
+            data: data.clone(),
+        };
+        let step = |name: &str, desired: Desired| DesiredStep {
+            name: name.to_owned(),
+            kind: "test",
+            skipped: false,
+            timeout: None,
+            continue_on_error: false,
+            desired,
+        };
+        let references = json!({ "TaskTemplate": { "ContainerSpec": { "Secrets": [
+            { "SecretName": "api_token", "File": { "Name": "token" } },
+            { "SecretName": "made_by_hand" } ] } } });
+        let mut steps = vec![
+            step("secret api_token", Desired::Object(secret)),
+            step(
+                "stack app",
+                Desired::Stack(DesiredStack {
+                    spec: StackSpec {
+                        name: "app".to_owned(),
+                        services: vec![ServiceSpec {
+                            name: "app_web".to_owned(),
+                            spec: references,
+                        }],
+                        external: crate::swarm::ExternalReferences {
+                            secrets: vec!["api_token".to_owned(), "made_by_hand".to_owned()],
+                            ..Default::default()
+                        },
+                        ..StackSpec::default()
+                    },
+                    prune: false,
+                    allow_empty: false,
+                    keep_versions: 3,
+                    wait: false,
+                    rollback_on_failure: false,
+                }),
+            ),
+        ];
+        name_objects(&mut steps, &key);
+        use_managed_objects(&mut steps);
+        let keyed = key.hashed_name("api_token", &data);
+        let Desired::Stack(stack) = &steps[1].desired else {
+            panic!("a stack");
+        };
+        assert_eq!(
+            stack.spec.external.secrets,
+            [keyed.as_str(), "made_by_hand"]
+        );
+        assert_eq!(
+            stack.spec.services[0].spec,
+            json!({ "TaskTemplate": { "ContainerSpec": { "Secrets": [
+                { "SecretName": keyed, "File": { "Name": "token" } },
+                { "SecretName": "made_by_hand" } ] } } })
+        );
+    }
 }
