@@ -5,13 +5,15 @@
 //! `openssl verify` and `openssl x509`. A second apply issues nothing; a certificate
 //! inside `renew_before` is issued again and the service rolls to the new secret.
 
+use std::ffi::OsString;
 use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use crate::support::serve_daemon::{ServeDaemon, github_signature};
 use crate::support::test_pki::TestCa;
-use crate::support::{PrivateSwarm, free_tcp_port, run, run_successfully};
+use crate::support::{PrivateSwarm, free_tcp_port, git, run, run_successfully, write_file};
 use crate::test_repo::{Run, TestRepo, shoal};
 
 const OPENSSL_TIMEOUT: Duration = Duration::from_secs(30);
@@ -513,4 +515,106 @@ fn a_dockerd_with_tlsverify_trusts_shoals_client_certificate_and_refuses_another
     let said = String::from_utf8_lossy(&client.stdout);
     assert!(said.contains("Verify return code: 0 (ok)"), "{said}");
     assert!(said.contains("subject=CN = dockerd"), "{said}");
+}
+
+#[test]
+fn the_daemon_issues_on_push_and_a_pull_requests_plan_issues_nothing() {
+    let swarm = PrivateSwarm::shared();
+    let folder = tempfile::tempdir().expect("a folder");
+    let ca = shoal_ca(folder.path());
+    let secret = swarm.unique_name("daemon");
+    let source = tempfile::tempdir().expect("temp");
+    let write = |path: &str, text: &str| write_file(source.path(), path, text);
+    let workflow = |sans: &str| {
+        format!(
+            "on:\n  push: {{ branches: [main] }}\n  pull_request: {{ branches: [main] }}\n\
+             steps:\n  - certs:\n      ca: {{ cert: pki/ca.pem, key_secret: ca_key }}\n      \
+             certificates:\n        - name: dockerd\n          usage: server\n          \
+             sans: [{sans}]\n          to_secret: {{ bundle: {secret}.pem }}\n"
+        )
+    };
+    write(
+        "shoal.yml",
+        "environments:\n  local:\n    secrets: { ca_key: { file: ca-key.pem } }\n",
+    );
+    write("pki/ca.pem", &ca.0);
+    write("workflows/certs.yml", &workflow("manager.example.org"));
+    git(source.path(), &["init", "-q", "-b", "main"]);
+    git(source.path(), &["add", "-A"]);
+    git(source.path(), &["commit", "-q", "-m", "certificates"]);
+    let first = git(source.path(), &["rev-parse", "HEAD"]).trim().to_owned();
+    git(source.path(), &["checkout", "-q", "-b", "more-names"]);
+    write(
+        "workflows/certs.yml",
+        &workflow("manager.example.org, api.example.org"),
+    );
+    git(source.path(), &["commit", "-q", "-am", "one more name"]);
+    let pull = git(source.path(), &["rev-parse", "HEAD"]).trim().to_owned();
+    git(source.path(), &["checkout", "-q", "main"]);
+
+    let state = tempfile::tempdir().expect("temp");
+    let hook_secret = state.path().join("webhook-secret");
+    std::fs::write(&hook_secret, "hook-secret\n").expect("secret");
+    let state_folder = state.path().join("state");
+    let args: Vec<OsString> = vec![
+        "--webhook-secret-file".into(),
+        hook_secret.into_os_string(),
+        "--secrets-folder".into(),
+        folder.path().join("ca").into_os_string(),
+    ];
+    let daemon = ServeDaemon::start(&state_folder, source.path(), swarm, &args);
+    let applied = daemon.wait_for_commit(&first);
+    assert_eq!(applied["status"], "success", "{applied}");
+    let versions = || {
+        swarm
+            .run_docker(&["secret", "ls", "--format", "{{.Name}}"])
+            .lines()
+            .filter(|name| name.starts_with(&format!("{secret}.pem-")))
+            .map(str::to_owned)
+            .collect::<Vec<String>>()
+    };
+    assert_eq!(versions().len(), 1, "{:?}", versions());
+
+    let body = serde_json::json!({
+        "action": "opened",
+        "number": 8,
+        "pull_request": { "base": { "ref": "main" }, "head": { "sha": pull } },
+        "sender": { "login": "mallory" },
+    })
+    .to_string();
+    let (status, answer) = daemon.post(
+        "/hooks/github",
+        &[
+            ("X-GitHub-Event", "pull_request".into()),
+            ("X-GitHub-Delivery", "pr-8-certs".into()),
+            (
+                "X-Hub-Signature-256",
+                github_signature(b"hook-secret", &body),
+            ),
+        ],
+        &body,
+    );
+    assert_eq!(status, 202, "{answer}");
+    let planned = daemon.wait_for_commit(&pull);
+    assert_eq!(planned["mode"], "plan", "{planned}");
+    let id = planned["id"].as_i64().expect("an id").to_string();
+    let logs = Run::from(
+        shoal()
+            .args(["runs", "logs", &id, "--state"])
+            .arg(&state_folder)
+            .output()
+            .expect("shoal runs"),
+    );
+    assert!(
+        logs.stdout.contains("~ certificate dockerd: SANs changed")
+            && logs.stdout.contains(&format!(
+                "+ create secret {secret}.pem-(issued when applied)"
+            )),
+        "{}{}",
+        logs.stdout,
+        logs.stderr
+    );
+    assert!(!logs.stdout.contains("PRIVATE KEY"), "{}", logs.stdout);
+    // The pull request's plan made nothing.
+    assert_eq!(versions().len(), 1, "{:?}", versions());
 }

@@ -47,6 +47,8 @@ pub struct CertificateOutcome {
     pub current: Vec<(String, String)>,
     /// The secrets of a certificate issued now (holding its key: never shown).
     pub created: Vec<ObjectSpec>,
+    /// The names of the secrets a run that cannot issue (untrusted) would create.
+    pub unissued: Vec<String>,
 }
 
 pub fn desired(

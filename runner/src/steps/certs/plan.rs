@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use super::DesiredCerts;
-use crate::plan::{Planner, StepPlan, old_version_removal};
+use crate::plan::{Action, Change, ObjectType, Planner, StepPlan, old_version_removal};
 use crate::swarm::{OBJECT_NAME, ObjectKind, ObjectSpec};
 
 pub fn plan(planner: &mut Planner<'_>, certs: &DesiredCerts, plan: &mut StepPlan) {
@@ -15,6 +15,12 @@ pub fn plan(planner: &mut Planner<'_>, certs: &DesiredCerts, plan: &mut StepPlan
         for object in &outcome.created {
             plan.changes.push(planner.object(object));
         }
+        plan.changes
+            .extend(outcome.unissued.iter().map(|name| Change {
+                object: ObjectType::Secret,
+                name: name.clone(),
+                action: Action::Create,
+            }));
         let current: BTreeSet<String> = outcome
             .current
             .iter()

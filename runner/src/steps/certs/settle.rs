@@ -74,12 +74,13 @@ pub fn settle(
                     decision,
                     current,
                     created: Vec::new(),
+                    unissued: Vec::new(),
                 });
                 continue;
             }
         }
         if !can_issue {
-            let current = certificate
+            let current: Vec<(String, String)> = certificate
                 .secrets
                 .iter()
                 .map(|logical| (logical.clone(), format!("{logical}-{UNISSUED_SUFFIX}")))
@@ -87,6 +88,7 @@ pub fn settle(
             outcomes.push(CertificateOutcome {
                 name,
                 decision,
+                unissued: current.iter().map(|(_, name)| name.clone()).collect(),
                 current,
                 created: Vec::new(),
             });
@@ -121,6 +123,7 @@ pub fn settle(
                         .map(|(object, logical)| (logical.clone(), object.name.clone()))
                         .collect(),
                     created,
+                    unissued: Vec::new(),
                 });
             }
             Err(error) => {

@@ -174,6 +174,7 @@ fn a_valid_certificate_is_kept_and_renewed_within_renew_before_or_when_forced() 
         )
     );
     assert!(outcome.created.is_empty());
+    assert_eq!(outcome.unissued, [format!("dockerd.pem-{UNISSUED_SUFFIX}")]);
     assert_eq!(
         outcome.current,
         vec![("dockerd.pem".to_owned(), name.clone())]
