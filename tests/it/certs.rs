@@ -2,8 +2,13 @@
 //! create`, then a workflow issuing a server certificate (one bundle secret) and a client
 //! certificate (three secrets) that a service mounts through `external: true` names; the
 //! certificates are read back from inside the service's container and checked with
-//! `openssl verify` and `openssl x509`. A second apply issues nothing; a certificate
-//! inside `renew_before` is issued again and the service rolls to the new secret.
+//! `openssl verify` and `openssl x509`. A second apply issues nothing, a `force` input
+//! renews; a certificate inside `renew_before` is issued again and the service rolls to
+//! the new secret. A dockerd started with `--tlsverify` that trusts shoal's CA lets in
+//! the docker CLI with the client certificate shoal issued, and refuses another CA's; the
+//! server certificate serves TLS to `openssl s_client`. `shoal serve` issues on a push,
+//! and a pull request's plan (no secret values) says what it would issue and issues
+//! nothing.
 
 use std::ffi::OsString;
 use std::net::TcpStream;
