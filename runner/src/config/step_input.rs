@@ -148,3 +148,27 @@ fn exactly_one_kind(schema: &mut schemars::Schema) {
         .collect();
     schema.insert("oneOf".to_owned(), serde_json::Value::Array(one_of));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{SUPPORTED_KINDS, StepInput};
+
+    /// `SUPPORTED_KINDS` is a list of names the compiler cannot check: every key of a step
+    /// that is not a common key must be in it, and every name in it a key.
+    #[test]
+    fn supported_kinds_are_the_kind_keys_of_a_step() {
+        let schema = schemars::schema_for!(StepInput);
+        let mut kind_keys: Vec<&str> = schema
+            .get("properties")
+            .and_then(|properties| properties.as_object())
+            .expect("a step's schema has properties")
+            .keys()
+            .map(String::as_str)
+            .filter(|key| !["id", "name", "if", "timeout", "continue_on_error"].contains(key))
+            .collect();
+        let mut supported = SUPPORTED_KINDS.to_vec();
+        kind_keys.sort_unstable();
+        supported.sort_unstable();
+        assert_eq!(kind_keys, supported);
+    }
+}
