@@ -1,6 +1,7 @@
 //! shoal's integration tests: one binary, one module per feature. They drive the real
 //! `shoal` binary over config repos written to temporary folders or kept in `fixtures/`.
 
+mod certs;
 mod cli_apply;
 mod cli_docker_faults;
 mod cli_render;

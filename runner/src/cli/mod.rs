@@ -3,6 +3,7 @@
 
 mod api_client;
 mod apply_command;
+mod ca_command;
 mod cluster_run;
 mod dispatch_command;
 mod github_args;
@@ -125,6 +126,13 @@ enum Command {
         after_help = "Examples:\n  shoal runs --state /var/lib/shoal\n  shoal runs --state /var/lib/shoal show 42"
     )]
     Runs(runs_command::RunsArgs),
+    /// Make a certificate authority for `certs` steps.
+    #[command(
+        after_help = "Example:\n  shoal ca create --out pki/ --common-name \"prod CA\" --validity 10y\n\n\
+                      Writes pki/ca.pem (commit it) and pki/ca-key.pem (mode 0600: put it in the \
+                      environment's secrets). Refuses to overwrite either."
+    )]
+    Ca(ca_command::CaArgs),
     /// Write the JSON Schemas of shoal.yml and workflow files (for editors and CI).
     #[command(after_help = "Example:\n  shoal schema --out schemas/")]
     Schema(schema_command::SchemaArgs),
@@ -150,6 +158,7 @@ pub fn main() -> Outcome {
         Command::Validate(args) => validate_command::run(&args),
         Command::Render(args) => render_command::run(&args),
         Command::Schema(args) => schema_command::run(&args),
+        Command::Ca(args) => ca_command::run(&args),
         Command::Plan(args) => plan_command::run(&args),
         Command::Serve(args) => serve_command::run(&args),
         Command::Runs(args) => runs_command::run(&args),

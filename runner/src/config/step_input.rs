@@ -5,6 +5,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::steps::StepKindInput;
+use crate::steps::certs::CertsInput;
 use crate::steps::config::ConfigInput;
 use crate::steps::network::NetworkInput;
 use crate::steps::remove::RemoveInput;
@@ -14,13 +15,12 @@ use crate::yaml::Spanned;
 
 /// The step kinds this version runs.
 pub const SUPPORTED_KINDS: &[&str] = &[
-    "stack", "network", "config", "secret", "wait", "remove", "ssh",
+    "stack", "network", "config", "secret", "certs", "wait", "remove", "ssh",
 ];
 
 /// Step kinds that are planned but not implemented yet, with what they will do.
 /// A step using one is rejected, never silently skipped.
 pub const PLANNED_KINDS: &[(&str, &str)] = &[
-    ("certs", "certificate generation and renewal"),
     ("service", "single-service updates"),
     ("node", "node labels and availability"),
     ("swarm", "swarm init and join"),
@@ -60,6 +60,9 @@ pub struct StepInput {
     /// Ensure a Swarm secret from a file.
     #[serde(default)]
     pub secret: Option<ConfigInput>,
+    /// Issue certificates from the environment's CA into Swarm secrets, and renew them.
+    #[serde(default)]
+    pub certs: Option<CertsInput>,
     /// Wait for services to converge or a URL to answer.
     #[serde(default)]
     pub wait: Option<WaitInput>,
@@ -72,9 +75,6 @@ pub struct StepInput {
 
     // Planned kinds: accepted by the decoder so that validation can say they are not
     // supported yet, and absent from the schema so that editors do not offer them.
-    #[serde(default)]
-    #[schemars(skip)]
-    pub certs: Option<serde::de::IgnoredAny>,
     #[serde(default)]
     #[schemars(skip)]
     pub service: Option<serde::de::IgnoredAny>,
@@ -111,10 +111,10 @@ impl StepInput {
             network,
             config,
             secret,
+            certs,
             wait,
             remove,
             ssh,
-            certs: _,
             service: _,
             node: _,
             swarm: _,
@@ -124,6 +124,7 @@ impl StepInput {
             network.map(StepKindInput::Network),
             config.map(StepKindInput::Config),
             secret.map(StepKindInput::Secret),
+            certs.map(StepKindInput::Certs),
             wait.map(StepKindInput::Wait),
             remove.map(StepKindInput::Remove),
             ssh.map(StepKindInput::Ssh),

@@ -18,7 +18,7 @@ mod swarm_reading;
 
 pub use desired_workflows::{DesiredWorkflow, DesiredWorkflows, desired_workflows};
 pub use docker_endpoint::{DaemonOverride, docker_endpoints, remembers_swarm};
-pub use object_names::name_objects;
+pub use object_names::{name_objects, use_managed_objects};
 pub use pipeline_error::PipelineError;
 pub use planned_run::{PlannedRun, PlannedWorkflow, WorkflowOutcome};
 pub use run_input::RunInput;

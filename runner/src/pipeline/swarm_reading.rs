@@ -7,11 +7,15 @@ use std::time::Duration;
 
 use tokio::sync::oneshot;
 
-use super::{DesiredWorkflows, PipelineError, PlannedRun, PlannedWorkflow, name_objects};
+use super::{
+    DesiredWorkflows, PipelineError, PlannedRun, PlannedWorkflow, SecretPolicy, name_objects,
+    use_managed_objects,
+};
 use crate::apply::plan_workflows;
 use crate::docker::{ClientOpener, DockerEndpoint, DockerEngine as _, KnownSwarms, SwarmManagers};
 use crate::model::Workflow;
 use crate::plan::DesiredStep;
+use crate::steps::Desired;
 use crate::swarm::{LiveState, ObjectNameKey, ServiceScope};
 
 pub struct SwarmReading {
@@ -84,8 +88,18 @@ impl SwarmReading {
             Some(key) => (key, false),
             None => (ObjectNameKey::generate(), true),
         };
+        let now = time::OffsetDateTime::now_utc();
+        let can_issue = desired.policy == SecretPolicy::Trusted;
         for workflow in &mut desired.workflows {
             name_objects(&mut workflow.steps, &name_key);
+            for step in &mut workflow.steps {
+                if let Desired::Certs(certs) = &mut step.desired
+                    && !step.skipped
+                {
+                    crate::steps::certs::settle(certs, &live, now, &name_key, can_issue);
+                }
+            }
+            use_managed_objects(&mut workflow.steps);
         }
         let steps: Vec<&[DesiredStep]> = desired
             .workflows

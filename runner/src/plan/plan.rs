@@ -30,6 +30,10 @@ pub struct StepPlan {
     /// What stops this step from being applied, e.g. a missing external network. Apply
     /// refuses to start when any step of the plan has one.
     pub problems: Vec<String>,
+    /// Lines about what a step keeps that is not a Swarm object, e.g. a certificate's
+    /// state (`= certificate scaler valid until 2027-11-30`), shown as they are.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

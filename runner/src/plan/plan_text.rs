@@ -18,6 +18,9 @@ pub fn plan_text(plan: &Plan, workflow: &str, environment: &str) -> String {
             continue;
         }
         let _ = writeln!(out);
+        for note in &step.notes {
+            let _ = writeln!(out, "    {note}");
+        }
         let mut unchanged = 0;
         for change in &step.changes {
             let what = format!("{} {}", change.object.name(), change.name);
@@ -107,6 +110,7 @@ mod tests {
                     step: "network".into(),
                     kind: "network",
                     skipped: false,
+                    notes: Vec::new(),
                     changes: vec![Change {
                         object: ObjectType::Network,
                         name: "traefik-public".into(),
@@ -119,6 +123,7 @@ mod tests {
                     step: "Traefik".into(),
                     kind: "stack",
                     skipped: false,
+                    notes: Vec::new(),
                     changes: vec![
                         Change {
                             object: ObjectType::Config,

@@ -52,6 +52,7 @@ impl<'a> Planner<'a> {
             changes: Vec::new(),
             hosts: Vec::new(),
             problems: Vec::new(),
+            notes: Vec::new(),
         };
         if step.skipped {
             return plan;

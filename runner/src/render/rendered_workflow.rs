@@ -52,6 +52,10 @@ pub struct RenderedStep {
     /// For `ssh` steps: the step rendered for each of its hosts.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub hosts: Vec<crate::steps::ssh::RenderedHost>,
+    /// Values a kind renders several of (a `certs` step's names and SANs), by keys of
+    /// its own. Not shown: one may hold a secret.
+    #[serde(skip)]
+    pub values: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -147,6 +151,7 @@ impl Renderer<'_> {
             url: None,
             files: Vec::new(),
             hosts: Vec::new(),
+            values: std::collections::BTreeMap::new(),
         };
         if let Some((condition, span)) = &step.condition {
             match self.engine.evaluate_condition(condition, self.values) {

@@ -1,5 +1,6 @@
 //! What one step wants on the swarm, by kind: how it is planned and how it is applied.
 
+use super::certs::{self, DesiredCerts};
 use super::stack::{self, DesiredStack};
 use super::wait::{self, WaitTarget};
 use super::{config, network, remove};
@@ -17,6 +18,8 @@ pub enum Desired {
     Network(NetworkSpec),
     /// A `config` or `secret` step.
     Object(ObjectSpec),
+    /// A `certs` step: its certificates, settled against the live swarm before planning.
+    Certs(DesiredCerts),
     Stack(DesiredStack),
     /// A `remove` step: everything labelled with this stack namespace.
     Remove {
@@ -35,6 +38,7 @@ impl Desired {
             Desired::Wait(target) => wait::plan(target, plan),
             Desired::Network(spec) => network::plan(planner, spec, plan),
             Desired::Object(object) => config::plan(planner, object, plan),
+            Desired::Certs(certs) => certs::plan(planner, certs, plan),
             Desired::Stack(spec) => stack::plan(planner, spec, plan),
             Desired::Remove { stack } => remove::plan(planner, stack, plan),
             Desired::Hosts(_) => {}
@@ -58,6 +62,7 @@ impl Desired {
             Desired::Object(object) => {
                 config::apply(applier, &step.name, object, plan, changes).await
             }
+            Desired::Certs(certs) => certs::apply(applier, &step.name, certs, plan, changes).await,
             Desired::Stack(spec) => stack::apply(applier, step, spec, plan, changes).await,
             Desired::Remove { .. } => remove::apply(applier, &step.name, plan, changes).await,
             Desired::Hosts(hosts) => super::ssh::apply(applier, step, hosts, changes).await,

@@ -17,6 +17,7 @@ mod desired;
 mod step_kind;
 mod step_kind_input;
 
+pub mod certs;
 pub mod config;
 pub mod network;
 pub mod remove;

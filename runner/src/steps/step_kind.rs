@@ -2,6 +2,7 @@
 //! method hands the step to its kind's module.
 
 use super::Desired;
+use super::certs::{self, CertsStep};
 use super::config::{self, ConfigStep};
 use super::network::{self, NetworkStep};
 use super::remove::{self, RemoveStep};
@@ -19,6 +20,7 @@ pub enum StepKind {
     Network(NetworkStep),
     Config(ConfigStep),
     Secret(ConfigStep),
+    Certs(CertsStep),
     Wait(WaitStep),
     Remove(RemoveStep),
     Ssh(super::ssh::SshStep),
@@ -32,6 +34,7 @@ impl StepKind {
             StepKind::Network(_) => "network",
             StepKind::Config(_) => "config",
             StepKind::Secret(_) => "secret",
+            StepKind::Certs(_) => "certs",
             StepKind::Wait(_) => "wait",
             StepKind::Remove(_) => "remove",
             StepKind::Ssh(_) => "ssh",
@@ -45,6 +48,10 @@ impl StepKind {
             StepKind::Network(step) => format!("network {}", step.name),
             StepKind::Config(step) => format!("config {}", step.name),
             StepKind::Secret(step) => format!("secret {}", step.name),
+            StepKind::Certs(step) => {
+                let names: Vec<&str> = step.certificates.iter().map(|c| c.name.as_str()).collect();
+                format!("certs {}", names.join(", "))
+            }
             StepKind::Wait(_) => "wait".to_owned(),
             StepKind::Remove(step) => format!("remove {}", step.stack),
             StepKind::Ssh(step) => format!("ssh {}", step.hosts.join(", ")),
@@ -59,6 +66,7 @@ impl StepKind {
             StepKind::Network(_)
             | StepKind::Config(_)
             | StepKind::Secret(_)
+            | StepKind::Certs(_)
             | StepKind::Wait(_)
             | StepKind::Ssh(_) => None,
         }
@@ -78,6 +86,7 @@ impl StepKind {
                 config::render(step, ObjectKind::Config, renderer, rendered, diagnostics);
             }
             StepKind::Secret(step) => secret::render(step, renderer, rendered, diagnostics),
+            StepKind::Certs(step) => certs::render(step, renderer, rendered, diagnostics),
             StepKind::Wait(step) => wait::render(step, renderer, rendered, diagnostics),
             StepKind::Remove(step) => remove::render(step, renderer, rendered, diagnostics),
             StepKind::Ssh(step) => super::ssh::render(step, renderer, rendered, diagnostics),
@@ -100,6 +109,7 @@ impl StepKind {
                 Desired::Object(config::desired(step, ObjectKind::Config, rendered, context))
             }
             StepKind::Secret(step) => Desired::Object(secret::desired(step, rendered, context)),
+            StepKind::Certs(step) => Desired::Certs(certs::desired(step, rendered, context)),
             StepKind::Wait(step) => Desired::Wait(wait::desired(step, rendered)),
             StepKind::Remove(_) => Desired::Remove {
                 stack: remove::desired(rendered),

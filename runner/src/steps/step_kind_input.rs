@@ -2,6 +2,7 @@
 //! every field, so a kind added to `StepInput` and not here is a compile error.
 
 use super::StepKind;
+use super::certs::{self, CertsInput};
 use super::config::{self, ConfigInput};
 use super::network::{self, NetworkInput};
 use super::remove::{self, RemoveInput};
@@ -19,6 +20,7 @@ pub enum StepKindInput {
     Network(NetworkInput),
     Config(ConfigInput),
     Secret(ConfigInput),
+    Certs(CertsInput),
     Wait(WaitInput),
     Remove(RemoveInput),
     Ssh(super::ssh::SshStepInput),
@@ -49,6 +51,9 @@ impl StepKindInput {
             )?),
             StepKindInput::Secret(input) => {
                 StepKind::Secret(secret::check(input, node, checker, diagnostics)?)
+            }
+            StepKindInput::Certs(input) => {
+                StepKind::Certs(certs::check(input, node, checker, diagnostics)?)
             }
             StepKindInput::Wait(input) => {
                 StepKind::Wait(wait::check(input, node, checker, diagnostics))

@@ -4,6 +4,7 @@
 use crate::apply::{Applier, ApplyError, ApplyEvent};
 use crate::docker::DockerEngine;
 use crate::plan::{Action, StepPlan};
+use crate::swarm::LiveObject;
 use crate::swarm::ObjectSpec;
 
 pub async fn apply<E: DockerEngine>(
@@ -17,11 +18,20 @@ pub async fn apply<E: DockerEngine>(
     for change in &plan.changes {
         match change.action {
             Action::Create => {
-                applier
+                let id = applier
                     .client()
                     .create_object(object)
                     .await
                     .map_err(docker)?;
+                // A later stack of the run may use it by name (`external: true`): its
+                // services need the ID.
+                applier.remember_object(LiveObject {
+                    kind: object.kind,
+                    id,
+                    name: object.name.clone(),
+                    labels: object.labels.clone(),
+                    created_at: String::new(),
+                });
                 *changes += 1;
                 applier.record(ApplyEvent::Created {
                     object: change.object,

@@ -1,0 +1,204 @@
+//! The load-time checks of a `certs` step: the CA certificate is a file of the repo,
+//! names are unique, durations parse, each certificate goes to one `to_secret` target,
+//! and `to_hosts` (which needs the SSH host steps) is refused as not supported yet.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use super::input::{CertificateInput, SecretTargetInput};
+use super::{
+    CertificateStep, CertificateUsage, CertsInput, CertsStep, SecretTarget, UsageInput, UsageName,
+};
+use crate::load::{WorkflowChecker, normalize};
+use crate::source::Diagnostics;
+use crate::yaml::{Node, Spanned};
+
+const DEFAULT_VALIDITY: Duration = Duration::from_secs(365 * 24 * 3600);
+const DEFAULT_RENEW_BEFORE: Duration = Duration::from_secs(30 * 24 * 3600);
+
+/// Checks the `certs` of the step written at `node`; `None` when a certificate cannot be
+/// used (the errors are in `diagnostics`).
+pub fn check(
+    input: CertsInput,
+    node: &Node,
+    checker: &WorkflowChecker<'_>,
+    diagnostics: &mut Diagnostics,
+) -> Option<CertsStep> {
+    checker.referenced_file(&input.ca.cert, diagnostics);
+    if input.certificates.is_empty() {
+        let span = node.entry("certs").map_or(node.span, |(key, _)| key.span);
+        diagnostics.push(checker.error(span, "`certs` needs at least one certificate"));
+    }
+    if let Some(force) = &input.force
+        && !force.value.contains("{{")
+        && !matches!(force.value.to_ascii_lowercase().as_str(), "true" | "false")
+    {
+        diagnostics.push(checker.error(
+            force.span,
+            format!(
+                "`force` is `true`, `false` or a template, not `{}`",
+                force.value
+            ),
+        ));
+    }
+    let mut names = BTreeSet::new();
+    let mut secrets = BTreeSet::new();
+    let mut certificates = Vec::new();
+    let mut usable = true;
+    for certificate in input.certificates {
+        if !names.insert(certificate.name.value.clone()) {
+            diagnostics.push(checker.error(
+                certificate.name.span,
+                format!(
+                    "certificate `{}` is named twice in this step",
+                    certificate.name.value
+                ),
+            ));
+        }
+        match check_certificate(certificate, checker, &mut secrets, diagnostics) {
+            Some(certificate) => certificates.push(certificate),
+            None => usable = false,
+        }
+    }
+    usable.then(|| CertsStep {
+        ca_cert: normalize(&input.ca.cert.value).unwrap_or(input.ca.cert.value),
+        key_secret: input.ca.key_secret.value,
+        certificates,
+        force: input.force.map(|force| force.value),
+    })
+}
+
+fn check_certificate(
+    input: CertificateInput,
+    checker: &WorkflowChecker<'_>,
+    secrets: &mut BTreeSet<String>,
+    diagnostics: &mut Diagnostics,
+) -> Option<CertificateStep> {
+    let name = &input.name;
+    if let Some(hosts) = &input.to_hosts {
+        diagnostics.push(
+            checker
+                .error(
+                    hosts.span,
+                    format!("`to_hosts` of certificate `{}` is not supported yet", name.value),
+                )
+                .with_help("certificates go to Swarm secrets (`to_secret`) in this version; writing them to hosts over SSH is planned"),
+        );
+        return None;
+    }
+    let usage = usage(&input.usage, checker, diagnostics)?;
+    let validity = duration(
+        input.validity.as_ref(),
+        DEFAULT_VALIDITY,
+        checker,
+        diagnostics,
+    )?;
+    let renew_before = duration(
+        input.renew_before.as_ref(),
+        DEFAULT_RENEW_BEFORE,
+        checker,
+        diagnostics,
+    )?;
+    if renew_before >= validity {
+        let span = input.renew_before.as_ref().map_or(name.span, |r| r.span);
+        diagnostics.push(checker.error(
+            span,
+            format!("certificate `{}` would be renewed on every run: `renew_before` is not shorter than `validity`", name.value),
+        ));
+        return None;
+    }
+    let Some(to_secret) = input.to_secret else {
+        diagnostics.push(checker.error(
+            name.span,
+            format!(
+                "certificate `{}` needs `to_secret`: where it goes",
+                name.value
+            ),
+        ));
+        return None;
+    };
+    let target = secret_target(to_secret, name, checker, diagnostics)?;
+    for secret in target.names() {
+        if !secret.contains("{{") && !secrets.insert(secret.to_owned()) {
+            diagnostics.push(checker.error(
+                name.span,
+                format!("secret `{secret}` is the target of two certificates of this step"),
+            ));
+        }
+    }
+    Some(CertificateStep {
+        common_name: input
+            .common_name
+            .map_or_else(|| name.value.clone(), |common_name| common_name.value),
+        name: input.name.value,
+        usage,
+        sans: input.sans.into_iter().map(|san| san.value).collect(),
+        validity,
+        renew_before,
+        target,
+    })
+}
+
+fn usage(
+    input: &Spanned<UsageInput>,
+    checker: &WorkflowChecker<'_>,
+    diagnostics: &mut Diagnostics,
+) -> Option<CertificateUsage> {
+    let names = match &input.value {
+        UsageInput::One(name) => vec![*name],
+        UsageInput::Several(names) => names.clone(),
+    };
+    if names.is_empty() {
+        diagnostics.push(checker.error(input.span, "`usage` needs `server`, `client` or both"));
+        return None;
+    }
+    Some(CertificateUsage {
+        server: names.contains(&UsageName::Server),
+        client: names.contains(&UsageName::Client),
+    })
+}
+
+fn duration(
+    input: Option<&Spanned<String>>,
+    default: Duration,
+    checker: &WorkflowChecker<'_>,
+    diagnostics: &mut Diagnostics,
+) -> Option<Duration> {
+    match input {
+        None => Some(default),
+        Some(text) => checker.duration(text, diagnostics),
+    }
+}
+
+fn secret_target(
+    input: SecretTargetInput,
+    name: &Spanned<String>,
+    checker: &WorkflowChecker<'_>,
+    diagnostics: &mut Diagnostics,
+) -> Option<SecretTarget> {
+    for secret in [&input.bundle, &input.cert, &input.key, &input.ca]
+        .into_iter()
+        .flatten()
+    {
+        checker.object_name(secret, diagnostics);
+    }
+    match (input.bundle, input.cert, input.key, input.ca) {
+        (Some(bundle), None, None, None) => Some(SecretTarget::Bundle(bundle.value)),
+        (None, Some(cert), Some(key), Some(ca)) => Some(SecretTarget::Separate {
+            cert: cert.value,
+            key: key.value,
+            ca: ca.value,
+        }),
+        _ => {
+            diagnostics.push(
+                checker
+                    .error(
+                        name.span,
+                        format!("`to_secret` of certificate `{}` takes `bundle`, or `cert`, `key` and `ca`", name.value),
+                    )
+                    .with_help("`bundle` is one secret with the certificate, its key and the CA's certificate, in that order"),
+            );
+            None
+        }
+    }
+}
