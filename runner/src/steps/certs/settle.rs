@@ -48,7 +48,8 @@ pub fn settle(
     };
     let mut authority = None;
     let mut outcomes = Vec::new();
-    for certificate in &certs.certificates {
+    // A certificate that goes to hosts only is settled against them (`settle_hosts`).
+    for certificate in certs.certificates.iter().filter(|c| !c.secrets.is_empty()) {
         let found = newest_version(live, certificate);
         let decision = decide(
             certificate,
