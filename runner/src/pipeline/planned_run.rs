@@ -93,8 +93,13 @@ impl PlannedRun {
                     && !step.skipped
                 {
                     let now = time::OffsetDateTime::now_utc();
-                    let settled =
-                        crate::steps::certs::settle_hosts(certs, connector.as_ref(), now).await;
+                    let settled = crate::steps::certs::settle_hosts(
+                        certs,
+                        connector.as_ref(),
+                        now,
+                        &sensitive,
+                    )
+                    .await;
                     for plan in [&mut workflow.plan, &mut workflow.shown] {
                         if let Some(step_plan) = plan.steps.get_mut(index) {
                             step_plan.hosts = settled.plans.clone();

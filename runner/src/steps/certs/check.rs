@@ -139,6 +139,14 @@ fn check_certificate(
     })
 }
 
+/// Why `dir` cannot be the directory of a certificate's files on hosts.
+pub fn dir_problem(dir: &str) -> Option<String> {
+    let bad = !dir.starts_with('/')
+        || dir.split('/').any(|part| part == "." || part == "..")
+        || dir.chars().any(char::is_control);
+    bad.then(|| format!("`dir` must be an absolute path without `.` or `..`, not `{dir}`"))
+}
+
 fn hosts_target(
     input: Spanned<HostsTargetInput>,
     name: &Spanned<String>,
@@ -156,15 +164,10 @@ fn hosts_target(
             ),
         ));
     }
-    let dir = &target.dir.value;
-    let bad_dir = !dir.starts_with('/')
-        || dir.split('/').any(|part| part == "." || part == "..")
-        || dir.chars().any(char::is_control);
-    if !dir.contains("{{") && bad_dir {
-        diagnostics.push(checker.error(
-            target.dir.span,
-            format!("`dir` must be an absolute path without `.` or `..`, not `{dir}`"),
-        ));
+    if !target.dir.value.contains("{{")
+        && let Some(problem) = dir_problem(&target.dir.value)
+    {
+        diagnostics.push(checker.error(target.dir.span, problem));
     }
     if let Some(owner) = &target.owner
         && !crate::steps::ssh::is_system_name(&owner.value)

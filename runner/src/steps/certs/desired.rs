@@ -4,7 +4,7 @@
 //! issued to hosts only against the hosts: [`settle_hosts`](super::settle_hosts) fills
 //! [`DesiredCerts::host_files`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use super::render::{
@@ -15,6 +15,7 @@ use super::{CertificateDecision, CertificateRequest, CertsStep, HostCertificate}
 use crate::github::SecretText;
 use crate::plan::DesiredContext;
 use crate::render::RenderedStep;
+use crate::steps::ssh::{RenderedHost, command_key};
 use crate::swarm::ObjectSpec;
 
 #[derive(Debug, Clone)]
@@ -60,6 +61,31 @@ pub struct CertificateOutcome {
     pub created: Vec<ObjectSpec>,
     /// The names of the secrets a run that cannot issue (untrusted) would create.
     pub unissued: Vec<String>,
+}
+
+impl DesiredCerts {
+    /// Adds to `sensitive` the keys ([`command_key`]) of the `on_change` commands of the
+    /// hosts that differ between `self` and `other`, the same step rendered with other
+    /// values for the secrets.
+    pub fn sensitive_between(&self, other: &DesiredCerts, sensitive: &mut BTreeSet<String>) {
+        let hosts = |certs: &DesiredCerts| -> Vec<RenderedHost> {
+            certs
+                .certificates
+                .iter()
+                .flat_map(|certificate| &certificate.hosts)
+                .map(|host| host.host.clone())
+                .collect()
+        };
+        for (host, other_host) in hosts(self).iter().zip(&hosts(other)) {
+            let login = host.target.login();
+            let commands = host.on_change.iter().zip(&other_host.on_change);
+            for (index, (run, other_run)) in commands.enumerate() {
+                if run != other_run {
+                    sensitive.insert(command_key(&login, "on_change", index));
+                }
+            }
+        }
+    }
 }
 
 pub fn desired(

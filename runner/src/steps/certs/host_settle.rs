@@ -35,10 +35,13 @@ pub struct SettledHosts {
 }
 
 /// Settles the host certificates of `certs` (fills [`DesiredCerts::host_files`]).
+/// `sensitive` holds the keys of the `on_change` commands that depend on a secret
+/// ([`DesiredCerts::sensitive_between`]): they are shown as `(sensitive)`.
 pub async fn settle_hosts(
     certs: &mut DesiredCerts,
     connector: &dyn HostConnector,
     now: OffsetDateTime,
+    sensitive: &BTreeSet<String>,
 ) -> SettledHosts {
     let mut settled = SettledHosts::default();
     if certs.certificates.iter().all(|c| c.hosts.is_empty()) {
@@ -56,7 +59,7 @@ pub async fn settle_hosts(
     };
     let mut authority: Option<CertificateAuthority> = None;
     let mut hosts = Vec::new();
-    let mut sensitive = BTreeSet::new();
+    let mut sensitive = sensitive.clone();
     for certificate in &certs.certificates {
         for host_certificate in &certificate.hosts {
             let shown = host_certificate.shown_name();

@@ -87,7 +87,7 @@ async fn settle_at(
     at: OffsetDateTime,
 ) -> (DesiredCerts, SettledHosts) {
     let mut certs = certs.clone();
-    let settled = settle_hosts(&mut certs, fake, at).await;
+    let settled = settle_hosts(&mut certs, fake, at, &Default::default()).await;
     assert_eq!(settled.problems, Vec::<String>::new());
     (certs, settled)
 }
@@ -267,4 +267,21 @@ async fn a_host_certificate_from_another_ca_is_reissued() {
         Some(&ca_fingerprint)
     );
     assert_eq!(file(&fake, "10.0.0.2", "ca.pem"), ca.certificate_pem);
+}
+
+#[tokio::test]
+async fn an_on_change_command_that_depends_on_a_secret_is_shown_as_sensitive() {
+    let ca = new_ca();
+    let mut certs = desired(&ca);
+    let mut placeholder = certs.clone();
+    for host in &mut placeholder.certificates[0].hosts {
+        host.host.on_change = vec!["systemctl restart docker --token=(placeholder)".to_owned()];
+    }
+    let mut sensitive = std::collections::BTreeSet::new();
+    certs.sensitive_between(&placeholder, &mut sensitive);
+    let fake = FakeHosts::with(&HOSTS);
+    let settled = settle_hosts(&mut certs, &fake, now(), &sensitive).await;
+    let text = plan_text(&settled.plans);
+    assert!(text.contains("      > on change: (sensitive)\n"), "{text}");
+    assert!(!text.contains("systemctl"), "{text}");
 }

@@ -155,7 +155,15 @@ fn render_to_hosts(
             }
         }
         if let Some(text) = inline(&to_hosts.dir, "dir", diagnostics) {
-            values.insert(host_dir_key(index, number), text);
+            match super::check::dir_problem(&text) {
+                Some(problem) => diagnostics.push(renderer.error(format!(
+                    "host {}: {problem} (as rendered)",
+                    host.target.name
+                ))),
+                None => {
+                    values.insert(host_dir_key(index, number), text);
+                }
+            }
         }
     }
     hosts
