@@ -11,7 +11,9 @@ use super::render::{
     CA_CERT, CA_KEY, FORCE, common_name_key, host_common_name_key, host_count_key, host_dir_key,
     host_san_key, san_key, secret_key,
 };
-use super::{CertificateDecision, CertificateRequest, CertsStep, HostCertificate};
+use super::{
+    CertificateDecision, CertificateExpiry, CertificateRequest, CertsStep, HostCertificate,
+};
 use crate::github::SecretText;
 use crate::plan::DesiredContext;
 use crate::render::RenderedStep;
@@ -37,6 +39,8 @@ pub struct DesiredCerts {
     /// The files of the certificates that go to hosts, once settled against the hosts:
     /// applied as an `ssh` step's files (the keys in them are never shown).
     pub host_files: Option<crate::steps::ssh::DesiredHosts>,
+    /// The expiries of the certificates on hosts, once settled against them.
+    pub host_expiries: Vec<CertificateExpiry>,
 }
 
 #[derive(Debug, Clone)]
@@ -61,9 +65,26 @@ pub struct CertificateOutcome {
     pub created: Vec<ObjectSpec>,
     /// The names of the secrets a run that cannot issue (untrusted) would create.
     pub unissued: Vec<String>,
+    /// The expiry of the certificate in its secrets (Unix seconds), if any.
+    pub live_not_after: Option<i64>,
+    /// The expiry of the certificate issued now, if any.
+    pub issued_not_after: Option<i64>,
 }
 
 impl DesiredCerts {
+    /// The expiry of each certificate (and host) settled.
+    pub fn expiries(&self) -> Vec<CertificateExpiry> {
+        let in_secrets = self.outcomes.iter().map(|outcome| CertificateExpiry {
+            certificate: outcome.name.clone(),
+            host: String::new(),
+            live_not_after: outcome.live_not_after,
+            issued_not_after: outcome.issued_not_after,
+        });
+        in_secrets
+            .chain(self.host_expiries.iter().cloned())
+            .collect()
+    }
+
     /// Adds to `sensitive` the keys ([`command_key`]) of the `on_change` commands of the
     /// hosts that differ between `self` and `other`, the same step rendered with other
     /// values for the secrets.
@@ -169,5 +190,6 @@ pub fn desired(
         problems,
         outcomes: Vec::new(),
         host_files: None,
+        host_expiries: Vec::new(),
     }
 }

@@ -11,10 +11,11 @@ use std::collections::BTreeSet;
 
 use time::OffsetDateTime;
 
+use super::certificate_labels::CERTIFICATE_NOT_AFTER;
 use super::host_certificate::labels_of_pem;
 use super::{
-    CertificateAuthority, CertificateDecision, DesiredCertificate, DesiredCerts, HostCertificate,
-    HostsTarget, certificate_fingerprint, decide,
+    CertificateAuthority, CertificateDecision, CertificateExpiry, DesiredCertificate, DesiredCerts,
+    HostCertificate, HostsTarget, certificate_fingerprint, decide,
 };
 use crate::hosts::{HostConnector, HostError, LiveFile};
 use crate::plan::Concealment;
@@ -82,6 +83,16 @@ pub async fn settle_hosts(
                 now,
             );
             settled.notes.push(decision.line(&shown));
+            let mut expiry = CertificateExpiry {
+                certificate: certificate.request.name.clone(),
+                host: host_certificate.host.target.name.clone(),
+                live_not_after: files[1]
+                    .as_ref()
+                    .and_then(text_of)
+                    .and_then(|pem| labels_of_pem(&pem, &certs.ca_cert_pem, &ca_fingerprint).ok())
+                    .and_then(|labels| labels.get(CERTIFICATE_NOT_AFTER)?.parse().ok()),
+                issued_not_after: None,
+            };
             let (cert_pem, key_pem) = match (&decision, &files[1], &files[2]) {
                 (CertificateDecision::Valid { .. }, Some(cert), Some(key)) => (
                     text_of(cert).unwrap_or_default(),
@@ -106,7 +117,10 @@ pub async fn settle_hosts(
                         return settled;
                     };
                     match authority.issue(&host_certificate.request, now) {
-                        Ok(issued) => (issued.certificate_pem, issued.key_pem.expose().to_owned()),
+                        Ok(issued) => {
+                            expiry.issued_not_after = Some(issued.not_after.unix_timestamp());
+                            (issued.certificate_pem, issued.key_pem.expose().to_owned())
+                        }
                         Err(error) => {
                             settled.problems.push(format!("{shown}: {error}"));
                             continue;
@@ -139,6 +153,7 @@ pub async fn settle_hosts(
                 files: files.to_vec(),
                 guards: Vec::new(),
             };
+            certs.host_expiries.push(expiry);
             settled.plans.push(plan_host(
                 &host,
                 &reading,

@@ -77,6 +77,7 @@ fn desired(ca: &NewCertificateAuthority) -> DesiredCerts {
         problems: Vec::new(),
         outcomes: Vec::new(),
         host_files: None,
+        host_expiries: Vec::new(),
     }
 }
 

@@ -9,6 +9,7 @@
 
 mod apply;
 mod certificate_authority;
+mod certificate_expiry;
 mod certificate_labels;
 mod check;
 mod decision;
@@ -27,6 +28,7 @@ pub use certificate_authority::{
     CertificateAuthority, CertificateError, CertificateRequest, IssuedCertificate,
     NewCertificateAuthority, certificate_fingerprint,
 };
+pub use certificate_expiry::CertificateExpiry;
 pub use check::check;
 pub use decision::{CertificateDecision, decide};
 pub use desired::{CertificateOutcome, DesiredCertificate, DesiredCerts, desired};

@@ -59,6 +59,9 @@ pub fn settle(
             now,
         );
         let name = certificate.request.name.clone();
+        let live_not_after = found
+            .and_then(|object| object.labels.get(CERTIFICATE_NOT_AFTER))
+            .and_then(|seconds| seconds.parse::<i64>().ok());
         if let (false, Some(found)) = (decision.issues(), found) {
             let fingerprint = found.labels.get(CERTIFICATE_FINGERPRINT);
             let current: Option<Vec<(String, String)>> = certificate
@@ -76,6 +79,8 @@ pub fn settle(
                     current,
                     created: Vec::new(),
                     unissued: Vec::new(),
+                    live_not_after,
+                    issued_not_after: None,
                 });
                 continue;
             }
@@ -92,6 +97,8 @@ pub fn settle(
                 unissued: current.iter().map(|(_, name)| name.clone()).collect(),
                 current,
                 created: Vec::new(),
+                live_not_after,
+                issued_not_after: None,
             });
             continue;
         }
@@ -125,6 +132,8 @@ pub fn settle(
                         .collect(),
                     created,
                     unissued: Vec::new(),
+                    live_not_after,
+                    issued_not_after: Some(issued.not_after.unix_timestamp()),
                 });
             }
             Err(error) => {

@@ -43,6 +43,7 @@ fn desired(ca: &NewCertificateAuthority, sans: &[&str]) -> DesiredCerts {
         problems: Vec::new(),
         outcomes: Vec::new(),
         host_files: None,
+        host_expiries: Vec::new(),
     }
 }
 
