@@ -7,7 +7,7 @@
 //! Only a trusted run settles against hosts (the CA key is read then); reads the
 //! operating system's random source when it issues; the time comes in as a value.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use time::OffsetDateTime;
 
@@ -74,11 +74,18 @@ pub async fn settle_hosts(
                     continue;
                 }
             };
+            // What the host's certificate says of itself; `None` when there is none or
+            // it cannot be read.
+            let labels = files[1]
+                .as_ref()
+                .and_then(text_of)
+                .and_then(|pem| labels_of_pem(&pem, &certs.ca_cert_pem, &ca_fingerprint).ok());
             let decision = host_decision(
                 certs,
                 certificate,
                 host_certificate,
                 &files,
+                labels.as_ref(),
                 &ca_fingerprint,
                 now,
             );
@@ -86,10 +93,8 @@ pub async fn settle_hosts(
             let mut expiry = CertificateExpiry {
                 certificate: certificate.request.name.clone(),
                 host: host_certificate.host.target.name.clone(),
-                live_not_after: files[1]
+                live_not_after: labels
                     .as_ref()
-                    .and_then(text_of)
-                    .and_then(|pem| labels_of_pem(&pem, &certs.ca_cert_pem, &ca_fingerprint).ok())
                     .and_then(|labels| labels.get(CERTIFICATE_NOT_AFTER)?.parse().ok()),
                 issued_not_after: None,
             };
@@ -188,22 +193,21 @@ async fn read_files(
     Ok(files)
 }
 
-/// Whether the host's certificate is kept, from `cert.pem` read back; a certificate
-/// kept needs its key beside it.
+/// Whether the host's certificate is kept, from `cert.pem` read back (`labels`: what it
+/// says of itself); a certificate kept needs its key beside it.
 fn host_decision(
     certs: &DesiredCerts,
     certificate: &DesiredCertificate,
     host_certificate: &HostCertificate,
     files: &[Option<LiveFile>; 3],
+    labels: Option<&BTreeMap<String, String>>,
     ca_fingerprint: &str,
     now: OffsetDateTime,
 ) -> CertificateDecision {
-    let Some(cert) = &files[1] else {
+    if files[1].is_none() {
         return CertificateDecision::Missing;
-    };
-    let Some(labels) =
-        text_of(cert).and_then(|pem| labels_of_pem(&pem, &certs.ca_cert_pem, ca_fingerprint).ok())
-    else {
+    }
+    let Some(labels) = labels else {
         return CertificateDecision::Renew {
             reason: "cert.pem is not a certificate shoal can read".to_owned(),
         };
@@ -214,7 +218,7 @@ fn host_decision(
         secrets: Vec::new(),
         hosts: Vec::new(),
     };
-    let decision = decide(&desired, Some(&labels), ca_fingerprint, certs.force, now);
+    let decision = decide(&desired, Some(labels), ca_fingerprint, certs.force, now);
     let key_readable = files[2].as_ref().and_then(text_of).is_some();
     if !decision.issues() && !key_readable {
         return CertificateDecision::Renew {
