@@ -2,6 +2,7 @@
 //! `shoal` binary over config repos written to temporary folders or kept in `fixtures/`.
 
 mod certs;
+mod certs_hosts;
 mod cli_apply;
 mod cli_docker_faults;
 mod cli_render;

@@ -763,6 +763,7 @@ impl Dispatcher {
             diagnostics,
             drift: false,
             timed_out: matches!(failure, LoadFailure::TimedOut(_)),
+            certificates: Vec::new(),
         };
         self.steps.entry(id).or_default();
         self.environment_done(id, outcome).await;
@@ -1003,6 +1004,7 @@ impl Dispatcher {
                     diagnostics: Vec::new(),
                     drift: false,
                     timed_out: false,
+                    certificates: Vec::new(),
                 };
                 let _ = updates.send(RunUpdate::EnvironmentDone {
                     run: id,

@@ -59,6 +59,7 @@ impl EnvironmentExecutor for HeldExecutor {
                 diagnostics: Vec::new(),
                 drift: false,
                 timed_out: false,
+                certificates: Vec::new(),
             }
         })
     }

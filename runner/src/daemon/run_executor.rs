@@ -57,6 +57,9 @@ pub struct EnvironmentOutcome {
     pub drift: bool,
     /// A step's (or a wait's) time limit ran out.
     pub timed_out: bool,
+    /// The expiry of each certificate of the `certs` steps planned.
+    #[serde(default)]
+    pub certificates: Vec<crate::steps::certs::CertificateExpiry>,
 }
 
 /// Why an environment stopped early.
@@ -99,7 +102,16 @@ pub async fn execute_environment(
         settings,
     };
     let mut warnings = Vec::new();
-    let result = execute(&scope, sink, cancel, &mut plan, &mut warnings).await;
+    let mut certificates = Vec::new();
+    let result = execute(
+        &scope,
+        sink,
+        cancel,
+        &mut plan,
+        &mut warnings,
+        &mut certificates,
+    )
+    .await;
     // A drift check that ran to its end and failed found drift.
     let drift =
         request.mode == RunMode::DriftCheck && matches!(result, Ok((RunStatus::Failure, _, _)));
@@ -133,6 +145,7 @@ pub async fn execute_environment(
             .collect(),
         drift,
         timed_out,
+        certificates,
     }
 }
 
@@ -151,6 +164,7 @@ async fn execute(
     cancel: CancelSignal,
     plan_out: &mut String,
     warnings: &mut Vec<Diagnostic>,
+    certificates: &mut Vec<crate::steps::certs::CertificateExpiry>,
 ) -> Result<(RunStatus, String, usize), Stopped> {
     let (request, environment_name) = (scope.request, scope.environment);
     sink.send(Progress::StepStarted {
@@ -172,6 +186,17 @@ async fn execute(
     let Some(workflow) = planned.workflows.first() else {
         return Err(Stopped::from("the run has no workflow".to_owned()));
     };
+    certificates.extend(
+        workflow
+            .steps
+            .iter()
+            .filter(|step| !step.skipped)
+            .filter_map(|step| match &step.desired {
+                crate::steps::Desired::Certs(certs) => Some(certs.expiries()),
+                _ => None,
+            })
+            .flatten(),
+    );
     let text = plan_text(&workflow.shown, &workflow.name, environment_name);
     for line in text.lines() {
         sink.log(line);

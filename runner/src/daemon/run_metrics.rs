@@ -1,6 +1,7 @@
 //! Prometheus metrics of the runs, kept from the run notices: runs by workflow,
 //! environment and result; how long environments took; when each environment was last
-//! applied successfully; whether the last drift check of each environment found drift.
+//! applied successfully; whether the last drift check of each environment found drift;
+//! when each certificate of the `certs` steps expires, as the last plan found it.
 //! Counters start at zero when the daemon starts, as Prometheus expects of counters.
 
 use std::collections::{BTreeMap, HashMap};
@@ -39,6 +40,8 @@ struct MetricsState {
     last_applied: BTreeMap<String, f64>,
     /// (workflow, environment) → 1 when its last drift check found drift.
     drift: BTreeMap<(String, String), u8>,
+    /// (environment, certificate, host) → Unix time it expires.
+    certificate_expiry: BTreeMap<(String, String, String), i64>,
     started: HashMap<(i64, String), Instant>,
     running: u64,
 }
@@ -92,6 +95,24 @@ impl RunMetrics {
                         outcome.status.as_str().to_owned(),
                     ))
                     .or_default() += 1;
+                // A successful apply put the certificates it issued in place; any other run
+                // left the ones it found.
+                let applied = run.mode == "apply" && outcome.status == RunStatus::Success;
+                for certificate in &outcome.certificates {
+                    let key = (
+                        outcome.environment.clone(),
+                        certificate.certificate.clone(),
+                        certificate.host.clone(),
+                    );
+                    match certificate.not_after(applied) {
+                        Some(at) => {
+                            state.certificate_expiry.insert(key, at);
+                        }
+                        None => {
+                            state.certificate_expiry.remove(&key);
+                        }
+                    }
+                }
                 match run.mode.as_str() {
                     "apply" if outcome.status == RunStatus::Success => {
                         state
@@ -174,6 +195,17 @@ impl RunMetrics {
                 label(environment)
             );
         }
+        out.push_str("# HELP shoal_certificate_expiry_timestamp_seconds When a certificate of a certs step expires (Unix time), as the last plan found it; host is empty for one in Swarm secrets.\n");
+        out.push_str("# TYPE shoal_certificate_expiry_timestamp_seconds gauge\n");
+        for ((environment, certificate, host), at) in &state.certificate_expiry {
+            let _ = writeln!(
+                out,
+                "shoal_certificate_expiry_timestamp_seconds{{environment=\"{}\",certificate=\"{}\",host=\"{}\"}} {at}",
+                label(environment),
+                label(certificate),
+                label(host)
+            );
+        }
         out.push_str("# HELP shoal_runs_running Environments being run right now.\n");
         out.push_str("# TYPE shoal_runs_running gauge\n");
         let _ = writeln!(out, "shoal_runs_running {}", state.running);
@@ -230,6 +262,7 @@ fn label(value: &str) -> String {
 mod tests {
     use super::*;
     use crate::daemon::EnvironmentOutcome;
+    use crate::steps::certs::CertificateExpiry;
 
     fn run(id: i64, mode: &str, status: RunStatus, started: bool) -> RunRecord {
         RunRecord {
@@ -249,6 +282,16 @@ mod tests {
     }
 
     fn finished(id: i64, mode: &str, status: RunStatus, summary: &str) -> Vec<RunNotice> {
+        finished_with(id, mode, status, summary, Vec::new())
+    }
+
+    fn finished_with(
+        id: i64,
+        mode: &str,
+        status: RunStatus,
+        summary: &str,
+        certificates: Vec<CertificateExpiry>,
+    ) -> Vec<RunNotice> {
         let record = run(id, mode, status, true);
         vec![
             RunNotice::EnvironmentStarted {
@@ -266,6 +309,7 @@ mod tests {
                     diagnostics: Vec::new(),
                     drift: summary.starts_with("drift:"),
                     timed_out: false,
+                    certificates,
                 },
                 steps: Vec::new(),
             },
@@ -302,6 +346,62 @@ mod tests {
         assert!(
             text.contains("shoal_last_successful_apply_timestamp_seconds{environment=\"prod\"} 1")
         );
+    }
+
+    fn expiry(host: &str, live: Option<i64>, issued: Option<i64>) -> CertificateExpiry {
+        CertificateExpiry {
+            certificate: "dockerd".into(),
+            host: host.into(),
+            live_not_after: live,
+            issued_not_after: issued,
+        }
+    }
+
+    #[test]
+    fn certificate_expiries_follow_what_the_last_run_left_in_place() {
+        let metrics = RunMetrics::default();
+        let line = |host: &str, at: i64| {
+            format!(
+                "shoal_certificate_expiry_timestamp_seconds{{environment=\"prod\",certificate=\"dockerd\",host=\"{host}\"}} {at}"
+            )
+        };
+        // A drift check finds node1's certificate and node2's due for renewal: the
+        // renewal it plans is not in place.
+        for notice in finished_with(
+            1,
+            "drift_check",
+            RunStatus::Failure,
+            "drift: 1 host to change",
+            vec![
+                expiry("node1", Some(1_900_000_000), None),
+                expiry("node2", Some(1_800_000_000), Some(1_831_536_000)),
+            ],
+        ) {
+            metrics.record(&notice);
+        }
+        let text = metrics.render();
+        assert!(text.contains(&line("node1", 1_900_000_000)), "{text}");
+        assert!(text.contains(&line("node2", 1_800_000_000)), "{text}");
+        // A failed apply left node2's as it was; a successful one renewed it.
+        for (id, status) in [(2, RunStatus::Failure), (3, RunStatus::Success)] {
+            for notice in finished_with(
+                id,
+                "apply",
+                status,
+                "",
+                vec![expiry("node2", Some(1_800_000_000), Some(1_831_536_000))],
+            ) {
+                metrics.record(&notice);
+            }
+            let expected = if status == RunStatus::Success {
+                1_831_536_000
+            } else {
+                1_800_000_000
+            };
+            let text = metrics.render();
+            assert!(text.contains(&line("node2", expected)), "{text}");
+            assert!(text.contains(&line("node1", 1_900_000_000)), "{text}");
+        }
     }
 
     #[test]

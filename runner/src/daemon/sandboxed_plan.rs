@@ -136,6 +136,7 @@ pub async fn execute_sandboxed(
         diagnostics: Vec::new(),
         drift: false,
         timed_out,
+        certificates: Vec::new(),
     }
 }
 
@@ -431,6 +432,7 @@ mod tests {
             }],
             drift: false,
             timed_out: false,
+            certificates: Vec::new(),
         };
         let text = serde_json::to_string(&SandboxLine::outcome(outcome.clone())).expect("json");
         let Ok(SandboxLine::Outcome {

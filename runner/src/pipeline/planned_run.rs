@@ -89,6 +89,26 @@ impl PlannedRun {
         let concealment = self.policy.concealment();
         for workflow in &mut self.workflows {
             for (index, step) in workflow.steps.iter_mut().enumerate() {
+                if let Desired::Certs(certs) = &mut step.desired
+                    && !step.skipped
+                {
+                    let now = time::OffsetDateTime::now_utc();
+                    let settled = crate::steps::certs::settle_hosts(
+                        certs,
+                        connector.as_ref(),
+                        now,
+                        &sensitive,
+                    )
+                    .await;
+                    for plan in [&mut workflow.plan, &mut workflow.shown] {
+                        if let Some(step_plan) = plan.steps.get_mut(index) {
+                            step_plan.hosts = settled.plans.clone();
+                            step_plan.notes.extend(settled.notes.iter().cloned());
+                            step_plan.problems.extend(settled.problems.iter().cloned());
+                        }
+                    }
+                    continue;
+                }
                 let Desired::Hosts(desired) = &mut step.desired else {
                     continue;
                 };
@@ -114,18 +134,25 @@ impl PlannedRun {
         self.hosts = Some(connector);
     }
 
-    /// Shows each host of the `ssh` steps as not read.
+    /// Shows each host of the `ssh` steps, and of the certificates that go to hosts, as
+    /// not read.
     fn show_hosts_not_read(&mut self) {
         for workflow in &mut self.workflows {
             for (index, step) in workflow.steps.iter().enumerate() {
-                let Desired::Hosts(desired) = &step.desired else {
-                    continue;
+                let hosts: Vec<_> = match &step.desired {
+                    Desired::Hosts(desired) => desired
+                        .hosts
+                        .iter()
+                        .map(crate::steps::ssh::HostPlan::not_read)
+                        .collect(),
+                    Desired::Certs(certs) => certs
+                        .certificates
+                        .iter()
+                        .flat_map(|certificate| &certificate.hosts)
+                        .map(|host| crate::steps::ssh::HostPlan::not_read(&host.host))
+                        .collect(),
+                    _ => continue,
                 };
-                let hosts: Vec<_> = desired
-                    .hosts
-                    .iter()
-                    .map(crate::steps::ssh::HostPlan::not_read)
-                    .collect();
                 for plan in [&mut workflow.plan, &mut workflow.shown] {
                     if let Some(step_plan) = plan.steps.get_mut(index) {
                         step_plan.hosts = hosts.clone();

@@ -160,16 +160,18 @@ impl SensitiveFields {
             }
             // A config's or secret's content is in its name (a hash), so renders that
             // differ make another object, never a field shown; a `wait` or `remove` step
-            // writes nothing to compare. A `certs` step's secrets are issued after these
-            // renders are compared, named by a keyed hash of their content, and never shown
-            // but by name.
-            Desired::Object(_)
-            | Desired::Certs(_)
-            | Desired::Wait(_)
-            | Desired::Remove { .. }
-            | Desired::Nothing => {}
+            // writes nothing to compare.
+            Desired::Object(_) | Desired::Wait(_) | Desired::Remove { .. } | Desired::Nothing => {}
             Desired::Hosts(planned) => {
                 if let Desired::Hosts(other) = other {
+                    planned.sensitive_between(other, &mut self.host_values);
+                }
+            }
+            // A `certs` step's secrets and files are issued after these renders are
+            // compared and never shown but by name; only the `on_change` commands of its
+            // certificates that go to hosts are.
+            Desired::Certs(planned) => {
+                if let Desired::Certs(other) = other {
                     planned.sensitive_between(other, &mut self.host_values);
                 }
             }

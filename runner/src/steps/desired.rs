@@ -62,7 +62,7 @@ impl Desired {
             Desired::Object(object) => {
                 config::apply(applier, &step.name, object, plan, changes).await
             }
-            Desired::Certs(certs) => certs::apply(applier, &step.name, certs, plan, changes).await,
+            Desired::Certs(certs) => certs::apply(applier, step, certs, plan, changes).await,
             Desired::Stack(spec) => stack::apply(applier, step, spec, plan, changes).await,
             Desired::Remove { .. } => remove::apply(applier, &step.name, plan, changes).await,
             Desired::Hosts(hosts) => super::ssh::apply(applier, step, hosts, changes).await,

@@ -1,19 +1,22 @@
 //! How a `certs` step is applied: the secrets of the certificates issued are created,
-//! older versions no service uses removed.
+//! older versions no service uses removed; then the files of the certificates that go to
+//! hosts are written as an `ssh` step's are, `on_change` following on a host whose files
+//! changed.
 
 use super::DesiredCerts;
 use crate::apply::{Applier, ApplyError, ApplyEvent};
 use crate::docker::DockerEngine;
-use crate::plan::{Action, StepPlan};
+use crate::plan::{Action, DesiredStep, StepPlan};
 use crate::swarm::LiveObject;
 
 pub async fn apply<E: DockerEngine>(
     applier: &mut Applier<'_, E>,
-    step: &str,
+    desired_step: &DesiredStep,
     certs: &DesiredCerts,
     plan: &StepPlan,
     changes: &mut usize,
 ) -> Result<(), ApplyError> {
+    let step = desired_step.name.as_str();
     let docker = ApplyError::docker_in(step);
     for change in &plan.changes {
         match change.action {
@@ -58,5 +61,16 @@ pub async fn apply<E: DockerEngine>(
             Action::Update { .. } | Action::Recreate { .. } | Action::Unchanged => {}
         }
     }
-    Ok(())
+    let has_hosts = certs.certificates.iter().any(|c| !c.hosts.is_empty());
+    match &certs.host_files {
+        Some(hosts) if !hosts.hosts.is_empty() => {
+            crate::steps::ssh::apply(applier, desired_step, hosts, changes).await
+        }
+        // Only a plan that read the hosts (a trusted run's) is applied.
+        None if has_hosts => Err(ApplyError::Step {
+            step: step.to_owned(),
+            message: "the certificates' hosts were not read when planning".to_owned(),
+        }),
+        _ => Ok(()),
+    }
 }

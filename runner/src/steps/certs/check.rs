@@ -1,13 +1,14 @@
 //! The load-time checks of a `certs` step: the CA certificate is a file of the repo,
-//! names are unique, durations parse, each certificate goes to one `to_secret` target,
-//! and `to_hosts` (which needs the SSH host steps) is refused as not supported yet.
+//! names are unique, durations parse, each certificate goes to a `to_secret` target, to
+//! hosts (`to_hosts`: an absolute directory, octal mode, valid owner), or both.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use super::input::{CertificateInput, SecretTargetInput};
+use super::input::{CertificateInput, HostsTargetInput, SecretTargetInput};
 use super::{
-    CertificateStep, CertificateUsage, CertsInput, CertsStep, SecretTarget, UsageInput, UsageName,
+    CertificateStep, CertificateUsage, CertsInput, CertsStep, HostsTarget, SecretTarget,
+    UsageInput, UsageName,
 };
 use crate::load::{WorkflowChecker, normalize};
 use crate::source::Diagnostics;
@@ -15,6 +16,8 @@ use crate::yaml::{Node, Spanned};
 
 const DEFAULT_VALIDITY: Duration = Duration::from_secs(365 * 24 * 3600);
 const DEFAULT_RENEW_BEFORE: Duration = Duration::from_secs(30 * 24 * 3600);
+/// The mode of the files `to_hosts` writes when it does not say: the key is private.
+const DEFAULT_HOST_FILE_MODE: u32 = 0o600;
 
 /// Checks the `certs` of the step written at `node`; `None` when a certificate cannot be
 /// used (the errors are in `diagnostics`).
@@ -75,17 +78,6 @@ fn check_certificate(
     diagnostics: &mut Diagnostics,
 ) -> Option<CertificateStep> {
     let name = &input.name;
-    if let Some(hosts) = &input.to_hosts {
-        diagnostics.push(
-            checker
-                .error(
-                    hosts.span,
-                    format!("`to_hosts` of certificate `{}` is not supported yet", name.value),
-                )
-                .with_help("certificates go to Swarm secrets (`to_secret`) in this version; writing them to hosts over SSH is planned"),
-        );
-        return None;
-    }
     let usage = usage(&input.usage, checker, diagnostics)?;
     let validity = duration(
         input.validity.as_ref(),
@@ -107,18 +99,25 @@ fn check_certificate(
         ));
         return None;
     }
-    let Some(to_secret) = input.to_secret else {
+    if input.to_secret.is_none() && input.to_hosts.is_none() {
         diagnostics.push(checker.error(
             name.span,
             format!(
-                "certificate `{}` needs `to_secret`: where it goes",
+                "certificate `{}` needs `to_secret`, `to_hosts` or both: where it goes",
                 name.value
             ),
         ));
         return None;
+    }
+    let to_hosts = match input.to_hosts {
+        Some(to_hosts) => Some(hosts_target(to_hosts, name, checker, diagnostics)?),
+        None => None,
     };
-    let target = secret_target(to_secret, name, checker, diagnostics)?;
-    for secret in target.names() {
+    let target = match input.to_secret {
+        Some(to_secret) => Some(secret_target(to_secret, name, checker, diagnostics)?),
+        None => None,
+    };
+    for secret in target.iter().flat_map(SecretTarget::names) {
         if !secret.contains("{{") && !secrets.insert(secret.to_owned()) {
             diagnostics.push(checker.error(
                 name.span,
@@ -136,6 +135,70 @@ fn check_certificate(
         validity,
         renew_before,
         target,
+        to_hosts,
+    })
+}
+
+/// Why `dir` cannot be the directory of a certificate's files on hosts.
+pub fn dir_problem(dir: &str) -> Option<String> {
+    let bad = !dir.starts_with('/')
+        || dir.split('/').any(|part| part == "." || part == "..")
+        || dir.chars().any(char::is_control);
+    bad.then(|| format!("`dir` must be an absolute path without `.` or `..`, not `{dir}`"))
+}
+
+fn hosts_target(
+    input: Spanned<HostsTargetInput>,
+    name: &Spanned<String>,
+    checker: &WorkflowChecker<'_>,
+    diagnostics: &mut Diagnostics,
+) -> Option<HostsTarget> {
+    let errors_before = diagnostics.error_count();
+    let target = input.value;
+    if target.hosts.is_empty() {
+        diagnostics.push(checker.error(
+            input.span,
+            format!(
+                "`to_hosts` of certificate `{}` needs `hosts`: host groups of shoal.yml or addresses",
+                name.value
+            ),
+        ));
+    }
+    if !target.dir.value.contains("{{")
+        && let Some(problem) = dir_problem(&target.dir.value)
+    {
+        diagnostics.push(checker.error(target.dir.span, problem));
+    }
+    if let Some(owner) = &target.owner
+        && !crate::steps::ssh::is_system_name(&owner.value)
+    {
+        diagnostics.push(checker.error(owner.span, format!("invalid user name `{}`", owner.value)));
+    }
+    let mode = match &target.mode {
+        None => DEFAULT_HOST_FILE_MODE,
+        Some(mode) => match u32::from_str_radix(&mode.value, 8) {
+            Ok(bits) if bits <= 0o7777 => bits,
+            _ => {
+                diagnostics.push(checker.error(
+                    mode.span,
+                    format!(
+                        "invalid mode `{}`: expected octal permission bits such as \"0600\"",
+                        mode.value
+                    ),
+                ));
+                return None;
+            }
+        },
+    };
+    if diagnostics.error_count() > errors_before {
+        return None;
+    }
+    Some(HostsTarget {
+        hosts: target.hosts.into_iter().map(|host| host.value).collect(),
+        dir: target.dir.value.trim_end_matches('/').to_owned(),
+        owner: target.owner.map(|owner| owner.value),
+        mode,
+        on_change: target.on_change,
     })
 }
 

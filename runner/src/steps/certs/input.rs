@@ -54,8 +54,8 @@ pub struct CertificateInput {
     /// The Swarm secret(s) the certificate and its key go to.
     #[serde(default)]
     pub to_secret: Option<SecretTargetInput>,
-    /// Hosts the certificate is written to over SSH: not supported yet (validation refuses
-    /// it).
+    /// Hosts the certificate is written to over SSH: one certificate per host, with the
+    /// host's address and name added to its SANs.
     #[serde(default)]
     pub to_hosts: Option<Spanned<HostsTargetInput>>,
 }
@@ -77,16 +77,23 @@ pub struct SecretTargetInput {
     pub ca: Option<Spanned<String>>,
 }
 
-/// Where on hosts a certificate goes (planned: needs the SSH host steps).
+/// Where on hosts a certificate goes: `ca.pem`, `cert.pem` and `key.pem` in `dir` of
+/// each host, written over SSH as the `ssh` step writes files.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HostsTargetInput {
-    pub hosts: Vec<String>,
-    pub dir: String,
+    /// Host groups of the environment (`hosts` in shoal.yml) or addresses.
+    pub hosts: Vec<Spanned<String>>,
+    /// The absolute directory the three files go to, e.g. `/etc/docker/tls`.
+    pub dir: Spanned<String>,
+    /// The owner of the three files (default: the login user's).
     #[serde(default)]
-    pub owner: Option<String>,
+    pub owner: Option<Spanned<String>>,
+    /// Their permission bits, octal, e.g. `"0600"` (the default).
     #[serde(default)]
-    pub mode: Option<String>,
+    pub mode: Option<Spanned<String>>,
+    /// Commands run on a host after one of its files changed, e.g.
+    /// `systemctl restart docker`. Templates allowed (`host` among the values).
     #[serde(default)]
     pub on_change: Vec<String>,
 }

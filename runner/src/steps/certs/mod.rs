@@ -3,14 +3,19 @@
 //! their content, so that a renewal rolls the services that use them. A certificate is
 //! issued only when it is missing, expires within `renew_before`, was signed by another
 //! CA, or its SANs, usage or key type changed; what the swarm holds is known from the
-//! labels of its secrets, since Swarm never returns a secret's data.
+//! labels of its secrets, since Swarm never returns a secret's data. A certificate may
+//! also go to hosts (`to_hosts`): one per host, written over SSH through the `ssh`
+//! step's machinery, decided from the `cert.pem` read back from each host.
 
 mod apply;
 mod certificate_authority;
+mod certificate_expiry;
 mod certificate_labels;
 mod check;
 mod decision;
 mod desired;
+mod host_certificate;
+mod host_settle;
 mod input;
 mod plan;
 mod render;
@@ -23,9 +28,12 @@ pub use certificate_authority::{
     CertificateAuthority, CertificateError, CertificateRequest, IssuedCertificate,
     NewCertificateAuthority, certificate_fingerprint,
 };
+pub use certificate_expiry::CertificateExpiry;
 pub use check::check;
 pub use decision::{CertificateDecision, decide};
 pub use desired::{CertificateOutcome, DesiredCertificate, DesiredCerts, desired};
+pub use host_certificate::{HostCertificate, labels_of_pem};
+pub use host_settle::{SettledHosts, settle_hosts};
 pub use input::{CertsInput, UsageInput, UsageName};
 pub use plan::plan;
 pub use render::render;
@@ -56,7 +64,27 @@ pub struct CertificateStep {
     pub sans: Vec<String>,
     pub validity: Duration,
     pub renew_before: Duration,
-    pub target: SecretTarget,
+    /// The Swarm secrets it goes to, if any.
+    pub target: Option<SecretTarget>,
+    /// The hosts it goes to, if any: one certificate per host.
+    pub to_hosts: Option<HostsTarget>,
+}
+
+/// Where on hosts a certificate goes: `ca.pem`, `cert.pem` and `key.pem` in `dir`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostsTarget {
+    /// Host groups or addresses, as written (templates allowed).
+    pub hosts: Vec<String>,
+    pub dir: String,
+    pub owner: Option<String>,
+    /// Permission bits of the three files.
+    pub mode: u32,
+    pub on_change: Vec<String>,
+}
+
+impl HostsTarget {
+    /// The files written in `dir`, in the order they are read and written.
+    pub const FILES: [&str; 3] = ["ca.pem", "cert.pem", "key.pem"];
 }
 
 /// What a certificate may be used for.
@@ -102,5 +130,7 @@ impl SecretTarget {
     }
 }
 
+#[cfg(test)]
+mod host_tests;
 #[cfg(test)]
 mod tests;

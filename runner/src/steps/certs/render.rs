@@ -1,10 +1,18 @@
 //! What a `certs` step renders: the CA certificate (read as it is), the CA key (the
 //! secret, through the template context, so that the pipeline reads it only when
-//! trusted), `force`, and each certificate's common name, SANs and secret names.
+//! trusted), `force`, and each certificate's common name, SANs and secret names; for a
+//! certificate that goes to hosts, its hosts (into [`RenderedStep::hosts`], in the order
+//! of the certificates) and, per host, its common name and SANs with `host` in the
+//! templates' context.
 
-use super::CertsStep;
+use std::collections::BTreeMap;
+
+use super::{CertificateStep, CertsStep, HostsTarget};
 use crate::render::{RenderedStep, StepRenderer};
 use crate::source::Diagnostics;
+use crate::steps::ssh::{
+    DEFAULT_PARALLEL, HostTemplates, RenderedHost, SshStep, host_values, render_hosts,
+};
 
 /// Keys of [`RenderedStep::values`].
 pub const CA_CERT: &str = "ca.cert";
@@ -23,13 +31,30 @@ pub fn secret_key(index: usize, secret: usize) -> String {
     format!("certificates.{index}.secrets.{secret}")
 }
 
+/// How many of [`RenderedStep::hosts`] certificate `index` goes to.
+pub fn host_count_key(index: usize) -> String {
+    format!("certificates.{index}.hosts")
+}
+
+pub fn host_common_name_key(index: usize, host: usize) -> String {
+    format!("certificates.{index}.hosts.{host}.common_name")
+}
+
+pub fn host_san_key(index: usize, host: usize, san: usize) -> String {
+    format!("certificates.{index}.hosts.{host}.sans.{san}")
+}
+
+pub fn host_dir_key(index: usize, host: usize) -> String {
+    format!("certificates.{index}.hosts.{host}.dir")
+}
+
 pub fn render(
     certs: &CertsStep,
     renderer: &StepRenderer<'_>,
     rendered: &mut RenderedStep,
     diagnostics: &mut Diagnostics,
 ) {
-    let mut values = std::collections::BTreeMap::new();
+    let mut values = BTreeMap::new();
     if let Some(pem) = renderer.verbatim(&certs.ca_cert, diagnostics) {
         values.insert(CA_CERT.to_owned(), pem);
     }
@@ -48,19 +73,98 @@ pub fn render(
         values.insert(FORCE.to_owned(), text);
     }
     for (index, certificate) in certs.certificates.iter().enumerate() {
-        if let Some(text) = renderer.inline(&certificate.common_name, "common_name", diagnostics) {
-            values.insert(common_name_key(index), text);
-        }
-        for (number, san) in certificate.sans.iter().enumerate() {
-            if let Some(text) = renderer.inline(san, "sans", diagnostics) {
-                values.insert(san_key(index, number), text);
+        if let Some(target) = &certificate.target {
+            if let Some(text) =
+                renderer.inline(&certificate.common_name, "common_name", diagnostics)
+            {
+                values.insert(common_name_key(index), text);
+            }
+            for (number, san) in certificate.sans.iter().enumerate() {
+                if let Some(text) = renderer.inline(san, "sans", diagnostics) {
+                    values.insert(san_key(index, number), text);
+                }
+            }
+            for (number, secret) in target.names().into_iter().enumerate() {
+                if let Some(text) = renderer.inline(secret, "to_secret", diagnostics) {
+                    values.insert(secret_key(index, number), text);
+                }
             }
         }
-        for (number, secret) in certificate.target.names().into_iter().enumerate() {
-            if let Some(text) = renderer.inline(secret, "to_secret", diagnostics) {
-                values.insert(secret_key(index, number), text);
-            }
+        if let Some(to_hosts) = &certificate.to_hosts {
+            let hosts = render_to_hosts(
+                certificate,
+                to_hosts,
+                index,
+                renderer,
+                &mut values,
+                diagnostics,
+            );
+            rendered.hosts.extend(hosts);
         }
     }
     rendered.values = values;
+}
+
+/// The hosts of `certificate` (its `on_change` rendered for each), with each host's
+/// common name, SANs and directory in `values`.
+fn render_to_hosts(
+    certificate: &CertificateStep,
+    to_hosts: &HostsTarget,
+    index: usize,
+    renderer: &StepRenderer<'_>,
+    values: &mut BTreeMap<String, String>,
+    diagnostics: &mut Diagnostics,
+) -> Vec<RenderedHost> {
+    let templates = HostTemplates {
+        file: &|path, values, diagnostics| renderer.template_with(path, values, diagnostics),
+        inline: &|text, what, values, diagnostics| {
+            renderer.inline_with(text, what, values, diagnostics)
+        },
+        error: &|message| renderer.error(message),
+    };
+    // The hosts are resolved as an `ssh` step's are: the same groups, the same checks.
+    let step = SshStep {
+        hosts: to_hosts.hosts.clone(),
+        become_user: None,
+        parallel: DEFAULT_PARALLEL,
+        batch: None,
+        files: Vec::new(),
+        commands: Vec::new(),
+        on_change: to_hosts.on_change.clone(),
+        rollback_if_unreachable: None,
+    };
+    let hosts = render_hosts(
+        &step,
+        renderer.environment(),
+        renderer.values(),
+        &templates,
+        diagnostics,
+    );
+    values.insert(host_count_key(index), hosts.len().to_string());
+    for (number, host) in hosts.iter().enumerate() {
+        let host_values = host_values(&host.target, &host.group, host.index, renderer.values());
+        let inline = |text: &str, what: &str, diagnostics: &mut Diagnostics| {
+            renderer.inline_with(text, what, &host_values, diagnostics)
+        };
+        if let Some(text) = inline(&certificate.common_name, "common_name", diagnostics) {
+            values.insert(host_common_name_key(index, number), text);
+        }
+        for (san_number, san) in certificate.sans.iter().enumerate() {
+            if let Some(text) = inline(san, "sans", diagnostics) {
+                values.insert(host_san_key(index, number, san_number), text);
+            }
+        }
+        if let Some(text) = inline(&to_hosts.dir, "dir", diagnostics) {
+            match super::check::dir_problem(&text) {
+                Some(problem) => diagnostics.push(renderer.error(format!(
+                    "host {}: {problem} (as rendered)",
+                    host.target.name
+                ))),
+                None => {
+                    values.insert(host_dir_key(index, number), text);
+                }
+            }
+        }
+    }
+    hosts
 }

@@ -48,7 +48,8 @@ pub fn settle(
     };
     let mut authority = None;
     let mut outcomes = Vec::new();
-    for certificate in &certs.certificates {
+    // A certificate that goes to hosts only is settled against them (`settle_hosts`).
+    for certificate in certs.certificates.iter().filter(|c| !c.secrets.is_empty()) {
         let found = newest_version(live, certificate);
         let decision = decide(
             certificate,
@@ -58,6 +59,9 @@ pub fn settle(
             now,
         );
         let name = certificate.request.name.clone();
+        let live_not_after = found
+            .and_then(|object| object.labels.get(CERTIFICATE_NOT_AFTER))
+            .and_then(|seconds| seconds.parse::<i64>().ok());
         if let (false, Some(found)) = (decision.issues(), found) {
             let fingerprint = found.labels.get(CERTIFICATE_FINGERPRINT);
             let current: Option<Vec<(String, String)>> = certificate
@@ -75,6 +79,8 @@ pub fn settle(
                     current,
                     created: Vec::new(),
                     unissued: Vec::new(),
+                    live_not_after,
+                    issued_not_after: None,
                 });
                 continue;
             }
@@ -91,6 +97,8 @@ pub fn settle(
                 unissued: current.iter().map(|(_, name)| name.clone()).collect(),
                 current,
                 created: Vec::new(),
+                live_not_after,
+                issued_not_after: None,
             });
             continue;
         }
@@ -124,6 +132,8 @@ pub fn settle(
                         .collect(),
                     created,
                     unissued: Vec::new(),
+                    live_not_after,
+                    issued_not_after: Some(issued.not_after.unix_timestamp()),
                 });
             }
             Err(error) => {

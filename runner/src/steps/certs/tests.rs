@@ -37,10 +37,13 @@ fn desired(ca: &NewCertificateAuthority, sans: &[&str]) -> DesiredCerts {
             },
             renew_before: 30 * DAY,
             secrets: vec!["dockerd.pem".to_owned()],
+            hosts: Vec::new(),
         }],
         labels: Default::default(),
         problems: Vec::new(),
         outcomes: Vec::new(),
+        host_files: None,
+        host_expiries: Vec::new(),
     }
 }
 

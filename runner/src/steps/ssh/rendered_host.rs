@@ -99,19 +99,7 @@ pub fn render_hosts(
     let targets = resolve_hosts(step, environment, values, templates, diagnostics);
     let mut rendered = Vec::new();
     for (index, (group, target)) in targets.into_iter().enumerate() {
-        let view = HostView {
-            address: &target.address,
-            port: target.port,
-            user: &target.user,
-            name: &target.name,
-            group: &group,
-            index,
-            vars: &target.vars,
-        };
-        let host_values = minijinja::context! {
-            host => minijinja::Value::from(minijinja::value::Serde(&view)),
-            ..values.clone()
-        };
+        let host_values = host_values(&target, &group, index, values);
         let inline = |text: &str, what: &str, diagnostics: &mut Diagnostics| {
             if is_template(text) {
                 (templates.inline)(text, what, &host_values, diagnostics)
@@ -175,6 +163,29 @@ pub fn render_hosts(
         });
     }
     rendered
+}
+
+/// The values templates see for `target`, the `index`th host of a step, named through
+/// `group`: `values` with `host` added.
+pub fn host_values(
+    target: &HostTarget,
+    group: &str,
+    index: usize,
+    values: &minijinja::Value,
+) -> minijinja::Value {
+    let view = HostView {
+        address: &target.address,
+        port: target.port,
+        user: &target.user,
+        name: &target.name,
+        group,
+        index,
+        vars: &target.vars,
+    };
+    minijinja::context! {
+        host => minijinja::Value::from(minijinja::value::Serde(&view)),
+        ..values.clone()
+    }
 }
 
 /// The step's hosts: each entry is a host group of the environment, or else a host's
