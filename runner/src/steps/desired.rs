@@ -60,7 +60,9 @@ impl Desired {
             }
             Desired::Stack(spec) => stack::apply(applier, step, spec, plan, changes).await,
             Desired::Remove { .. } => remove::apply(applier, &step.name, plan, changes).await,
-            Desired::Hosts(hosts) => super::ssh::apply(applier, step, hosts, changes).await,
+            Desired::Hosts(hosts) => {
+                super::ssh::apply(applier, step, hosts, &plan.hosts, changes).await
+            }
         }
     }
 }
