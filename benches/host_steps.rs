@@ -14,7 +14,8 @@
 //! runs as its documentation advises for speed: `pipelining = True`, no fact gathering,
 //! 10 forks, and its default `ControlPersist=60s`, which keeps its SSH connections open
 //! from one run to the next (shoal and pyinfra connect afresh every run). The order of
-//! the tools rotates from round to round.
+//! the tools rotates from round to round. shoal also greets the environment's Docker
+//! engine (a private one here) in every run, as it does whatever the steps.
 
 #[path = "../tests/it/support/mod.rs"]
 #[expect(dead_code, reason = "the benchmark uses part of the test support")]
@@ -24,6 +25,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
+use support::PrivateSwarm;
 use support::lab::Lab;
 
 /// What the test support expects of the test crate: where the project is.
@@ -86,9 +88,12 @@ fn main() {
             "{program} is missing: pip install ansible-core pyinfra"
         );
     }
+    // shoal opens the environment's Docker engine in every run, ssh steps or not.
+    let swarm = PrivateSwarm::shared();
     let lab = Lab::start(NODES);
     let folder = tempfile::tempdir().expect("temporary folder");
     let bench = Bench {
+        swarm,
         lab: &lab,
         shoal,
         folder: folder.path().to_owned(),
@@ -152,6 +157,7 @@ fn order(round: usize) -> [Tool; 3] {
 }
 
 struct Bench<'a> {
+    swarm: &'a PrivateSwarm,
     lab: &'a Lab,
     shoal: PathBuf,
     /// Each tool's files in `TOOL/`, and what it writes in `out/TOOL/ADDRESS/`.
@@ -190,9 +196,10 @@ impl Bench<'_> {
         write(
             &shoal.join("shoal.yml"),
             &format!(
-                "environments:\n  bench:\n    ssh: {{ user: root, identity: \"{key}\", \
-                 known_hosts: \"{known_hosts}\" }}\n    hosts:\n      nodes: [{}]\n    \
-                 vars: {{ dir: \"{}\" }}\n",
+                "environments:\n  bench:\n    docker: {{ host: \"{}\" }}\n    \
+                 ssh: {{ user: root, identity: \"{key}\", known_hosts: \"{known_hosts}\" }}\n    \
+                 hosts:\n      nodes: [{}]\n    vars: {{ dir: \"{}\" }}\n",
+                self.swarm.docker_host(),
                 nodes.join(", "),
                 self.out(Tool::Shoal).display()
             ),
