@@ -65,7 +65,9 @@ impl Desired {
             Desired::Certs(certs) => certs::apply(applier, step, certs, plan, changes).await,
             Desired::Stack(spec) => stack::apply(applier, step, spec, plan, changes).await,
             Desired::Remove { .. } => remove::apply(applier, &step.name, plan, changes).await,
-            Desired::Hosts(hosts) => super::ssh::apply(applier, step, hosts, changes).await,
+            Desired::Hosts(hosts) => {
+                super::ssh::apply(applier, step, hosts, &plan.hosts, changes).await
+            }
         }
     }
 }

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use super::at_most::{HostTask, at_most};
-use super::{DesiredHosts, RenderedHost, guard_holds};
+use super::{DesiredHosts, FileAction, HostPlan, RenderedHost, guard_holds};
 use crate::apply::{ApplyEvent, ApplyObserver};
 use crate::hosts::{
     FileWrite, GuardedFile, HostCommand, HostConnector, HostError, HostSession, LiveFile,
@@ -25,11 +25,13 @@ pub struct HostsOutcome {
 }
 
 /// Applies the `ssh` step `step` through the applier's host connector; its `timeout`
-/// bounds each host.
+/// bounds each host. What `plan` (the step's plan, made by reading the hosts in this run)
+/// shows unchanged is not done again: see [`planned_work`].
 pub async fn apply<E: crate::docker::DockerEngine>(
     applier: &mut crate::apply::Applier<'_, E>,
     step: &crate::plan::DesiredStep,
     hosts: &DesiredHosts,
+    plan: &[HostPlan],
     changes: &mut usize,
 ) -> Result<(), crate::apply::ApplyError> {
     let failed = |message: String| crate::apply::ApplyError::Step {
@@ -43,6 +45,7 @@ pub async fn apply<E: crate::docker::DockerEngine>(
     };
     let desired = DesiredHosts {
         timeout: step.timeout,
+        hosts: planned_work(&hosts.hosts, plan),
         ..hosts.clone()
     };
     let cancel = applier.cancel_signal().clone();
@@ -55,6 +58,43 @@ pub async fn apply<E: crate::docker::DockerEngine>(
     *changes += outcome.writes;
     applier.note_changes(outcome.changed);
     Ok(())
+}
+
+/// What is left to do on `hosts` once `plan` has read them in this run: a host the plan
+/// shows unchanged is not logged in to again, and of the others only the files the plan
+/// shows to create or change are read (to check them once more) and written. A login
+/// and an exec channel cost little to shoal but a login shell on the host each; an
+/// unchanged apply opened them twice. A host the plan did not read is kept whole.
+pub fn planned_work(hosts: &[RenderedHost], plan: &[HostPlan]) -> Vec<RenderedHost> {
+    hosts
+        .iter()
+        .filter_map(|host| {
+            let Some(host_plan) = plan
+                .iter()
+                .find(|host_plan| host_plan.login == host.target.login() && !host_plan.not_read)
+            else {
+                return Some(host.clone());
+            };
+            if !host_plan.has_changes() {
+                return None;
+            }
+            let unchanged = |dest: &str| {
+                host_plan
+                    .files
+                    .iter()
+                    .any(|file| file.dest == dest && file.action == FileAction::Unchanged)
+            };
+            Some(RenderedHost {
+                files: host
+                    .files
+                    .iter()
+                    .filter(|file| !unchanged(&file.dest))
+                    .cloned()
+                    .collect(),
+                ..host.clone()
+            })
+        })
+        .collect()
 }
 
 /// Applies `desired`. The error names each failed host with its exit code and last
@@ -392,5 +432,82 @@ impl OutputSink for HostLog<'_, '_> {
             host: self.host.clone(),
             line: line.to_owned(),
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+    use crate::hosts::HostTarget;
+    use crate::plan::Concealment;
+    use crate::steps::ssh::{HostReading, RenderedHostFile, plan_host};
+
+    fn host(address: &str, dests: &[&str]) -> RenderedHost {
+        RenderedHost {
+            target: HostTarget::parse(address, "root", 22).expect("a host"),
+            group: "nodes".to_owned(),
+            index: 0,
+            files: dests
+                .iter()
+                .map(|dest| RenderedHostFile {
+                    src: "file.j2".to_owned(),
+                    dest: (*dest).to_owned(),
+                    content: format!("{dest}\n"),
+                    mode: Some(0o644),
+                    owner: None,
+                    group: None,
+                })
+                .collect(),
+            commands: Vec::new(),
+            on_change: vec!["reload".to_owned()],
+        }
+    }
+
+    /// The plan of `host` where the files in `present` hold their desired content.
+    fn plan(host: &RenderedHost, present: &[&str]) -> HostPlan {
+        let reading = HostReading {
+            files: host
+                .files
+                .iter()
+                .map(|file| {
+                    present
+                        .contains(&file.dest.as_str())
+                        .then(|| LiveFile::of(file.content.as_bytes(), 0o644, "root", "root"))
+                })
+                .collect(),
+            guards: Vec::new(),
+        };
+        plan_host(host, &reading, &BTreeSet::new(), Concealment::Sensitive)
+    }
+
+    #[test]
+    fn apply_leaves_out_the_hosts_and_files_the_plan_shows_unchanged() {
+        let same = host("10.0.0.1", &["/etc/a", "/etc/b"]);
+        let one_new = host("10.0.0.2", &["/etc/a", "/etc/b"]);
+        let not_planned = host("10.0.0.3", &["/etc/a"]);
+        let plans = [
+            plan(&same, &["/etc/a", "/etc/b"]),
+            plan(&one_new, &["/etc/a"]),
+        ];
+        let work = planned_work(&[same, one_new.clone(), not_planned.clone()], &plans);
+        let shown: Vec<(String, Vec<&str>)> = work
+            .iter()
+            .map(|host| {
+                (
+                    host.target.name.clone(),
+                    host.files.iter().map(|file| file.dest.as_str()).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                ("10.0.0.2".to_owned(), vec!["/etc/b"]),
+                ("10.0.0.3".to_owned(), vec!["/etc/a"]),
+            ]
+        );
+        assert_eq!(work[0].on_change, one_new.on_change);
     }
 }
