@@ -64,7 +64,7 @@ pub async fn apply<E: DockerEngine>(
     let has_hosts = certs.certificates.iter().any(|c| !c.hosts.is_empty());
     match &certs.host_files {
         Some(hosts) if !hosts.hosts.is_empty() => {
-            crate::steps::ssh::apply(applier, desired_step, hosts, changes).await
+            crate::steps::ssh::apply(applier, desired_step, hosts, &plan.hosts, changes).await
         }
         // Only a plan that read the hosts (a trusted run's) is applied.
         None if has_hosts => Err(ApplyError::Step {
