@@ -1,6 +1,7 @@
 //! `shoal validate` on repos written by the tests: every error at once, across files,
 //! exit codes, JSON output and the escape rules for templates.
 
+use crate::support::hostile_input::{RUNAWAY_LOOPS, alias_bomb};
 use crate::test_repo::Run;
 use crate::test_repo::{TWO_ENVIRONMENTS, TestRepo, shoal};
 
@@ -258,19 +259,6 @@ fn compose_errors_are_found_by_validate_before_any_cluster_is_touched() {
     );
 }
 
-/// Nine anchors of nine aliases each: 9^9 strings once expanded (a "billion laughs").
-fn alias_bomb() -> String {
-    let mut text = String::from("a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
-    for (previous, name) in ["a", "b", "c", "d", "e", "f", "g", "h"]
-        .iter()
-        .zip(["b", "c", "d", "e", "f", "g", "h", "i"])
-    {
-        let aliases = vec![format!("*{previous}"); 9].join(", ");
-        text.push_str(&format!("{name}: &{name} [{aliases}]\n"));
-    }
-    text
-}
-
 #[test]
 fn an_alias_bomb_is_refused_at_the_alias_that_crosses_the_limit() {
     let run = TestRepo::new()
@@ -332,13 +320,15 @@ fn a_file_over_the_size_limit_is_refused() {
 }
 
 /// Three nested loops of 10,000 turns each: 10^12 turns.
-const RUNAWAY_TEMPLATE: &str = "services:\n  web:\n    image: busybox\n{% for i in range(10000) %}{% for j in range(10000) %}{% for k in range(10000) %}\n{% endfor %}{% endfor %}{% endfor %}\n";
 
 #[test]
 fn a_template_without_an_end_runs_out_of_fuel() {
     let repo = TestRepo::new()
         .file("shoal.yml", TWO_ENVIRONMENTS)
-        .file("stacks/web.yml", RUNAWAY_TEMPLATE)
+        .file(
+            "stacks/web.yml",
+            &format!("services:\n  web:\n    image: busybox\n{RUNAWAY_LOOPS}\n"),
+        )
         .file(
             "workflows/deploy.yml",
             "steps:\n  - stack: { name: web, compose: stacks/web.yml }\n",

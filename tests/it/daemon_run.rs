@@ -5,12 +5,106 @@
 use std::time::Duration;
 
 use shoal::apply::CancelSignal;
-use shoal::daemon::{Progress, ProgressSink, RunSettings, RunUpdate, execute_environment};
+use shoal::daemon::{
+    EnvironmentOutcome, Progress, ProgressSink, RunSettings, RunUpdate, execute_environment,
+};
 use shoal::git::Mirror;
 use shoal::store::RunStatus;
 use shoal::trigger::{RunMode, RunRequest};
 
 use crate::support::{PrivateSwarm, git, write_file};
+
+/// The config repo committed in `source`, mirrored as the daemon mirrors it, and runs of
+/// one of its workflows in the environment `local`, executed as the daemon executes them.
+struct DaemonRepo {
+    state: tempfile::TempDir,
+    head: String,
+    commit: shoal::render::CommitInfo,
+    mirror: Mirror,
+    settings: RunSettings,
+    runtime: tokio::runtime::Runtime,
+}
+
+/// What one run did: its outcome, its log lines and the progress of its steps.
+struct Executed {
+    outcome: EnvironmentOutcome,
+    log: Vec<String>,
+    steps: Vec<Progress>,
+}
+
+impl DaemonRepo {
+    /// Commits everything in `source` on `main` and mirrors it.
+    fn commit(source: &std::path::Path, message: &str) -> DaemonRepo {
+        git(source, &["init", "-q"]);
+        git(source, &["add", "-A"]);
+        git(source, &["commit", "-q", "-m", message]);
+        let state = tempfile::tempdir().expect("temp");
+        let mirror = Mirror::open(
+            &state.path().join("mirror.git"),
+            &source.display().to_string(),
+        )
+        .expect("mirror");
+        mirror.fetch().expect("fetch");
+        let head = mirror.head("main").expect("main");
+        let commit = mirror.commit_info(&head, "main").expect("commit");
+        let settings = RunSettings {
+            docker_host: None,
+            docker_timeout: Duration::from_secs(30),
+            known_swarms: None,
+            secrets_folder: state.path().to_owned(),
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        DaemonRepo {
+            state,
+            head,
+            commit,
+            mirror,
+            settings,
+            runtime,
+        }
+    }
+
+    /// Runs `workflow` in `local` in `mode`, as a push of the head would, on the head's
+    /// files read anew (as the daemon opens them for each run).
+    fn execute(&self, workflow: &str, mode: RunMode) -> Executed {
+        let request = RunRequest {
+            workflow: workflow.into(),
+            environments: vec!["local".into()],
+            mode,
+            commit: self.head.clone(),
+            event: "push",
+            actor: "ada".into(),
+            inputs: serde_json::Map::new(),
+            image: None,
+        };
+        let (updates, mut received) = tokio::sync::mpsc::unbounded_channel();
+        let mut sink = ProgressSink::new(1, "local", updates);
+        let outcome = self.runtime.block_on(execute_environment(
+            self.mirror.files_at(&self.head).expect("files"),
+            &request,
+            "local",
+            &self.commit,
+            &self.settings,
+            &mut sink,
+            CancelSignal::never(),
+        ));
+        let (mut log, mut steps) = (Vec::new(), Vec::new());
+        while let Ok(RunUpdate::Progress(report)) = received.try_recv() {
+            match report.progress {
+                Progress::Log { line } => log.push(line),
+                other => steps.push(other),
+            }
+        }
+        Executed {
+            outcome,
+            log,
+            steps,
+        }
+    }
+}
 
 #[test]
 fn a_run_applies_an_exact_commit_and_a_drift_check_finds_changes_made_by_hand() {
@@ -36,61 +130,11 @@ fn a_run_applies_an_exact_commit_and_a_drift_check_finds_changes_made_by_hand() 
             "on:\n  push: {{ branches: [main] }}\nsteps:\n  - stack: {{ name: {stack}, compose: stacks/app.yml }}\n"
         ),
     );
-    git(source.path(), &["init", "-q"]);
-    git(source.path(), &["add", "-A"]);
-    git(source.path(), &["commit", "-q", "-m", "deploy web"]);
-
-    let state = tempfile::tempdir().expect("temp");
-    let mirror = Mirror::open(
-        &state.path().join("mirror.git"),
-        &source.path().display().to_string(),
-    )
-    .expect("mirror");
-    mirror.fetch().expect("fetch");
-    let head = mirror.head("main").expect("main");
-    let commit = mirror.commit_info(&head, "main").expect("commit");
-    let files = mirror.files_at(&head).expect("files");
-    let settings = RunSettings {
-        docker_host: None,
-        docker_timeout: Duration::from_secs(30),
-        known_swarms: None,
-        secrets_folder: state.path().to_owned(),
-    };
-    let request = |mode| RunRequest {
-        workflow: "deploy".into(),
-        environments: vec!["local".into()],
-        mode,
-        commit: head.clone(),
-        event: "push",
-        actor: "ada".into(),
-        inputs: serde_json::Map::new(),
-        image: None,
-    };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    // Runs one environment; returns its outcome, its log lines and its steps' progress.
+    let repo = DaemonRepo::commit(source.path(), "deploy web");
+    let head = repo.head.clone();
     let execute = |mode| {
-        let (updates, mut received) = tokio::sync::mpsc::unbounded_channel();
-        let mut sink = ProgressSink::new(1, "local", updates);
-        let outcome = runtime.block_on(execute_environment(
-            files.clone(),
-            &request(mode),
-            "local",
-            &commit,
-            &settings,
-            &mut sink,
-            CancelSignal::never(),
-        ));
-        let (mut log, mut steps) = (Vec::new(), Vec::new());
-        while let Ok(RunUpdate::Progress(report)) = received.try_recv() {
-            match report.progress {
-                Progress::Log { line } => log.push(line),
-                other => steps.push(other),
-            }
-        }
-        (outcome, log, steps)
+        let run = repo.execute("deploy", mode);
+        (run.outcome, run.log, run.steps)
     };
 
     let (applied, applied_log, applied_steps) = execute(RunMode::Apply);
@@ -171,57 +215,11 @@ fn a_run_of_several_managers_uses_the_first_that_answers_and_remembers_its_swarm
         "workflows/deploy.yml",
         "on:\n  push: { branches: [main] }\nsteps:\n  - stack: { name: managers, compose: stacks/app.yml }\n",
     );
-    git(source.path(), &["init", "-q"]);
-    git(source.path(), &["add", "-A"]);
-    git(source.path(), &["commit", "-q", "-m", "managers"]);
-    let state = tempfile::tempdir().expect("temp");
-    let mirror = Mirror::open(
-        &state.path().join("mirror.git"),
-        &source.path().display().to_string(),
-    )
-    .expect("mirror");
-    mirror.fetch().expect("fetch");
-    let head = mirror.head("main").expect("main");
-    let commit = mirror.commit_info(&head, "main").expect("commit");
-    let known_swarms = state.path().join("known_swarms");
-    let settings = RunSettings {
-        docker_host: None,
-        docker_timeout: Duration::from_secs(30),
-        known_swarms: Some(known_swarms.clone()),
-        secrets_folder: state.path().to_owned(),
-    };
-    let request = RunRequest {
-        workflow: "deploy".into(),
-        environments: vec!["local".into()],
-        mode: RunMode::Plan,
-        commit: head.clone(),
-        event: "push",
-        actor: "ada".into(),
-        inputs: serde_json::Map::new(),
-        image: None,
-    };
-    let (updates, mut received) = tokio::sync::mpsc::unbounded_channel();
-    let mut sink = ProgressSink::new(1, "local", updates);
-    let outcome = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-        .block_on(execute_environment(
-            mirror.files_at(&head).expect("files"),
-            &request,
-            "local",
-            &commit,
-            &settings,
-            &mut sink,
-            CancelSignal::never(),
-        ));
+    let mut repo = DaemonRepo::commit(source.path(), "managers");
+    let known_swarms = repo.state.path().join("known_swarms");
+    repo.settings.known_swarms = Some(known_swarms.clone());
+    let Executed { outcome, log, .. } = repo.execute("deploy", RunMode::Plan);
     assert_eq!(outcome.status, RunStatus::Success, "{outcome:?}");
-    let mut log = Vec::new();
-    while let Ok(RunUpdate::Progress(report)) = received.try_recv() {
-        if let Progress::Log { line } = report.progress {
-            log.push(line);
-        }
-    }
     let swarm_id = swarm.run_docker(&["info", "--format", "{{.Swarm.Cluster.ID}}"]);
     let swarm_id = swarm_id.trim();
     assert!(
@@ -264,59 +262,10 @@ fn a_drift_check_finds_a_host_file_edited_by_hand() {
             dir.path().display()
         ),
     );
-    git(source.path(), &["init", "-q"]);
-    git(source.path(), &["add", "-A"]);
-    git(source.path(), &["commit", "-q", "-m", "exports"]);
-
-    let state = tempfile::tempdir().expect("temp");
-    let mirror = Mirror::open(
-        &state.path().join("mirror.git"),
-        &source.path().display().to_string(),
-    )
-    .expect("mirror");
-    mirror.fetch().expect("fetch");
-    let head = mirror.head("main").expect("main");
-    let commit = mirror.commit_info(&head, "main").expect("commit");
-    let files = mirror.files_at(&head).expect("files");
-    let settings = RunSettings {
-        docker_host: None,
-        docker_timeout: Duration::from_secs(30),
-        known_swarms: None,
-        secrets_folder: state.path().to_owned(),
-    };
-    let request = |mode| RunRequest {
-        workflow: "hosts".into(),
-        environments: vec!["local".into()],
-        mode,
-        commit: head.clone(),
-        event: "push",
-        actor: "ada".into(),
-        inputs: serde_json::Map::new(),
-        image: None,
-    };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let repo = DaemonRepo::commit(source.path(), "exports");
     let execute = |mode| {
-        let (updates, mut received) = tokio::sync::mpsc::unbounded_channel();
-        let mut sink = ProgressSink::new(1, "local", updates);
-        let outcome = runtime.block_on(execute_environment(
-            files.clone(),
-            &request(mode),
-            "local",
-            &commit,
-            &settings,
-            &mut sink,
-            CancelSignal::never(),
-        ));
-        let mut log = Vec::new();
-        while let Ok(RunUpdate::Progress(report)) = received.try_recv() {
-            if let Progress::Log { line } = report.progress {
-                log.push(line);
-            }
-        }
-        (outcome, log)
+        let run = repo.execute("hosts", mode);
+        (run.outcome, run.log)
     };
 
     let (applied, applied_log) = execute(RunMode::Apply);

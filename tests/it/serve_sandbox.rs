@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
+use crate::support::hostile_input::{RUNAWAY_LOOPS, alias_bomb};
 use crate::support::serve_daemon::{ServeDaemon, github_signature};
 use crate::support::{PrivateSwarm, git, http_get, write_file};
 
@@ -62,26 +63,7 @@ fn a_pull_request_that_doubles_a_string_is_killed_in_its_sandbox_while_main_is_a
     let applied = daemon.wait_for_commit(&first);
     assert_eq!(applied["status"], "success", "{applied}");
 
-    let body = json!({
-        "action": "opened",
-        "number": 7,
-        "pull_request": { "base": { "ref": "main" }, "head": { "sha": bomb_head } },
-        "sender": { "login": "mallory" },
-    })
-    .to_string();
-    let (status, answer) = daemon.post(
-        "/hooks/github",
-        &[
-            ("X-GitHub-Event", "pull_request".into()),
-            ("X-GitHub-Delivery", "pr-7-bomb".into()),
-            (
-                "X-Hub-Signature-256",
-                github_signature(b"hook-secret", &body),
-            ),
-        ],
-        &body,
-    );
-    assert_eq!(status, 202, "{answer}");
+    open_pull_request(&daemon, 7, &bomb_head);
     // A push to main meanwhile.
     write("stacks/app.yml", &compose(&image, 2, ""));
     git(source.path(), &["commit", "-q", "-am", "two replicas"]);
@@ -154,26 +136,7 @@ fn a_pull_request_plan_that_overruns_the_load_timeout_is_killed_with_its_sandbox
         &docker_host,
         &args,
     );
-    let body = json!({
-        "action": "opened",
-        "number": 8,
-        "pull_request": { "base": { "ref": "main" }, "head": { "sha": pr_head } },
-        "sender": { "login": "octocat" },
-    })
-    .to_string();
-    let (status, answer) = daemon.post(
-        "/hooks/github",
-        &[
-            ("X-GitHub-Event", "pull_request".into()),
-            ("X-GitHub-Delivery", "pr-8".into()),
-            (
-                "X-Hub-Signature-256",
-                github_signature(b"hook-secret", &body),
-            ),
-        ],
-        &body,
-    );
-    assert_eq!(status, 202, "{answer}");
+    open_pull_request(&daemon, 8, &pr_head);
     let planned = daemon.wait_for_commit(&pr_head);
     assert_eq!(planned["status"], "failure", "{planned}");
     let summary = planned["summary"].as_str().unwrap_or_default();
@@ -186,22 +149,6 @@ fn a_pull_request_plan_that_overruns_the_load_timeout_is_killed_with_its_sandbox
     );
     drop(silent);
 }
-
-/// Nine anchors of nine aliases each: 9^9 strings once expanded (a "billion laughs").
-fn alias_bomb() -> String {
-    let mut text = String::from("a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
-    for (previous, name) in ["a", "b", "c", "d", "e", "f", "g", "h"]
-        .iter()
-        .zip(["b", "c", "d", "e", "f", "g", "h", "i"])
-    {
-        let aliases = vec![format!("*{previous}"); 9].join(", ");
-        text.push_str(&format!("{name}: &{name} [{aliases}]\n"));
-    }
-    text
-}
-
-/// Three nested loops of 10,000: a render that would not end.
-const RUNAWAY: &str = "{% for i in range(10000) %}{% for j in range(10000) %}{% for k in range(10000) %}\n{% endfor %}{% endfor %}{% endfor %}";
 
 fn open_pull_request(daemon: &ServeDaemon, number: u32, head: &str) {
     let body = json!({
@@ -255,7 +202,7 @@ fn pull_requests_with_an_alias_bomb_and_a_runaway_template_fail_on_their_limits_
     let bomb_head = head(source.path());
     git(source.path(), &["checkout", "-q", "main"]);
     git(source.path(), &["checkout", "-q", "-b", "runaway"]);
-    write("stacks/app.yml", &compose(&image, 1, RUNAWAY));
+    write("stacks/app.yml", &compose(&image, 1, RUNAWAY_LOOPS));
     git(
         source.path(),
         &["commit", "-q", "-am", "a template without an end"],

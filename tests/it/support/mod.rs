@@ -4,6 +4,7 @@
 
 pub mod fake_github;
 pub mod git_servers;
+pub mod hostile_input;
 pub mod lab;
 mod private_swarm;
 pub mod serve_daemon;
