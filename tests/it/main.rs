@@ -21,6 +21,7 @@ mod github_report;
 mod lab;
 mod pipeline_parity;
 mod registry_push;
+mod rollback;
 mod schemas;
 mod secret_plans;
 mod seed_hosts;

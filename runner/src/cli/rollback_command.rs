@@ -24,8 +24,10 @@ use crate::store::Store;
 use crate::trigger::{confirmation_problems, rollback_target, short};
 
 #[derive(Debug, clap::Args)]
+#[command(mut_arg("workflow", |arg| arg.hide(true)))]
 pub struct RollbackArgs {
     /// The workflow to roll back (its name).
+    #[arg(id = "rolled_back_workflow", value_name = "WORKFLOW")]
     workflow: String,
     /// The commit to roll back to (a SHA, a prefix of one, `HEAD~2`…); by default the
     /// last one whose run succeeded before the current one, from --state.
