@@ -102,7 +102,8 @@ enum Purpose {
     /// Runs an event triggered; `processed`: the commit is the branch's new head, marked
     /// processed once its runs are recorded.
     Trigger { processed: bool },
-    /// Runs `shoal dispatch` asked for: their IDs (or the problems) are the answer.
+    /// Runs `shoal dispatch` or a rollback asked for: their IDs (or the problems) are the
+    /// answer.
     Dispatch {
         reply: oneshot::Sender<Result<Vec<i64>, Vec<String>>>,
     },

@@ -10,7 +10,7 @@ use super::DesiredService;
 use crate::apply::{Applier, ApplyEvent, CollectedEvents};
 use crate::docker::DockerEngine as _;
 use crate::docker::fake_engine::{FakeEngine, Schedule};
-use crate::plan::{DesiredStep, plan, plan_text};
+use crate::plan::{Concealment, DesiredStep, SensitiveFields, plan, plan_text};
 use crate::steps::Desired;
 use crate::swarm::{STACK_NAMESPACE, ServiceScope};
 
@@ -333,4 +333,26 @@ async fn waits_no_longer_than_the_step_timeout() {
         "{}",
         error.1
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_image_that_depends_on_a_secret_is_shown_as_sensitive() {
+    let engine = swarm_with_scaler("busybox:1");
+    let rendered = |registry: &str| {
+        step(DesiredService {
+            image: Some(format!("{registry}/maiev/scaler:2")),
+            ..change("maiev_scaler")
+        })
+    };
+    let planned = [rendered("__secret_registry__")];
+    let other = [rendered("Sealed<registry>Value9")];
+    let fields = SensitiveFields::between(&planned, &[&other]);
+    let live = engine.live_state().await.expect("the fake reads");
+    let shown = plan(&planned, &live).concealed(&fields, &live, Concealment::Sensitive);
+    let text = plan_text(&shown, "scaler", "local");
+    assert!(
+        text.contains("        TaskTemplate.ContainerSpec.Image: (sensitive)\n"),
+        "{text}"
+    );
+    assert!(!text.contains("__secret_registry__"), "{text}");
 }
