@@ -163,6 +163,21 @@ fn shoal_rollback_restores_the_stack_of_an_earlier_commit_after_a_bad_one() {
         )
     );
 
+    let subfolder = repo.join("stacks");
+    let not_top = shoal_in(
+        &subfolder,
+        &["rollback", "deploy", "--env", "local", "--to", "HEAD"],
+        "",
+        "t",
+    );
+    assert_eq!(
+        not_top.stderr,
+        format!(
+            "error: {} is not the top folder of a git work tree: shoal rollback reads earlier commits of the config repo from git\n",
+            subfolder.display()
+        )
+    );
+
     // The plan first; a wrong name applies nothing.
     let rollback = ["rollback", "deploy", "--env", "local", "--to", "HEAD~1"];
     let refused = shoal_in(repo, &rollback, "prod\n", "token-today");

@@ -56,12 +56,16 @@ pub fn run(args: &RollbackArgs) -> anyhow::Result<Outcome> {
     cluster.workflow = Some(args.workflow.clone());
     refuse_unimplemented_docker_settings(&cluster)?;
     let root = cluster.repo.repo.clone();
-    let objects = git_folder(&root).with_context(|| {
-        format!(
-            "{} is not a git work tree: shoal rollback reads earlier commits of the config repo from git",
-            root.display()
-        )
-    })?;
+    // Only the top folder of a work tree has `.git`: a commit's tree is the config repo's
+    // files only there.
+    let objects = git_folder(&root)
+        .filter(|_| root.join(".git").exists())
+        .with_context(|| {
+            format!(
+                "{} is not the top folder of a git work tree: shoal rollback reads earlier commits of the config repo from git",
+                root.display()
+            )
+        })?;
     let rollback = target(args, &root)?;
     let oid = git2::Oid::from_str(&rollback.to.sha)
         .with_context(|| format!("`{}` is not a commit ID", rollback.to.sha))?;
