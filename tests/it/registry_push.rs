@@ -329,3 +329,106 @@ fn post_too_large(port: u16, size: usize) -> u16 {
         .and_then(|code| code.parse().ok())
         .unwrap_or(0)
 }
+
+/// Seed 004's "live update of docker image upon push": a stack deploys the scaler on a
+/// push to main; a registry push updates only its image, through a `service` step, by
+/// the digest the registry reported.
+#[test]
+fn registry_push_updates_a_service_through_a_service_step() {
+    let swarm = PrivateSwarm::shared();
+    let image = swarm.image("shoal-test/busybox:service-push");
+    let stack = swarm.unique_name("maiev-service");
+    let service = format!("{stack}_scaler");
+    let source = tempfile::tempdir().expect("temp");
+    let write = |path: &str, text: &str| write_file(source.path(), path, text);
+    write("shoal.yml", "environments: { local: {} }\n");
+    write(
+        "stacks/maiev.yml",
+        &format!(
+            "version: \"3.8\"\nservices:\n  scaler:\n    image: {image}\n    \
+             command: [\"sleep\", \"3600\"]\n"
+        ),
+    );
+    write(
+        "workflows/deploy.yml",
+        &format!(
+            "on: {{ push: {{ branches: [main] }} }}\n\
+             steps:\n  - stack: {{ name: {stack}, compose: stacks/maiev.yml }}\n"
+        ),
+    );
+    write(
+        "workflows/scaler-image.yml",
+        &format!(
+            "on:\n  registry_push: {{ repository: maiev/scaler, tags: [\"1.*\"] }}\n\
+             steps:\n  - service: {{ name: {service}, image: \"{{{{ trigger.image.reference }}}}\" }}\n"
+        ),
+    );
+    git(source.path(), &["init", "-q", "-b", "main"]);
+    git(source.path(), &["add", "-A"]);
+    git(
+        source.path(),
+        &["commit", "-q", "-m", "scaler, its image from the registry"],
+    );
+    let work = tempfile::tempdir().expect("temp");
+    let token_file = work.path().join("registry-token");
+    std::fs::write(&token_file, format!("{TOKEN}\n")).expect("token");
+    let state = work.path().join("state");
+    let shoal_port = free_tcp_port();
+    let daemon = serve(
+        &state,
+        source.path(),
+        shoal_port,
+        swarm.docker_host(),
+        Some(&token_file),
+    );
+    let deployed = daemon.wait_for_run(|run| run["event"] == "push");
+    assert_eq!(deployed["status"], "success", "{deployed}");
+    swarm.wait_for_running_tasks(&service, 1, Duration::from_secs(60));
+
+    let registry = Registry::start(swarm.host_address(), work.path(), shoal_port);
+    let pushed = format!("{}/maiev/scaler:1.2", registry.host);
+    swarm.run_docker(&["tag", &image, &pushed]);
+    let output = swarm.run_docker(&["push", &pushed]);
+    let digest = output
+        .split_whitespace()
+        .find(|word| word.starts_with("sha256:"))
+        .unwrap_or_else(|| panic!("no digest in the output of docker push:\n{output}"))
+        .to_owned();
+    let found = wait_for_finished_runs(&state, 1);
+    assert_eq!(
+        (found[0]["status"].as_str(), found[0]["workflow"].as_str()),
+        (Some("success"), Some("scaler-image")),
+        "{}",
+        found[0]
+    );
+    let reference = format!("{}/maiev/scaler@{digest}", registry.host);
+    let spec_image = swarm.run_docker(&[
+        "service",
+        "inspect",
+        "--format",
+        "{{.Spec.TaskTemplate.ContainerSpec.Image}} {{json .Spec.TaskTemplate.ContainerSpec.Args}}",
+        &service,
+    ]);
+    // Only the image changed: the stack's command stays.
+    assert_eq!(
+        spec_image.trim(),
+        format!("{reference} [\"sleep\",\"3600\"]")
+    );
+    swarm.wait_for_running_tasks(&service, 1, Duration::from_secs(60));
+    let shown = crate::test_repo::Run::from(
+        shoal()
+            .args(["runs", "show", &found[0]["id"].to_string(), "--state"])
+            .arg(&state)
+            .output()
+            .expect("runs show"),
+    );
+    assert!(
+        shown.stdout.contains(&format!(
+            "        TaskTemplate.ContainerSpec.Image: \"{image}\" -> \"{reference}\""
+        )) && shown.stdout.contains(&format!("updated service {service}")),
+        "{}",
+        shown.stdout
+    );
+    drop(daemon);
+    swarm.run_docker(&["stack", "rm", &stack]);
+}
