@@ -3,9 +3,9 @@
 //! written as a shoal `ssh` step, an Ansible playbook and a pyinfra deploy. Timed: (a) a
 //! run that changes nothing, (b) a run that changes one file on every host. Goals: shoal
 //! at least 10 times faster than ansible-playbook on (a) and 5 times on (b), and faster
-//! than pyinfra on both. Run with `cargo build --release && cargo bench --bench
-//! host_steps` as root, after `scripts/install-test-deps` and `pip install ansible-core
-//! pyinfra`. It reports figures; it asserts nothing about time, but it checks that every
+//! than pyinfra on both. Run with `scripts/install-bench-tools` (the test dependencies,
+//! then ansible-core and pyinfra from PyPI) and `cargo bench --bench host_steps`, as
+//! root. It reports figures; it asserts nothing about time, but it checks that every
 //! tool did the work (the files' content, and how often each host's handler ran).
 //!
 //! The nodes share this machine's filesystem, so each tool writes under a folder of its
@@ -85,7 +85,7 @@ fn main() {
             .is_ok_and(|output| output.status.success());
         assert!(
             found,
-            "{program} is missing: pip install ansible-core pyinfra"
+            "{program} is missing: scripts/install-bench-tools installs it"
         );
     }
     // shoal opens the environment's Docker engine in every run, ssh steps or not.

@@ -49,6 +49,7 @@ impl DaemonRepo {
         let commit = mirror.commit_info(&head, "main").expect("commit");
         let settings = RunSettings {
             docker_host: None,
+            docker_context: None,
             docker_timeout: Duration::from_secs(30),
             known_swarms: None,
             secrets_folder: state.path().to_owned(),

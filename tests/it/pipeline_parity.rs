@@ -63,6 +63,7 @@ impl Commit {
     ) -> (EnvironmentOutcome, Vec<String>) {
         let settings = RunSettings {
             docker_host: None,
+            docker_context: None,
             docker_timeout: Duration::from_secs(30),
             known_swarms: None,
             secrets_folder: secrets_folder.to_owned(),

@@ -65,6 +65,10 @@ pub struct ServeArgs {
     /// Use this Docker daemon for every environment (a test swarm).
     #[arg(long, env = "SHOAL_DOCKER_HOST", value_name = "URL")]
     docker_host: Option<String>,
+    /// Use this docker CLI context for every environment (see `docker context ls`),
+    /// instead of each environment's `docker` block.
+    #[arg(long, value_name = "NAME", conflicts_with = "docker_host")]
+    docker_context: Option<String>,
     /// How long one Docker API call may take.
     #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
     docker_timeout: Duration,
@@ -151,6 +155,7 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<Outcome> {
     let mirror = Mirror::open(&mirror_path, &url)?.with_access(remote_access(args)?);
     let settings = RunSettings {
         docker_host: args.docker_host.clone(),
+        docker_context: args.docker_context.clone(),
         docker_timeout: args.docker_timeout,
         known_swarms: Some(args.state.join("known_swarms")),
         secrets_folder: match &args.secrets_folder {

@@ -27,6 +27,9 @@ use crate::trigger::{RunMode, RunRequest};
 pub struct RunSettings {
     /// Used instead of every environment's `docker.host` (a test swarm).
     pub docker_host: Option<String>,
+    /// A docker CLI context used instead of every environment's `docker` block
+    /// (`--docker-context`); `docker_host` wins when both are given.
+    pub docker_context: Option<String>,
     pub docker_timeout: Duration,
     /// The swarm each manager address belongs to (`STATE/known_swarms`), checked for the
     /// environments that list several managers (`docker.hosts`).
@@ -34,6 +37,17 @@ pub struct RunSettings {
     /// Relative secret `file:` paths are taken from here (`--secrets-folder`): the
     /// daemon reads commits from its mirror and has no folder of the config repo.
     pub secrets_folder: PathBuf,
+}
+
+impl RunSettings {
+    /// The daemon every environment uses instead of its own, if one was named.
+    pub fn daemon_override(&self) -> Option<DaemonOverride> {
+        match (&self.docker_host, &self.docker_context) {
+            (Some(host), _) => Some(DaemonOverride::Host(host.clone())),
+            (None, Some(context)) => Some(DaemonOverride::Context(context.clone())),
+            (None, None) => None,
+        }
+    }
 }
 
 /// The pseudo-step that loads, renders, converts and plans, before the workflow's steps.
@@ -304,7 +318,7 @@ async fn prepare(
             image.repository, image.tag, image.reference
         ));
     }
-    let override_daemon = settings.docker_host.clone().map(DaemonOverride::Host);
+    let override_daemon = settings.daemon_override();
     let known_swarms = settings
         .known_swarms
         .as_deref()

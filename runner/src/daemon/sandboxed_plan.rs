@@ -58,6 +58,8 @@ pub struct SandboxInput {
     commit_author: String,
     commit_branch: String,
     docker_host: Option<String>,
+    #[serde(default)]
+    docker_context: Option<String>,
     docker_timeout_ms: u64,
     #[serde(default)]
     known_swarms: Option<PathBuf>,
@@ -175,6 +177,7 @@ async fn run_child(
         commit_author: commit.author.clone(),
         commit_branch: commit.branch.clone(),
         docker_host: settings.docker_host.clone(),
+        docker_context: settings.docker_context.clone(),
         docker_timeout_ms: u64::try_from(settings.docker_timeout.as_millis()).unwrap_or(u64::MAX),
         known_swarms: settings.known_swarms.clone(),
         secrets_folder: settings.secrets_folder.clone(),
@@ -363,6 +366,7 @@ pub async fn run_sandboxed_plan(mirror: &Path, commit: &str) -> anyhow::Result<(
     );
     let settings = RunSettings {
         docker_host: input.docker_host,
+        docker_context: input.docker_context,
         docker_timeout: Duration::from_millis(input.docker_timeout_ms),
         known_swarms: input.known_swarms,
         secrets_folder: input.secrets_folder,

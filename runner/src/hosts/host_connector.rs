@@ -15,7 +15,15 @@ pub type HostFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, HostError>> +
 
 /// Opens sessions. Every connection has a timeout (the environment's `connect_timeout`).
 pub trait HostConnector: Send + Sync {
+    /// A session to `target`; it may share a login this connector already made (a plan's
+    /// login is used again by the apply that follows it).
     fn connect<'a>(&'a self, target: &'a HostTarget) -> HostFuture<'a, Box<dyn HostSession>>;
+
+    /// A session over a new login, never one made before: the proof that the host still
+    /// lets shoal in (the lock-out guard).
+    fn connect_fresh<'a>(&'a self, target: &'a HostTarget) -> HostFuture<'a, Box<dyn HostSession>> {
+        self.connect(target)
+    }
 }
 
 /// One login to one host. `become` is the user commands and file operations run as
@@ -45,6 +53,65 @@ pub trait HostSession: Send {
         output: &'a mut (dyn OutputSink + Send),
     ) -> HostFuture<'a, CommandExit>;
 
+    /// Reads the files at `paths` and runs the `guards` (their output dropped): what the
+    /// plan of a host needs, in one go where the session can (one exec over SSH). The
+    /// first file that cannot be read is the error; guards run only once every file was
+    /// read.
+    fn survey<'a>(
+        &'a mut self,
+        paths: &'a [String],
+        guards: &'a [HostCommand],
+        become_user: Option<&'a str>,
+    ) -> HostFuture<'a, Survey> {
+        Box::pin(async move {
+            let mut survey = Survey::default();
+            for path in paths {
+                survey.files.push(self.read_file(path, become_user).await?);
+            }
+            for guard in guards {
+                let mut quiet = ();
+                let exit = self.run(guard, become_user, &mut quiet).await?;
+                survey.guards.push(exit.success());
+            }
+            Ok(survey)
+        })
+    }
+
+    /// Writes each of `files` that the host does not already hold as wanted (content,
+    /// and the mode, owner and group given), each as [`HostSession::write_file`] does, in
+    /// one go where the session can. Stops at the first file that fails: the report
+    /// says what was done before it.
+    fn write_files<'a>(
+        &'a mut self,
+        files: &'a [FileWrite],
+        become_user: Option<&'a str>,
+    ) -> HostFuture<'a, WriteReport> {
+        Box::pin(async move {
+            let mut report = WriteReport::default();
+            for file in files {
+                let live = match self.read_file(&file.dest, become_user).await {
+                    Ok(live) => live,
+                    Err(error) => {
+                        report.failure = Some(error);
+                        break;
+                    }
+                };
+                if live.as_ref().is_some_and(|live| file.is_held_by(live)) {
+                    report.files.push(FileWritten::Unchanged);
+                    continue;
+                }
+                if let Err(error) = self.write_file(file, become_user).await {
+                    report.failure = Some(error);
+                    break;
+                }
+                report.files.push(FileWritten::Written {
+                    had_previous: live.is_some(),
+                });
+            }
+            Ok(report)
+        })
+    }
+
     /// Arms `guard` on the host; returns its id, for [`HostSession::disarm_guard`].
     fn arm_guard<'a>(
         &'a mut self,
@@ -73,6 +140,42 @@ pub struct FileWrite {
     /// Keep the previous content beside the destination ([`super::PREVIOUS_SUFFIX`]) for
     /// the lock-out guard.
     pub keep_previous: bool,
+}
+
+impl FileWrite {
+    /// Whether `live` already is this file: its content, and the mode, owner and group
+    /// where they are given.
+    pub fn is_held_by(&self, live: &LiveFile) -> bool {
+        live.size == self.content.len() as u64
+            && live.sha256 == super::sha256_hex(&self.content)
+            && self.mode.is_none_or(|mode| mode == live.mode)
+            && self.owner.as_ref().is_none_or(|owner| *owner == live.owner)
+            && self.group.as_ref().is_none_or(|group| *group == live.group)
+    }
+}
+
+/// What a host holds for a plan: each file asked for (`None`: there is none) and whether
+/// each guard exited 0.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Survey {
+    pub files: Vec<Option<LiveFile>>,
+    pub guards: Vec<bool>,
+}
+
+/// What [`HostSession::write_files`] did: one entry per file, in order, up to the one
+/// that failed (`failure`).
+#[derive(Debug, Default)]
+pub struct WriteReport {
+    pub files: Vec<FileWritten>,
+    pub failure: Option<HostError>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileWritten {
+    /// The host already held the file as wanted: not written.
+    Unchanged,
+    /// Written; `had_previous`: a file was there before (and kept, when asked).
+    Written { had_previous: bool },
 }
 
 impl std::fmt::Debug for FileWrite {

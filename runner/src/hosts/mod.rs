@@ -14,8 +14,8 @@ mod ssh_hosts;
 
 pub use fake_hosts::{FakeHost, FakeHosts};
 pub use host_connector::{
-    CommandExit, FileWrite, HostCommand, HostConnector, HostFuture, HostSession, OutputSink,
-    OutputStream, STDERR_TAIL_LINES,
+    CommandExit, FileWrite, FileWritten, HostCommand, HostConnector, HostFuture, HostSession,
+    OutputSink, OutputStream, STDERR_TAIL_LINES, Survey, WriteReport,
 };
 pub use host_error::HostError;
 pub use host_target::HostTarget;

@@ -2,16 +2,19 @@
 //! operation as one of the shell scripts of [`super::remote_script`] over an exec
 //! channel, content on stdin.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use super::remote_script::{
-    ARM_GUARD, DISARM_GUARD, READ_FILE, WRITE_FILE, command_line, guard_script, script_line,
+    ARM_GUARD, DISARM_GUARD, READ_FILE, READ_FILES, WRITE_FILE, WRITE_FILES, command_line,
+    guard_lines, guard_script, script_line,
 };
 use super::{
-    CommandExit, DIFF_LIMIT, FileWrite, HostCommand, HostConnector, HostError, HostFuture,
-    HostSession, HostTarget, LiveFile, LockoutGuard, OutputSink, OutputStream, PREVIOUS_SUFFIX,
-    STDERR_TAIL_LINES, sha256_hex,
+    CommandExit, DIFF_LIMIT, FileWrite, FileWritten, HostCommand, HostConnector, HostError,
+    HostFuture, HostSession, HostTarget, LiveFile, LockoutGuard, OutputSink, OutputStream,
+    PREVIOUS_SUFFIX, STDERR_TAIL_LINES, Survey, WriteReport, sha256_hex,
 };
 use crate::model::Environment;
 use crate::ssh::{SshSession, SshSettings, SshTarget, with_environment};
@@ -19,23 +22,28 @@ use crate::ssh::{SshSession, SshSettings, SshTarget, with_environment};
 /// How long one of shoal's own scripts (read, write, guard) may take.
 const SCRIPT_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Logs in to hosts over SSH with one environment's settings.
+/// Logs in to hosts over SSH with one environment's settings. A login is kept for the
+/// connector's life and shared by the sessions to the same host: an apply works over the
+/// login its plan made (each login costs the host an sshd and a key exchange).
 pub struct SshHosts {
     settings: SshSettings,
+    /// The logins made, by `user@address:port`.
+    logins: Mutex<HashMap<String, SshSession>>,
 }
 
 impl SshHosts {
     pub fn new(settings: SshSettings) -> SshHosts {
-        SshHosts { settings }
+        SshHosts {
+            settings,
+            logins: Mutex::new(HashMap::new()),
+        }
     }
 
     /// The settings of `environment`'s `ssh` block: `identity` (relative to `base`, `~/`
     /// the home folder; the ssh-agent without one), `known_hosts` (`accept-new`, or a
     /// file; `~/.ssh/known_hosts` by default) and `connect_timeout`.
     pub fn for_environment(environment: &Environment, base: &Path) -> SshHosts {
-        SshHosts {
-            settings: SshHosts::settings_for(environment, base),
-        }
+        SshHosts::new(SshHosts::settings_for(environment, base))
     }
 
     /// The login settings of `environment`'s `ssh` block (see
@@ -73,20 +81,53 @@ fn resolve(path: &str, base: &Path) -> PathBuf {
     }
 }
 
+impl SshHosts {
+    async fn log_in(&self, target: &HostTarget) -> Result<SshSession, HostError> {
+        let ssh_target = SshTarget::new(&target.user, &target.address, target.port);
+        SshSession::connect(&ssh_target, &self.settings)
+            .await
+            .map_err(|error| HostError::Connect {
+                login: target.login(),
+                message: error.to_string(),
+            })
+    }
+
+    fn kept_logins(&self) -> std::sync::MutexGuard<'_, HashMap<String, SshSession>> {
+        self.logins
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+fn login_key(target: &HostTarget) -> String {
+    format!("{}@{}:{}", target.user, target.address, target.port)
+}
+
+fn host_session(session: SshSession, target: &HostTarget) -> Box<dyn HostSession> {
+    Box::new(SshHostSession {
+        session,
+        login: target.login(),
+    })
+}
+
 impl HostConnector for SshHosts {
     fn connect<'a>(&'a self, target: &'a HostTarget) -> HostFuture<'a, Box<dyn HostSession>> {
         Box::pin(async move {
-            let ssh_target = SshTarget::new(&target.user, &target.address, target.port);
-            let session = SshSession::connect(&ssh_target, &self.settings)
-                .await
-                .map_err(|error| HostError::Connect {
-                    login: target.login(),
-                    message: error.to_string(),
-                })?;
-            Ok(Box::new(SshHostSession {
-                session,
-                login: target.login(),
-            }) as Box<dyn HostSession>)
+            let key = login_key(target);
+            let kept = self.kept_logins().get(&key).cloned();
+            if let Some(session) = kept.filter(|session| !session.is_closed()) {
+                return Ok(host_session(session, target));
+            }
+            let session = self.log_in(target).await?;
+            self.kept_logins().insert(key, session.clone());
+            Ok(host_session(session, target))
+        })
+    }
+
+    fn connect_fresh<'a>(&'a self, target: &'a HostTarget) -> HostFuture<'a, Box<dyn HostSession>> {
+        Box::pin(async move {
+            let session = self.log_in(target).await?;
+            Ok(host_session(session, target))
         })
     }
 }
@@ -112,6 +153,27 @@ impl SshHostSession {
         line: &str,
         stdin: Option<Vec<u8>>,
     ) -> Result<Vec<u8>, HostError> {
+        let output = self
+            .script_output(what, line, stdin, Some(SCRIPT_TIMEOUT))
+            .await?;
+        if output.code != 0 {
+            return Err(HostError::Script {
+                what: what.to_owned(),
+                code: output.code,
+                stderr: tail(&String::from_utf8_lossy(&output.stderr)),
+            });
+        }
+        Ok(output.stdout)
+    }
+
+    /// Runs a script, bounded by `limit`, and tells what it printed and how it ended.
+    async fn script_output(
+        &self,
+        what: &str,
+        line: &str,
+        stdin: Option<Vec<u8>>,
+        limit: Option<Duration>,
+    ) -> Result<ScriptOutput, HostError> {
         let mut output = ScriptOutput {
             stdout: Vec::new(),
             stderr: Vec::new(),
@@ -121,25 +183,23 @@ impl SshHostSession {
             crate::ssh::OutputStream::Stdout => output.stdout.extend_from_slice(data),
             crate::ssh::OutputStream::Stderr => output.stderr.extend_from_slice(data),
         });
-        let exit = tokio::time::timeout(SCRIPT_TIMEOUT, exec)
-            .await
-            .map_err(|_| HostError::Transport {
-                login: self.login.clone(),
-                message: format!(
-                    "{what} did not end within {}",
-                    humantime::format_duration(SCRIPT_TIMEOUT)
-                ),
-            })?
-            .map_err(|error| self.transport(error))?;
-        output.code = exit_code(exit.code);
-        if output.code != 0 {
-            return Err(HostError::Script {
-                what: what.to_owned(),
-                code: output.code,
-                stderr: tail(&String::from_utf8_lossy(&output.stderr)),
-            });
+        let exit = match limit {
+            Some(limit) => {
+                tokio::time::timeout(limit, exec)
+                    .await
+                    .map_err(|_| HostError::Transport {
+                        login: self.login.clone(),
+                        message: format!(
+                            "{what} did not end within {}",
+                            humantime::format_duration(limit)
+                        ),
+                    })?
+            }
+            None => exec.await,
         }
-        Ok(output.stdout)
+        .map_err(|error| self.transport(error))?;
+        output.code = exit_code(exit.code);
+        Ok(output)
     }
 
     fn transport(&self, error: crate::ssh::SshError) -> HostError {
@@ -226,6 +286,140 @@ impl HostSession for SshHostSession {
                 code: exit_code(exit.code),
                 stderr_tail: lines.stderr_tail,
             })
+        })
+    }
+
+    /// One exec: [`READ_FILES`], then the guards on the same command line (run by the
+    /// login shell as [`HostSession::run`] runs them). Bounded by [`SCRIPT_TIMEOUT`]
+    /// when there are no guards; a guard, like any command, is not.
+    fn survey<'a>(
+        &'a mut self,
+        paths: &'a [String],
+        guards: &'a [HostCommand],
+        become_user: Option<&'a str>,
+    ) -> HostFuture<'a, Survey> {
+        Box::pin(async move {
+            if paths.is_empty() && guards.is_empty() {
+                return Ok(Survey::default());
+            }
+            let mut args = vec![DIFF_LIMIT.to_string()];
+            args.extend(paths.iter().cloned());
+            let mut line = script_line(READ_FILES, &args, become_user);
+            line.push_str(" || exit $?\n");
+            let mut guard_runs = Vec::new();
+            for guard in guards {
+                let environment: Vec<(String, String)> = guard
+                    .env
+                    .iter()
+                    .map(|(name, value)| (name.clone(), value.clone()))
+                    .collect();
+                guard_runs.push(
+                    with_environment(&guard.run, &environment)
+                        .map_err(|error| HostError::Protocol(error.to_string()))?,
+                );
+            }
+            line.push_str(&guard_lines(&guard_runs, become_user));
+            let limit = guards.is_empty().then_some(SCRIPT_TIMEOUT);
+            let output = self
+                .script_output("reading files", &line, None, limit)
+                .await?;
+            let mut survey = Survey::default();
+            let text = String::from_utf8_lossy(&output.stdout);
+            for record in text.lines() {
+                if survey.files.len() < paths.len() {
+                    survey.files.push(parse_file_line(record)?);
+                } else {
+                    let code = record
+                        .strip_prefix("guard ")
+                        .and_then(|code| code.parse::<i32>().ok())
+                        .ok_or_else(|| {
+                            HostError::Protocol(format!("a guard printed `{record}`"))
+                        })?;
+                    survey.guards.push(code == 0);
+                }
+            }
+            if output.code != 0 {
+                let path = paths
+                    .get(survey.files.len())
+                    .map_or("files", String::as_str);
+                return Err(HostError::Script {
+                    what: format!("reading {path}"),
+                    code: output.code,
+                    stderr: tail(&String::from_utf8_lossy(&output.stderr)),
+                });
+            }
+            if survey.files.len() != paths.len() || survey.guards.len() != guards.len() {
+                return Err(HostError::Protocol(format!(
+                    "reading {} files and {} guards printed {} and {} answers",
+                    paths.len(),
+                    guards.len(),
+                    survey.files.len(),
+                    survey.guards.len()
+                )));
+            }
+            Ok(survey)
+        })
+    }
+
+    /// One exec: [`WRITE_FILES`], the contents one after the other on stdin.
+    fn write_files<'a>(
+        &'a mut self,
+        files: &'a [FileWrite],
+        become_user: Option<&'a str>,
+    ) -> HostFuture<'a, WriteReport> {
+        Box::pin(async move {
+            let mut args = Vec::new();
+            let mut contents = Vec::new();
+            for file in files {
+                args.extend([
+                    file.dest.clone(),
+                    file.mode
+                        .map(|mode| format!("{mode:o}"))
+                        .unwrap_or_default(),
+                    file.owner.clone().unwrap_or_default(),
+                    file.group.clone().unwrap_or_default(),
+                    file.content.len().to_string(),
+                    sha256_hex(&file.content),
+                    if file.keep_previous { "1" } else { "0" }.to_owned(),
+                ]);
+                contents.extend_from_slice(&file.content);
+            }
+            let line = script_line(WRITE_FILES, &args, become_user);
+            let output = self
+                .script_output("writing files", &line, Some(contents), Some(SCRIPT_TIMEOUT))
+                .await?;
+            let mut report = WriteReport::default();
+            for record in String::from_utf8_lossy(&output.stdout).lines() {
+                report.files.push(match record {
+                    "unchanged" => FileWritten::Unchanged,
+                    "wrote new" => FileWritten::Written {
+                        had_previous: false,
+                    },
+                    "wrote existing" => FileWritten::Written { had_previous: true },
+                    other => {
+                        return Err(HostError::Protocol(format!(
+                            "writing files printed `{other}`"
+                        )));
+                    }
+                });
+            }
+            if output.code != 0 {
+                let dest = files
+                    .get(report.files.len())
+                    .map_or("files", |file| file.dest.as_str());
+                report.failure = Some(HostError::Script {
+                    what: format!("writing {dest}"),
+                    code: output.code,
+                    stderr: tail(&String::from_utf8_lossy(&output.stderr)),
+                });
+            } else if report.files.len() != files.len() {
+                return Err(HostError::Protocol(format!(
+                    "writing {} files printed {} answers",
+                    files.len(),
+                    report.files.len()
+                )));
+            }
+            Ok(report)
         })
     }
 
@@ -319,6 +513,40 @@ fn parse_read(output: &[u8]) -> Result<Option<LiveFile>, HostError> {
     }
 }
 
+/// Parses a line of [`READ_FILES`]'s output.
+fn parse_file_line(line: &str) -> Result<Option<LiveFile>, HostError> {
+    use base64::Engine as _;
+    let fields: Vec<&str> = line.split(' ').collect();
+    let bad = || HostError::Protocol(format!("reading a file printed `{line}`"));
+    match fields.as_slice() {
+        ["absent"] => Ok(None),
+        ["present", size, mode, owner, group, sum, content] => {
+            let size: u64 = size.parse().map_err(|_| bad())?;
+            let mode = u32::from_str_radix(mode, 8).map_err(|_| bad())?;
+            let content = match content.strip_prefix(':') {
+                Some(encoded) => Some(
+                    base64::engine::general_purpose::STANDARD
+                        .decode(encoded)
+                        .map_err(|_| bad())?,
+                ),
+                None if *content == "-" => None,
+                None => return Err(bad()),
+            };
+            // A file that changed while it was read is compared by hash and size only.
+            let content = content.filter(|content| content.len() as u64 == size);
+            Ok(Some(LiveFile {
+                size,
+                sha256: (*sum).to_owned(),
+                mode,
+                owner: (*owner).to_owned(),
+                group: (*group).to_owned(),
+                content,
+            }))
+        }
+        _ => Err(bad()),
+    }
+}
+
 /// Splits a command's output into lines for the sink, keeping the last stderr lines.
 struct LineSplitter<'a> {
     sink: &'a mut (dyn OutputSink + Send),
@@ -390,6 +618,29 @@ mod tests {
             (6, 0o644, "root", "staff")
         );
         assert_eq!(file.content.as_deref(), Some(&b"hello\n"[..]));
+        let absent = parse_file_line("absent").expect("parses");
+        assert_eq!(absent, None);
+        let small = parse_file_line("present 6 644 root staff abc123 :aGVsbG8K")
+            .expect("parses")
+            .expect("present");
+        assert_eq!(small.content.as_deref(), Some(&b"hello\n"[..]));
+        let large = parse_file_line("present 300000 600 root root abc123 -")
+            .expect("parses")
+            .expect("present");
+        assert_eq!(
+            (large.size, large.mode, large.content),
+            (300_000, 0o600, None)
+        );
+        let changed_while_read = parse_file_line("present 9 644 root root abc123 :aGVsbG8K")
+            .expect("parses")
+            .expect("present");
+        assert_eq!(changed_while_read.content, None);
+        assert_eq!(
+            parse_file_line("present 6 644 root staff abc123")
+                .expect_err("no content field")
+                .to_string(),
+            "unexpected answer from the host: reading a file printed `present 6 644 root staff abc123`"
+        );
         assert_eq!(
             parse_read(b"what\n").expect_err("unexpected").to_string(),
             "unexpected answer from the host: reading a file printed `what`"

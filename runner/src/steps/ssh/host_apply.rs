@@ -11,8 +11,8 @@ use super::at_most::{HostTask, at_most};
 use super::{DesiredHosts, FileAction, HostPlan, RenderedHost, guard_holds};
 use crate::apply::{ApplyEvent, ApplyObserver};
 use crate::hosts::{
-    FileWrite, GuardedFile, HostCommand, HostConnector, HostError, HostSession, LiveFile,
-    LockoutGuard, OutputSink, OutputStream, sha256_hex,
+    FileWrite, FileWritten, GuardedFile, HostCommand, HostConnector, HostError, HostSession,
+    LockoutGuard, OutputSink, OutputStream,
 };
 
 /// What a step did on its hosts.
@@ -213,33 +213,38 @@ async fn apply_host_steps(
     let guarded = desired
         .rollback_if_unreachable
         .filter(|_| !host.on_change.is_empty());
-    let mut written = Vec::new();
-    for file in &host.files {
-        let live = session
-            .read_file(&file.dest, become_user)
-            .await
-            .map_err(text)?;
-        if !differs(file, live.as_ref()) {
-            continue;
-        }
-        let write = FileWrite {
+    let writes: Vec<FileWrite> = host
+        .files
+        .iter()
+        .map(|file| FileWrite {
             dest: file.dest.clone(),
             content: file.content.as_bytes().to_vec(),
             mode: file.mode,
             owner: file.owner.clone(),
             group: file.group.clone(),
             keep_previous: guarded.is_some(),
-        };
-        session
-            .write_file(&write, become_user)
+        })
+        .collect();
+    let mut written = Vec::new();
+    if !writes.is_empty() {
+        let report = session
+            .write_files(&writes, become_user)
             .await
             .map_err(text)?;
-        log.say(&format!("wrote {}", file.dest));
-        done.push(format!("wrote {}", file.dest));
-        written.push(GuardedFile {
-            dest: file.dest.clone(),
-            had_previous: live.is_some(),
-        });
+        for (file, outcome) in writes.iter().zip(&report.files) {
+            let FileWritten::Written { had_previous } = *outcome else {
+                continue;
+            };
+            log.say(&format!("wrote {}", file.dest));
+            done.push(format!("wrote {}", file.dest));
+            written.push(GuardedFile {
+                dest: file.dest.clone(),
+                had_previous,
+            });
+        }
+        if let Some(error) = report.failure {
+            return Err(text(error));
+        }
     }
     let login = host.target.login();
     for (index, command) in host.commands.iter().enumerate() {
@@ -309,7 +314,7 @@ async fn apply_host_steps(
         }
     }
     drop(session);
-    let mut fresh = match tokio::time::timeout(delay, connector.connect(&host.target)).await {
+    let mut fresh = match tokio::time::timeout(delay, connector.connect_fresh(&host.target)).await {
         Ok(Ok(fresh)) => fresh,
         Ok(Err(error)) => {
             let why = format!("a fresh connection after on_change failed ({error})");
@@ -342,7 +347,8 @@ async fn undone_when_back(
     undone: &(dyn Fn(String) -> String + Sync),
 ) -> String {
     tokio::time::sleep_until(due + GUARD_MARGIN).await;
-    let answer = tokio::time::timeout(GUARD_MARGIN * 15, connector.connect(&host.target)).await;
+    let answer =
+        tokio::time::timeout(GUARD_MARGIN * 15, connector.connect_fresh(&host.target)).await;
     match answer {
         Ok(Ok(_)) => undone(why),
         Ok(Err(error)) => format!(
@@ -394,22 +400,6 @@ async fn run_checked(
     Err(message)
 }
 
-/// Whether the host's file differs from the desired one in content, mode or owner.
-fn differs(file: &super::RenderedHostFile, live: Option<&LiveFile>) -> bool {
-    let Some(live) = live else { return true };
-    live.size != file.content.len() as u64
-        || live.sha256 != sha256_hex(file.content.as_bytes())
-        || file.mode.is_some_and(|mode| mode != live.mode)
-        || file
-            .owner
-            .as_ref()
-            .is_some_and(|owner| *owner != live.owner)
-        || file
-            .group
-            .as_ref()
-            .is_some_and(|group| *group != live.group)
-}
-
 /// A host's lines for the run's log.
 struct HostLog<'a, 'b> {
     host: String,
@@ -440,7 +430,7 @@ mod tests {
     use std::collections::BTreeSet;
 
     use super::*;
-    use crate::hosts::HostTarget;
+    use crate::hosts::{HostTarget, LiveFile};
     use crate::plan::Concealment;
     use crate::steps::ssh::{HostReading, RenderedHostFile, plan_host};
 

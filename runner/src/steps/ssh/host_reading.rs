@@ -50,25 +50,34 @@ async fn connect_and_read(
 }
 
 /// Reads what `host` holds of the step: its files, and whether each command's guard
-/// says it is done.
+/// says it is done; in one go ([`HostSession::survey`]: one exec over SSH).
 pub async fn read_host(
     session: &mut dyn HostSession,
     host: &RenderedHost,
     become_user: Option<&str>,
 ) -> Result<HostReading, HostError> {
-    let mut reading = HostReading::default();
-    for file in &host.files {
-        reading
-            .files
-            .push(session.read_file(&file.dest, become_user).await?);
-    }
-    for command in &host.commands {
-        reading.guards.push(match &command.unless {
-            Some(unless) => Some(guard_holds(session, unless, command, become_user).await?),
-            None => None,
-        });
-    }
-    Ok(reading)
+    let paths: Vec<String> = host.files.iter().map(|file| file.dest.clone()).collect();
+    let guards: Vec<HostCommand> = host
+        .commands
+        .iter()
+        .filter_map(|command| {
+            command.unless.as_ref().map(|unless| HostCommand {
+                run: unless.clone(),
+                env: command.env.clone(),
+            })
+        })
+        .collect();
+    let survey = session.survey(&paths, &guards, become_user).await?;
+    let mut held = survey.guards.into_iter();
+    let guards = host
+        .commands
+        .iter()
+        .map(|command| command.unless.as_ref().and_then(|_| held.next()))
+        .collect();
+    Ok(HostReading {
+        files: survey.files,
+        guards,
+    })
 }
 
 /// Whether `unless` exits 0, with the command's environment; its output is not shown.
