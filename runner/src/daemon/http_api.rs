@@ -16,6 +16,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
 
 use super::{DaemonEvent, RunMetrics};
+use crate::console::{Console, Identity};
 use crate::limits::{HttpLimits, describe_bytes};
 use crate::store::{Store, follow_log};
 use crate::webhook::{ForgeEvent, image_pushes, parse_forge_event, signature_is_valid};
@@ -25,8 +26,11 @@ type Body = BoxBody<Bytes, Infallible>;
 pub struct ApiSettings {
     /// Webhooks are refused (404) when no secret is configured.
     pub webhook_secret: Option<Vec<u8>>,
-    /// Mutating calls are refused (404) when no token is configured.
-    pub api_token: Option<String>,
+    /// The console, and the named tokens the API and the console accept: mutating calls
+    /// need an operator's, and are refused (404) when none is configured.
+    pub console: Arc<Console>,
+    /// Reads of the API (runs, logs) need no token (`--api-reads open`).
+    pub open_reads: bool,
     /// Registry notifications are refused (404) when no token is configured.
     pub registry_token: Option<String>,
     /// Where the store is, for reading runs.
@@ -87,6 +91,21 @@ async fn handle(
         .strip_prefix("/api/v1/runs/")
         .map(|rest| rest.split('/').collect())
         .unwrap_or_default();
+    let api = path.starts_with("/api/");
+    if !api && !path.starts_with("/hooks/") && path != "/healthz" && path != "/metrics" {
+        return crate::console::respond(&settings.console, request, events, &settings.limits).await;
+    }
+    let reading = method == Method::GET && api;
+    if reading
+        && !settings.open_reads
+        && settings.console.tokens.bearer(request.headers()).is_none()
+    {
+        return text(
+            StatusCode::UNAUTHORIZED,
+            "missing or wrong bearer token: reading the API needs a token (or start shoal serve with --api-reads open)\n",
+        )
+        .map(|body| body.boxed());
+    }
     let response = match (method, path.as_str(), run_path.as_slice()) {
         (Method::GET, "/healthz", _) => text(StatusCode::OK, "ok\n"),
         (Method::GET, "/metrics", _) => {
@@ -122,7 +141,7 @@ async fn handle(
 
 /// Reads a request's body: at most `limit` bytes (413 past it, refused before reading when
 /// its length says so) within the body read timeout (408 after it).
-async fn body(
+pub(crate) async fn body(
     request: Request<Incoming>,
     limit: usize,
     limits: &HttpLimits,
@@ -302,20 +321,15 @@ async fn dispatch(
     settings: &ApiSettings,
     events: &mpsc::Sender<DaemonEvent>,
 ) -> Response<Full<Bytes>> {
-    let Some(token) = &settings.api_token else {
-        return text(
-            StatusCode::NOT_FOUND,
-            "the API is read-only: start shoal serve with an API token\n",
-        );
-    };
     let (headers, body) =
         match body(request, settings.limits.max_body_bytes, &settings.limits).await {
             Ok(parts) => parts,
             Err(response) => return response,
         };
-    if !bearer_is_valid(&headers, token) {
-        return text(StatusCode::UNAUTHORIZED, "missing or wrong bearer token\n");
-    }
+    let identity = match operator(settings, &headers) {
+        Ok(identity) => identity,
+        Err(response) => return response,
+    };
     let request: DispatchBody = match serde_json::from_slice(&body) {
         Ok(request) => request,
         Err(error) => return text(StatusCode::BAD_REQUEST, &format!("{error}\n")),
@@ -325,7 +339,7 @@ async fn dispatch(
         workflow: request.workflow,
         environments: request.environments,
         inputs: request.inputs,
-        actor: request.actor.unwrap_or_else(|| "api".to_owned()),
+        actor: request.actor.unwrap_or(identity.name),
         reply,
     };
     if events.send(event).await.is_err() {
@@ -347,21 +361,20 @@ async fn cancel(
     events: &mpsc::Sender<DaemonEvent>,
     id: &str,
 ) -> Response<Full<Bytes>> {
-    let Some(token) = &settings.api_token else {
-        return text(
-            StatusCode::NOT_FOUND,
-            "the API is read-only: start shoal serve with an API token\n",
-        );
+    let identity = match operator(settings, request.headers()) {
+        Ok(identity) => identity,
+        Err(response) => return response,
     };
-    if !bearer_is_valid(request.headers(), token) {
-        return text(StatusCode::UNAUTHORIZED, "missing or wrong bearer token\n");
-    }
     let Ok(run) = id.parse::<i64>() else {
         return text(StatusCode::NOT_FOUND, "no such run\n");
     };
     let (reply, answer) = oneshot::channel();
     if events
-        .send(DaemonEvent::Cancel { run, reply })
+        .send(DaemonEvent::Cancel {
+            run,
+            actor: identity.name,
+            reply,
+        })
         .await
         .is_err()
     {
@@ -437,15 +450,36 @@ fn bearer_is_valid(headers: &hyper::HeaderMap, token: &str) -> bool {
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-        .is_some_and(|given| constant_time_equal(given.as_bytes(), token.as_bytes()))
+        .is_some_and(|given| {
+            crate::console::constant_time_equal(given.as_bytes(), token.as_bytes())
+        })
 }
 
-fn constant_time_equal(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len()
-        && a.iter()
-            .zip(b)
-            .fold(0_u8, |difference, (x, y)| difference | (x ^ y))
-            == 0
+/// Who the bearer token names, when it is an operator's: the API's mutating calls.
+fn operator(
+    settings: &ApiSettings,
+    headers: &hyper::HeaderMap,
+) -> Result<Identity, Response<Full<Bytes>>> {
+    if settings.console.tokens.is_empty() {
+        return Err(text(
+            StatusCode::NOT_FOUND,
+            "the API is read-only: start shoal serve with an API token\n",
+        ));
+    }
+    match settings.console.tokens.bearer(headers) {
+        Some(identity) if identity.role.may_act() => Ok(identity),
+        Some(identity) => Err(text(
+            StatusCode::FORBIDDEN,
+            &format!(
+                "{} is a viewer: only an operator may dispatch, cancel or roll back\n",
+                identity.name
+            ),
+        )),
+        None => Err(text(
+            StatusCode::UNAUTHORIZED,
+            "missing or wrong bearer token\n",
+        )),
+    }
 }
 
 fn text(status: StatusCode, body: &str) -> Response<Full<Bytes>> {
@@ -473,6 +507,38 @@ mod tests {
 
     use super::*;
 
+    struct NoSwarm;
+
+    impl crate::console::HealthReader for NoSwarm {
+        fn read<'a>(
+            &'a self,
+            _repo: &'a crate::model::ConfigRepo,
+        ) -> crate::console::HealthFuture<'a> {
+            Box::pin(async { Vec::new() })
+        }
+    }
+
+    struct NoCommits;
+
+    impl crate::console::CommitDescriber for NoCommits {
+        fn describe(&self, _commit: &str) -> Option<crate::render::CommitInfo> {
+            None
+        }
+    }
+
+    /// A console whose only token is `token`, an operator's, with no branch head yet.
+    fn test_console(state: &std::path::Path) -> Console {
+        let mut tokens = crate::console::AccessTokens::default();
+        tokens.add("api", crate::console::Role::Operator, "token");
+        Console::new(crate::console::ConsoleSettings {
+            state: state.to_owned(),
+            tokens,
+            heads: tokio::sync::watch::channel(None).1,
+            health: Arc::new(NoSwarm),
+            commits: Arc::new(NoCommits),
+        })
+    }
+
     /// `shoal serve`'s HTTP edge on a loopback port, with limits small enough for a test.
     struct TestServer {
         address: SocketAddr,
@@ -487,7 +553,8 @@ mod tests {
             let address = listener.local_addr().expect("an address");
             let settings = Arc::new(ApiSettings {
                 webhook_secret: Some(b"secret".to_vec()),
-                api_token: Some("token".to_owned()),
+                console: Arc::new(test_console(state.path())),
+                open_reads: false,
                 registry_token: None,
                 state: state.path().to_owned(),
                 metrics: RunMetrics::default(),
