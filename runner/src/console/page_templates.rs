@@ -35,6 +35,9 @@ impl PageTemplates {
         environment.add_filter("urlencode", |text: String| {
             form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>()
         });
+        environment.add_filter("time", |text: String| {
+            super::environments_view::short_time(&text)
+        });
         for (name, source) in TEMPLATES {
             // The templates are part of the program: one that does not parse fails the
             // `every_page_template_parses` test, never a user.

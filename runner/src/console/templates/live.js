@@ -23,6 +23,8 @@
       if (status) { status.textContent = event.data; status.className = "status " + event.data; }
       var cancel = document.getElementById("cancel");
       if (cancel) { cancel.closest("form").remove(); }
+      // The page was made while the run was live: made again, it has every step's result.
+      window.setTimeout(function () { window.location.reload(); }, 1000);
     }
   });
 })();
