@@ -297,7 +297,8 @@ async fn log_stream(
         Ok(None) => return not_found(console, viewer),
         Err(error) => return store_failed(console, viewer, &error),
     };
-    let (sender, receiver) = mpsc::channel::<Bytes>(8);
+    // At most 4 chunks of 16 KiB wait for a slow browser.
+    let (sender, receiver) = mpsc::channel::<Bytes>(4);
     let console = console.clone();
     let sse = matches!(format, LogFormat::ServerSentEvents);
     tokio::spawn(async move {
@@ -324,7 +325,7 @@ async fn log_stream(
                         break;
                     }
                 }
-                if chunk.len() < 64 * 1024 {
+                if chunk.len() < 16 * 1024 {
                     next = events.try_recv().ok();
                 }
             }

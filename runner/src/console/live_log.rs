@@ -14,10 +14,13 @@ use super::SharedReader;
 use crate::store::{RunStatus, StoreError};
 
 /// How many lines one read of the store takes at most.
-pub const LOG_PAGE: usize = 500;
+pub const LOG_PAGE: usize = 200;
 
 /// How often a followed run's new lines are looked for.
 const FOLLOW_INTERVAL: Duration = Duration::from_millis(250);
+
+/// How many lines wait for a slow follower at most: what one follower may hold.
+const FOLLOWER_BACKLOG: usize = 128;
 
 /// How many batches a slow follower may be behind before it reads the store itself.
 const BACKLOG: usize = 64;
@@ -115,7 +118,7 @@ impl LiveLogs {
         };
         // Subscribed before the lines so far are read: nothing written meanwhile is missed.
         let batches = live.then(|| self.subscribe(run));
-        let (sender, receiver) = mpsc::channel(4 * LOG_PAGE);
+        let (sender, receiver) = mpsc::channel(FOLLOWER_BACKLOG);
         let source = self.source.clone();
         tokio::spawn(async move {
             let mut last = after;
@@ -362,29 +365,31 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_long_log_is_read_a_page_at_a_time_and_an_ended_run_ends_the_follow() {
         let source = Arc::new(CountingSource::default());
-        for number in 0..(3 * LOG_PAGE + 10) {
+        let total = 3 * LOG_PAGE + 10;
+        for number in 0..total {
             source.write(&format!("line {number}"));
         }
         let logs = LiveLogs::new(source.clone());
         let mut follower = logs.follow(1, 0).await.expect("reads").expect("a run");
-        let events = next_lines(&mut follower, 3 * LOG_PAGE + 11).await;
+        let events = next_lines(&mut follower, total + 1).await;
         assert_eq!(events.last(), Some(&LogEvent::End));
         assert_eq!(
-            events[3 * LOG_PAGE + 9],
-            LogEvent::Line(1510, "line 1509".to_owned())
+            events[total - 1],
+            LogEvent::Line(total as i64, format!("line {}", total - 1))
         );
         assert_eq!(source.reads.load(Ordering::SeqCst), 4, "four pages");
         assert_eq!(logs.followed_runs(), 0, "no reader for an ended run");
         // From a line on (a browser reconnecting with Last-Event-ID).
-        let mut resumed = logs.follow(1, 1505).await.expect("reads").expect("a run");
+        let mut resumed = logs
+            .follow(1, total as i64 - 2)
+            .await
+            .expect("reads")
+            .expect("a run");
         assert_eq!(
-            next_lines(&mut resumed, 6).await,
+            next_lines(&mut resumed, 3).await,
             [
-                LogEvent::Line(1506, "line 1505".to_owned()),
-                LogEvent::Line(1507, "line 1506".to_owned()),
-                LogEvent::Line(1508, "line 1507".to_owned()),
-                LogEvent::Line(1509, "line 1508".to_owned()),
-                LogEvent::Line(1510, "line 1509".to_owned()),
+                LogEvent::Line(total as i64 - 1, format!("line {}", total - 2)),
+                LogEvent::Line(total as i64, format!("line {}", total - 1)),
                 LogEvent::End,
             ]
         );
