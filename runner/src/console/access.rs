@@ -261,8 +261,8 @@ pub fn cookie(headers: &hyper::HeaderMap, name: &str) -> Option<String> {
 fn random_hex() -> String {
     use ring::rand::SecureRandom as _;
     let mut bytes = [0_u8; 32];
-    // The system's random source does not fail on Linux once booted; were it to, a
-    // session ID of zeros is refused below rather than shared.
+    // The system's random source does not fail on Linux once booted; were it to, the
+    // daemon stops rather than hand out a guessable session ID.
     if ring::rand::SystemRandom::new().fill(&mut bytes).is_err() {
         panic!("the system's random source failed");
     }

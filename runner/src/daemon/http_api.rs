@@ -328,7 +328,7 @@ async fn dispatch(
         };
     let identity = match operator(settings, &headers) {
         Ok(identity) => identity,
-        Err(response) => return response,
+        Err((status, message)) => return text(status, &message),
     };
     let request: DispatchBody = match serde_json::from_slice(&body) {
         Ok(request) => request,
@@ -363,7 +363,7 @@ async fn cancel(
 ) -> Response<Full<Bytes>> {
     let identity = match operator(settings, request.headers()) {
         Ok(identity) => identity,
-        Err(response) => return response,
+        Err((status, message)) => return text(status, &message),
     };
     let Ok(run) = id.parse::<i64>() else {
         return text(StatusCode::NOT_FOUND, "no such run\n");
@@ -455,29 +455,30 @@ fn bearer_is_valid(headers: &hyper::HeaderMap, token: &str) -> bool {
         })
 }
 
-/// Who the bearer token names, when it is an operator's: the API's mutating calls.
+/// Who the bearer token names, when it is an operator's: the API's mutating calls. Else
+/// the status and message of the refusal.
 fn operator(
     settings: &ApiSettings,
     headers: &hyper::HeaderMap,
-) -> Result<Identity, Response<Full<Bytes>>> {
+) -> Result<Identity, (StatusCode, String)> {
     if settings.console.tokens.is_empty() {
-        return Err(text(
+        return Err((
             StatusCode::NOT_FOUND,
-            "the API is read-only: start shoal serve with an API token\n",
+            "the API is read-only: start shoal serve with an API token\n".to_owned(),
         ));
     }
     match settings.console.tokens.bearer(headers) {
         Some(identity) if identity.role.may_act() => Ok(identity),
-        Some(identity) => Err(text(
+        Some(identity) => Err((
             StatusCode::FORBIDDEN,
-            &format!(
+            format!(
                 "{} is a viewer: only an operator may dispatch, cancel or roll back\n",
                 identity.name
             ),
         )),
-        None => Err(text(
+        None => Err((
             StatusCode::UNAUTHORIZED,
-            "missing or wrong bearer token\n",
+            "missing or wrong bearer token\n".to_owned(),
         )),
     }
 }
