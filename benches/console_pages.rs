@@ -209,6 +209,7 @@ fn request(workflow: usize, environment: usize, mode: RunMode) -> RunRequest {
         actor: "ana".to_owned(),
         inputs: serde_json::Map::new(),
         image: None,
+        rollback_from: None,
     }
 }
 

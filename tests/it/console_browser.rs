@@ -76,7 +76,18 @@ fn the_console_in_a_real_browser() {
     );
     let applied = daemon.wait_for_commit(&first);
     assert_eq!(applied["status"], "success", "{applied}");
-    swarm.wait_for_running_tasks(&format!("{stack}_web"), 1, Duration::from_secs(60));
+    // A second commit, applied: the browser rolls it back to the first.
+    write(
+        "stacks/app.yml",
+        &format!(
+            "version: \"3.8\"\nservices:\n  web:\n    image: \"{image}\"\n    deploy: {{ replicas: 2 }}\n"
+        ),
+    );
+    git(source.path(), &["commit", "-q", "-am", "second commit"]);
+    let second = git(source.path(), &["rev-parse", "HEAD"]).trim().to_owned();
+    let applied = daemon.wait_for_commit(&second);
+    assert_eq!(applied["status"], "success", "{applied}");
+    swarm.wait_for_running_tasks(&format!("{stack}_web"), 2, Duration::from_secs(60));
 
     // The JSON API: reads need a token too, writes an operator's.
     assert_eq!(request(daemon.port, "GET", "/api/v1/runs", None).0, 401);
@@ -137,12 +148,19 @@ fn the_console_in_a_real_browser() {
         1,
         "{runs:?}"
     );
+    let rolled_back = runs
+        .iter()
+        .find(|run| run["workflow"] == "deploy" && run["commit"] == first && run["actor"] == "ana")
+        .unwrap_or_else(|| panic!("no rollback to the first commit by ana: {runs:?}"));
+    assert_eq!(rolled_back["status"], "success", "{rolled_back}");
     for name in [
         "login.png",
         "environments.png",
         "dispatch-refused.png",
         "run-live.png",
         "run-cancelled.png",
+        "rollback-refused.png",
+        "rollback-run.png",
         "runs.png",
         "environments-phone-dark.png",
         "run-phone-dark.png",

@@ -79,6 +79,7 @@ impl DaemonRepo {
             actor: "ada".into(),
             inputs: serde_json::Map::new(),
             image: None,
+            rollback_from: None,
         };
         let (updates, mut received) = tokio::sync::mpsc::unbounded_channel();
         let mut sink = ProgressSink::new(1, "local", updates);

@@ -30,6 +30,7 @@ mod serve_drain;
 mod serve_restart;
 mod serve_runs;
 mod serve_sandbox;
+mod service_step;
 mod ssh_step;
 mod ssh_transport;
 mod support;

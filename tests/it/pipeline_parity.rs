@@ -76,6 +76,7 @@ impl Commit {
             actor: "ada".into(),
             inputs: serde_json::Map::new(),
             image: None,
+            rollback_from: None,
         };
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)

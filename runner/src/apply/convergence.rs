@@ -143,6 +143,7 @@ mod tests {
             name: "app_web".into(),
             version: 1,
             spec: json!({ "Mode": { "Replicated": { "Replicas": replicas } } }),
+            previous_spec: None,
             update_state: update_state.map(str::to_owned),
             update_message: Some("update rolled back due to failure".into()),
         }

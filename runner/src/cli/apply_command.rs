@@ -3,7 +3,7 @@
 use std::io::Write as _;
 
 use crate::apply::{ApplyEvent, ApplyObserver, CancelSignal, progress_text};
-use crate::cli::cluster_run::{ClusterArgs, prepare, wants_json};
+use crate::cli::cluster_run::{ClusterArgs, PreparedRun, prepare, wants_json};
 use crate::cli::unimplemented_docker::refuse_unimplemented_docker_settings;
 use crate::exit_code::Outcome;
 use crate::pipeline::{PlannedWorkflow, RunProgress};
@@ -20,18 +20,20 @@ async fn apply(args: &ClusterArgs) -> anyhow::Result<Outcome> {
     let Some(prepared) = prepare(args).await? else {
         return Ok(Outcome::Failure);
     };
-    let run = &prepared.run;
-    let mut progress = TerminalProgress {
-        secrets: run.secrets.clone(),
-        environment: prepared.environment.clone(),
-        json: wants_json(args),
-    };
+    let mut progress = TerminalProgress::new(&prepared, wants_json(args));
     // The first plan is shown before anything is applied; later workflows are planned
     // again when their turn comes, and shown then.
-    if let Some(first) = run.workflows.first() {
-        progress.show_plan(first);
-    }
-    let outcomes = run.apply(&mut progress, CancelSignal::never()).await?;
+    progress.show_first_plan(&prepared);
+    carry_out(&prepared, &mut progress).await
+}
+
+/// Applies a prepared run whose first plan was shown, reporting on the terminal.
+pub async fn carry_out(
+    prepared: &PreparedRun,
+    progress: &mut TerminalProgress,
+) -> anyhow::Result<Outcome> {
+    let run = &prepared.run;
+    let outcomes = run.apply(progress, CancelSignal::never()).await?;
     let mut reports = Vec::new();
     let mut failed = false;
     for outcome in outcomes {
@@ -91,13 +93,28 @@ async fn apply(args: &ClusterArgs) -> anyhow::Result<Outcome> {
 
 /// Prints plans and apply events as lines; they go to stderr with `--output json`, so
 /// that stdout stays one JSON document.
-struct TerminalProgress {
+pub struct TerminalProgress {
     secrets: SecretValues,
     environment: String,
     json: bool,
 }
 
 impl TerminalProgress {
+    pub fn new(prepared: &PreparedRun, json: bool) -> TerminalProgress {
+        TerminalProgress {
+            secrets: prepared.run.secrets.clone(),
+            environment: prepared.environment.clone(),
+            json,
+        }
+    }
+
+    /// The plan of the first workflow, before anything is applied.
+    pub fn show_first_plan(&self, prepared: &PreparedRun) {
+        if let Some(first) = prepared.run.workflows.first() {
+            self.show_plan(first);
+        }
+    }
+
     fn show_plan(&self, workflow: &PlannedWorkflow) {
         if !self.json {
             print!(

@@ -14,7 +14,7 @@ use crate::pipeline::{
 use crate::render::{SecretValues, TriggerInfo};
 
 /// Options of `plan` and `apply`.
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct ClusterArgs {
     #[command(flatten)]
     pub repo: RepoArgs,
@@ -79,6 +79,14 @@ pub async fn prepare(args: &ClusterArgs) -> anyhow::Result<Option<PreparedRun>> 
     let Some(session) = RenderSession::open(&args.repo, &args.env)? else {
         return Ok(None);
     };
+    prepare_in(args, &session).await
+}
+
+/// [`prepare`] on a session already open (`shoal rollback`'s is at an earlier commit).
+pub async fn prepare_in(
+    args: &ClusterArgs,
+    session: &RenderSession,
+) -> anyhow::Result<Option<PreparedRun>> {
     let selected = session.select(args.workflow.as_deref(), &args.inputs)?;
     // The swarm is read while the files render and convert, on the runtime's worker
     // thread. Nothing is written before every file has rendered, and a repo with errors

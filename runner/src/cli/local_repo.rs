@@ -29,6 +29,15 @@ pub struct CheckedOutCommit {
 }
 
 impl CheckedOutCommit {
+    /// A commit already read, such as the one a rollback applies.
+    pub fn known(repo: &Path, info: CommitInfo) -> CheckedOutCommit {
+        CheckedOutCommit {
+            repo: repo.to_path_buf(),
+            git: Mutex::new(None),
+            info: OnceLock::from(info),
+        }
+    }
+
     /// Starts reading the commit at `repo`: from its files when the commit is a loose
     /// object (see [`loose_commit`]), else through `git`.
     pub fn start(repo: &Path) -> CheckedOutCommit {
@@ -93,6 +102,36 @@ fn branch(dot_git: &Path, repo: &Path) -> String {
         .and_then(|reference| reference.strip_prefix("refs/heads/"))
         .unwrap_or_default()
         .to_owned()
+}
+
+/// The commit `name` (a SHA, a prefix of one, a branch, `HEAD~2`) names in the repository
+/// at `repo`, as templates see it (on the branch checked out there); `None` when it names
+/// no commit, or `repo` is no git work tree.
+pub fn named_commit(repo: &Path, name: &str) -> Option<CommitInfo> {
+    let line = git(
+        repo,
+        &[
+            "log",
+            "-1",
+            "--format=%H%x00%an%x00%s",
+            &format!("{name}^{{commit}}"),
+            "--",
+        ],
+    )?;
+    let mut fields = line.trim_end_matches('\n').splitn(3, '\0');
+    let (sha, author, summary) = (fields.next()?, fields.next()?, fields.next()?);
+    let branch = branch(&repo.join(".git"), repo);
+    Some(CommitInfo::new(sha, summary, author, &branch))
+}
+
+/// The folder of the repository's objects (its `.git`, or the common one of a linked
+/// work tree), which commits are read from.
+pub fn git_folder(repo: &Path) -> Option<PathBuf> {
+    let path = git(
+        repo,
+        &["rev-parse", "--path-format=absolute", "--git-common-dir"],
+    )?;
+    Some(PathBuf::from(path.trim_end_matches('\n')))
 }
 
 /// Runs `git -C repo ARGS`; its standard output when it succeeds.

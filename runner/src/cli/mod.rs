@@ -13,6 +13,7 @@ mod plan_command;
 mod render_command;
 mod render_session;
 mod report;
+mod rollback_command;
 mod runs_command;
 mod sandboxed_plan_command;
 mod schema_command;
@@ -45,7 +46,7 @@ pub struct Cli {
 }
 
 /// Options every command that reads a config repo takes.
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct RepoArgs {
     /// The config repo: a folder with shoal.yml and workflows/.
     #[arg(long, default_value = ".", env = "SHOAL_REPO")]
@@ -102,7 +103,7 @@ enum Command {
         after_help = "Example:\n  shoal serve --repo https://git.example.org/infra.git --branch main --state /var/lib/shoal \\\n    --listen 0.0.0.0:8080 --webhook-secret-file /etc/shoal/webhook-secret\n\n\
                              Webhooks: POST /hooks/github (X-Hub-Signature-256 checked). API: GET /api/v1/runs, \
                              GET /api/v1/runs/ID, GET /api/v1/runs/ID/logs (follows a live run), \
-                             POST /api/v1/dispatch and POST /api/v1/runs/ID/cancel (bearer token), \
+                             POST /api/v1/dispatch, POST /api/v1/rollback and POST /api/v1/runs/ID/cancel (bearer token), \
                              GET /metrics (Prometheus), GET /healthz. The web console: / (log in with a \
                              token from --access-tokens-file or --api-token-file)."
     )]
@@ -122,6 +123,18 @@ enum Command {
                              A running run stops before its next step, or while a step waits for services or a URL; \
                              a write already sent to Docker is never cut off.")]
     Cancel(dispatch_command::CancelArgs),
+    /// Apply a workflow as it was at an earlier commit: the last one whose run succeeded, or --to.
+    #[command(
+        after_help = "Examples:\n  shoal rollback web --env prod --state /var/lib/shoal\n  \
+                             shoal rollback web --env staging --to 3f2a9c1\n\n\
+                             The workflow's files come from that commit of the config repo's git history, its \
+                             secrets from today's sources. The plan is shown first; a workflow whose dispatch \
+                             must be confirmed by the environment's name asks for it (or take it with \
+                             --input NAME=ENV). shoal serve does the same, recorded and reported as a check, \
+                             on POST /api/v1/rollback.\n\
+                             Exit codes: 0 rolled back (or nothing to do), 1 refused or failed."
+    )]
+    Rollback(Box<rollback_command::RollbackArgs>),
     /// List the runs the daemon keeps, or show one.
     #[command(
         after_help = "Examples:\n  shoal runs --state /var/lib/shoal\n  shoal runs --state /var/lib/shoal show 42"
@@ -166,6 +179,7 @@ pub fn main() -> Outcome {
         Command::Dispatch(args) => dispatch_command::run(&args),
         Command::Cancel(args) => dispatch_command::cancel(&args),
         Command::Apply(args) => apply_command::run(&args),
+        Command::Rollback(args) => rollback_command::run(&args),
         Command::SandboxedPlan(args) => sandboxed_plan_command::run(&args),
     };
     match result {

@@ -9,7 +9,7 @@ use anyhow::Context as _;
 use crate::cli::local_repo::{self, CheckedOutCommit};
 use crate::cli::workflow_selection::{SelectedWorkflow, select_workflows};
 use crate::cli::{RepoArgs, report};
-use crate::load::{DirectoryFiles, load_repo};
+use crate::load::{DirectoryFiles, RepoFiles, load_repo};
 use crate::model::{ConfigRepo, Environment};
 use crate::render::{
     CommitInfo, RenderContext, RenderedWorkflow, SecretValues, TemplateEngine, TriggerInfo,
@@ -20,7 +20,7 @@ use crate::validation::placeholder_image;
 
 pub struct RenderSession {
     pub root: PathBuf,
-    pub files: Arc<DirectoryFiles>,
+    pub files: Arc<dyn RepoFiles>,
     pub repo: ConfigRepo,
     pub environment: Environment,
     /// Read while the session loads and the swarm is read; see [`RenderSession::commit`].
@@ -44,6 +44,29 @@ impl RenderSession {
         );
         let commit = CheckedOutCommit::start(&root);
         let files = Arc::new(DirectoryFiles::new(&root));
+        RenderSession::load(root, files, commit, environment)
+    }
+
+    /// The repo at `args.repo` as it was at `commit`, read from git: its files at that
+    /// commit, its secrets (a relative `file:`) from the folder as it is today. `None`
+    /// when the repo has errors there, which are printed.
+    pub fn at_commit(
+        args: &RepoArgs,
+        environment: &str,
+        files: Arc<dyn RepoFiles>,
+        commit: CommitInfo,
+    ) -> anyhow::Result<Option<RenderSession>> {
+        let root = args.repo.clone();
+        let commit = CheckedOutCommit::known(&root, commit);
+        RenderSession::load(root, files, commit, environment)
+    }
+
+    fn load(
+        root: PathBuf,
+        files: Arc<dyn RepoFiles>,
+        commit: CheckedOutCommit,
+        environment: &str,
+    ) -> anyhow::Result<Option<RenderSession>> {
         let (repo, diagnostics) = load_repo(files.as_ref());
         let Some(repo) = repo else {
             report::print_diagnostics(&diagnostics, &SecretValues::default());

@@ -55,11 +55,16 @@ pub fn run(args: &RunsArgs) -> anyhow::Result<Outcome> {
                 );
             } else {
                 for run in runs {
+                    let mode = if run.event == "rollback" {
+                        "rollback"
+                    } else {
+                        run.mode.as_str()
+                    };
                     println!(
                         "{:>5}  {:<11} {:<10} {:<18} {:<12} {}  {}  {}",
                         run.id,
                         run.status.as_str(),
-                        run.mode,
+                        mode,
                         run.workflow,
                         run.environments.join(","),
                         run.commit.get(..7).unwrap_or(&run.commit),
@@ -93,6 +98,9 @@ pub fn run(args: &RunsArgs) -> anyhow::Result<Outcome> {
                     run.event,
                     run.status.as_str()
                 );
+                if let Some(from) = &run.rollback_from {
+                    println!("rolled back from commit {from}");
+                }
                 println!(
                     "started {} finished {}",
                     run.started_at.unwrap_or_default(),

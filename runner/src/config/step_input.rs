@@ -9,19 +9,19 @@ use crate::steps::certs::CertsInput;
 use crate::steps::config::ConfigInput;
 use crate::steps::network::NetworkInput;
 use crate::steps::remove::RemoveInput;
+use crate::steps::service::ServiceInput;
 use crate::steps::stack::StackInput;
 use crate::steps::wait::WaitInput;
 use crate::yaml::Spanned;
 
 /// The step kinds this version runs.
 pub const SUPPORTED_KINDS: &[&str] = &[
-    "stack", "network", "config", "secret", "certs", "wait", "remove", "ssh",
+    "stack", "network", "config", "secret", "certs", "wait", "remove", "ssh", "service",
 ];
 
 /// Step kinds that are planned but not implemented yet, with what they will do.
 /// A step using one is rejected, never silently skipped.
 pub const PLANNED_KINDS: &[(&str, &str)] = &[
-    ("service", "single-service updates"),
     ("node", "node labels and availability"),
     ("swarm", "swarm init and join"),
 ];
@@ -72,12 +72,12 @@ pub struct StepInput {
     /// Put files on hosts and run commands there, over SSH.
     #[serde(default)]
     pub ssh: Option<crate::steps::ssh::SshStepInput>,
+    /// Change one existing service: scale, image, forced update or rollback.
+    #[serde(default)]
+    pub service: Option<ServiceInput>,
 
     // Planned kinds: accepted by the decoder so that validation can say they are not
     // supported yet, and absent from the schema so that editors do not offer them.
-    #[serde(default)]
-    #[schemars(skip)]
-    pub service: Option<serde::de::IgnoredAny>,
     #[serde(default)]
     #[schemars(skip)]
     pub node: Option<serde::de::IgnoredAny>,
@@ -115,7 +115,7 @@ impl StepInput {
             wait,
             remove,
             ssh,
-            service: _,
+            service,
             node: _,
             swarm: _,
         } = self;
@@ -128,6 +128,7 @@ impl StepInput {
             wait.map(StepKindInput::Wait),
             remove.map(StepKindInput::Remove),
             ssh.map(StepKindInput::Ssh),
+            service.map(StepKindInput::Service),
         ];
         let common = StepCommonInput {
             id,

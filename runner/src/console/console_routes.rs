@@ -90,6 +90,9 @@ pub async fn respond(
             ["workflows", workflow, "dispatch"] => {
                 dispatch(console, &viewer, &decode(workflow), &form, events).await
             }
+            ["workflows", workflow, "rollback"] => {
+                rollback(console, &viewer, &decode(workflow), &form, events).await
+            }
             _ => not_found(console, &viewer),
         };
     }
@@ -270,6 +273,76 @@ async fn dispatch(
                 None => not_found(console, viewer),
             }
         }
+        Err(_) => stopping(console, viewer),
+    }
+}
+
+/// Rolls `workflow` back on the form's environment (to the last commit whose run
+/// succeeded before its current one), once the environment's name is typed out; the
+/// dispatcher checks the rest, as for `POST /api/v1/rollback`.
+async fn rollback(
+    console: &Arc<Console>,
+    viewer: &Viewer,
+    workflow: &str,
+    form: &[(String, String)],
+    events: &mpsc::Sender<DaemonEvent>,
+) -> Response<Body> {
+    let Some(head) = console.head() else {
+        return not_found(console, viewer);
+    };
+    let Some(environment) = field(form, "environment") else {
+        return not_found(console, viewer);
+    };
+    let typed = field(form, "confirm").unwrap_or_default();
+    if typed != environment {
+        let message = format!(
+            "Type `{environment}` in the box beside Roll back to roll back {workflow} there."
+        );
+        return html(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            console.message_page(Some(viewer), "Rollback refused", &message),
+        );
+    }
+    // A workflow whose manual runs are confirmed by the environment's name gets it.
+    let mut inputs = serde_json::Map::new();
+    if let Some(name) = head
+        .repo
+        .workflows
+        .iter()
+        .find(|w| w.name == workflow)
+        .and_then(super::dispatch_form::confirmation_input)
+    {
+        inputs.insert(name, serde_json::Value::String(typed));
+    }
+    let (reply, answer) = oneshot::channel();
+    let event = DaemonEvent::Rollback {
+        workflow: workflow.to_owned(),
+        environment,
+        to: None,
+        inputs,
+        actor: viewer.identity.name.clone(),
+        reply,
+    };
+    if events.send(event).await.is_err() {
+        return stopping(console, viewer);
+    }
+    match answer.await {
+        Ok(Ok(runs)) => {
+            tracing::info!(
+                user = viewer.identity.name,
+                workflow,
+                ?runs,
+                "rollback from the console"
+            );
+            match runs.first() {
+                Some(run) => redirect(&format!("/runs/{run}"), None),
+                None => redirect("/runs", None),
+            }
+        }
+        Ok(Err(problems)) => html(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            console.message_page(Some(viewer), "Rollback refused", &problems.join("\n")),
+        ),
         Err(_) => stopping(console, viewer),
     }
 }

@@ -74,6 +74,18 @@ pub fn form_fields(
     (fields, general)
 }
 
+/// The input that confirms a manual run of `workflow` by the environment's name, if it has
+/// one (a rollback passes it the name typed).
+pub fn confirmation_input(workflow: &Workflow) -> Option<String> {
+    workflow.triggers.dispatch.as_ref().and_then(|declared| {
+        declared
+            .inputs
+            .iter()
+            .find(|(_, input)| input.confirms == Some(Confirms::Environment))
+            .map(|(name, _)| name.clone())
+    })
+}
+
 /// The inputs a submitted form gives: each declared input's text (parsed as its type by
 /// the dispatcher's checks); an unticked boolean is `false`, an empty optional field is
 /// left to its default.

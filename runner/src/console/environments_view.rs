@@ -27,6 +27,9 @@ pub struct WorkflowRow {
     pub drift: Option<DriftCheck>,
     /// It can be dispatched by hand.
     pub dispatchable: bool,
+    /// The input that confirms a manual run by the environment's name, if it has one: a
+    /// rollback passes the name typed to it.
+    pub confirm_input: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -106,6 +109,7 @@ pub fn environment_views(
                             found: run.summary.starts_with("drift:"),
                         }),
                         dispatchable: workflow.triggers.dispatch.is_some(),
+                        confirm_input: super::dispatch_form::confirmation_input(workflow),
                     }
                 })
                 .collect();
@@ -160,6 +164,7 @@ mod tests {
             started_at: None,
             finished_at: Some(format!("2026-12-04T10:00:{id:0>2}+00:00")),
             summary: summary.to_owned(),
+            rollback_from: None,
         }
     }
 

@@ -33,7 +33,9 @@ use super::run_progress::{Progress, ProgressReport, ProgressSink, RunUpdate};
 use crate::apply::{CancelHandle, cancel_pair};
 use crate::git::RepoMirror;
 use crate::store::{RunRecord, RunStatus, RunStore, StepRecord};
-use crate::trigger::{Admission, QueuedRun, RunMode, RunQueue, RunRequest, TriggerEvent, next_due};
+use crate::trigger::{
+    Admission, QueuedRun, RunMode, RunQueue, RunRequest, TriggerEvent, next_due, rollback_target,
+};
 use crate::webhook::{ForgeEvent, RegistryEvent};
 
 /// What the edges (HTTP, timers, signals) ask of the dispatcher.
@@ -50,6 +52,17 @@ pub enum DaemonEvent {
     Dispatch {
         workflow: String,
         environments: Vec<String>,
+        inputs: serde_json::Map<String, serde_json::Value>,
+        actor: String,
+        reply: oneshot::Sender<Result<Vec<i64>, Vec<String>>>,
+    },
+    /// `shoal rollback` or `POST /api/v1/rollback`: apply `workflow` on `environment` as
+    /// it was at `to`, or at the last commit where its run succeeded before its current
+    /// one; answers the run's ID (or the problems).
+    Rollback {
+        workflow: String,
+        environment: String,
+        to: Option<String>,
         inputs: serde_json::Map<String, serde_json::Value>,
         actor: String,
         reply: oneshot::Sender<Result<Vec<i64>, Vec<String>>>,
@@ -101,6 +114,9 @@ enum Purpose {
 enum Target {
     BranchHead,
     Commit(String),
+    /// A commit as a person named it (a SHA or a prefix of one): resolved in the mirror,
+    /// or refused as unknown.
+    Named(String),
 }
 
 /// The runs of one event at one commit, prepared off the loop.
@@ -303,7 +319,9 @@ impl Dispatcher {
             DaemonEvent::Cancel { run, actor, reply } => {
                 let _ = reply.send(self.cancel(run, &actor).await);
             }
-            DaemonEvent::Dispatch { reply, .. } if self.draining => {
+            DaemonEvent::Dispatch { reply, .. } | DaemonEvent::Rollback { reply, .. }
+                if self.draining =>
+            {
                 let _ = reply.send(Err(vec![
                     "the runner is stopping: no new run starts".to_owned(),
                 ]));
@@ -331,7 +349,66 @@ impl Dispatcher {
                 Purpose::Dispatch { reply },
                 true,
             ),
+            DaemonEvent::Rollback {
+                workflow,
+                environment,
+                to,
+                inputs,
+                actor,
+                reply,
+            } => {
+                self.rollback(workflow, environment, to, inputs, actor, reply)
+                    .await;
+            }
         }
+    }
+
+    /// Prepares the run of a rollback: at `to` when given, else at the last commit where
+    /// the workflow's run on the environment succeeded before its current one (from the
+    /// store); loaded off the loop like any commit.
+    async fn rollback(
+        &mut self,
+        workflow: String,
+        environment: String,
+        to: Option<String>,
+        inputs: serde_json::Map<String, serde_json::Value>,
+        actor: String,
+        reply: oneshot::Sender<Result<Vec<i64>, Vec<String>>>,
+    ) {
+        let runs = match self.store.apply_runs(&workflow).await {
+            Ok(runs) => runs,
+            Err(error) => {
+                let _ = reply.send(Err(vec![format!("cannot read the runs: {error}")]));
+                return;
+            }
+        };
+        let target = match rollback_target(&runs, &workflow, &environment, to.as_deref()) {
+            Ok(target) => target,
+            Err(problem) => {
+                let _ = reply.send(Err(vec![problem]));
+                return;
+            }
+        };
+        tracing::info!(workflow, environment, to = target.to, from = ?target.from, "rollback");
+        let at = if to.is_some() {
+            Target::Named(target.to)
+        } else {
+            Target::Commit(target.to)
+        };
+        let from = target.from;
+        self.prepare(
+            at,
+            move |commit| TriggerEvent::Rollback {
+                workflow,
+                commit: commit.to_owned(),
+                from,
+                environment,
+                inputs,
+                actor,
+            },
+            Purpose::Dispatch { reply },
+            true,
+        );
     }
 
     fn now(&self) -> String {
@@ -645,6 +722,15 @@ impl Dispatcher {
         tokio::spawn(async move {
             let commit = match target {
                 Target::Commit(commit) => Ok(commit),
+                Target::Named(named) => {
+                    let (reader, branch) = (mirror.clone(), branch.clone());
+                    let asked = named.clone();
+                    match blocking(deadline, move || reader.commit_info(&asked, &branch)).await {
+                        Ok(Ok(info)) => Ok(info.sha),
+                        Ok(Err(error)) => Err(format!("unknown commit `{named}`: {error}")),
+                        Err(_) => Err(format!("commit `{named}` could not be read")),
+                    }
+                }
                 Target::BranchHead => {
                     let reader = mirror.clone();
                     match blocking(deadline, move || reader.head(&branch)).await {
@@ -697,7 +783,10 @@ impl Dispatcher {
         let processed = matches!(purpose, Purpose::Trigger { processed: true });
         match (purpose, runs) {
             (Purpose::Dispatch { reply }, Ok((loaded, runs))) => {
-                self.set_head(loaded);
+                // A rollback loads an earlier commit, not the head.
+                if !matches!(event, TriggerEvent::Rollback { .. }) {
+                    self.set_head(loaded);
+                }
                 let ids = self.admit(runs).await;
                 let _ = reply.send(Ok(ids));
             }
@@ -745,6 +834,7 @@ impl Dispatcher {
             actor: event.actor().to_owned(),
             inputs: serde_json::Map::new(),
             image: None,
+            rollback_from: None,
         };
         let Ok(id) = self.store.create_run(&request, &self.now()).await else {
             return;
@@ -801,7 +891,12 @@ impl Dispatcher {
             ids.push(id);
             self.publish(|run| RunNotice::Queued { run }, id).await;
             if !self.draining {
-                let order = (self.rewrites << 32) + commit_order;
+                let mut order = (self.rewrites << 32) + commit_order;
+                // A rollback applies an earlier commit on purpose: it is queued as new as
+                // what its group applied last, not skipped as older.
+                if request.rollback_from.is_some() || request.event == "rollback" {
+                    order = order.max(self.queue.last_applied(&group).unwrap_or(0));
+                }
                 self.enqueue(id, request, group, order).await;
             }
         }

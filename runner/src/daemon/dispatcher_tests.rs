@@ -499,3 +499,94 @@ async fn a_schedule_falls_due_by_the_dispatchers_clock_and_its_run_is_stamped_wi
     );
     assert_eq!(run.created_at, "2027-01-01T00:00:30+00:00");
 }
+
+impl Daemon {
+    async fn rollback(&self, environment: &str, to: Option<&str>) -> Result<Vec<i64>, Vec<String>> {
+        let (reply, answer) = oneshot::channel();
+        self.send(DaemonEvent::Rollback {
+            workflow: "deploy".to_owned(),
+            environment: environment.to_owned(),
+            to: to.map(str::to_owned),
+            inputs: serde_json::Map::new(),
+            actor: "ada".to_owned(),
+            reply,
+        })
+        .await;
+        answer.await.expect("answered")
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rollback_applies_the_last_commit_that_succeeded_before_the_current_one() {
+    let mirror = linear_history();
+    // A commit where the workflow is gone.
+    mirror.commit(
+        "c9",
+        Some("c4"),
+        MemoryFiles::new()
+            .with("shoal.yml", "environments: { local: {} }\n")
+            .with(
+                "workflows/other.yml",
+                "on: { workflow_dispatch: {} }\nsteps:\n  - network: { name: other }\n",
+            ),
+    );
+    let daemon = Daemon::start(mirror, tempfile::tempdir().expect("temp"));
+    assert_eq!(
+        daemon.rollback("local", None).await,
+        Err(vec![
+            "workflow `deploy` has not run on environment `local`: there is nothing to roll back"
+                .to_owned()
+        ])
+    );
+    for commit in ["c1", "c2", "c3"] {
+        daemon.push(commit).await;
+        daemon.executor.release(commit);
+        daemon
+            .eventually("applied", |runs| {
+                runs.last() == Some(&pair(commit, "success"))
+            })
+            .await;
+    }
+    // c3 is applied, the newest in its group; the rollback to c2 is not skipped as older.
+    let ids = daemon.rollback("local", None).await.expect("queued");
+    assert_eq!(ids.len(), 1);
+    daemon
+        .eventually("rolled back", |runs| {
+            runs.len() == 4 && runs[3] == pair("c2", "success")
+        })
+        .await;
+    let store = Store::open_reader(daemon.folder.path()).expect("reader");
+    let run = store.run(ids[0]).expect("read").expect("recorded");
+    assert_eq!(
+        (run.event.as_str(), run.mode.as_str(), run.actor.as_str()),
+        ("rollback", "apply", "ada")
+    );
+    assert_eq!(run.rollback_from.as_deref(), Some("c3"));
+    // The current run is now the rollback, on c2: the next one goes back to c1.
+    let ids = daemon.rollback("local", None).await.expect("queued");
+    let run = store.run(ids[0]).expect("read").expect("recorded");
+    assert_eq!(
+        (run.commit.as_str(), run.rollback_from.as_deref()),
+        ("c1", Some("c2"))
+    );
+
+    assert_eq!(
+        daemon.rollback("local", Some("nope")).await,
+        Err(vec![
+            "unknown commit `nope`: commit `nope` not found in the mirror of memory".to_owned()
+        ])
+    );
+    assert_eq!(
+        daemon.rollback("local", Some("c9")).await,
+        Err(vec![
+            "workflow `deploy` does not exist at commit c9: nothing to roll back to".to_owned()
+        ])
+    );
+    assert_eq!(
+        daemon.rollback("prod", Some("c2")).await,
+        Err(vec![
+            "workflow `deploy` does not target environment `prod` at commit c2; it targets local"
+                .to_owned()
+        ])
+    );
+}

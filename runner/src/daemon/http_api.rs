@@ -134,6 +134,7 @@ async fn handle(
         }
         (Method::POST, _, [id, "cancel"]) => cancel(request, settings, events, id).await,
         (Method::POST, "/api/v1/dispatch", _) => dispatch(request, settings, events).await,
+        (Method::POST, "/api/v1/rollback", _) => rollback(request, settings, events).await,
         _ => text(StatusCode::NOT_FOUND, "not found\n"),
     };
     response.map(|body| body.boxed())
@@ -321,28 +322,82 @@ async fn dispatch(
     settings: &ApiSettings,
     events: &mpsc::Sender<DaemonEvent>,
 ) -> Response<Full<Bytes>> {
-    let (headers, body) =
-        match body(request, settings.limits.max_body_bytes, &settings.limits).await {
-            Ok(parts) => parts,
+    let (identity, request): (Identity, DispatchBody) =
+        match authorized_body(request, settings).await {
+            Ok(request) => request,
             Err(response) => return response,
         };
-    let identity = match operator(settings, &headers) {
-        Ok(identity) => identity,
-        Err((status, message)) => return text(status, &message),
-    };
-    let request: DispatchBody = match serde_json::from_slice(&body) {
-        Ok(request) => request,
-        Err(error) => return text(StatusCode::BAD_REQUEST, &format!("{error}\n")),
-    };
-    let (reply, answer) = oneshot::channel();
-    let event = DaemonEvent::Dispatch {
+    queue_runs(events, |reply| DaemonEvent::Dispatch {
         workflow: request.workflow,
         environments: request.environments,
         inputs: request.inputs,
         actor: request.actor.unwrap_or(identity.name),
         reply,
-    };
-    if events.send(event).await.is_err() {
+    })
+    .await
+}
+
+/// `POST /api/v1/rollback`: apply a workflow on one environment as it was at an earlier
+/// commit (`to`, or the last one whose run succeeded before the current one).
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RollbackBody {
+    workflow: String,
+    environment: String,
+    #[serde(default)]
+    to: Option<String>,
+    /// The workflow's dispatch inputs there: `{"confirm": "prod"}` when its dispatch must
+    /// be confirmed by the environment's name.
+    #[serde(default)]
+    inputs: serde_json::Map<String, serde_json::Value>,
+    #[serde(default)]
+    actor: Option<String>,
+}
+
+async fn rollback(
+    request: Request<Incoming>,
+    settings: &ApiSettings,
+    events: &mpsc::Sender<DaemonEvent>,
+) -> Response<Full<Bytes>> {
+    let (identity, request): (Identity, RollbackBody) =
+        match authorized_body(request, settings).await {
+            Ok(request) => request,
+            Err(response) => return response,
+        };
+    queue_runs(events, |reply| DaemonEvent::Rollback {
+        workflow: request.workflow,
+        environment: request.environment,
+        to: request.to,
+        inputs: request.inputs,
+        actor: request.actor.unwrap_or(identity.name),
+        reply,
+    })
+    .await
+}
+
+/// Who sent a request that writes, and its JSON body, once their bearer token is checked
+/// (404 when the API is read-only, 401 on a wrong token, 403 on a viewer's, 400 on a body
+/// that is not `T`).
+async fn authorized_body<T: serde::de::DeserializeOwned>(
+    request: Request<Incoming>,
+    settings: &ApiSettings,
+) -> Result<(Identity, T), Response<Full<Bytes>>> {
+    let (headers, body) = body(request, settings.limits.max_body_bytes, &settings.limits).await?;
+    let identity =
+        operator(settings, &headers).map_err(|(status, message)| text(status, &message))?;
+    let parsed = serde_json::from_slice(&body)
+        .map_err(|error| text(StatusCode::BAD_REQUEST, &format!("{error}\n")))?;
+    Ok((identity, parsed))
+}
+
+/// Sends the event that asks for runs; answers 202 with their IDs, or 422 with why they
+/// were refused.
+async fn queue_runs(
+    events: &mpsc::Sender<DaemonEvent>,
+    event: impl FnOnce(oneshot::Sender<Result<Vec<i64>, Vec<String>>>) -> DaemonEvent,
+) -> Response<Full<Bytes>> {
+    let (reply, answer) = oneshot::channel();
+    if events.send(event(reply)).await.is_err() {
         return text(StatusCode::SERVICE_UNAVAILABLE, "the runner is stopping\n");
     }
     match answer.await {

@@ -286,6 +286,18 @@ async fn prepare(
             commit.short_sha
         )
     })?;
+    if request.event == "rollback" {
+        sink.log(format!(
+            "rollback: workflow {} as it was at commit {}{}, with today's secrets",
+            request.workflow,
+            commit.short_sha,
+            request
+                .rollback_from
+                .as_deref()
+                .map(|from| format!(", instead of commit {}", crate::trigger::short(from)))
+                .unwrap_or_default()
+        ));
+    }
     if let Some(image) = &request.image {
         sink.log(format!(
             "image pushed: {}:{} ({})",

@@ -278,6 +278,7 @@ mod tests {
             started_at: started.then(|| "2026-11-22T06:00:01Z".into()),
             finished_at: None,
             summary: String::new(),
+            rollback_from: None,
         }
     }
 

@@ -353,6 +353,7 @@ pub async fn run_sandboxed_plan(mirror: &Path, commit: &str) -> anyhow::Result<(
         actor: input.actor,
         inputs: input.inputs,
         image: input.image,
+        rollback_from: None,
     };
     let commit_info = CommitInfo::new(
         &input.commit_sha,

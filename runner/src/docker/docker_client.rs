@@ -575,8 +575,8 @@ impl DockerEngine for DockerClient {
 }
 
 /// A service as the daemon lists it, with what shoal reads of it. Its other keys (its
-/// previous spec, as large as its spec, its endpoint, its timestamps) are skipped as they
-/// are read, never built into JSON values.
+/// endpoint, its timestamps) are skipped as they are read, never built into JSON values.
+/// Its previous spec is kept: a `service` step's `rollback` plans and writes it.
 #[derive(serde::Deserialize)]
 struct ListedService {
     #[serde(rename = "ID", default)]
@@ -586,6 +586,8 @@ struct ListedService {
     /// Raw, to keep every key the daemon stores.
     #[serde(rename = "Spec", default)]
     spec: serde_json::Value,
+    #[serde(rename = "PreviousSpec", default)]
+    previous_spec: Option<serde_json::Value>,
     #[serde(rename = "UpdateStatus", default)]
     update_status: Option<ListedUpdateStatus>,
 }
@@ -606,6 +608,7 @@ impl ListedService {
                 .to_owned(),
             version: self.version.index,
             spec: self.spec,
+            previous_spec: self.previous_spec,
             update_state,
             update_message,
         }

@@ -94,6 +94,7 @@ impl FakeSwarm {
             name: name.clone(),
             version: 1,
             spec,
+            previous_spec: None,
             update_state: None,
             update_message: None,
         });
@@ -266,7 +267,7 @@ impl DockerEngine for FakeEngine {
             ));
         }
         service.version += 1;
-        service.spec = spec.clone();
+        service.previous_spec = Some(std::mem::replace(&mut service.spec, spec.clone()));
         service.update_state = Some("completed".to_owned());
         swarm.schedule(id, &name);
         Ok(())

@@ -238,10 +238,22 @@ fn check(run: &RunRecord, environment: &str, phase: CheckPhase, title: &str) -> 
         environment: environment.to_owned(),
         head_sha: run.commit.clone(),
         phase,
-        title: title.to_owned(),
+        title: rollback_title(run, title),
         steps: Vec::new(),
         plan_text: None,
         annotations: Vec::new(),
+    }
+}
+
+/// A rollback's check says so, and from which commit: `Rollback from 3f2a9c1: Applied 2
+/// changes to prod`.
+fn rollback_title(run: &RunRecord, title: &str) -> String {
+    if run.event != "rollback" {
+        return title.to_owned();
+    }
+    match &run.rollback_from {
+        Some(from) => format!("Rollback from {}: {title}", crate::trigger::short(from)),
+        None => format!("Rollback: {title}"),
     }
 }
 

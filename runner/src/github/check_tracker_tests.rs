@@ -24,6 +24,7 @@ fn run(mode: &str, status: RunStatus) -> RunRecord {
         started_at: None,
         finished_at: None,
         summary: String::new(),
+        rollback_from: None,
     }
 }
 
@@ -417,5 +418,27 @@ fn a_pull_request_run_ends_with_a_plan_comment_of_every_environment_it_ran() {
     assert_eq!(
         tracker.plan_comment(&RunNotice::Finished { run: pushed }),
         None
+    );
+}
+
+#[test]
+fn a_rollback_check_says_it_is_one_and_from_which_commit() {
+    let mut tracker = CheckTracker::new(Conclusion::Failure, None);
+    let mut rollback = run("apply", RunStatus::Queued);
+    rollback.event = "rollback".into();
+    rollback.environments = vec!["prod".into()];
+    rollback.rollback_from = Some("3f2a9c1d0e".into());
+    let queued = tracker.check_states(&RunNotice::Queued { run: rollback }, at(0));
+    assert_eq!(
+        summary(&queued),
+        [(
+            "shoal/deploy/prod".to_owned(),
+            CheckPhase::Queued,
+            "Rollback from 3f2a9c1: Queued".to_owned()
+        )]
+    );
+    assert_eq!(
+        queued[0].head_sha,
+        "9fceb02d0ae598e95dc970b74767f19372d61af8"
     );
 }

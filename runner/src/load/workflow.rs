@@ -557,7 +557,7 @@ impl WorkflowChecker<'_> {
         }
     }
 
-    fn template_syntax(
+    pub fn template_syntax(
         &self,
         template: &Spanned<String>,
         what: &str,

@@ -82,6 +82,7 @@ fn live(desired: &DesiredWorkflows, old: &str, bookkeeping: &[(&str, &str)]) -> 
             name: "app_web".to_owned(),
             version: 1,
             spec,
+            previous_spec: None,
             update_state: None,
             update_message: None,
         }],

@@ -58,7 +58,8 @@ pub fn name_objects(steps: &mut [DesiredStep], key: &ObjectNameKey) {
             | Desired::Wait(_)
             | Desired::Network(_)
             | Desired::Remove { .. }
-            | Desired::Hosts(_) => {}
+            | Desired::Hosts(_)
+            | Desired::Service(_) => {}
         }
     }
 }
@@ -126,7 +127,8 @@ pub fn use_managed_objects(steps: &mut [DesiredStep]) {
             | Desired::Wait(_)
             | Desired::Network(_)
             | Desired::Remove { .. }
-            | Desired::Hosts(_) => {}
+            | Desired::Hosts(_)
+            | Desired::Service(_) => {}
         }
     }
 }

@@ -59,6 +59,7 @@ fn live_service(name: &str, stack: &str, network: &str, config: Option<&str>) ->
         name: name.to_owned(),
         version: 1,
         spec: service_spec(name, stack, network, config),
+        previous_spec: None,
         update_state: None,
         update_message: None,
     }

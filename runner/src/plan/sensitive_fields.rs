@@ -162,6 +162,18 @@ impl SensitiveFields {
             // differ make another object, never a field shown; a `wait` or `remove` step
             // writes nothing to compare.
             Desired::Object(_) | Desired::Wait(_) | Desired::Remove { .. } | Desired::Nothing => {}
+            // Its image may come from a secret (a registry's host, say): then the
+            // image's diff is concealed.
+            Desired::Service(planned) => {
+                if let Desired::Service(other) = other
+                    && planned.image != other.image
+                {
+                    self.services
+                        .entry(planned.name.clone())
+                        .or_default()
+                        .insert("TaskTemplate.ContainerSpec.Image".to_owned());
+                }
+            }
             Desired::Hosts(planned) => {
                 if let Desired::Hosts(other) = other {
                     planned.sensitive_between(other, &mut self.host_values);

@@ -1,6 +1,7 @@
 //! What one step wants on the swarm, by kind: how it is planned and how it is applied.
 
 use super::certs::{self, DesiredCerts};
+use super::service::{self, DesiredService};
 use super::stack::{self, DesiredStack};
 use super::wait::{self, WaitTarget};
 use super::{config, network, remove};
@@ -28,6 +29,8 @@ pub enum Desired {
     /// An `ssh` step: files and commands on hosts, planned against the hosts themselves
     /// (`PlannedRun::plan_hosts`).
     Hosts(super::ssh::DesiredHosts),
+    /// A `service` step: a change to one existing service.
+    Service(DesiredService),
 }
 
 impl Desired {
@@ -42,6 +45,7 @@ impl Desired {
             Desired::Stack(spec) => stack::plan(planner, spec, plan),
             Desired::Remove { stack } => remove::plan(planner, stack, plan),
             Desired::Hosts(_) => {}
+            Desired::Service(desired) => service::plan(planner, desired, plan),
         }
     }
 
@@ -67,6 +71,9 @@ impl Desired {
             Desired::Remove { .. } => remove::apply(applier, &step.name, plan, changes).await,
             Desired::Hosts(hosts) => {
                 super::ssh::apply(applier, step, hosts, &plan.hosts, changes).await
+            }
+            Desired::Service(desired) => {
+                service::apply(applier, step, desired, plan, changes).await
             }
         }
     }

@@ -22,6 +22,7 @@ pub mod config;
 pub mod network;
 pub mod remove;
 pub mod secret;
+pub mod service;
 pub mod ssh;
 pub mod stack;
 pub mod wait;

@@ -7,6 +7,7 @@ use super::config::{self, ConfigStep};
 use super::network::{self, NetworkStep};
 use super::remove::{self, RemoveStep};
 use super::secret;
+use super::service::{self, ServiceStep};
 use super::stack::{self, StackStep};
 use super::wait::{self, WaitStep};
 use crate::plan::DesiredContext;
@@ -24,6 +25,7 @@ pub enum StepKind {
     Wait(WaitStep),
     Remove(RemoveStep),
     Ssh(super::ssh::SshStep),
+    Service(ServiceStep),
 }
 
 impl StepKind {
@@ -38,6 +40,7 @@ impl StepKind {
             StepKind::Wait(_) => "wait",
             StepKind::Remove(_) => "remove",
             StepKind::Ssh(_) => "ssh",
+            StepKind::Service(_) => "service",
         }
     }
 
@@ -55,6 +58,7 @@ impl StepKind {
             StepKind::Wait(_) => "wait".to_owned(),
             StepKind::Remove(step) => format!("remove {}", step.stack),
             StepKind::Ssh(step) => format!("ssh {}", step.hosts.join(", ")),
+            StepKind::Service(step) => format!("service {}", step.name),
         }
     }
 
@@ -68,7 +72,8 @@ impl StepKind {
             | StepKind::Secret(_)
             | StepKind::Certs(_)
             | StepKind::Wait(_)
-            | StepKind::Ssh(_) => None,
+            | StepKind::Ssh(_)
+            | StepKind::Service(_) => None,
         }
     }
 
@@ -90,6 +95,7 @@ impl StepKind {
             StepKind::Wait(step) => wait::render(step, renderer, rendered, diagnostics),
             StepKind::Remove(step) => remove::render(step, renderer, rendered, diagnostics),
             StepKind::Ssh(step) => super::ssh::render(step, renderer, rendered, diagnostics),
+            StepKind::Service(step) => service::render(step, renderer, rendered, diagnostics),
         }
     }
 
@@ -115,6 +121,7 @@ impl StepKind {
                 stack: remove::desired(rendered),
             },
             StepKind::Ssh(step) => Desired::Hosts(super::ssh::desired(step, rendered)),
+            StepKind::Service(step) => Desired::Service(service::desired(step, rendered)),
         };
         Ok((desired, Diagnostics::default()))
     }

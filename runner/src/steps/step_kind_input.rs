@@ -7,6 +7,7 @@ use super::config::{self, ConfigInput};
 use super::network::{self, NetworkInput};
 use super::remove::{self, RemoveInput};
 use super::secret;
+use super::service::{self, ServiceInput};
 use super::stack::{self, StackInput};
 use super::wait::{self, WaitInput};
 use crate::load::WorkflowChecker;
@@ -24,6 +25,7 @@ pub enum StepKindInput {
     Wait(WaitInput),
     Remove(RemoveInput),
     Ssh(super::ssh::SshStepInput),
+    Service(ServiceInput),
 }
 
 impl StepKindInput {
@@ -63,6 +65,9 @@ impl StepKindInput {
             }
             StepKindInput::Ssh(input) => {
                 StepKind::Ssh(super::ssh::check(input, node, checker, diagnostics)?)
+            }
+            StepKindInput::Service(input) => {
+                StepKind::Service(service::check(input, node, checker, diagnostics))
             }
         })
     }

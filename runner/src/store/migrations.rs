@@ -27,6 +27,10 @@ const MIGRATIONS: &[Migration] = &[
         purpose: "index runs by status and by event and commit",
         apply: index_runs,
     },
+    Migration {
+        purpose: "record the commit a rollback run rolls back from",
+        apply: add_rollback_from,
+    },
 ];
 
 /// The schema version this shoal writes.
@@ -96,6 +100,16 @@ fn index_runs(transaction: &Transaction<'_>) -> rusqlite::Result<()> {
     transaction.execute_batch(
         "CREATE INDEX IF NOT EXISTS runs_by_status ON runs (status);
          CREATE INDEX IF NOT EXISTS runs_by_event_and_commit ON runs (event, commit_sha);",
+    )
+}
+
+/// A `rollback` run applies an earlier commit; this is the commit it rolled back from.
+/// Other runs leave it empty. Runs of a workflow are found by workflow and mode when a
+/// rollback looks for the last one that succeeded.
+fn add_rollback_from(transaction: &Transaction<'_>) -> rusqlite::Result<()> {
+    transaction.execute_batch(
+        "ALTER TABLE runs ADD COLUMN rollback_from TEXT;
+         CREATE INDEX IF NOT EXISTS runs_by_workflow_and_mode ON runs (workflow, mode);",
     )
 }
 

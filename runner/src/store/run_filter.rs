@@ -17,7 +17,7 @@ pub struct RunFilter {
     pub result: Option<String>,
 }
 
-const RUN_COLUMNS: &str = "id, workflow, environments, mode, event, commit_sha, actor, status, created_at, started_at, finished_at, summary";
+const RUN_COLUMNS: &str = "id, workflow, environments, mode, event, commit_sha, actor, status, created_at, started_at, finished_at, summary, rollback_from";
 
 impl Store {
     /// The runs `filter` matches, newest first: at most `limit`, skipping `offset`.
@@ -135,6 +135,7 @@ mod tests {
             actor: "ana".into(),
             inputs: serde_json::Map::new(),
             image: None,
+            rollback_from: None,
         }
     }
 

@@ -59,6 +59,9 @@ pub struct RunRecord {
     pub finished_at: Option<String>,
     /// A one-line result, such as the plan summary or the error.
     pub summary: String,
+    /// For a `rollback` run: the commit it rolled back from (`commit` is the earlier one
+    /// it applied).
+    pub rollback_from: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

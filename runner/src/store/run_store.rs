@@ -36,6 +36,8 @@ pub trait RunStore: Send + Sync {
     fn steps(&self, run: i64) -> StoreFuture<'_, Vec<StepRecord>>;
     /// The runs left queued, oldest first, as the requests that made them.
     fn queued_runs(&self) -> StoreFuture<'_, Vec<(i64, RunRequest)>>;
+    /// The runs of `workflow` that applied (or tried to), newest first.
+    fn apply_runs<'a>(&'a self, workflow: &'a str) -> StoreFuture<'a, Vec<RunRecord>>;
     /// The commit of the newest run `event` recorded.
     fn latest_run_commit<'a>(&'a self, event: &'a str) -> StoreFuture<'a, Option<String>>;
     /// The last commit of `branch` whose push was processed.

@@ -103,6 +103,11 @@ impl RunStore for SqliteRunStore {
         self.call(Store::queued_runs)
     }
 
+    fn apply_runs<'a>(&'a self, workflow: &'a str) -> StoreFuture<'a, Vec<RunRecord>> {
+        let workflow = workflow.to_owned();
+        self.call(move |store| store.apply_runs(&workflow))
+    }
+
     fn latest_run_commit<'a>(&'a self, event: &'a str) -> StoreFuture<'a, Option<String>> {
         let event = event.to_owned();
         self.call(move |store| store.latest_run_commit(&event))
@@ -147,6 +152,7 @@ mod tests {
             actor: "ada".into(),
             inputs: serde_json::Map::new(),
             image: None,
+            rollback_from: None,
         };
         let id = store.create_run(&request, "t0").await.expect("created");
         store.append_log(id, "one", "t1").await.expect("log");

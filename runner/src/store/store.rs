@@ -114,8 +114,8 @@ impl Store {
         };
         self.connection
             .execute(
-                "INSERT INTO runs (workflow, environments, mode, event, commit_sha, actor, status, created_at, inputs, image)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'queued', ?7, ?8, ?9)",
+                "INSERT INTO runs (workflow, environments, mode, event, commit_sha, actor, status, created_at, inputs, image, rollback_from)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'queued', ?7, ?8, ?9, ?10)",
                 params![
                     request.workflow,
                     serde_json::to_string(&request.environments).unwrap_or_default(),
@@ -128,7 +128,8 @@ impl Store {
                     request
                         .image
                         .as_ref()
-                        .and_then(|image| serde_json::to_string(image).ok())
+                        .and_then(|image| serde_json::to_string(image).ok()),
+                    request.rollback_from
                 ],
             )
             .map_err(|e| self.error(e))?;
@@ -204,7 +205,7 @@ impl Store {
         let mut statement = self
             .connection
             .prepare(
-                "SELECT id, workflow, environments, mode, event, commit_sha, actor, status, created_at, started_at, finished_at, summary
+                "SELECT id, workflow, environments, mode, event, commit_sha, actor, status, created_at, started_at, finished_at, summary, rollback_from
                  FROM runs ORDER BY id DESC LIMIT ?1",
             )
             .map_err(|e| self.error(e))?;
@@ -221,7 +222,7 @@ impl Store {
     pub fn run(&self, id: i64) -> Result<Option<RunRecord>, StoreError> {
         self.connection
             .query_row(
-                "SELECT id, workflow, environments, mode, event, commit_sha, actor, status, created_at, started_at, finished_at, summary
+                "SELECT id, workflow, environments, mode, event, commit_sha, actor, status, created_at, started_at, finished_at, summary, rollback_from
                  FROM runs WHERE id = ?1",
                 params![id],
                 run_from_row,
@@ -392,7 +393,7 @@ impl Store {
         let mut statement = self
             .connection
             .prepare(
-                "SELECT id, workflow, environments, mode, event, commit_sha, actor, inputs, image
+                "SELECT id, workflow, environments, mode, event, commit_sha, actor, inputs, image, rollback_from
                  FROM runs WHERE status = 'queued' ORDER BY id",
             )
             .map_err(|e| self.error(e))?;
@@ -419,9 +420,27 @@ impl Store {
                         image: row
                             .get::<_, Option<String>>(8)?
                             .and_then(|json| serde_json::from_str(&json).ok()),
+                        rollback_from: row.get(9)?,
                     },
                 ))
             })
+            .map_err(|e| self.error(e))?;
+        rows.collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.error(e))
+    }
+
+    /// The runs of `workflow` that applied (or tried to), newest first: where a rollback
+    /// looks for the last one that succeeded.
+    pub fn apply_runs(&self, workflow: &str) -> Result<Vec<RunRecord>, StoreError> {
+        let mut statement = self
+            .connection
+            .prepare(
+                "SELECT id, workflow, environments, mode, event, commit_sha, actor, status, created_at, started_at, finished_at, summary, rollback_from
+                 FROM runs WHERE workflow = ?1 AND mode = 'apply' ORDER BY id DESC LIMIT 1000",
+            )
+            .map_err(|e| self.error(e))?;
+        let rows = statement
+            .query_map(params![workflow], run_from_row)
             .map_err(|e| self.error(e))?;
         rows.collect::<Result<Vec<_>, _>>()
             .map_err(|e| self.error(e))
@@ -453,6 +472,7 @@ pub(super) fn run_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RunRecor
         started_at: row.get(9)?,
         finished_at: row.get(10)?,
         summary: row.get(11)?,
+        rollback_from: row.get(12)?,
     })
 }
 
@@ -470,6 +490,7 @@ mod tests {
             actor: "ada".into(),
             inputs: serde_json::Map::new(),
             image: None,
+            rollback_from: None,
         }
     }
 

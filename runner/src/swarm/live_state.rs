@@ -26,6 +26,9 @@ pub struct LiveService {
     pub version: u64,
     /// The Engine API `ServiceSpec` JSON as the daemon stores it.
     pub spec: serde_json::Value,
+    /// `PreviousSpec`: the spec before the last update, what Swarm rolls back to; `None`
+    /// for a service never updated.
+    pub previous_spec: Option<serde_json::Value>,
     /// `UpdateStatus.State`: `updating`, `completed`, `paused`, `rollback_started`, …
     pub update_state: Option<String>,
     pub update_message: Option<String>,

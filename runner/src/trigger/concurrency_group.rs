@@ -68,6 +68,7 @@ mod tests {
             actor: "ana".to_owned(),
             inputs: serde_json::Map::new(),
             image: None,
+            rollback_from: None,
         }
     }
 

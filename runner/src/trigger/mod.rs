@@ -4,6 +4,7 @@
 
 mod concurrency_group;
 mod dispatch_inputs;
+mod rollback_target;
 mod run_queue;
 mod run_request;
 mod schedule_clock;
@@ -11,6 +12,7 @@ mod trigger_event;
 
 pub use concurrency_group::concurrency_group;
 pub use dispatch_inputs::{confirmation_problems, parse_input, resolve_inputs, undeclared};
+pub use rollback_target::{RollbackTarget, rollback_target, short};
 pub use run_queue::{Admission, QueuedRun, RunQueue};
 pub use run_request::{RunMode, RunRequest};
 pub use schedule_clock::next_due;

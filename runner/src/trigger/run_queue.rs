@@ -124,6 +124,12 @@ impl RunQueue {
     pub fn pending(&self, group: &str) -> Option<&QueuedRun> {
         self.groups.get(group)?.pending.as_ref()
     }
+
+    /// The order of the newest commit applied in `group`: a rollback is queued as that
+    /// new, so that it is not skipped as older while a later push still replaces it.
+    pub fn last_applied(&self, group: &str) -> Option<u64> {
+        self.groups.get(group)?.last_applied_order
+    }
 }
 
 fn short(commit: &str) -> &str {

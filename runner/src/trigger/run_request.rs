@@ -25,12 +25,16 @@ pub struct RunRequest {
     pub mode: RunMode,
     /// The commit to check out: never the moving branch head.
     pub commit: String,
-    /// `push`, `pull_request`, `schedule`, `workflow_dispatch` or `registry_push`.
+    /// `push`, `pull_request`, `schedule`, `workflow_dispatch`, `registry_push` or
+    /// `rollback`.
     pub event: &'static str,
     pub actor: String,
     pub inputs: serde_json::Map<String, serde_json::Value>,
     /// The pushed image of a `registry_push` run, `trigger.image` in templates.
     pub image: Option<ImagePush>,
+    /// For a `rollback` run: the commit of the workflow's last run, which it rolls back
+    /// from (its own `commit` is the earlier one it applies).
+    pub rollback_from: Option<String>,
 }
 
 impl RunRequest {
@@ -42,6 +46,7 @@ impl RunRequest {
             "schedule",
             "workflow_dispatch",
             "registry_push",
+            "rollback",
         ]
         .into_iter()
         .find(|name| *name == text)

@@ -44,6 +44,16 @@ pub enum TriggerEvent {
         commit: String,
         actor: String,
     },
+    /// `shoal rollback` or `POST /api/v1/rollback`: apply `workflow` on `environment` as
+    /// it was at `commit`, an earlier one, instead of `from`, the commit of its last run.
+    Rollback {
+        workflow: String,
+        commit: String,
+        from: Option<String>,
+        environment: String,
+        inputs: Map<String, Value>,
+        actor: String,
+    },
 }
 
 impl TriggerEvent {
@@ -55,6 +65,7 @@ impl TriggerEvent {
             TriggerEvent::Schedule { .. } => "schedule",
             TriggerEvent::Dispatch { .. } => "workflow_dispatch",
             TriggerEvent::RegistryPush { .. } => "registry_push",
+            TriggerEvent::Rollback { .. } => "rollback",
         }
     }
 
@@ -64,7 +75,8 @@ impl TriggerEvent {
             TriggerEvent::Push { actor, .. }
             | TriggerEvent::PullRequest { actor, .. }
             | TriggerEvent::Dispatch { actor, .. }
-            | TriggerEvent::RegistryPush { actor, .. } => actor,
+            | TriggerEvent::RegistryPush { actor, .. }
+            | TriggerEvent::Rollback { actor, .. } => actor,
             TriggerEvent::Schedule { .. } => "",
         }
     }
@@ -197,6 +209,7 @@ pub fn run_requests(
             })
             .map(|workflow| RunRequest {
                 image: Some(image.clone()),
+                rollback_from: None,
                 ..request(
                     workflow,
                     event.mode(),
@@ -208,6 +221,52 @@ pub fn run_requests(
                 )
             })
             .collect()),
+        TriggerEvent::Rollback {
+            workflow,
+            commit,
+            from,
+            environment,
+            inputs,
+            actor,
+        } => {
+            let short = commit.get(..7).unwrap_or(commit);
+            let Some(workflow) = repo.workflow(workflow) else {
+                return Err(vec![format!(
+                    "workflow `{workflow}` does not exist at commit {short}: nothing to roll back to"
+                )]);
+            };
+            if !workflow.environments.contains(environment) {
+                return Err(vec![format!(
+                    "workflow `{}` does not target environment `{environment}` at commit {short}; it targets {}",
+                    workflow.name,
+                    workflow.environments.join(", ")
+                )]);
+            }
+            // The inputs the workflow declares there, checked as a dispatch's: a workflow
+            // whose dispatch must be confirmed by the environment's name is rolled back
+            // only with that confirmation.
+            let inputs = match &workflow.triggers.dispatch {
+                Some(_) => resolve_inputs(workflow, inputs)?,
+                None => Map::new(),
+            };
+            let targets = vec![environment.clone()];
+            let refused = confirmation_problems(workflow, &targets, &inputs);
+            if !refused.is_empty() {
+                return Err(refused);
+            }
+            Ok(vec![RunRequest {
+                rollback_from: from.clone(),
+                ..request(
+                    workflow,
+                    event.mode(),
+                    commit,
+                    event.name(),
+                    actor,
+                    targets,
+                    inputs,
+                )
+            }])
+        }
     }
 }
 
@@ -253,6 +312,7 @@ fn request(
         actor: actor.to_owned(),
         inputs,
         image: None,
+        rollback_from: None,
     }
 }
 

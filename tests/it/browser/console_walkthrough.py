@@ -77,9 +77,31 @@ def main():
         # The environment, its workflows' last apply, and its stack's live health.
         local = page.locator("#env-local")
         expect(local.locator("tbody tr").filter(has_text="deploy")).to_contain_text("success")
-        expect(local.locator("tbody tr").filter(has_text="deploy")).to_contain_text("first commit")
-        expect(local.locator("ul.services li").filter(has_text=f"{STACK}_web")).to_contain_text("1/1")
+        expect(local.locator("tbody tr").filter(has_text="deploy")).to_contain_text("second commit")
+        expect(local.locator("ul.services li").filter(has_text=f"{STACK}_web")).to_contain_text("2/2")
         shot(page, "environments.png")
+
+        # Roll back: only once the environment's name is typed; then a run applies the
+        # commit before the current one.
+        deploy = local.locator("tbody tr").filter(has_text="deploy")
+        deploy.locator("form.rollback input[name=confirm]").fill("prod")
+        deploy.locator("form.rollback button").click()
+        expect(page.locator("main h1")).to_have_text("Rollback refused")
+        expect(page.locator("main p").first).to_have_text(
+            "Type `local` in the box beside Roll back to roll back deploy there."
+        )
+        shot(page, "rollback-refused.png")
+        page.goto(URL + "/")
+        deploy = page.locator("#env-local tbody tr").filter(has_text="deploy")
+        deploy.locator("form.rollback input[name=confirm]").fill("local")
+        deploy.locator("form.rollback button").click()
+        expect(page).to_have_url(re.compile(re.escape(URL) + r"/runs/\d+$"))
+        expect(page.locator("#run-status")).to_have_text("success")
+        expect(page.locator("dl.run")).to_contain_text("first commit")
+        expect(page.locator("dl.run")).to_contain_text("by ana")
+        shot(page, "rollback-run.png")
+        page.goto(URL + "/")
+        local = page.locator("#env-local")
 
         # The dispatch form, generated from the workflow's inputs: a wrong confirmation
         # is refused with the field's message, and the values typed are kept.
