@@ -135,7 +135,8 @@ pub fn run(args: &RollbackArgs) -> anyhow::Result<Outcome> {
                 "Type the name of the environment ({environment}) to roll it back: "
             ))?;
             let inputs = serde_json::Map::from_iter([(name, serde_json::Value::String(typed))]);
-            let refused = confirmation_problems(workflow, &[environment.clone()], &inputs);
+            let refused =
+                confirmation_problems(workflow, std::slice::from_ref(&environment), &inputs);
             if !refused.is_empty() {
                 for problem in refused {
                     eprintln!("error: {problem}");

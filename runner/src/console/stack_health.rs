@@ -276,6 +276,7 @@ mod tests {
             spec: serde_json::json!({ "Mode": { "Replicated": { "Replicas": replicas } } }),
             update_state: None,
             update_message: None,
+            previous_spec: None,
         }
     }
 

@@ -201,7 +201,7 @@ async fn rollback_puts_back_the_previous_spec_and_needs_one() {
         ..change("maiev_scaler")
     };
     assert_eq!(
-        apply(&engine, rollback.clone()).await.unwrap_err(),
+        apply(&engine, rollback.clone()).await.expect_err("refused"),
         "the plan cannot be applied:\n  \
          step `service maiev_scaler`: service `maiev_scaler` has no previous spec to roll back to: it was never updated"
     );
@@ -262,7 +262,7 @@ async fn a_service_that_does_not_converge_fails_the_step_with_the_task_error() {
         image: Some("busybox:broken".to_owned()),
         ..change("maiev_scaler")
     };
-    let error = apply(&engine, image).await.unwrap_err();
+    let error = apply(&engine, image).await.expect_err("refused");
     assert!(
         error.starts_with(
             "step `service maiev_scaler`: updated service maiev_scaler; \
