@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{Semaphore, broadcast, mpsc};
 
 use super::SharedReader;
 use crate::store::{RunStatus, StoreError};
@@ -85,6 +85,10 @@ pub enum LogEvent {
 /// The runs being followed, each by one reading thread.
 pub struct LiveLogs {
     source: Arc<dyn LogSource>,
+    /// Followers catching up read one page at a time, one follower after another: the
+    /// store has one reader connection, and 50 followers arriving together need not 50
+    /// threads waiting for it.
+    catching_up: Arc<Semaphore>,
     followed: Arc<Mutex<HashMap<i64, broadcast::Sender<Arc<LogBatch>>>>>,
     interval: Duration,
 }
@@ -93,6 +97,7 @@ impl LiveLogs {
     pub fn new(source: Arc<dyn LogSource>) -> LiveLogs {
         LiveLogs {
             source,
+            catching_up: Arc::new(Semaphore::new(1)),
             followed: Arc::default(),
             interval: FOLLOW_INTERVAL,
         }
@@ -120,9 +125,10 @@ impl LiveLogs {
         let batches = live.then(|| self.subscribe(run));
         let (sender, receiver) = mpsc::channel(FOLLOWER_BACKLOG);
         let source = self.source.clone();
+        let turns = self.catching_up.clone();
         tokio::spawn(async move {
             let mut last = after;
-            if !catch_up(&source, run, &mut last, &sender).await {
+            if !catch_up(&source, &turns, run, &mut last, &sender).await {
                 return;
             }
             if let Some(mut batches) = batches {
@@ -147,12 +153,12 @@ impl LiveLogs {
                         }
                         // Too slow for the shared reader: read what was missed.
                         Err(broadcast::error::RecvError::Lagged(_)) => {
-                            if !catch_up(&source, run, &mut last, &sender).await {
+                            if !catch_up(&source, &turns, run, &mut last, &sender).await {
                                 return;
                             }
                         }
                         Err(broadcast::error::RecvError::Closed) => {
-                            let _ = catch_up(&source, run, &mut last, &sender).await;
+                            let _ = catch_up(&source, &turns, run, &mut last, &sender).await;
                             break;
                         }
                     }
@@ -228,13 +234,18 @@ fn read_for_followers(
 /// Sends the lines after `last`, a page at a time; false when the follower went away.
 async fn catch_up(
     source: &Arc<dyn LogSource>,
+    turns: &Semaphore,
     run: i64,
     last: &mut i64,
     sender: &mpsc::Sender<LogEvent>,
 ) -> bool {
     loop {
         let (reader, after) = (source.clone(), *last);
-        let Ok(page) = blocking(move || reader.lines_after(run, after, LOG_PAGE)).await else {
+        let read = async {
+            let _turn = turns.acquire().await;
+            blocking(move || reader.lines_after(run, after, LOG_PAGE)).await
+        };
+        let Ok(page) = read.await else {
             // The follower is told the log ends here; it stops either way.
             let _ = sender.send(LogEvent::End).await;
             return false;

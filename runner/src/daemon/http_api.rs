@@ -605,6 +605,7 @@ mod tests {
     impl TestServer {
         async fn start() -> TestServer {
             let state = tempfile::tempdir().expect("a state folder");
+            crate::store::Store::open(state.path()).expect("a store");
             let listener = TcpListener::bind("127.0.0.1:0").await.expect("a port");
             let address = listener.local_addr().expect("an address");
             let settings = Arc::new(ApiSettings {
@@ -743,6 +744,106 @@ mod tests {
             .exchange(b"GET /healthz HTTP/1.1\r\nHost: shoal\r\nConnection: close\r\n\r\n")
             .await;
         assert!(small.starts_with("HTTP/1.1 200 OK\r\n"), "{small}");
+    }
+
+    /// The header `name` of a response, and its body.
+    fn header<'a>(response: &'a str, name: &str) -> Option<&'a str> {
+        response
+            .split("\r\n\r\n")
+            .next()?
+            .lines()
+            .find_map(|line| line.strip_prefix(&format!("{name}: ")))
+    }
+
+    #[tokio::test]
+    async fn the_console_needs_a_login_and_its_forms_their_csrf_token() {
+        let server = TestServer::start().await;
+        let get = |path: &str, cookie: &str| {
+            format!("GET {path} HTTP/1.1\r\nHost: shoal\r\nConnection: close\r\n{cookie}\r\n")
+        };
+        // Nothing without logging in: pages go to the login, the API's reads need a token.
+        let page = server.exchange(get("/runs", "").as_bytes()).await;
+        assert!(page.starts_with("HTTP/1.1 303 See Other\r\n"), "{page}");
+        assert_eq!(header(&page, "location"), Some("/login"));
+        let api = server.exchange(get("/api/v1/runs", "").as_bytes()).await;
+        assert!(api.starts_with("HTTP/1.1 401 Unauthorized\r\n"), "{api}");
+        let api = server
+            .exchange(get("/api/v1/runs", "Authorization: Bearer token\r\n").as_bytes())
+            .await;
+        assert!(api.starts_with("HTTP/1.1 200 OK\r\n"), "{api}");
+
+        let login = |token: &str| {
+            let body = format!("token={token}");
+            format!(
+                "POST /login HTTP/1.1\r\nHost: shoal\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            )
+        };
+        let refused = server.exchange(login("wrong").as_bytes()).await;
+        assert!(
+            refused.starts_with("HTTP/1.1 401 Unauthorized\r\n"),
+            "{refused}"
+        );
+        assert!(refused.contains("That token is not known."), "{refused}");
+        let logged_in = server.exchange(login("token").as_bytes()).await;
+        assert!(
+            logged_in.starts_with("HTTP/1.1 303 See Other\r\n"),
+            "{logged_in}"
+        );
+        let cookie = header(&logged_in, "set-cookie").expect("a session cookie");
+        assert!(
+            cookie.ends_with("; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=43200"),
+            "{cookie}"
+        );
+        let session = cookie.split(';').next().expect("name=value");
+        let with_session = format!("Cookie: {session}\r\n");
+
+        let runs = server
+            .exchange(get("/runs", &with_session).as_bytes())
+            .await;
+        assert!(runs.starts_with("HTTP/1.1 200 OK\r\n"), "{runs}");
+        assert!(runs.contains("api (operator)"), "{runs}");
+        let csrf = runs
+            .split("name=\"csrf\" value=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .expect("a CSRF token in the page");
+
+        // A form without the session's CSRF token is refused, and changes nothing.
+        let post = |path: &str, body: &str| {
+            format!(
+                "POST {path} HTTP/1.1\r\nHost: shoal\r\nConnection: close\r\n{with_session}Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            )
+        };
+        let forged = server
+            .exchange(post("/logout", "csrf=forged").as_bytes())
+            .await;
+        assert!(forged.starts_with("HTTP/1.1 403 Forbidden\r\n"), "{forged}");
+        assert!(
+            forged.contains("security token is missing or out of date"),
+            "{forged}"
+        );
+        let still = server
+            .exchange(get("/runs", &with_session).as_bytes())
+            .await;
+        assert!(still.starts_with("HTTP/1.1 200 OK\r\n"), "{still}");
+
+        let logged_out = server
+            .exchange(post("/logout", &format!("csrf={csrf}")).as_bytes())
+            .await;
+        assert!(
+            logged_out.starts_with("HTTP/1.1 303 See Other\r\n"),
+            "{logged_out}"
+        );
+        assert_eq!(
+            header(&logged_out, "set-cookie"),
+            Some("shoal_session=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0")
+        );
+        let gone = server
+            .exchange(get("/runs", &with_session).as_bytes())
+            .await;
+        assert!(gone.starts_with("HTTP/1.1 303 See Other\r\n"), "{gone}");
     }
 
     #[tokio::test]
