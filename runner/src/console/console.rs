@@ -124,7 +124,7 @@ impl Console {
             .render("login.html", context! { error => error })
     }
 
-    pub fn message_page(&self, viewer: Option<&Viewer>, heading: &str, message: &str) -> String {
+    pub fn message_page(&self, viewer: &Viewer, heading: &str, message: &str) -> String {
         self.templates.render(
             "message.html",
             context! {
@@ -144,7 +144,7 @@ impl Console {
         let Some(head) = self.head() else {
             return Ok(self.templates.render(
                 "environments.html",
-                context! { head => None::<String>, ..viewer_context(Some(viewer)) },
+                context! { head => None::<String>, ..viewer_context(viewer) },
             ));
         };
         let (health, health_age) = self.health.current(&head).await;
@@ -166,7 +166,7 @@ impl Console {
                 health_age => format!("{}s", health_age.as_secs()),
                 environments => Value::from(Serde(&views)),
                 may_act => viewer.identity.role.may_act(),
-                ..viewer_context(Some(viewer))
+                ..viewer_context(viewer)
             },
         ))
     }
@@ -261,7 +261,7 @@ impl Console {
                 previous_page => (page > 1).then(|| link(page - 1)),
                 next_page => more.then(|| link(page + 1)),
                 filters => Value::from(Serde(&filters)),
-                ..viewer_context(Some(viewer))
+                ..viewer_context(viewer)
             },
         ))
     }
@@ -319,7 +319,7 @@ impl Console {
                 log_more => log_more,
                 notice => notice,
                 may_act => viewer.identity.role.may_act(),
-                ..viewer_context(Some(viewer))
+                ..viewer_context(viewer)
             },
         )))
     }
@@ -349,7 +349,7 @@ impl Console {
                 environment => environment,
                 fields => Value::from(Serde(&fields)),
                 problems => general,
-                ..viewer_context(Some(viewer))
+                ..viewer_context(viewer)
             },
         ))
     }
@@ -384,13 +384,10 @@ impl Console {
 }
 
 /// What every page says about who is logged in.
-fn viewer_context(viewer: Option<&Viewer>) -> minijinja::Value {
-    match viewer {
-        Some(viewer) => context! {
-            user => context! { name => viewer.identity.name.clone(), role => viewer.identity.role.as_str() },
-            csrf => viewer.csrf.clone(),
-        },
-        None => context! {},
+fn viewer_context(viewer: &Viewer) -> minijinja::Value {
+    context! {
+        user => context! { name => viewer.identity.name.clone(), role => viewer.identity.role.as_str() },
+        csrf => viewer.csrf.clone(),
     }
 }
 

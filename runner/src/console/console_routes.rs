@@ -50,7 +50,7 @@ pub async fn respond(
         _ => {}
     }
     let Some((session_id, session)) = console.sessions.of_request(request.headers()) else {
-        return redirect("/login", None);
+        return redirect("/login");
     };
     let viewer = Viewer {
         identity: session.identity.clone(),
@@ -65,7 +65,7 @@ pub async fn respond(
         let given = field(&form, "csrf").unwrap_or_default();
         if !constant_time_equal(given.as_bytes(), session.csrf.as_bytes()) {
             let page = console.message_page(
-                Some(&viewer),
+                &viewer,
                 "Form refused",
                 "The form's security token is missing or out of date: reload the page and send it again.",
             );
@@ -73,7 +73,7 @@ pub async fn respond(
         }
         if segments == ["logout"] {
             console.sessions.close(&session_id);
-            return redirect("/login", Some(expired_session_cookie()));
+            return redirect_setting_cookie("/login", &expired_session_cookie());
         }
         if !viewer.identity.role.may_act() {
             let message = format!(
@@ -82,7 +82,7 @@ pub async fn respond(
             );
             return html(
                 StatusCode::FORBIDDEN,
-                console.message_page(Some(&viewer), "Not allowed", &message),
+                console.message_page(&viewer, "Not allowed", &message),
             );
         }
         return match segments.as_slice() {
@@ -181,7 +181,7 @@ async fn login(
         Some(identity) => {
             tracing::info!(user = identity.name, "logged in to the console");
             let id = console.sessions.open(identity);
-            redirect("/", Some(session_cookie(&id)))
+            redirect_setting_cookie("/", &session_cookie(&id))
         }
         None => html(
             StatusCode::UNAUTHORIZED,
@@ -213,7 +213,7 @@ async fn cancel(
         Err(_) => return stopping(console, viewer),
     };
     let notice: String = form_urlencoded::byte_serialize(said.as_bytes()).collect();
-    redirect(&format!("/runs/{run}?notice={notice}"), None)
+    redirect(&format!("/runs/{run}?notice={notice}"))
 }
 
 async fn dispatch(
@@ -256,8 +256,8 @@ async fn dispatch(
                 "dispatched from the console"
             );
             match runs.first() {
-                Some(run) => redirect(&format!("/runs/{run}"), None),
-                None => redirect("/runs", None),
+                Some(run) => redirect(&format!("/runs/{run}")),
+                None => redirect("/runs"),
             }
         }
         Ok(Err(problems)) => {
@@ -300,7 +300,7 @@ async fn rollback(
         );
         return html(
             StatusCode::UNPROCESSABLE_ENTITY,
-            console.message_page(Some(viewer), "Rollback refused", &message),
+            console.message_page(viewer, "Rollback refused", &message),
         );
     }
     // A workflow whose manual runs are confirmed by the environment's name gets it.
@@ -335,13 +335,13 @@ async fn rollback(
                 "rollback from the console"
             );
             match runs.first() {
-                Some(run) => redirect(&format!("/runs/{run}"), None),
-                None => redirect("/runs", None),
+                Some(run) => redirect(&format!("/runs/{run}")),
+                None => redirect("/runs"),
             }
         }
         Ok(Err(problems)) => html(
             StatusCode::UNPROCESSABLE_ENTITY,
-            console.message_page(Some(viewer), "Rollback refused", &problems.join("\n")),
+            console.message_page(viewer, "Rollback refused", &problems.join("\n")),
         ),
         Err(_) => stopping(console, viewer),
     }
@@ -494,14 +494,20 @@ fn asset(text: &'static str, content_type: &'static str) -> Response<Body> {
     response
 }
 
-/// A 303 to `location`, setting `cookie` when given.
-fn redirect(location: &str, cookie: Option<String>) -> Response<Body> {
+/// A 303 to `location`.
+fn redirect(location: &str) -> Response<Body> {
     let mut response = Response::new(Full::new(Bytes::new()).boxed());
     *response.status_mut() = StatusCode::SEE_OTHER;
     if let Ok(value) = HeaderValue::from_str(location) {
         response.headers_mut().insert(header::LOCATION, value);
     }
-    if let Some(value) = cookie.and_then(|cookie| HeaderValue::from_str(&cookie).ok()) {
+    response
+}
+
+/// A 303 to `location` that sets (or expires) the session cookie.
+fn redirect_setting_cookie(location: &str, cookie: &str) -> Response<Body> {
+    let mut response = redirect(location);
+    if let Ok(value) = HeaderValue::from_str(cookie) {
         response.headers_mut().insert(header::SET_COOKIE, value);
     }
     response
@@ -510,14 +516,14 @@ fn redirect(location: &str, cookie: Option<String>) -> Response<Body> {
 fn not_found(console: &Console, viewer: &Viewer) -> Response<Body> {
     html(
         StatusCode::NOT_FOUND,
-        console.message_page(Some(viewer), "Not found", "There is nothing here."),
+        console.message_page(viewer, "Not found", "There is nothing here."),
     )
 }
 
 fn stopping(console: &Console, viewer: &Viewer) -> Response<Body> {
     html(
         StatusCode::SERVICE_UNAVAILABLE,
-        console.message_page(Some(viewer), "Stopping", "The runner is stopping."),
+        console.message_page(viewer, "Stopping", "The runner is stopping."),
     )
 }
 
@@ -528,6 +534,6 @@ fn store_failed(
 ) -> Response<Body> {
     html(
         StatusCode::INTERNAL_SERVER_ERROR,
-        console.message_page(Some(viewer), "Cannot read the history", &error.to_string()),
+        console.message_page(viewer, "Cannot read the history", &error.to_string()),
     )
 }
