@@ -117,12 +117,15 @@ impl LiveLogs {
         after: i64,
     ) -> Result<Option<mpsc::Receiver<LogEvent>>, StoreError> {
         let source = self.source.clone();
-        let live = blocking(move || source.is_live(run)).await?;
+        let (live, written) =
+            blocking(move || Ok((source.is_live(run)?, source.last_line(run)?))).await?;
         let Some(live) = live else {
             return Ok(None);
         };
-        // Subscribed before the lines so far are read: nothing written meanwhile is missed.
-        let batches = live.then(|| self.subscribe(run));
+        // Subscribed before the lines so far are read, to a reader that sends every line
+        // after `written` (or, if it runs already, after a line read since it started,
+        // before this subscription): every line is in the catch-up or in a batch.
+        let batches = live.then(|| self.subscribe(run, written));
         let (sender, receiver) = mpsc::channel(FOLLOWER_BACKLOG);
         let source = self.source.clone();
         let turns = self.catching_up.clone();
@@ -177,8 +180,9 @@ impl LiveLogs {
             .len()
     }
 
-    /// A receiver of the run's batches; starts its reading thread if it has none.
-    fn subscribe(&self, run: i64) -> broadcast::Receiver<Arc<LogBatch>> {
+    /// A receiver of the run's batches; starts its reading thread if it has none, from the
+    /// lines after `written`.
+    fn subscribe(&self, run: i64, written: i64) -> broadcast::Receiver<Arc<LogBatch>> {
         let mut followed = self.followed.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(sender) = followed.get(&run) {
             return sender.subscribe();
@@ -187,29 +191,23 @@ impl LiveLogs {
         followed.insert(run, sender.clone());
         let (source, all, interval) = (self.source.clone(), self.followed.clone(), self.interval);
         std::thread::spawn(move || {
-            read_for_followers(source.as_ref(), run, &sender, &all, interval)
+            read_for_followers(source.as_ref(), run, written, &sender, &all, interval);
         });
         receiver
     }
 }
 
-/// The one reader of a followed run: from its last line on, one read of the store per
-/// interval, each batch sent to every follower; ends when the run has ended or no one
-/// follows it any more.
+/// The one reader of a followed run: the lines after `last` (read by its first follower
+/// before it subscribed), one read of the store per interval, each batch sent to every
+/// follower; ends when the run has ended or no one follows it any more.
 fn read_for_followers(
     source: &dyn LogSource,
     run: i64,
+    mut last: i64,
     sender: &broadcast::Sender<Arc<LogBatch>>,
     all: &Mutex<HashMap<i64, broadcast::Sender<Arc<LogBatch>>>>,
     interval: Duration,
 ) {
-    let stop = || {
-        all.lock().unwrap_or_else(|p| p.into_inner()).remove(&run);
-    };
-    let Ok(mut last) = source.last_line(run) else {
-        stop();
-        return;
-    };
     loop {
         std::thread::sleep(interval);
         // Status before lines: lines written before the run ended are read before it stops.

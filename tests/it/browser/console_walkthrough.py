@@ -97,6 +97,9 @@ def main():
         deploy.locator("form.rollback button").click()
         expect(page).to_have_url(re.compile(re.escape(URL) + r"/runs/\d+$"))
         expect(page.locator("#run-status")).to_have_text("success")
+        # The page made while the run was live is made again once it has ended (no
+        # "following live" any more): only then is it left, or the two navigations race.
+        expect(page.locator("#log-state")).to_have_count(0)
         expect(page.locator("dl.run")).to_contain_text("first commit")
         expect(page.locator("dl.run")).to_contain_text("by ana")
         shot(page, "rollback-run.png")
@@ -140,6 +143,7 @@ def main():
         expect(page.locator(".notice")).to_contain_text("cancelling")
         expect(page.locator("#run-status")).to_have_text("cancelled")
         expect(log).to_contain_text("cancel requested by ana")
+        expect(page.locator("#log-state")).to_have_count(0)
         # Once ended, the page is read again: its step table has every step's result.
         steps = page.locator("table.steps tbody tr")
         expect(steps.filter(has_text="second")).to_contain_text("cancelled")
