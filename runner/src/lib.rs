@@ -9,6 +9,7 @@ pub mod apply;
 pub mod cli;
 pub mod compose;
 pub mod config;
+pub mod console;
 pub mod convert;
 pub mod daemon;
 pub mod deadline;

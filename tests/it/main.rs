@@ -7,6 +7,7 @@ mod cli_apply;
 mod cli_docker_faults;
 mod cli_render;
 mod cli_validate;
+mod console_browser;
 mod daemon_run;
 mod docker_context;
 mod docker_env;

@@ -7,7 +7,7 @@ use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
 use crate::support::serve_daemon::ServeDaemon;
-use crate::support::{PrivateSwarm, free_tcp_port, git, http_get, write_file};
+use crate::support::{PrivateSwarm, free_tcp_port, git, http_get_with_token, write_file};
 
 const TOKEN: &str = "drain-token";
 
@@ -56,9 +56,9 @@ fn sigterm_lets_the_running_run_reach_a_safe_point_keeps_the_queued_one_and_exit
     let mut daemon = ServeDaemon::start(&state_folder, source.path(), swarm, &arguments);
     let port = daemon.port;
     wait_until("the first run holding in its wait step", &|| {
-        http_get(port, "/api/v1/runs/1", Duration::from_secs(5)).is_ok_and(|answer| {
-            answer.body.contains("\"held\"") && answer.body.contains("\"running\"")
-        })
+        http_get_with_token(port, "/api/v1/runs/1", TOKEN, Duration::from_secs(5)).is_ok_and(
+            |answer| answer.body.contains("\"held\"") && answer.body.contains("\"running\""),
+        )
     });
     write("workflows/deploy.yml", &hanging("2"));
     git(source.path(), &["commit", "-q", "-am", "two"]);

@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use crate::support::serve_daemon::ServeDaemon;
-use crate::support::{PrivateSwarm, free_tcp_port, git, http_get, write_file};
+use crate::support::{PrivateSwarm, free_tcp_port, git, http_get_with_token, write_file};
 
 const TOKEN: &str = "restart-token";
 
@@ -55,9 +55,9 @@ fn a_sigkill_mid_run_loses_no_push_and_applies_none_twice() {
         }
     };
     wait_until("the first run holding in its wait step", &|| {
-        http_get(port, "/api/v1/runs/1", Duration::from_secs(5)).is_ok_and(|answer| {
-            answer.body.contains("\"held\"") && answer.body.contains("\"running\"")
-        })
+        http_get_with_token(port, "/api/v1/runs/1", TOKEN, Duration::from_secs(5)).is_ok_and(
+            |answer| answer.body.contains("\"held\"") && answer.body.contains("\"running\""),
+        )
     });
 
     // A second push waits behind the running run.
@@ -87,7 +87,8 @@ fn a_sigkill_mid_run_loses_no_push_and_applies_none_twice() {
 
     let daemon = ServeDaemon::start_on(port, &state_folder, source.path(), swarm, &arguments);
     assert_eq!(status_of(&daemon, &first), ["interrupted"]);
-    let steps = http_get(port, "/api/v1/runs/1", Duration::from_secs(5)).expect("run 1");
+    let steps =
+        http_get_with_token(port, "/api/v1/runs/1", TOKEN, Duration::from_secs(5)).expect("run 1");
     assert!(
         steps.body.contains("\"interrupted\"") && !steps.body.contains("\"running\""),
         "the step that was running is interrupted too: {}",

@@ -10,7 +10,9 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::support::serve_daemon::ServeDaemon;
-use crate::support::{PrivateSwarm, free_tcp_port, git, http_get, run, write_file};
+use crate::support::{
+    PrivateSwarm, free_tcp_port, git, http_get, http_get_with_token, run, write_file,
+};
 use crate::test_repo::{Run, shoal};
 
 const TOKEN: &str = "api-token-for-tests";
@@ -127,7 +129,7 @@ fn dispatch_follow_cancel_metrics_and_a_broken_commit() {
             .expect("timeout");
         write!(
             stream,
-            "GET /api/v1/runs/{id}/logs HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+            "GET /api/v1/runs/{id}/logs HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nAuthorization: Bearer {TOKEN}\r\n\r\n"
         )
         .expect("writes");
         let mut answer = String::new();
@@ -167,9 +169,10 @@ fn dispatch_follow_cancel_metrics_and_a_broken_commit() {
     assert_eq!(ended["status"], "cancelled", "{ended}");
     assert_eq!(ended["actor"], "ana");
     assert_eq!(ended["event"], "workflow_dispatch");
-    let detail = http_get(
+    let detail = http_get_with_token(
         daemon.port,
         &format!("/api/v1/runs/{id}"),
+        TOKEN,
         Duration::from_secs(10),
     )
     .expect("run detail");

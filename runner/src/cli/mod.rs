@@ -104,7 +104,8 @@ enum Command {
                              Webhooks: POST /hooks/github (X-Hub-Signature-256 checked). API: GET /api/v1/runs, \
                              GET /api/v1/runs/ID, GET /api/v1/runs/ID/logs (follows a live run), \
                              POST /api/v1/dispatch, POST /api/v1/rollback and POST /api/v1/runs/ID/cancel (bearer token), \
-                             GET /metrics (Prometheus), GET /healthz."
+                             GET /metrics (Prometheus), GET /healthz. The web console: / (log in with a \
+                             token from --access-tokens-file or --api-token-file)."
     )]
     Serve(Box<serve_command::ServeArgs>),
     /// Ask the daemon to run a workflow now (certificate renewal, teardown…).

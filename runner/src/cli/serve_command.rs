@@ -13,6 +13,9 @@ use tokio::sync::mpsc;
 
 use super::github_args::{GitHubArgs, start_reporting};
 use super::secret_input::secret;
+use crate::console::{
+    AccessTokens, Console, ConsoleSettings, MirrorCommits, Role, SwarmHealthReader,
+};
 use crate::daemon::{
     ApiSettings, DaemonEvent, Dispatcher, RunMetrics, RunSettings, SandboxSettings, SwarmExecutor,
     parse_memory, serve_http,
@@ -56,8 +59,16 @@ pub struct ServeArgs {
     #[arg(long, value_name = "FILE")]
     webhook_secret_file: Option<PathBuf>,
     /// File holding the API token for dispatch (or SHOAL_API_TOKEN); dispatch is off without one.
+    /// It is an operator's token named `api`, for the API and the console alike.
     #[arg(long, value_name = "FILE")]
     api_token_file: Option<PathBuf>,
+    /// File of named tokens for the console and the API, one `NAME ROLE TOKEN` a line
+    /// (ROLE: viewer, which reads, or operator, which also dispatches and cancels).
+    #[arg(long, env = "SHOAL_ACCESS_TOKENS_FILE", value_name = "FILE")]
+    access_tokens_file: Option<PathBuf>,
+    /// Whether reading the API (runs, logs) needs a bearer token (`token`) or not (`open`).
+    #[arg(long, value_enum, default_value_t = ApiReads::Token)]
+    api_reads: ApiReads,
     /// File holding the bearer token registries send with their notifications
     /// (or SHOAL_REGISTRY_TOKEN); `POST /hooks/registry` is off without one.
     #[arg(long, value_name = "FILE")]
@@ -93,6 +104,12 @@ pub struct ServeArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ApiReads {
+    Token,
+    Open,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum LogFormat {
     Text,
     Json,
@@ -117,6 +134,20 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<Outcome> {
     // A fetch or a load past its deadline may still hold a blocking thread: not waited for.
     runtime.shutdown_timeout(Duration::from_secs(1));
     outcome
+}
+
+/// The named tokens of `--access-tokens-file`, and the API token as an operator named `api`.
+fn access_tokens(args: &ServeArgs) -> anyhow::Result<AccessTokens> {
+    let mut tokens = match &args.access_tokens_file {
+        Some(path) => AccessTokens::read(path)?,
+        None => AccessTokens::default(),
+    };
+    if let Some(token) = secret(args.api_token_file.as_ref(), "SHOAL_API_TOKEN")? {
+        // An empty token would let in any request that sends `Bearer ` and nothing more.
+        anyhow::ensure!(!token.is_empty(), "the API token file is empty");
+        tokens.add("api", Role::Operator, &token);
+    }
+    Ok(tokens)
 }
 
 /// The token, ssh key, known hosts and certificate authorities the mirror fetches with.
@@ -153,6 +184,15 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<Outcome> {
     };
     let mirror_path = args.state.join("mirror.git");
     let mirror = Mirror::open(&mirror_path, &url)?.with_access(remote_access(args)?);
+    let health = SwarmHealthReader {
+        docker_host: args.docker_host.clone(),
+        timeout: args.docker_timeout,
+        known_swarms: Some(args.state.join("known_swarms")),
+        secrets_folder: match &args.secrets_folder {
+            Some(folder) => folder.clone(),
+            None => std::env::current_dir().context("cannot read the current folder")?,
+        },
+    };
     let settings = RunSettings {
         docker_host: args.docker_host.clone(),
         docker_context: args.docker_context.clone(),
@@ -200,10 +240,22 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<Outcome> {
         )?),
         None => None,
     };
+    let console = Console::new(ConsoleSettings {
+        state: args.state.clone(),
+        tokens: access_tokens(args)?,
+        heads: dispatcher.heads(),
+        health: Arc::new(health),
+        commits: Arc::new(MirrorCommits {
+            // A handle on the mirror the dispatcher fetches into, only to read.
+            mirror: Arc::new(Mirror::open(&mirror_path, &url)?),
+            branch: args.branch.clone(),
+        }),
+    });
     let api = Arc::new(ApiSettings {
         webhook_secret: secret(args.webhook_secret_file.as_ref(), "SHOAL_WEBHOOK_SECRET")?
             .map(String::into_bytes),
-        api_token: secret(args.api_token_file.as_ref(), "SHOAL_API_TOKEN")?,
+        console: Arc::new(console),
+        open_reads: args.api_reads == ApiReads::Open,
         registry_token,
         state: args.state.clone(),
         metrics,

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tracing::Instrument as _;
 
 use super::EnvironmentOutcome;
@@ -67,9 +67,11 @@ pub enum DaemonEvent {
         actor: String,
         reply: oneshot::Sender<Result<Vec<i64>, Vec<String>>>,
     },
-    /// `POST /api/v1/runs/{id}/cancel`: answers what became of the run.
+    /// `POST /api/v1/runs/{id}/cancel` or the console's cancel button: answers what became
+    /// of the run; who asked (`actor`) is written in its log.
     Cancel {
         run: i64,
+        actor: String,
         reply: oneshot::Sender<Result<String, String>>,
     },
     /// Drain and stop (SIGTERM, SIGINT): the loop ends once no run is running.
@@ -194,6 +196,8 @@ pub struct Dispatcher {
     rewrites: u64,
     /// The branch head's loaded repo.
     head: Option<Arc<LoadedCommit>>,
+    /// The same, for the console: which workflows and environments the head declares.
+    published_head: watch::Sender<Option<Arc<LoadedCommit>>>,
     /// A tick's load is under way.
     ticking: bool,
     /// A branch head that does not load: ticks leave it alone until the head moves.
@@ -237,6 +241,7 @@ impl Dispatcher {
             processed: None,
             rewrites: 0,
             head: None,
+            published_head: watch::channel(None).0,
             ticking: false,
             unloadable_head: None,
             next_ticket: 0,
@@ -257,6 +262,16 @@ impl Dispatcher {
     /// Reads the time from `clock` instead of the system's (tests set the time).
     pub fn with_clock(self, clock: Arc<dyn Clock>) -> Dispatcher {
         Dispatcher { clock, ..self }
+    }
+
+    /// The branch head's loaded repo, each time it changes (the console reads it).
+    pub fn heads(&self) -> watch::Receiver<Option<Arc<LoadedCommit>>> {
+        self.published_head.subscribe()
+    }
+
+    fn set_head(&mut self, loaded: Arc<LoadedCommit>) {
+        self.published_head.send_replace(Some(loaded.clone()));
+        self.head = Some(loaded);
     }
 
     /// Where run notices are published: subscribe before `run`.
@@ -302,8 +317,8 @@ impl Dispatcher {
     async fn event(&mut self, event: DaemonEvent) {
         match event {
             DaemonEvent::Shutdown => self.drain(),
-            DaemonEvent::Cancel { run, reply } => {
-                let _ = reply.send(self.cancel(run).await);
+            DaemonEvent::Cancel { run, actor, reply } => {
+                let _ = reply.send(self.cancel(run, &actor).await);
             }
             DaemonEvent::Dispatch { reply, .. } | DaemonEvent::Rollback { reply, .. }
                 if self.draining =>
@@ -654,7 +669,7 @@ impl Dispatcher {
             self.unloadable_head = head;
             return;
         };
-        self.head = Some(loaded.clone());
+        self.set_head(loaded.clone());
         if self.draining {
             return;
         }
@@ -771,7 +786,7 @@ impl Dispatcher {
             (Purpose::Dispatch { reply }, Ok((loaded, runs))) => {
                 // A rollback loads an earlier commit, not the head.
                 if !matches!(event, TriggerEvent::Rollback { .. }) {
-                    self.head = Some(loaded);
+                    self.set_head(loaded);
                 }
                 let ids = self.admit(runs).await;
                 let _ = reply.send(Ok(ids));
@@ -781,7 +796,7 @@ impl Dispatcher {
             }
             (Purpose::Trigger { .. }, Ok((loaded, runs))) => {
                 if !matches!(event, TriggerEvent::PullRequest { .. }) {
-                    self.head = Some(loaded);
+                    self.set_head(loaded);
                 }
                 self.admit(runs).await;
             }
@@ -1113,10 +1128,16 @@ impl Dispatcher {
     }
 
     /// Cancels a run: a pending one at once, a running one at its next safe point.
-    async fn cancel(&mut self, id: i64) -> Result<String, String> {
+    async fn cancel(&mut self, id: i64, actor: &str) -> Result<String, String> {
+        if self.cancels.contains_key(&id) || self.admitted.contains_key(&id) {
+            let line = format!("cancel requested by {actor}");
+            if let Err(error) = self.store.append_log(id, &line, &self.now()).await {
+                tracing::warn!(run = id, %error, "cannot record who cancelled");
+            }
+        }
         if let Some(handle) = self.cancels.get(&id) {
             handle.cancel();
-            tracing::info!(run = id, "cancel requested");
+            tracing::info!(run = id, actor, "cancel requested");
             return Ok("cancelling: the run stops at its next safe point".to_owned());
         }
         if self.queue.withdraw(u64::try_from(id).unwrap_or(0)) {

@@ -183,7 +183,12 @@ impl Daemon {
 
     async fn cancel(&self, run: i64) -> Result<String, String> {
         let (reply, answer) = oneshot::channel();
-        self.send(DaemonEvent::Cancel { run, reply }).await;
+        self.send(DaemonEvent::Cancel {
+            run,
+            actor: "ana".to_owned(),
+            reply,
+        })
+        .await;
         answer.await.expect("answered")
     }
 

@@ -16,6 +16,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
 
 use super::{DaemonEvent, RunMetrics};
+use crate::console::{Console, Identity};
 use crate::limits::{HttpLimits, describe_bytes};
 use crate::store::{Store, follow_log};
 use crate::webhook::{ForgeEvent, image_pushes, parse_forge_event, signature_is_valid};
@@ -25,8 +26,11 @@ type Body = BoxBody<Bytes, Infallible>;
 pub struct ApiSettings {
     /// Webhooks are refused (404) when no secret is configured.
     pub webhook_secret: Option<Vec<u8>>,
-    /// Mutating calls are refused (404) when no token is configured.
-    pub api_token: Option<String>,
+    /// The console, and the named tokens the API and the console accept: mutating calls
+    /// need an operator's, and are refused (404) when none is configured.
+    pub console: Arc<Console>,
+    /// Reads of the API (runs, logs) need no token (`--api-reads open`).
+    pub open_reads: bool,
     /// Registry notifications are refused (404) when no token is configured.
     pub registry_token: Option<String>,
     /// Where the store is, for reading runs.
@@ -87,6 +91,21 @@ async fn handle(
         .strip_prefix("/api/v1/runs/")
         .map(|rest| rest.split('/').collect())
         .unwrap_or_default();
+    let api = path.starts_with("/api/");
+    if !api && !path.starts_with("/hooks/") && path != "/healthz" && path != "/metrics" {
+        return crate::console::respond(&settings.console, request, events, &settings.limits).await;
+    }
+    let reading = method == Method::GET && api;
+    if reading
+        && !settings.open_reads
+        && settings.console.tokens.bearer(request.headers()).is_none()
+    {
+        return text(
+            StatusCode::UNAUTHORIZED,
+            "missing or wrong bearer token: reading the API needs a token (or start shoal serve with --api-reads open)\n",
+        )
+        .map(|body| body.boxed());
+    }
     let response = match (method, path.as_str(), run_path.as_slice()) {
         (Method::GET, "/healthz", _) => text(StatusCode::OK, "ok\n"),
         (Method::GET, "/metrics", _) => {
@@ -123,7 +142,7 @@ async fn handle(
 
 /// Reads a request's body: at most `limit` bytes (413 past it, refused before reading when
 /// its length says so) within the body read timeout (408 after it).
-async fn body(
+pub(crate) async fn body(
     request: Request<Incoming>,
     limit: usize,
     limits: &HttpLimits,
@@ -303,15 +322,16 @@ async fn dispatch(
     settings: &ApiSettings,
     events: &mpsc::Sender<DaemonEvent>,
 ) -> Response<Full<Bytes>> {
-    let request: DispatchBody = match authorized_body(request, settings).await {
-        Ok(request) => request,
-        Err(response) => return response,
-    };
+    let (identity, request): (Identity, DispatchBody) =
+        match authorized_body(request, settings).await {
+            Ok(request) => request,
+            Err(response) => return response,
+        };
     queue_runs(events, |reply| DaemonEvent::Dispatch {
         workflow: request.workflow,
         environments: request.environments,
         inputs: request.inputs,
-        actor: request.actor.unwrap_or_else(|| "api".to_owned()),
+        actor: request.actor.unwrap_or(identity.name),
         reply,
     })
     .await
@@ -339,42 +359,35 @@ async fn rollback(
     settings: &ApiSettings,
     events: &mpsc::Sender<DaemonEvent>,
 ) -> Response<Full<Bytes>> {
-    let request: RollbackBody = match authorized_body(request, settings).await {
-        Ok(request) => request,
-        Err(response) => return response,
-    };
+    let (identity, request): (Identity, RollbackBody) =
+        match authorized_body(request, settings).await {
+            Ok(request) => request,
+            Err(response) => return response,
+        };
     queue_runs(events, |reply| DaemonEvent::Rollback {
         workflow: request.workflow,
         environment: request.environment,
         to: request.to,
         inputs: request.inputs,
-        actor: request.actor.unwrap_or_else(|| "api".to_owned()),
+        actor: request.actor.unwrap_or(identity.name),
         reply,
     })
     .await
 }
 
-/// The JSON body of a request that writes, once its bearer token is checked (404 when the
-/// API is read-only, 401 on a wrong token, 400 on a body that is not `T`).
+/// Who sent a request that writes, and its JSON body, once their bearer token is checked
+/// (404 when the API is read-only, 401 on a wrong token, 403 on a viewer's, 400 on a body
+/// that is not `T`).
 async fn authorized_body<T: serde::de::DeserializeOwned>(
     request: Request<Incoming>,
     settings: &ApiSettings,
-) -> Result<T, Response<Full<Bytes>>> {
-    let Some(token) = &settings.api_token else {
-        return Err(text(
-            StatusCode::NOT_FOUND,
-            "the API is read-only: start shoal serve with an API token\n",
-        ));
-    };
+) -> Result<(Identity, T), Response<Full<Bytes>>> {
     let (headers, body) = body(request, settings.limits.max_body_bytes, &settings.limits).await?;
-    if !bearer_is_valid(&headers, token) {
-        return Err(text(
-            StatusCode::UNAUTHORIZED,
-            "missing or wrong bearer token\n",
-        ));
-    }
-    serde_json::from_slice(&body)
-        .map_err(|error| text(StatusCode::BAD_REQUEST, &format!("{error}\n")))
+    let identity =
+        operator(settings, &headers).map_err(|(status, message)| text(status, &message))?;
+    let parsed = serde_json::from_slice(&body)
+        .map_err(|error| text(StatusCode::BAD_REQUEST, &format!("{error}\n")))?;
+    Ok((identity, parsed))
 }
 
 /// Sends the event that asks for runs; answers 202 with their IDs, or 422 with why they
@@ -403,21 +416,20 @@ async fn cancel(
     events: &mpsc::Sender<DaemonEvent>,
     id: &str,
 ) -> Response<Full<Bytes>> {
-    let Some(token) = &settings.api_token else {
-        return text(
-            StatusCode::NOT_FOUND,
-            "the API is read-only: start shoal serve with an API token\n",
-        );
+    let identity = match operator(settings, request.headers()) {
+        Ok(identity) => identity,
+        Err((status, message)) => return text(status, &message),
     };
-    if !bearer_is_valid(request.headers(), token) {
-        return text(StatusCode::UNAUTHORIZED, "missing or wrong bearer token\n");
-    }
     let Ok(run) = id.parse::<i64>() else {
         return text(StatusCode::NOT_FOUND, "no such run\n");
     };
     let (reply, answer) = oneshot::channel();
     if events
-        .send(DaemonEvent::Cancel { run, reply })
+        .send(DaemonEvent::Cancel {
+            run,
+            actor: identity.name,
+            reply,
+        })
         .await
         .is_err()
     {
@@ -493,15 +505,37 @@ fn bearer_is_valid(headers: &hyper::HeaderMap, token: &str) -> bool {
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-        .is_some_and(|given| constant_time_equal(given.as_bytes(), token.as_bytes()))
+        .is_some_and(|given| {
+            crate::console::constant_time_equal(given.as_bytes(), token.as_bytes())
+        })
 }
 
-fn constant_time_equal(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len()
-        && a.iter()
-            .zip(b)
-            .fold(0_u8, |difference, (x, y)| difference | (x ^ y))
-            == 0
+/// Who the bearer token names, when it is an operator's: the API's mutating calls. Else
+/// the status and message of the refusal.
+fn operator(
+    settings: &ApiSettings,
+    headers: &hyper::HeaderMap,
+) -> Result<Identity, (StatusCode, String)> {
+    if settings.console.tokens.is_empty() {
+        return Err((
+            StatusCode::NOT_FOUND,
+            "the API is read-only: start shoal serve with an API token\n".to_owned(),
+        ));
+    }
+    match settings.console.tokens.bearer(headers) {
+        Some(identity) if identity.role.may_act() => Ok(identity),
+        Some(identity) => Err((
+            StatusCode::FORBIDDEN,
+            format!(
+                "{} is a viewer: only an operator may dispatch, cancel or roll back\n",
+                identity.name
+            ),
+        )),
+        None => Err((
+            StatusCode::UNAUTHORIZED,
+            "missing or wrong bearer token\n".to_owned(),
+        )),
+    }
 }
 
 fn text(status: StatusCode, body: &str) -> Response<Full<Bytes>> {
@@ -529,6 +563,38 @@ mod tests {
 
     use super::*;
 
+    struct NoSwarm;
+
+    impl crate::console::HealthReader for NoSwarm {
+        fn read<'a>(
+            &'a self,
+            _repo: &'a crate::model::ConfigRepo,
+        ) -> crate::console::HealthFuture<'a> {
+            Box::pin(async { Vec::new() })
+        }
+    }
+
+    struct NoCommits;
+
+    impl crate::console::CommitDescriber for NoCommits {
+        fn describe(&self, _commit: &str) -> Option<crate::render::CommitInfo> {
+            None
+        }
+    }
+
+    /// A console whose only token is `token`, an operator's, with no branch head yet.
+    fn test_console(state: &std::path::Path) -> Console {
+        let mut tokens = crate::console::AccessTokens::default();
+        tokens.add("api", crate::console::Role::Operator, "token");
+        Console::new(crate::console::ConsoleSettings {
+            state: state.to_owned(),
+            tokens,
+            heads: tokio::sync::watch::channel(None).1,
+            health: Arc::new(NoSwarm),
+            commits: Arc::new(NoCommits),
+        })
+    }
+
     /// `shoal serve`'s HTTP edge on a loopback port, with limits small enough for a test.
     struct TestServer {
         address: SocketAddr,
@@ -539,11 +605,13 @@ mod tests {
     impl TestServer {
         async fn start() -> TestServer {
             let state = tempfile::tempdir().expect("a state folder");
+            crate::store::Store::open(state.path()).expect("a store");
             let listener = TcpListener::bind("127.0.0.1:0").await.expect("a port");
             let address = listener.local_addr().expect("an address");
             let settings = Arc::new(ApiSettings {
                 webhook_secret: Some(b"secret".to_vec()),
-                api_token: Some("token".to_owned()),
+                console: Arc::new(test_console(state.path())),
+                open_reads: false,
                 registry_token: None,
                 state: state.path().to_owned(),
                 metrics: RunMetrics::default(),
@@ -676,6 +744,106 @@ mod tests {
             .exchange(b"GET /healthz HTTP/1.1\r\nHost: shoal\r\nConnection: close\r\n\r\n")
             .await;
         assert!(small.starts_with("HTTP/1.1 200 OK\r\n"), "{small}");
+    }
+
+    /// The header `name` of a response, and its body.
+    fn header<'a>(response: &'a str, name: &str) -> Option<&'a str> {
+        response
+            .split("\r\n\r\n")
+            .next()?
+            .lines()
+            .find_map(|line| line.strip_prefix(&format!("{name}: ")))
+    }
+
+    #[tokio::test]
+    async fn the_console_needs_a_login_and_its_forms_their_csrf_token() {
+        let server = TestServer::start().await;
+        let get = |path: &str, cookie: &str| {
+            format!("GET {path} HTTP/1.1\r\nHost: shoal\r\nConnection: close\r\n{cookie}\r\n")
+        };
+        // Nothing without logging in: pages go to the login, the API's reads need a token.
+        let page = server.exchange(get("/runs", "").as_bytes()).await;
+        assert!(page.starts_with("HTTP/1.1 303 See Other\r\n"), "{page}");
+        assert_eq!(header(&page, "location"), Some("/login"));
+        let api = server.exchange(get("/api/v1/runs", "").as_bytes()).await;
+        assert!(api.starts_with("HTTP/1.1 401 Unauthorized\r\n"), "{api}");
+        let api = server
+            .exchange(get("/api/v1/runs", "Authorization: Bearer token\r\n").as_bytes())
+            .await;
+        assert!(api.starts_with("HTTP/1.1 200 OK\r\n"), "{api}");
+
+        let login = |token: &str| {
+            let body = format!("token={token}");
+            format!(
+                "POST /login HTTP/1.1\r\nHost: shoal\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            )
+        };
+        let refused = server.exchange(login("wrong").as_bytes()).await;
+        assert!(
+            refused.starts_with("HTTP/1.1 401 Unauthorized\r\n"),
+            "{refused}"
+        );
+        assert!(refused.contains("That token is not known."), "{refused}");
+        let logged_in = server.exchange(login("token").as_bytes()).await;
+        assert!(
+            logged_in.starts_with("HTTP/1.1 303 See Other\r\n"),
+            "{logged_in}"
+        );
+        let cookie = header(&logged_in, "set-cookie").expect("a session cookie");
+        assert!(
+            cookie.ends_with("; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=43200"),
+            "{cookie}"
+        );
+        let session = cookie.split(';').next().expect("name=value");
+        let with_session = format!("Cookie: {session}\r\n");
+
+        let runs = server
+            .exchange(get("/runs", &with_session).as_bytes())
+            .await;
+        assert!(runs.starts_with("HTTP/1.1 200 OK\r\n"), "{runs}");
+        assert!(runs.contains("api (operator)"), "{runs}");
+        let csrf = runs
+            .split("name=\"csrf\" value=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .expect("a CSRF token in the page");
+
+        // A form without the session's CSRF token is refused, and changes nothing.
+        let post = |path: &str, body: &str| {
+            format!(
+                "POST {path} HTTP/1.1\r\nHost: shoal\r\nConnection: close\r\n{with_session}Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            )
+        };
+        let forged = server
+            .exchange(post("/logout", "csrf=forged").as_bytes())
+            .await;
+        assert!(forged.starts_with("HTTP/1.1 403 Forbidden\r\n"), "{forged}");
+        assert!(
+            forged.contains("security token is missing or out of date"),
+            "{forged}"
+        );
+        let still = server
+            .exchange(get("/runs", &with_session).as_bytes())
+            .await;
+        assert!(still.starts_with("HTTP/1.1 200 OK\r\n"), "{still}");
+
+        let logged_out = server
+            .exchange(post("/logout", &format!("csrf={csrf}")).as_bytes())
+            .await;
+        assert!(
+            logged_out.starts_with("HTTP/1.1 303 See Other\r\n"),
+            "{logged_out}"
+        );
+        assert_eq!(
+            header(&logged_out, "set-cookie"),
+            Some("shoal_session=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0")
+        );
+        let gone = server
+            .exchange(get("/runs", &with_session).as_bytes())
+            .await;
+        assert!(gone.starts_with("HTTP/1.1 303 See Other\r\n"), "{gone}");
     }
 
     #[tokio::test]

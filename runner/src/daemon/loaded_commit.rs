@@ -20,10 +20,26 @@ pub const LOAD_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A commit's config repo, loaded. The branch head's is kept: ticks, dispatches and
 /// registry pushes on an unchanged head reuse it instead of loading it again.
-pub(super) struct LoadedCommit {
-    pub(super) commit: String,
+pub struct LoadedCommit {
+    pub commit: String,
     pub(super) files: Arc<dyn RepoFiles>,
-    pub(super) repo: Arc<ConfigRepo>,
+    pub repo: Arc<ConfigRepo>,
+}
+
+impl LoadedCommit {
+    /// Loads `files` as the config repo of `commit` (the console's benchmark and tests;
+    /// the dispatcher loads commits off its loop).
+    pub fn load(commit: &str, files: Arc<dyn RepoFiles>) -> Result<LoadedCommit, Diagnostics> {
+        let (repo, diagnostics) = load_repo(files.as_ref());
+        match repo {
+            Some(repo) => Ok(LoadedCommit {
+                commit: commit.to_owned(),
+                files,
+                repo: Arc::new(repo),
+            }),
+            None => Err(diagnostics),
+        }
+    }
 }
 
 /// A run ready to be recorded and queued.

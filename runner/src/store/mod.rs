@@ -5,6 +5,7 @@
 
 mod log_follower;
 mod migrations;
+mod run_filter;
 mod run_record;
 mod run_store;
 mod sqlite_run_store;
@@ -16,6 +17,7 @@ mod store;
 
 pub use log_follower::follow_log;
 pub use migrations::SCHEMA_VERSION;
+pub use run_filter::RunFilter;
 pub use run_record::{ReportFailureRecord, RunRecord, RunStatus, StepRecord};
 pub use run_store::{RunStore, StoreFuture};
 pub use sqlite_run_store::SqliteRunStore;

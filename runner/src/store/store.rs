@@ -36,7 +36,7 @@ pub enum StoreError {
 }
 
 pub struct Store {
-    connection: Connection,
+    pub(super) connection: Connection,
     path: String,
 }
 
@@ -85,7 +85,7 @@ impl Store {
         })
     }
 
-    fn error(&self, source: rusqlite::Error) -> StoreError {
+    pub(super) fn error(&self, source: rusqlite::Error) -> StoreError {
         StoreError::Database {
             path: self.path.clone(),
             source: Box::new(source),
@@ -458,7 +458,7 @@ impl Store {
     }
 }
 
-fn run_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RunRecord> {
+pub(super) fn run_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RunRecord> {
     Ok(RunRecord {
         id: row.get(0)?,
         workflow: row.get(1)?,

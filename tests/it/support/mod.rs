@@ -116,6 +116,22 @@ pub fn http_get(port: u16, path: &str, timeout: Duration) -> std::io::Result<Htt
     http_get_at(Ipv4Addr::LOCALHOST, port, path, timeout)
 }
 
+/// [`http_get`] with `Authorization: Bearer TOKEN` (the API's reads need a token).
+pub fn http_get_with_token(
+    port: u16,
+    path: &str,
+    token: &str,
+    timeout: Duration,
+) -> std::io::Result<HttpResponse> {
+    http_get_with_headers(
+        Ipv4Addr::LOCALHOST,
+        port,
+        path,
+        &format!("Authorization: Bearer {token}\r\n"),
+        timeout,
+    )
+}
+
 /// [`http_get`] to `host`: loopback, or an address of a private engine's namespace. Tests
 /// make requests to nothing else.
 pub fn http_get_at(
@@ -124,11 +140,24 @@ pub fn http_get_at(
     path: &str,
     timeout: Duration,
 ) -> std::io::Result<HttpResponse> {
+    http_get_with_headers(host, port, path, "", timeout)
+}
+
+fn http_get_with_headers(
+    host: Ipv4Addr,
+    port: u16,
+    path: &str,
+    headers: &str,
+    timeout: Duration,
+) -> std::io::Result<HttpResponse> {
     let address = (host, port).into();
     let mut stream = TcpStream::connect_timeout(&address, timeout)?;
     stream.set_read_timeout(Some(timeout))?;
     stream.set_write_timeout(Some(timeout))?;
-    write!(stream, "GET {path} HTTP/1.0\r\nHost: {host}:{port}\r\n\r\n")?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.0\r\nHost: {host}:{port}\r\n{headers}\r\n"
+    )?;
     let mut answer = String::new();
     stream.read_to_string(&mut answer)?;
     let malformed = || std::io::Error::new(std::io::ErrorKind::InvalidData, answer.clone());
