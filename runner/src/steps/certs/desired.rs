@@ -14,9 +14,9 @@ use super::render::{
 use super::{
     CertificateDecision, CertificateExpiry, CertificateRequest, CertsStep, HostCertificate,
 };
-use crate::github::SecretText;
 use crate::plan::DesiredContext;
 use crate::render::RenderedStep;
+use crate::secret_text::SecretText;
 use crate::steps::ssh::{RenderedHost, command_key};
 use crate::swarm::ObjectSpec;
 

@@ -8,7 +8,7 @@ use x509_parser::extensions::GeneralName;
 
 use super::settle::UNISSUED_SUFFIX;
 use super::*;
-use crate::github::SecretText;
+use crate::secret_text::SecretText;
 use crate::swarm::{LiveObject, LiveState, OBJECT_NAME, ObjectKind, ObjectNameKey, ObjectSpec};
 
 const DAY: Duration = Duration::from_secs(24 * 3600);
