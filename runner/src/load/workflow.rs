@@ -557,7 +557,8 @@ impl WorkflowChecker<'_> {
         }
     }
 
-    fn template_syntax(
+    /// Checks the syntax of a template written in the workflow, as `what`.
+    pub fn template_syntax(
         &self,
         template: &Spanned<String>,
         what: &str,

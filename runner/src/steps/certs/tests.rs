@@ -278,3 +278,71 @@ fn a_key_that_is_not_the_cas_is_a_problem_that_quotes_no_key() {
         ["the CA key (secret `ca_key`) is not a PEM private key shoal can sign with"]
     );
 }
+
+#[test]
+fn a_plan_shows_an_issued_secret_under_a_name_that_no_run_creates() {
+    use crate::plan::{Action, Change, FieldDiff, ObjectType, Plan, StepPlan};
+
+    let ca = new_ca();
+    let certs = settled(&desired(&ca, &["10.0.0.5"]), &LiveState::default(), now());
+    let issued = certs.outcomes[0].created[0].name.clone();
+    let names = certs.issued_names();
+    assert_eq!(
+        names,
+        [(issued.clone(), format!("dockerd.pem-{UNISSUED_SUFFIX}"))].into()
+    );
+    // A plan and a later apply issue under different names (random keys): both show
+    // the same one.
+    let again = settled(&desired(&ca, &["10.0.0.5"]), &LiveState::default(), now());
+    assert_ne!(again.outcomes[0].created[0].name, issued);
+    assert_eq!(
+        again.issued_names().into_values().collect::<Vec<_>>(),
+        [format!("dockerd.pem-{UNISSUED_SUFFIX}")]
+    );
+
+    let plan = Plan {
+        steps: vec![StepPlan {
+            step: "certs".to_owned(),
+            kind: "certs",
+            skipped: false,
+            changes: vec![
+                Change {
+                    object: ObjectType::Secret,
+                    name: issued.clone(),
+                    action: Action::Create,
+                },
+                Change {
+                    object: ObjectType::Service,
+                    name: "app_app".to_owned(),
+                    action: Action::Update {
+                        diffs: vec![FieldDiff {
+                            path: "TaskTemplate.ContainerSpec.Secrets[0].SecretName".to_owned(),
+                            before: Some("dockerd.pem-0123456789ab".into()),
+                            after: Some(serde_json::json!({ "SecretName": issued })),
+                            concealed: None,
+                        }],
+                    },
+                },
+            ],
+            hosts: Vec::new(),
+            problems: Vec::new(),
+            notes: Vec::new(),
+        }],
+        needs_every_service: false,
+    };
+    let shown = plan.with_names_shown(&names);
+    let shown_text = serde_json::to_string(&shown).expect("JSON");
+    assert!(!shown_text.contains(&issued), "{shown_text}");
+    assert_eq!(
+        shown.steps[0].changes[0].name,
+        format!("dockerd.pem-{UNISSUED_SUFFIX}")
+    );
+    let Action::Update { diffs } = &shown.steps[0].changes[1].action else {
+        panic!("an update");
+    };
+    assert_eq!(diffs[0].before, Some("dockerd.pem-0123456789ab".into()));
+    assert_eq!(
+        diffs[0].after,
+        Some(serde_json::json!({ "SecretName": format!("dockerd.pem-{UNISSUED_SUFFIX}") }))
+    );
+}
