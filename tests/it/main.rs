@@ -3,6 +3,7 @@
 
 mod certs;
 mod certs_hosts;
+mod certs_renewal;
 mod cli_apply;
 mod cli_docker_faults;
 mod cli_render;

@@ -75,11 +75,26 @@ impl DesiredCerts {
     /// The names of the secrets of the certificates issued by this plan, each with the
     /// name they are shown with: `NAME-(issued when applied)`. Their hash covers a key
     /// drawn at random, so `shoal plan` and a later `shoal apply` issue under different
-    /// names; the plan shows neither.
+    /// names; the plan shows neither. The secret holding the CA certificate alone is
+    /// named after the CA's content, the same in both, and shown as it is.
     pub fn issued_names(&self) -> BTreeMap<String, String> {
         self.outcomes
             .iter()
-            .flat_map(|outcome| outcome.created.iter().zip(&outcome.current))
+            .flat_map(|outcome| {
+                let certificate = self
+                    .certificates
+                    .iter()
+                    .find(|certificate| certificate.request.name == outcome.name);
+                outcome
+                    .created
+                    .iter()
+                    .zip(&outcome.current)
+                    .filter(move |(_, (logical, _))| {
+                        !certificate.is_some_and(|certificate| {
+                            super::settle::is_ca_secret(certificate, logical)
+                        })
+                    })
+            })
             .map(|(object, (logical, _))| {
                 (
                     object.name.clone(),

@@ -346,3 +346,62 @@ fn a_plan_shows_an_issued_secret_under_a_name_that_no_run_creates() {
         Some(serde_json::json!({ "SecretName": format!("dockerd.pem-{UNISSUED_SUFFIX}") }))
     );
 }
+
+#[test]
+fn a_renewed_certificate_in_three_secrets_is_kept_by_the_next_run() {
+    let ca = new_ca();
+    let mut certs = desired(&ca, &["10.0.0.5"]);
+    certs.certificates[0].secrets = vec![
+        "dockerd-cert.pem".to_owned(),
+        "dockerd-key.pem".to_owned(),
+        "dockerd-ca.pem".to_owned(),
+    ];
+    let key = ObjectNameKey::generate();
+    let settle_at = |certs: &DesiredCerts, live: &LiveState, force: bool| {
+        let mut certs = certs.clone();
+        certs.force = force;
+        settle(&mut certs, live, now(), &key, true);
+        certs
+    };
+    let first = settle_at(&certs, &LiveState::default(), false);
+    let first_created = first.outcomes[0].created.clone();
+    // A forced renewal: a new certificate and key; the CA's secret has the same content,
+    // so the same name, and Swarm keeps the one it has (with the first one's labels).
+    let renewed = settle_at(&certs, &live_with(&first_created), true);
+    let renewed_created = &renewed.outcomes[0].created;
+    assert_eq!(renewed_created[2].name, first_created[2].name);
+    assert_ne!(renewed_created[0].name, first_created[0].name);
+    let mut live_objects = first_created.clone();
+    live_objects.extend(renewed_created[..2].iter().cloned());
+    let next = settle_at(&certs, &live_with(&live_objects), false);
+    let outcome = &next.outcomes[0];
+    assert!(
+        matches!(outcome.decision, CertificateDecision::Valid { .. }),
+        "{:?}",
+        outcome.decision
+    );
+    assert!(outcome.created.is_empty(), "nothing issued");
+    assert_eq!(
+        outcome.current,
+        vec![
+            (
+                "dockerd-cert.pem".to_owned(),
+                renewed_created[0].name.clone()
+            ),
+            (
+                "dockerd-key.pem".to_owned(),
+                renewed_created[1].name.clone()
+            ),
+            ("dockerd-ca.pem".to_owned(), first_created[2].name.clone()),
+        ]
+    );
+    // The CA's secret is shown under its name: plan and apply agree on it.
+    assert_eq!(
+        renewed.issued_names().keys().collect::<Vec<_>>(),
+        [&renewed_created[0].name, &renewed_created[1].name]
+            .into_iter()
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect::<Vec<_>>()
+    );
+}
