@@ -25,6 +25,7 @@ mod registry_push;
 mod schemas;
 mod secret_plans;
 mod seed_hosts;
+mod seed_maiev;
 mod serve;
 mod serve_drain;
 mod serve_restart;
