@@ -26,6 +26,7 @@ mod schemas;
 mod secret_plans;
 mod seed_hosts;
 mod seed_maiev;
+mod seed_tls_swarm;
 mod serve;
 mod serve_drain;
 mod serve_restart;
