@@ -128,7 +128,14 @@ fn shoal_dispatch_renew_certs_issues_renews_when_forced_and_rolls_traefik() {
             .env("SHOAL_SERVER", format!("http://127.0.0.1:{}", daemon.port))
             .env("SHOAL_API_TOKEN", TOKEN);
         let queued = Run::from(run(&mut command, Duration::from_secs(60)));
-        assert_eq!(queued.code, 0, "{}{}", queued.stdout, queued.stderr);
+        assert_eq!(
+            queued.code,
+            0,
+            "{}{}\n{}",
+            queued.stdout,
+            queued.stderr,
+            daemon.log()
+        );
         let id: i64 = queued
             .stdout
             .strip_prefix("run ")
