@@ -1,9 +1,12 @@
-//! Renewing certificates as the shipped config repo does it, against a real private swarm:
-//! `shoal dispatch renew-certs --env offline` to a real `shoal serve` issues Traefik's
-//! default certificate from the environment's CA (`pki/offline/ca.pem`, openssl verifies
-//! it), an unchanged dispatch issues nothing, `force=true` renews and Traefik rolls to the
-//! new secret, and the next run removes the old one. A scheduled drift check reports a
-//! certificate inside `renew_before` with its days, and issues nothing.
+//! Certificates as the shipped config repo issues and renews them, against a real private
+//! swarm: `shoal apply --workflow infrastructure --env offline` (as scripts/quickstart
+//! deploys the example) issues Traefik's default certificate from the environment's CA
+//! (`pki/offline/ca.pem`; openssl verifies it, Traefik's dynamic configuration names it);
+//! then `shoal dispatch renew-certs --env offline` to a real `shoal serve` keeps it (both
+//! workflows decide from the same labels) and changes nothing, `force=true` renews and
+//! Traefik rolls to the new secret, and the next run removes the old one. A scheduled
+//! drift check reports a certificate inside `renew_before` with its days, and issues
+//! nothing.
 
 use std::ffi::OsString;
 use std::path::Path;
@@ -54,19 +57,14 @@ fn secret_in_service(swarm: &PrivateSwarm, service: &str, name: &str) -> String 
     swarm.run_docker(&["exec", container, "cat", &format!("/run/secrets/{name}")])
 }
 
-/// Copies the shipped config repo into `to`, with `workflows/renew-certs.yml` its only
-/// workflow: the others would start on the first commit (`push`), and deploy Traefik too.
-fn copy_shipped_repo(to: &Path) {
+/// Copies the shipped config repo into `to` with the workflows named (and what they
+/// use), its `docker_socket` the private engine's: Traefik and cAdvisor mount it.
+fn copy_shipped_repo(to: &Path, workflows: &[&str], swarm: &PrivateSwarm) {
     let root = project_root();
     let listed = run_successfully(
         Command::new("git")
-            .args([
-                "ls-files",
-                "shoal.yml",
-                "workflows/renew-certs.yml",
-                "stacks",
-                "pki",
-            ])
+            .args(["ls-files", "shoal.yml", "stacks", "hosts", "pki"])
+            .args(workflows)
             .current_dir(&root),
         Duration::from_secs(30),
     );
@@ -74,38 +72,79 @@ fn copy_shipped_repo(to: &Path) {
         let text = std::fs::read_to_string(root.join(path)).expect("a shipped file");
         write_file(to, path, &text);
     }
-}
-
-#[test]
-fn shoal_dispatch_renew_certs_issues_renews_when_forced_and_rolls_traefik() {
-    let swarm = PrivateSwarm::shared();
-    // `offline` runs stand-in images: an idle busybox under Traefik's name.
-    swarm.image("shoal-standin/traefik:v3.3");
-    let source = tempfile::tempdir().expect("temp");
-    copy_shipped_repo(source.path());
-    // Traefik reads the swarm from the node's Docker socket: the private engine's.
-    let shipped = std::fs::read_to_string(source.path().join("shoal.yml")).expect("shoal.yml");
+    let shipped = std::fs::read_to_string(to.join("shoal.yml")).expect("shoal.yml");
     let socket = swarm.folder().join("docker.sock");
     let shoal_yml = shipped.replace(
         "docker_socket: /var/run/docker.sock",
         &format!("docker_socket: {}", socket.display()),
     );
     assert_ne!(shoal_yml, shipped, "shoal.yml names docker_socket");
-    write_file(source.path(), "shoal.yml", &shoal_yml);
+    write_file(to, "shoal.yml", &shoal_yml);
+}
+
+/// The image of Traefik in environment `offline`: a stand-in, an idle busybox.
+const TRAEFIK_STAND_IN: &str = "shoal-standin/traefik:v3.3";
+
+#[test]
+fn infrastructure_issues_traefiks_certificate_and_shoal_dispatch_renew_certs_renews_it() {
+    let swarm = PrivateSwarm::shared();
+    swarm.image(TRAEFIK_STAND_IN);
+    let service = "traefik_traefik";
+    let prefix = "traefik-default-cert.pem-";
+
+    // The example as scripts/quickstart deploys it: workflows/infrastructure.yml issues
+    // Traefik's certificate from the environment's CA.
+    let whole = tempfile::tempdir().expect("temp");
+    copy_shipped_repo(whole.path(), &["workflows"], swarm);
+    // The test image idles by its CMD, which the monitoring and MinIO services' commands
+    // replace (scripts/quickstart's stand-ins use an ENTRYPOINT): Traefik only, on a
+    // `host` infrastructure (no MinIO), monitoring skipped.
+    let shoal_yml = std::fs::read_to_string(whole.path().join("shoal.yml")).expect("read");
+    let host_infrastructure =
+        shoal_yml.replace("\n  infrastructure: target\n", "\n  infrastructure: host\n");
+    assert_ne!(host_infrastructure, shoal_yml);
+    write_file(whole.path(), "shoal.yml", &host_infrastructure);
+    let socket = swarm.folder().join("docker.sock");
+    let infrastructure = Run::from(run(
+        shoal()
+            .args(["apply", "--env", "offline", "--workflow", "infrastructure"])
+            .args(["--docker-host", swarm.docker_host(), "--repo"])
+            .arg(whole.path())
+            .args(["--input", "skip_monitoring=true", "--input"])
+            .arg(format!("docker_socket={}", socket.display()))
+            .arg("--input")
+            .arg(format!(
+                "docker_data_root={}",
+                swarm.folder().join("data").display()
+            )),
+        Duration::from_secs(600),
+    ));
+    assert_eq!(
+        infrastructure.code, 0,
+        "{}{}",
+        infrastructure.stdout, infrastructure.stderr
+    );
+    assert!(
+        infrastructure
+            .stdout
+            .contains("+ certificate traefik: missing"),
+        "{}",
+        infrastructure.stdout
+    );
+    swarm.wait_for_running_tasks(service, 1, Duration::from_secs(90));
+    let issued = versions(swarm, prefix);
+    assert_eq!(issued.len(), 1, "{issued:?}");
+
+    // `shoal serve` on the same config repo, with renew-certs its only workflow (the
+    // others would start on the first commit).
+    let source = tempfile::tempdir().expect("temp");
+    copy_shipped_repo(source.path(), &["workflows/renew-certs.yml"], swarm);
     git(source.path(), &["init", "-q", "-b", "main"]);
     git(source.path(), &["add", "-A"]);
     git(
         source.path(),
         &["commit", "-q", "-m", "the shipped config repo"],
     );
-    // What workflows/infrastructure.yml makes first.
-    if !swarm
-        .run_docker(&["network", "ls", "--format", "{{.Name}}"])
-        .lines()
-        .any(|name| name == "traefik-public")
-    {
-        swarm.run_docker(&["network", "create", "-d", "overlay", "traefik-public"]);
-    }
 
     let state = tempfile::tempdir().expect("temp");
     let token_file = state.path().join("api-token");
@@ -161,20 +200,16 @@ fn shoal_dispatch_renew_certs_issues_renews_when_forced_and_rolls_traefik() {
         assert!(!logs.stdout.contains("PRIVATE KEY"), "{}", logs.stdout);
         serde_json::json!({ "run": finished, "log": logs.stdout })
     };
-    let service = "traefik_traefik";
-    let prefix = "traefik-default-cert.pem-";
-
-    // The first dispatch issues the certificate and deploys Traefik with it.
+    // Both workflows decide from the same labels: renew-certs keeps the certificate
+    // infrastructure issued, and deploys Traefik as it did.
     let first = dispatch(&[]);
     let log = first["log"].as_str().unwrap_or_default();
-    assert!(log.contains("+ certificate traefik: missing"), "{log}");
-    assert!(
-        log.contains("+ create secret traefik-default-cert.pem-(issued when applied)"),
-        "the plan shows no name it would not create: {log}"
+    assert!(log.contains("= certificate traefik valid until "), "{log}");
+    assert_eq!(
+        first["run"]["summary"], "offline: Applied 0 changes to offline",
+        "{first}"
     );
-    swarm.wait_for_running_tasks(service, 1, Duration::from_secs(90));
-    let issued = versions(swarm, prefix);
-    assert_eq!(issued.len(), 1, "{issued:?}");
+    assert_eq!(versions(swarm, prefix), issued);
     assert_eq!(
         secret_name_used(swarm, service, "traefik_default_cert"),
         issued[0]
@@ -250,6 +285,10 @@ fn shoal_dispatch_renew_certs_issues_renews_when_forced_and_rolls_traefik() {
     assert!(
         log.contains("~ certificate traefik: renewal forced"),
         "{log}"
+    );
+    assert!(
+        log.contains("+ create secret traefik-default-cert.pem-(issued when applied)"),
+        "the plan shows no name it would not create: {log}"
     );
     swarm.wait_for_running_tasks(service, 1, Duration::from_secs(90));
     let renewed = secret_name_used(swarm, service, "traefik_default_cert");
