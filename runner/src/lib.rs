@@ -27,6 +27,7 @@ pub mod plan;
 pub mod render;
 pub mod schema;
 pub mod secret_source;
+pub mod secret_text;
 pub mod source;
 pub mod ssh;
 pub mod steps;

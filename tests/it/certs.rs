@@ -289,6 +289,15 @@ fn certs_issue_certificates_openssl_verifies_and_a_second_apply_issues_nothing()
         "{}",
         again.stdout
     );
+    let secrets_of_stack = || {
+        swarm
+            .run_docker(&["secret", "ls", "--format", "{{.Name}}"])
+            .lines()
+            .filter(|name| name.starts_with(&format!("{stack}-")))
+            .map(str::to_owned)
+            .collect::<Vec<String>>()
+    };
+    let secrets_before = secrets_of_stack();
     let reapplied = repo.run(&["apply", "--env", "local"]);
     assert_eq!(
         reapplied.code, 0,
@@ -296,6 +305,13 @@ fn certs_issue_certificates_openssl_verifies_and_a_second_apply_issues_nothing()
         reapplied.stdout, reapplied.stderr
     );
     assert_eq!(secret_in_service(swarm, &service, "server"), bundle);
+    // An unchanged run issues nothing and writes nothing.
+    assert!(
+        !reapplied.stdout.contains("created secret"),
+        "{}",
+        reapplied.stdout
+    );
+    assert_eq!(secrets_of_stack(), secrets_before);
 
     // A dispatch with `force` renews regardless of dates.
     let forced = repo.run(&["plan", "--env", "local", "--input", "force=true"]);

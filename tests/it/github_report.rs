@@ -11,9 +11,9 @@ use chrono::{DateTime, TimeZone as _, Utc};
 use serde_json::json;
 use shoal::github::{
     Annotation, AnnotationLevel, CheckPhase, CheckState, Conclusion, Credentials, GitHubSettings,
-    PlanComment, ReportFailure, Reporter, Repository, RetryPolicy, SecretText, StepRow,
-    comment_marker,
+    PlanComment, ReportFailure, Reporter, Repository, RetryPolicy, StepRow, comment_marker,
 };
+use shoal::secret_text::SecretText;
 
 use crate::support::fake_github::{
     AppKeyPair, FakeAuth, FakeGitHub, RecordedRequest, ScriptedAnswer,

@@ -3,6 +3,7 @@
 
 mod certs;
 mod certs_hosts;
+mod certs_renewal;
 mod cli_apply;
 mod cli_docker_faults;
 mod cli_render;
@@ -26,6 +27,8 @@ mod rollback;
 mod schemas;
 mod secret_plans;
 mod seed_hosts;
+mod seed_maiev;
+mod seed_tls_swarm;
 mod serve;
 mod serve_drain;
 mod serve_restart;

@@ -12,9 +12,10 @@ use super::secret_input::secret;
 use crate::git::Mirror;
 use crate::github::{
     CheckTracker, Conclusion, Credentials, DEFAULT_API_URL, GitHubSettings, Reporter, Repository,
-    RetryPolicy, SecretText,
+    RetryPolicy,
 };
 use crate::load::load_repo;
+use crate::secret_text::SecretText;
 use crate::store::{RunRecord, Store};
 
 #[derive(Debug, clap::Args)]

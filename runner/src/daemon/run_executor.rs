@@ -226,7 +226,11 @@ async fn execute(
     match request.mode {
         RunMode::Plan => return Ok((RunStatus::Success, format!("Plan: {summary}"), 0)),
         RunMode::DriftCheck if workflow.plan.has_changes() => {
-            return Ok((RunStatus::Failure, format!("drift: {summary}"), 0));
+            return Ok((
+                RunStatus::Failure,
+                drift_summary(&workflow.shown, &summary),
+                0,
+            ));
         }
         RunMode::DriftCheck => return Ok((RunStatus::Success, "no drift".to_owned(), 0)),
         RunMode::Apply => {}
@@ -257,6 +261,28 @@ async fn execute(
                 timed_out: matches!(error, ApplyError::TimedOut { .. }),
             })
         }
+    }
+}
+
+/// What a drift check that found changes reports: the certificates to issue first, with
+/// why (`drift: certificate dockerd: expires in 12 days; 2 to create, 1 to update`), then
+/// the counts.
+fn drift_summary(plan: &crate::plan::Plan, counts: &str) -> String {
+    let certificates: Vec<&str> = plan
+        .steps
+        .iter()
+        .filter(|step| !step.skipped)
+        .flat_map(|step| &step.notes)
+        .filter_map(|note| {
+            note.strip_prefix("~ ")
+                .or_else(|| note.strip_prefix("+ "))
+                .filter(|rest| rest.starts_with("certificate "))
+        })
+        .collect();
+    if certificates.is_empty() {
+        format!("drift: {counts}")
+    } else {
+        format!("drift: {}; {counts}", certificates.join("; "))
     }
 }
 

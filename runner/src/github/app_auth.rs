@@ -8,7 +8,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use ring::rand::SystemRandom;
 use ring::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
 
-use super::secret_text::SecretText;
+use crate::secret_text::SecretText;
 
 /// A token is refreshed this long before GitHub says it expires.
 pub const REFRESH_MARGIN: TimeDelta = TimeDelta::minutes(5);

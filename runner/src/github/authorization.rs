@@ -8,8 +8,8 @@ use tokio::sync::Mutex;
 
 use super::app_auth::{AppAuthError, AppKey, InstallationToken};
 use super::client::{ClientError, GitHubClient};
-use super::secret_text::SecretText;
 use super::settings::Credentials;
+use crate::secret_text::SecretText;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthorizationError {

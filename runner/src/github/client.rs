@@ -12,7 +12,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
-use super::secret_text::SecretText;
+use crate::secret_text::SecretText;
 
 /// The REST API version shoal's request bodies follow.
 pub const API_VERSION: &str = "2022-11-28";

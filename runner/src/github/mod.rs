@@ -12,7 +12,6 @@ mod client;
 mod delivery;
 mod plan_comment;
 mod retry_policy;
-mod secret_text;
 mod settings;
 
 pub use app_auth::{AppAuthError, AppKey, InstallationToken};
@@ -28,5 +27,4 @@ pub use plan_comment::{
     COMMENT_LIMIT, EnvironmentPlan, PlanComment, comment_marker, plan_comment_body,
 };
 pub use retry_policy::{RetryPolicy, Verdict};
-pub use secret_text::SecretText;
 pub use settings::{Credentials, DEFAULT_API_URL, GitHubSettings, Repository};

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::check_state::Conclusion;
 use super::retry_policy::RetryPolicy;
-use super::secret_text::SecretText;
+use crate::secret_text::SecretText;
 
 pub const DEFAULT_API_URL: &str = "https://api.github.com";
 

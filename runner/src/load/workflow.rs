@@ -557,6 +557,7 @@ impl WorkflowChecker<'_> {
         }
     }
 
+    /// Checks the syntax of a template written in the workflow, as `what`.
     pub fn template_syntax(
         &self,
         template: &Spanned<String>,

@@ -20,7 +20,7 @@ pub use desired_workflows::{DesiredWorkflow, DesiredWorkflows, desired_workflows
 pub use docker_endpoint::{DaemonOverride, docker_endpoints, remembers_swarm};
 pub use object_names::{name_objects, use_managed_objects};
 pub use pipeline_error::PipelineError;
-pub use planned_run::{PlannedRun, PlannedWorkflow, WorkflowOutcome};
+pub use planned_run::{PlannedRun, PlannedWorkflow, WorkflowOutcome, issued_names};
 pub use run_input::RunInput;
 pub use run_progress::RunProgress;
 pub use secret_policy::SecretPolicy;

@@ -207,10 +207,13 @@ impl PlannedRun {
                 for (step_plan, planned_step) in plan.steps.iter_mut().zip(&planned.plan.steps) {
                     step_plan.hosts = planned_step.hosts.clone();
                 }
+                let shown = plan
+                    .concealed(&self.sensitive, &state, self.policy.concealment())
+                    .with_names_shown(&issued_names(&steps));
                 replanned = PlannedWorkflow {
                     name: planned.name.clone(),
                     steps,
-                    shown: plan.concealed(&self.sensitive, &state, self.policy.concealment()),
+                    shown,
                     plan,
                 };
                 read_again = Some(state);
@@ -324,4 +327,17 @@ fn unchanged(steps: &[DesiredStep], progress: &mut dyn RunProgress) -> ApplyRepo
         });
     }
     report
+}
+
+/// The secrets of the certificates the `certs` steps of `steps` issued in this plan, with
+/// the names they are shown with (see `DesiredCerts::issued_names`).
+pub fn issued_names(steps: &[DesiredStep]) -> std::collections::BTreeMap<String, String> {
+    steps
+        .iter()
+        .filter_map(|step| match &step.desired {
+            Desired::Certs(certs) if !step.skipped => Some(certs.issued_names()),
+            _ => None,
+        })
+        .flatten()
+        .collect()
 }

@@ -8,8 +8,8 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 
 use super::{
-    DesiredWorkflows, PipelineError, PlannedRun, PlannedWorkflow, SecretPolicy, name_objects,
-    use_managed_objects,
+    DesiredWorkflows, PipelineError, PlannedRun, PlannedWorkflow, SecretPolicy, issued_names,
+    name_objects, use_managed_objects,
 };
 use crate::apply::plan_workflows;
 use crate::docker::{ClientOpener, DockerEndpoint, DockerEngine as _, KnownSwarms, SwarmManagers};
@@ -113,7 +113,9 @@ impl SwarmReading {
             .into_iter()
             .zip(plans)
             .map(|(workflow, plan)| PlannedWorkflow {
-                shown: plan.concealed(&desired.sensitive, &live, concealment),
+                shown: plan
+                    .concealed(&desired.sensitive, &live, concealment)
+                    .with_names_shown(&issued_names(&workflow.steps)),
                 name: workflow.name,
                 steps: workflow.steps,
                 plan,

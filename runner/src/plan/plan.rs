@@ -2,6 +2,8 @@
 //! printed, posted on a pull request and compared in tests, and that never holds a
 //! secret's value (only names, which carry a hash of the content).
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use super::FieldDiff;
@@ -138,6 +140,29 @@ impl Plan {
         summary.create + summary.update + summary.recreate + summary.remove + summary.hosts > 0
     }
 
+    /// The plan with objects shown under other names: each change of an object named as a
+    /// key of `names`, and each value of a field diff equal to one, gets its value. For
+    /// names no other run would create, such as the secrets of a certificate issued by
+    /// this plan (`steps::certs::issued_names`).
+    pub fn with_names_shown(mut self, names: &BTreeMap<String, String>) -> Plan {
+        if names.is_empty() {
+            return self;
+        }
+        for change in self.steps.iter_mut().flat_map(|step| &mut step.changes) {
+            if let Some(shown) = names.get(&change.name) {
+                change.name = shown.clone();
+            }
+            if let Action::Update { diffs } | Action::Recreate { diffs, .. } = &mut change.action {
+                for diff in diffs {
+                    for value in [&mut diff.before, &mut diff.after].into_iter().flatten() {
+                        rename_strings(value, names);
+                    }
+                }
+            }
+        }
+        self
+    }
+
     pub fn problems(&self) -> Vec<String> {
         self.steps
             .iter()
@@ -147,6 +172,28 @@ impl Plan {
                     .map(move |problem| format!("step `{}`: {problem}", step.step))
             })
             .collect()
+    }
+}
+
+/// Replaces every string of `value` that is a key of `names`.
+fn rename_strings(value: &mut serde_json::Value, names: &BTreeMap<String, String>) {
+    match value {
+        serde_json::Value::String(text) => {
+            if let Some(shown) = names.get(text.as_str()) {
+                *text = shown.clone();
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for item in items {
+                rename_strings(item, names);
+            }
+        }
+        serde_json::Value::Object(fields) => {
+            for field in fields.values_mut() {
+                rename_strings(field, names);
+            }
+        }
+        _ => {}
     }
 }
 

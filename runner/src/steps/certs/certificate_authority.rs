@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use super::CertificateUsage;
-use crate::github::SecretText;
+use crate::secret_text::SecretText;
 
 /// How far back `not_before` lies, for hosts whose clock runs behind.
 const CLOCK_SKEW: time::Duration = time::Duration::minutes(5);

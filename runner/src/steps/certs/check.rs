@@ -1,4 +1,5 @@
-//! The load-time checks of a `certs` step: the CA certificate is a file of the repo,
+//! The load-time checks of a `certs` step: the CA certificate is a file of the repo (or a
+//! template of its path),
 //! names are unique, durations parse, each certificate goes to a `to_secret` target, to
 //! hosts (`to_hosts`: an absolute directory, octal mode, valid owner), or both.
 
@@ -27,7 +28,13 @@ pub fn check(
     checker: &WorkflowChecker<'_>,
     diagnostics: &mut Diagnostics,
 ) -> Option<CertsStep> {
-    checker.referenced_file(&input.ca.cert, diagnostics);
+    // A template (one CA per environment, `pki/{{ environment.name }}/ca.pem`) names a
+    // file known only when rendered; the render says when it is missing.
+    if crate::model::is_template(&input.ca.cert.value) {
+        checker.template_syntax(&input.ca.cert, "ca.cert", diagnostics);
+    } else {
+        checker.referenced_file(&input.ca.cert, diagnostics);
+    }
     if input.certificates.is_empty() {
         let span = node.entry("certs").map_or(node.span, |(key, _)| key.span);
         diagnostics.push(checker.error(span, "`certs` needs at least one certificate"));
@@ -63,8 +70,13 @@ pub fn check(
             None => usable = false,
         }
     }
+    let ca_cert = if crate::model::is_template(&input.ca.cert.value) {
+        input.ca.cert.value
+    } else {
+        normalize(&input.ca.cert.value).unwrap_or(input.ca.cert.value)
+    };
     usable.then(|| CertsStep {
-        ca_cert: normalize(&input.ca.cert.value).unwrap_or(input.ca.cert.value),
+        ca_cert,
         key_secret: input.ca.key_secret.value,
         certificates,
         force: input.force.map(|force| force.value),

@@ -8,15 +8,15 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use super::render::{
-    CA_CERT, CA_KEY, FORCE, common_name_key, host_common_name_key, host_count_key, host_dir_key,
-    host_san_key, san_key, secret_key,
+    CA_CERT, CA_CERT_PATH, CA_KEY, FORCE, common_name_key, host_common_name_key, host_count_key,
+    host_dir_key, host_san_key, san_key, secret_key,
 };
 use super::{
     CertificateDecision, CertificateExpiry, CertificateRequest, CertsStep, HostCertificate,
 };
-use crate::github::SecretText;
 use crate::plan::DesiredContext;
 use crate::render::RenderedStep;
+use crate::secret_text::SecretText;
 use crate::steps::ssh::{RenderedHost, command_key};
 use crate::swarm::ObjectSpec;
 
@@ -72,6 +72,38 @@ pub struct CertificateOutcome {
 }
 
 impl DesiredCerts {
+    /// The names of the secrets of the certificates issued by this plan, each with the
+    /// name they are shown with: `NAME-(issued when applied)`. Their hash covers a key
+    /// drawn at random, so `shoal plan` and a later `shoal apply` issue under different
+    /// names; the plan shows neither. The secret holding the CA certificate alone is
+    /// named after the CA's content, the same in both, and shown as it is.
+    pub fn issued_names(&self) -> BTreeMap<String, String> {
+        self.outcomes
+            .iter()
+            .flat_map(|outcome| {
+                let certificate = self
+                    .certificates
+                    .iter()
+                    .find(|certificate| certificate.request.name == outcome.name);
+                outcome
+                    .created
+                    .iter()
+                    .zip(&outcome.current)
+                    .filter(move |(_, (logical, _))| {
+                        !certificate.is_some_and(|certificate| {
+                            super::settle::is_ca_secret(certificate, logical)
+                        })
+                    })
+            })
+            .map(|(object, (logical, _))| {
+                (
+                    object.name.clone(),
+                    format!("{logical}-{}", super::settle::UNISSUED_SUFFIX),
+                )
+            })
+            .collect()
+    }
+
     /// The expiry of each certificate (and host) settled.
     pub fn expiries(&self) -> Vec<CertificateExpiry> {
         let in_secrets = self.outcomes.iter().map(|outcome| CertificateExpiry {
@@ -180,7 +212,7 @@ pub fn desired(
         })
         .collect();
     DesiredCerts {
-        ca_cert_path: certs.ca_cert.clone(),
+        ca_cert_path: value(CA_CERT_PATH),
         ca_cert_pem: value(CA_CERT),
         key_secret: certs.key_secret.clone(),
         ca_key: SecretText::new(value(CA_KEY)),

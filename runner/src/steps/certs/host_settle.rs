@@ -1,6 +1,6 @@
 //! Settles the certificates of a `certs` step that go to hosts, against the hosts: for
 //! each host, read `ca.pem`, `cert.pem` and `key.pem` through the host port (writing
-//! nothing), decide from the certificate read back whether to issue, issue when needed,
+//! nothing; the hosts read in parallel, as many at once as an `ssh` step's), decide from the certificate read back whether to issue, issue when needed,
 //! and plan the three files as an `ssh` step's files, their content never shown. What
 //! is applied is then [`DesiredCerts::host_files`], through the `ssh` step's applier.
 //!
@@ -20,7 +20,8 @@ use super::{
 use crate::hosts::{HostConnector, HostError, LiveFile};
 use crate::plan::Concealment;
 use crate::steps::ssh::{
-    DEFAULT_PARALLEL, DesiredHosts, HostPlan, HostReading, RenderedHostFile, file_key, plan_host,
+    DEFAULT_PARALLEL, DesiredHosts, HostPlan, HostReading, HostTask, RenderedHostFile, at_most,
+    file_key, plan_host,
 };
 
 /// What settling against the hosts found, for the step's plans.
@@ -58,13 +59,26 @@ pub async fn settle_hosts(
             return settled;
         }
     };
+    // Every host is read first, `DEFAULT_PARALLEL` at a time, as an `ssh` step's are.
+    let tasks: Vec<HostTask<'_, Result<[Option<LiveFile>; 3], HostError>>> = certs
+        .certificates
+        .iter()
+        .flat_map(|certificate| &certificate.hosts)
+        .map(|host_certificate| {
+            Box::pin(read_files(connector, host_certificate)) as HostTask<'_, _>
+        })
+        .collect();
+    let mut readings = at_most(DEFAULT_PARALLEL, tasks).await.into_iter();
     let mut authority: Option<CertificateAuthority> = None;
     let mut hosts = Vec::new();
     let mut sensitive = sensitive.clone();
     for certificate in &certs.certificates {
         for host_certificate in &certificate.hosts {
             let shown = host_certificate.shown_name();
-            let files = match read_files(connector, host_certificate).await {
+            let Some(reading) = readings.next() else {
+                break;
+            };
+            let files = match reading {
                 Ok(files) => files,
                 Err(error) => {
                     settled.problems.push(format!(

@@ -286,3 +286,66 @@ async fn an_on_change_command_that_depends_on_a_secret_is_shown_as_sensitive() {
     assert!(text.contains("      > on change: (sensitive)\n"), "{text}");
     assert!(!text.contains("systemctl"), "{text}");
 }
+
+/// Hosts that take a second to log in to, counting the logins under way at once.
+struct SlowHosts {
+    hosts: FakeHosts,
+    active: std::sync::atomic::AtomicUsize,
+    most: std::sync::atomic::AtomicUsize,
+}
+
+impl crate::hosts::HostConnector for SlowHosts {
+    fn connect<'a>(
+        &'a self,
+        target: &'a HostTarget,
+    ) -> crate::hosts::HostFuture<'a, Box<dyn crate::hosts::HostSession>> {
+        use std::sync::atomic::Ordering;
+        Box::pin(async move {
+            let now = self.active.fetch_add(1, Ordering::SeqCst) + 1;
+            self.most.fetch_max(now, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            self.active.fetch_sub(1, Ordering::SeqCst);
+            self.hosts.connect(target).await
+        })
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn hosts_are_read_in_parallel_at_most_ten_at_once() {
+    use std::sync::atomic::Ordering;
+
+    let ca = new_ca();
+    let mut certs = desired(&ca);
+    // 25 hosts: the first one's certificate, again for 24 more addresses.
+    let template = certs.certificates[0].hosts[0].clone();
+    let addresses: Vec<String> = (1..=25).map(|n| format!("10.0.1.{n}")).collect();
+    certs.certificates[0].hosts = addresses
+        .iter()
+        .map(|address| {
+            let mut host = template.clone();
+            host.host.target =
+                HostTarget::parse(&format!("root@{address}"), "", 22).expect("an address");
+            host
+        })
+        .collect();
+    let address_refs: Vec<&str> = addresses.iter().map(String::as_str).collect();
+    let slow = SlowHosts {
+        hosts: FakeHosts::with(&address_refs),
+        active: Default::default(),
+        most: Default::default(),
+    };
+    let settled = settle_hosts(&mut certs, &slow, now(), &Default::default()).await;
+    assert_eq!(settled.problems, Vec::<String>::new());
+    assert_eq!(settled.plans.len(), 25);
+    // In the hosts' order, whatever order the readings ended in.
+    assert_eq!(
+        settled.notes.first().map(String::as_str),
+        Some("+ certificate dockerd@10.0.1.1: missing")
+    );
+    assert_eq!(
+        settled.notes.last().map(String::as_str),
+        Some("+ certificate dockerd@10.0.1.25: missing")
+    );
+    // Ten logins under way at once (an `ssh` step's default `parallel`), not one.
+    assert_eq!(slow.most.load(Ordering::SeqCst), 10);
+}

@@ -24,7 +24,8 @@ pub struct CertsInput {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CaInput {
-    /// The CA certificate (PEM), relative to the repo root.
+    /// The CA certificate (PEM), relative to the repo root. Templates allowed, e.g.
+    /// `pki/{{ environment.name }}/ca.pem` for one CA per environment.
     pub cert: Spanned<String>,
     /// The name of the secret (in the environment's `secrets`) holding the CA's private key
     /// (PEM).

@@ -1,4 +1,5 @@
-//! What a `certs` step renders: the CA certificate (read as it is), the CA key (the
+//! What a `certs` step renders: the CA certificate (its path may be a template; the file
+//! is read as it is), the CA key (the
 //! secret, through the template context, so that the pipeline reads it only when
 //! trusted), `force`, and each certificate's common name, SANs and secret names; for a
 //! certificate that goes to hosts, its hosts (into [`RenderedStep::hosts`], in the order
@@ -16,6 +17,8 @@ use crate::steps::ssh::{
 
 /// Keys of [`RenderedStep::values`].
 pub const CA_CERT: &str = "ca.cert";
+/// The CA certificate's path, as rendered.
+pub const CA_CERT_PATH: &str = "ca.cert_path";
 pub const CA_KEY: &str = "ca.key";
 pub const FORCE: &str = "force";
 
@@ -55,8 +58,16 @@ pub fn render(
     diagnostics: &mut Diagnostics,
 ) {
     let mut values = BTreeMap::new();
-    if let Some(pem) = renderer.verbatim(&certs.ca_cert, diagnostics) {
-        values.insert(CA_CERT.to_owned(), pem);
+    let ca_path = if crate::model::is_template(&certs.ca_cert) {
+        renderer.inline(&certs.ca_cert, "ca.cert", diagnostics)
+    } else {
+        Some(certs.ca_cert.clone())
+    };
+    if let Some(path) = ca_path {
+        if let Some(pem) = renderer.verbatim(&path, diagnostics) {
+            values.insert(CA_CERT.to_owned(), pem);
+        }
+        values.insert(CA_CERT_PATH.to_owned(), path);
     }
     // A name with a quote in it cannot be a secret's name: `check` refuses none, so the
     // template escapes it as a string literal.

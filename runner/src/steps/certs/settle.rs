@@ -69,6 +69,7 @@ pub fn settle(
                 .iter()
                 .map(|logical| {
                     version_with(live, logical, fingerprint)
+                        .or_else(|| ca_version(live, certs, certificate, logical, key))
                         .map(|object| (logical.clone(), object.name.clone()))
                 })
                 .collect();
@@ -170,6 +171,30 @@ fn version_with<'a>(
             && object.labels.get(OBJECT_NAME).map(String::as_str) == Some(logical)
             && object.labels.get(CERTIFICATE_FINGERPRINT) == fingerprint
     })
+}
+
+/// The secret holding the CA certificate of three secrets (`ca`), found by its name: its
+/// content is the CA's, the same for every certificate the CA issues, so a renewal makes
+/// no new version of it and its labels stay those of the certificate that made it.
+fn ca_version<'a>(
+    live: &'a LiveState,
+    certs: &DesiredCerts,
+    certificate: &DesiredCertificate,
+    logical: &str,
+    key: &ObjectNameKey,
+) -> Option<&'a LiveObject> {
+    if !is_ca_secret(certificate, logical) {
+        return None;
+    }
+    let name = key.hashed_name(logical, certs.ca_cert_pem.as_bytes());
+    live.objects
+        .iter()
+        .find(|object| object.kind == ObjectKind::Secret && object.name == name)
+}
+
+/// Whether `logical` is the secret holding the CA certificate alone (`to_secret.ca`).
+pub(super) fn is_ca_secret(certificate: &DesiredCertificate, logical: &str) -> bool {
+    certificate.secrets.len() == 3 && certificate.secrets[2] == logical
 }
 
 /// The secrets of a certificate just issued: one bundle (certificate, key, CA), or the

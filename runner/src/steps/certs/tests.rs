@@ -8,7 +8,7 @@ use x509_parser::extensions::GeneralName;
 
 use super::settle::UNISSUED_SUFFIX;
 use super::*;
-use crate::github::SecretText;
+use crate::secret_text::SecretText;
 use crate::swarm::{LiveObject, LiveState, OBJECT_NAME, ObjectKind, ObjectNameKey, ObjectSpec};
 
 const DAY: Duration = Duration::from_secs(24 * 3600);
@@ -276,5 +276,132 @@ fn a_key_that_is_not_the_cas_is_a_problem_that_quotes_no_key() {
     assert_eq!(
         garbled.problems,
         ["the CA key (secret `ca_key`) is not a PEM private key shoal can sign with"]
+    );
+}
+
+#[test]
+fn a_plan_shows_an_issued_secret_under_a_name_that_no_run_creates() {
+    use crate::plan::{Action, Change, FieldDiff, ObjectType, Plan, StepPlan};
+
+    let ca = new_ca();
+    let certs = settled(&desired(&ca, &["10.0.0.5"]), &LiveState::default(), now());
+    let issued = certs.outcomes[0].created[0].name.clone();
+    let names = certs.issued_names();
+    assert_eq!(
+        names,
+        [(issued.clone(), format!("dockerd.pem-{UNISSUED_SUFFIX}"))].into()
+    );
+    // A plan and a later apply issue under different names (random keys): both show
+    // the same one.
+    let again = settled(&desired(&ca, &["10.0.0.5"]), &LiveState::default(), now());
+    assert_ne!(again.outcomes[0].created[0].name, issued);
+    assert_eq!(
+        again.issued_names().into_values().collect::<Vec<_>>(),
+        [format!("dockerd.pem-{UNISSUED_SUFFIX}")]
+    );
+
+    let plan = Plan {
+        steps: vec![StepPlan {
+            step: "certs".to_owned(),
+            kind: "certs",
+            skipped: false,
+            changes: vec![
+                Change {
+                    object: ObjectType::Secret,
+                    name: issued.clone(),
+                    action: Action::Create,
+                },
+                Change {
+                    object: ObjectType::Service,
+                    name: "app_app".to_owned(),
+                    action: Action::Update {
+                        diffs: vec![FieldDiff {
+                            path: "TaskTemplate.ContainerSpec.Secrets[0].SecretName".to_owned(),
+                            before: Some("dockerd.pem-0123456789ab".into()),
+                            after: Some(serde_json::json!({ "SecretName": issued })),
+                            concealed: None,
+                        }],
+                    },
+                },
+            ],
+            hosts: Vec::new(),
+            problems: Vec::new(),
+            notes: Vec::new(),
+        }],
+        needs_every_service: false,
+    };
+    let shown = plan.with_names_shown(&names);
+    let shown_text = serde_json::to_string(&shown).expect("JSON");
+    assert!(!shown_text.contains(&issued), "{shown_text}");
+    assert_eq!(
+        shown.steps[0].changes[0].name,
+        format!("dockerd.pem-{UNISSUED_SUFFIX}")
+    );
+    let Action::Update { diffs } = &shown.steps[0].changes[1].action else {
+        panic!("an update");
+    };
+    assert_eq!(diffs[0].before, Some("dockerd.pem-0123456789ab".into()));
+    assert_eq!(
+        diffs[0].after,
+        Some(serde_json::json!({ "SecretName": format!("dockerd.pem-{UNISSUED_SUFFIX}") }))
+    );
+}
+
+#[test]
+fn a_renewed_certificate_in_three_secrets_is_kept_by_the_next_run() {
+    let ca = new_ca();
+    let mut certs = desired(&ca, &["10.0.0.5"]);
+    certs.certificates[0].secrets = vec![
+        "dockerd-cert.pem".to_owned(),
+        "dockerd-key.pem".to_owned(),
+        "dockerd-ca.pem".to_owned(),
+    ];
+    let key = ObjectNameKey::generate();
+    let settle_at = |certs: &DesiredCerts, live: &LiveState, force: bool| {
+        let mut certs = certs.clone();
+        certs.force = force;
+        settle(&mut certs, live, now(), &key, true);
+        certs
+    };
+    let first = settle_at(&certs, &LiveState::default(), false);
+    let first_created = first.outcomes[0].created.clone();
+    // A forced renewal: a new certificate and key; the CA's secret has the same content,
+    // so the same name, and Swarm keeps the one it has (with the first one's labels).
+    let renewed = settle_at(&certs, &live_with(&first_created), true);
+    let renewed_created = &renewed.outcomes[0].created;
+    assert_eq!(renewed_created[2].name, first_created[2].name);
+    assert_ne!(renewed_created[0].name, first_created[0].name);
+    let mut live_objects = first_created.clone();
+    live_objects.extend(renewed_created[..2].iter().cloned());
+    let next = settle_at(&certs, &live_with(&live_objects), false);
+    let outcome = &next.outcomes[0];
+    assert!(
+        matches!(outcome.decision, CertificateDecision::Valid { .. }),
+        "{:?}",
+        outcome.decision
+    );
+    assert!(outcome.created.is_empty(), "nothing issued");
+    assert_eq!(
+        outcome.current,
+        vec![
+            (
+                "dockerd-cert.pem".to_owned(),
+                renewed_created[0].name.clone()
+            ),
+            (
+                "dockerd-key.pem".to_owned(),
+                renewed_created[1].name.clone()
+            ),
+            ("dockerd-ca.pem".to_owned(), first_created[2].name.clone()),
+        ]
+    );
+    // The CA's secret is shown under its name: plan and apply agree on it.
+    assert_eq!(
+        renewed.issued_names().keys().collect::<Vec<_>>(),
+        [&renewed_created[0].name, &renewed_created[1].name]
+            .into_iter()
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect::<Vec<_>>()
     );
 }

@@ -20,6 +20,7 @@ mod unified_diff;
 #[cfg(test)]
 mod tests;
 
+pub use at_most::{HostTask, at_most};
 pub use desired_hosts::{DesiredHosts, command_key, desired, file_key};
 pub use host_apply::{HostsOutcome, apply, apply_hosts};
 pub use host_inventory::{DEFAULT_CONNECT_TIMEOUT, host_inventory};

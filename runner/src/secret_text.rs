@@ -1,6 +1,6 @@
-//! A token or private key held in memory: its `Debug` and `Display` print `***`, so it
-//! cannot reach a log or an error message by accident. Only `expose` reads it, where it is
-//! sent.
+//! A token, private key or other secret held in memory: its `Debug` and `Display` print
+//! `***`, so it cannot reach a log or an error message by accident. Only `expose` reads
+//! it, where it is used.
 
 use std::fmt;
 
