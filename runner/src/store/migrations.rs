@@ -27,6 +27,10 @@ const MIGRATIONS: &[Migration] = &[
         purpose: "index runs by status and by event and commit",
         apply: index_runs,
     },
+    Migration {
+        purpose: "remember what notifications announced of each workflow and environment",
+        apply: create_notify_conditions,
+    },
 ];
 
 /// The schema version this shoal writes.
@@ -96,6 +100,21 @@ fn index_runs(transaction: &Transaction<'_>) -> rusqlite::Result<()> {
     transaction.execute_batch(
         "CREATE INDEX IF NOT EXISTS runs_by_status ON runs (status);
          CREATE INDEX IF NOT EXISTS runs_by_event_and_commit ON runs (event, commit_sha);",
+    )
+}
+
+/// Notifications announce a failure once, then its recovery: what was last announced of
+/// each workflow in each environment outlives a restart.
+fn create_notify_conditions(transaction: &Transaction<'_>) -> rusqlite::Result<()> {
+    transaction.execute_batch(
+        "CREATE TABLE IF NOT EXISTS notify_conditions (
+            workflow TEXT NOT NULL,
+            environment TEXT NOT NULL,
+            condition TEXT NOT NULL,
+            run_id INTEGER NOT NULL,
+            at TEXT NOT NULL,
+            PRIMARY KEY (workflow, environment)
+        );",
     )
 }
 

@@ -306,6 +306,41 @@ impl Store {
             .map_err(|e| self.error(e))
     }
 
+    /// What notifications last announced of `workflow`, by environment: `healthy`,
+    /// `failing` or `drifted`.
+    pub fn notify_conditions(&self, workflow: &str) -> Result<Vec<(String, String)>, StoreError> {
+        let mut statement = self
+            .connection
+            .prepare("SELECT environment, condition FROM notify_conditions WHERE workflow = ?1")
+            .map_err(|e| self.error(e))?;
+        let rows = statement
+            .query_map(params![workflow], |row| Ok((row.get(0)?, row.get(1)?)))
+            .map_err(|e| self.error(e))?;
+        rows.collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.error(e))
+    }
+
+    /// Remembers what run `run` left `workflow` in, in `environment`, for notifications.
+    pub fn set_notify_condition(
+        &self,
+        workflow: &str,
+        environment: &str,
+        condition: &str,
+        run: i64,
+        now: &str,
+    ) -> Result<(), StoreError> {
+        self.connection
+            .execute(
+                "INSERT INTO notify_conditions (workflow, environment, condition, run_id, at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (workflow, environment)
+                 DO UPDATE SET condition = ?3, run_id = ?4, at = ?5",
+                params![workflow, environment, condition, run, now],
+            )
+            .map(|_| ())
+            .map_err(|e| self.error(e))
+    }
+
     /// Whether runs were recorded for `commit` by `event`.
     pub fn has_runs(&self, commit: &str, event: &str) -> Result<bool, StoreError> {
         self.connection
