@@ -631,6 +631,43 @@ mod tests {
     }
 
     #[test]
+    fn what_notifications_announced_survives_a_restart_per_workflow_and_environment() {
+        let folder = tempfile::tempdir().expect("temp");
+        {
+            let store = Store::open(folder.path()).expect("opens");
+            let writer = Store::open_reader(folder.path()).expect("a second connection");
+            writer
+                .set_notify_condition("deploy", "prod", "failing", 1, "t1")
+                .expect("written");
+            writer
+                .set_notify_condition("deploy", "staging", "failing", 1, "t1")
+                .expect("written");
+            writer
+                .set_notify_condition("deploy", "staging", "healthy", 2, "t2")
+                .expect("replaced");
+            writer
+                .set_notify_condition("drift", "prod", "drifted", 3, "t3")
+                .expect("written");
+            drop(store);
+        }
+        let store = Store::open(folder.path()).expect("reopens");
+        let mut deploy = store.notify_conditions("deploy").expect("read");
+        deploy.sort();
+        assert_eq!(
+            deploy,
+            [
+                ("prod".to_owned(), "failing".to_owned()),
+                ("staging".to_owned(), "healthy".to_owned())
+            ]
+        );
+        assert_eq!(
+            store.notify_conditions("drift").expect("read"),
+            [("prod".to_owned(), "drifted".to_owned())]
+        );
+        assert_eq!(store.notify_conditions("other").expect("read"), []);
+    }
+
+    #[test]
     fn deliveries_and_registry_events_are_seen_once_and_processed_commits_are_kept_per_branch() {
         let folder = tempfile::tempdir().expect("temp");
         let store = Store::open(folder.path()).expect("opens");

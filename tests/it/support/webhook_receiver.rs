@@ -1,5 +1,5 @@
 //! A webhook receiver on 127.0.0.1 for notification tests: a real HTTP/1.1 server that
-//! records every request (path, headers, body), answers `GET /health` with a status the
+//! records every request (path without its query, headers, body), answers `GET /health` with a status the
 //! test sets, and answers each POST path with scripted statuses first (a receiver that
 //! fails at first), then 200.
 
@@ -126,7 +126,9 @@ fn answer(
     reader.read_line(&mut request_line)?;
     let mut parts = request_line.split_whitespace();
     let method = parts.next().unwrap_or_default().to_owned();
-    let path = parts.next().unwrap_or_default().to_owned();
+    // Recorded without its query: a URL's token is no part of where it goes.
+    let target = parts.next().unwrap_or_default();
+    let path = target.split('?').next().unwrap_or_default().to_owned();
     let mut headers = BTreeMap::new();
     loop {
         let mut line = String::new();
