@@ -127,7 +127,7 @@ fn a_failure_is_announced_once_then_its_recovery_to_webhook_slack_and_command() 
         Some(vec!["text".to_owned()]),
         "a Slack incoming webhook body"
     );
-    wait_until(|| announced() == "failure local\n", || announced());
+    wait_until(|| announced() == "failure local\n", announced);
     let stdin =
         std::fs::read(format!("{events}-{}.json", first["id"])).expect("the command's input");
     let stdin: serde_json::Value = serde_json::from_slice(&stdin).expect("JSON on stdin");
@@ -167,7 +167,7 @@ fn a_failure_is_announced_once_then_its_recovery_to_webhook_slack_and_command() 
     );
     wait_until(
         || announced() == "failure local\nrecovery local\n",
-        || announced(),
+        announced,
     );
 
     let log = daemon.log();
