@@ -1,7 +1,8 @@
 //! Notifications from a real `shoal serve` on the private swarm: a failing run announced
 //! once to a signed webhook (whose receiver fails first and is retried), a Slack-compatible
 //! webhook and a command; the same failure again, after a restart, announced nowhere; the
-//! recovery announced everywhere; no secret value in the daemon's log.
+//! recovery announced everywhere; a receiver answering 404 given up at once and listed by
+//! `shoal runs show` without its URL; no secret value in the daemon's log.
 
 use std::time::Duration;
 
@@ -37,6 +38,10 @@ fn a_failure_is_announced_once_then_its_recovery_to_webhook_slack_and_command() 
     let hook_url_file = secret_file("hook-url", &hook_url);
     let hook_key_file = secret_file("hook-key", HMAC_KEY);
     let slack_url_file = secret_file("slack-url", &slack_url);
+    let gone_url = receiver.url("/gone?token=gone-url-token");
+    let gone_url_file = secret_file("gone-url", &gone_url);
+    // A receiver that answers 404 for good: given up at once, and recorded.
+    receiver.fail_first("/gone", &[404]);
     let events_file = secrets.path().join("events");
     let events = events_file.display().to_string();
 
@@ -46,7 +51,9 @@ fn a_failure_is_announced_once_then_its_recovery_to_webhook_slack_and_command() 
         "shoal.yml",
         &format!(
             "environments:\n  local:\n    secrets:\n      HOOK_URL: {{ file: {hook_url_file} }}\n      \
-             HOOK_KEY: {{ file: {hook_key_file} }}\n      SLACK_URL: {{ file: {slack_url_file} }}\n\
+             HOOK_KEY: {{ file: {hook_key_file} }}\n      SLACK_URL: {{ file: {slack_url_file} }}\n      \
+             GONE_URL: {{ file: {gone_url_file} }}\n    notify:\n      - webhook: {{ url_secret: GONE_URL }}\n        \
+             on: [failure]\n\
              notify:\n  - webhook: {{ url_secret: HOOK_URL, key_secret: HOOK_KEY }}\n  \
              - slack: {{ url_secret: SLACK_URL }}\n    on: [failure, recovery]\n"
         ),
@@ -75,12 +82,23 @@ fn a_failure_is_announced_once_then_its_recovery_to_webhook_slack_and_command() 
     ];
     let mut daemon = ServeDaemon::start(&state_folder, source.path(), swarm, &arguments);
     let dispatch = |daemon: &ServeDaemon| -> serde_json::Value {
-        let mut command = shoal();
-        command
-            .args(["dispatch", "probe", "--env", "local"])
-            .env("SHOAL_SERVER", format!("http://127.0.0.1:{}", daemon.port))
-            .env("SHOAL_API_TOKEN", TOKEN);
-        let queued = Run::from(run(&mut command, Duration::from_secs(60)));
+        // A daemon just started may not have fetched the branch yet.
+        let deadline = std::time::Instant::now() + WAIT;
+        let queued = loop {
+            let mut command = shoal();
+            command
+                .args(["dispatch", "probe", "--env", "local"])
+                .env("SHOAL_SERVER", format!("http://127.0.0.1:{}", daemon.port))
+                .env("SHOAL_API_TOKEN", TOKEN);
+            let queued = Run::from(run(&mut command, Duration::from_secs(60)));
+            if queued.code == 0
+                || !queued.stderr.contains("not found")
+                || std::time::Instant::now() > deadline
+            {
+                break queued;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        };
         assert_eq!(queued.code, 0, "{}", queued.stderr);
         let id: i64 = queued
             .stdout
@@ -128,6 +146,18 @@ fn a_failure_is_announced_once_then_its_recovery_to_webhook_slack_and_command() 
         "a Slack incoming webhook body"
     );
     wait_until(|| announced() == "failure local\n", announced);
+    let gone = receiver.wait_for_posts("/gone", 1, WAIT);
+    assert_eq!(gone[0].status, 404);
+    let shown = wait_for_shown(
+        &state_folder,
+        first["id"].as_i64().expect("id"),
+        "notification failed",
+    );
+    assert!(
+        shown.contains("notify webhook (GONE_URL): answered 404: ok"),
+        "{shown}"
+    );
+    assert!(!shown.contains("gone-url-token"), "{shown}");
     let stdin =
         std::fs::read(format!("{events}-{}.json", first["id"])).expect("the command's input");
     let stdin: serde_json::Value = serde_json::from_slice(&stdin).expect("JSON on stdin");
@@ -147,6 +177,7 @@ fn a_failure_is_announced_once_then_its_recovery_to_webhook_slack_and_command() 
         receiver.posts("/hook")
     );
     assert_eq!(receiver.posts("/slack").len(), 1);
+    assert_eq!(receiver.posts("/gone").len(), 1, "a 404 is not retried");
     assert_eq!(announced(), "failure local\n");
 
     // 3. The recovery: announced to all three.
@@ -197,6 +228,23 @@ fn signed_body(received: &Received) -> serde_json::Value {
         String::from_utf8_lossy(&received.body)
     );
     serde_json::from_slice(&received.body).expect("a JSON body")
+}
+
+/// `shoal runs show ID` once it prints `wanted`.
+fn wait_for_shown(state: &std::path::Path, id: i64, wanted: &str) -> String {
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let mut command = shoal();
+        command
+            .args(["runs", "show", &id.to_string(), "--state"])
+            .arg(state);
+        let shown = Run::from(run(&mut command, Duration::from_secs(30)));
+        if shown.stdout.contains(wanted) {
+            return shown.stdout;
+        }
+        assert!(std::time::Instant::now() < deadline, "{}", shown.stdout);
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }
 
 fn wait_until(done: impl Fn() -> bool, shown: impl Fn() -> String) {

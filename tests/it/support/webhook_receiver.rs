@@ -90,6 +90,19 @@ impl WebhookReceiver {
             .collect()
     }
 
+    /// Waits until `path` has received `count` POSTs, whatever they were answered.
+    pub fn wait_for_posts(&self, path: &str, count: usize, timeout: Duration) -> Vec<Received> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let posts = self.posts(path);
+            if posts.len() >= count {
+                return posts;
+            }
+            assert!(Instant::now() < deadline, "{path} received {posts:?}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// Waits until `path` has received `count` POSTs answered 200; returns them all.
     pub fn wait_for_delivered(&self, path: &str, count: usize, timeout: Duration) -> Vec<Received> {
         let deadline = Instant::now() + timeout;
