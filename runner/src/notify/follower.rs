@@ -36,10 +36,12 @@ pub struct NotifySettings {
 /// Returns the task that ends once the notices end and the last messages are sent.
 pub fn start_notifying(
     settings: NotifySettings,
-    config_at: impl Fn(&RunRecord) -> Option<ConfigRepo> + Send + 'static,
+    config_at: impl Fn(&RunRecord) -> Option<ConfigRepo> + Send + Sync + 'static,
     mut notices: broadcast::Receiver<RunNotice>,
 ) -> Result<tokio::task::JoinHandle<()>, crate::store::StoreError> {
     let store = Arc::new(Mutex::new(Store::open_reader(&settings.state)?));
+    let settings = Arc::new(settings);
+    let config_at = Arc::new(config_at);
     let failures = store.clone();
     let (notifier, delivery) = Notifier::start(
         Arc::new(NetworkTransport::default()),
@@ -69,8 +71,21 @@ pub fn start_notifying(
                     if ran.is_empty() {
                         continue;
                     }
-                    let store = store.lock().unwrap_or_else(PoisonError::into_inner);
-                    finish(&settings, &store, &config_at, &notifier, &run, &ran);
+                    // SQLite, libgit2 and loading the config block: not on the runtime's
+                    // threads. Runs are finished one at a time, in order.
+                    let (settings, store, config_at, notifier) = (
+                        settings.clone(),
+                        store.clone(),
+                        config_at.clone(),
+                        notifier.clone(),
+                    );
+                    let finished = tokio::task::spawn_blocking(move || {
+                        let store = store.lock().unwrap_or_else(PoisonError::into_inner);
+                        finish(&settings, &store, config_at.as_ref(), &notifier, &run, &ran);
+                    });
+                    if let Err(error) = finished.await {
+                        tracing::warn!(%error, "notifications of a run failed");
+                    }
                 }
                 Ok(_) => {}
                 Err(broadcast::error::RecvError::Lagged(missed)) => {
