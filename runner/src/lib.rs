@@ -22,6 +22,7 @@ pub mod known_hosts;
 pub mod limits;
 pub mod load;
 pub mod model;
+pub mod notify;
 pub mod pipeline;
 pub mod plan;
 pub mod render;

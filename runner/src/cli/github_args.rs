@@ -123,6 +123,13 @@ impl GitHubArgs {
     }
 }
 
+impl GitHubArgs {
+    /// The daemon's public URL, for links to runs (also from notifications).
+    pub fn public_url(&self) -> Option<&str> {
+        self.public_url.as_deref()
+    }
+}
+
 /// Starts reporting the runs of `notices` to GitHub in the background; reports that fail
 /// after their retries are recorded in the store in `state`. The workflow of a pull
 /// request's run is read from `mirror`, to know whether it wants a plan comment. Returns the task that ends once the notices end and the last reports are

@@ -121,8 +121,14 @@ pub fn run(args: &RunsArgs) -> anyhow::Result<Outcome> {
                     println!("    {line}");
                 }
                 for failure in report_failures {
+                    // Notifications share the table; their target names start `notify `.
+                    let what = if failure.check.starts_with("notify ") {
+                        "notification"
+                    } else {
+                        "report to GitHub"
+                    };
                     println!(
-                        "  report to GitHub failed ({}): {}: {}",
+                        "  {what} failed ({}): {}: {}",
                         failure.at, failure.check, failure.error
                     );
                 }

@@ -22,7 +22,10 @@ use crate::daemon::{
 };
 use crate::exit_code::Outcome;
 use crate::git::{CertificateAuthorities, GitToken, Mirror, RefWatcher, RemoteAccess};
+use crate::github::RetryPolicy;
 use crate::limits::HttpLimits;
+use crate::load::load_repo;
+use crate::notify::{NotifySettings, start_notifying};
 use crate::store::SqliteRunStore;
 
 #[derive(Debug, clap::Args)]
@@ -184,24 +187,22 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<Outcome> {
     };
     let mirror_path = args.state.join("mirror.git");
     let mirror = Mirror::open(&mirror_path, &url)?.with_access(remote_access(args)?);
-    let health = SwarmHealthReader {
-        docker_host: args.docker_host.clone(),
-        timeout: args.docker_timeout,
-        known_swarms: Some(args.state.join("known_swarms")),
-        secrets_folder: match &args.secrets_folder {
-            Some(folder) => folder.clone(),
-            None => std::env::current_dir().context("cannot read the current folder")?,
-        },
+    let secrets_folder = match &args.secrets_folder {
+        Some(folder) => folder.clone(),
+        None => std::env::current_dir().context("cannot read the current folder")?,
     };
     let settings = RunSettings {
         docker_host: args.docker_host.clone(),
         docker_context: args.docker_context.clone(),
         docker_timeout: args.docker_timeout,
         known_swarms: Some(args.state.join("known_swarms")),
-        secrets_folder: match &args.secrets_folder {
-            Some(folder) => folder.clone(),
-            None => std::env::current_dir().context("cannot read the current folder")?,
-        },
+        secrets_folder: secrets_folder.clone(),
+    };
+    let health = SwarmHealthReader {
+        daemon_override: settings.daemon_override(),
+        timeout: args.docker_timeout,
+        known_swarms: Some(args.state.join("known_swarms")),
+        secrets_folder: secrets_folder.clone(),
     };
     let registry_token = secret(args.registry_token_file.as_ref(), "SHOAL_REGISTRY_TOKEN")?;
     // An empty token would let in any request that sends `Bearer ` and nothing more.
@@ -251,6 +252,21 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<Outcome> {
             branch: args.branch.clone(),
         }),
     });
+    let notify_mirror = Mirror::open(&mirror_path, &url)?;
+    let notifying = start_notifying(
+        NotifySettings {
+            state: args.state.clone(),
+            secrets_folder,
+            public_url: args.github.public_url().map(str::to_owned),
+            retry: RetryPolicy::default(),
+        },
+        // The targets of a run are those of its commit's config.
+        move |run| {
+            let files = notify_mirror.files_at(&run.commit).ok()?;
+            load_repo(files.as_ref()).0
+        },
+        dispatcher.notices().subscribe(),
+    )?;
     let api = Arc::new(ApiSettings {
         webhook_secret: secret(args.webhook_secret_file.as_ref(), "SHOAL_WEBHOOK_SECRET")?
             .map(String::into_bytes),
@@ -313,6 +329,8 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<Outcome> {
         // The last reports get a few seconds; nothing ever waits longer for GitHub.
         let _ = tokio::time::timeout(Duration::from_secs(10), reporting).await;
     }
+    // Notifications get as long, for the same reason.
+    let _ = tokio::time::timeout(Duration::from_secs(10), notifying).await;
     Ok(Outcome::Success)
 }
 

@@ -2,10 +2,12 @@
 //! `deny_unknown_fields`, from which the JSON Schemas in `schemas/` are generated.
 //! Validation turns them into the domain types of [`crate::model`].
 
+mod notify_input;
 mod shoal_file;
 mod step_input;
 mod workflow_file;
 
+pub use notify_input::{CommandInput, NotifyTargetInput, SlackInput, WebhookInput};
 pub use shoal_file::{
     DockerInput, EnvironmentInput, HostEntryInput, HostInput, SecretSource, ShoalFile, SshInput,
     TlsInput, TlsPart,

@@ -17,6 +17,9 @@ pub struct ShoalFile {
     pub vars: IndexMap<String, serde_json::Value>,
     /// The environments, in the order workflows apply them by default.
     pub environments: IndexMap<Spanned<String>, EnvironmentInput>,
+    /// Where failures, drift and recoveries of every environment are announced.
+    #[serde(default)]
+    pub notify: Vec<super::NotifyTargetInput>,
 }
 
 /// One environment: a swarm and the values its templates are rendered with.
@@ -39,6 +42,10 @@ pub struct EnvironmentInput {
     /// Secret values for templates, as `secrets.NAME`; never printed.
     #[serde(default)]
     pub secrets: IndexMap<String, Spanned<SecretSource>>,
+    /// Where failures, drift and recoveries of this environment are announced, besides
+    /// the top-level `notify`.
+    #[serde(default)]
+    pub notify: Vec<super::NotifyTargetInput>,
 }
 
 /// The Docker Engine API endpoint of an environment: one `host`, several managers of one

@@ -28,6 +28,10 @@ pub struct WorkflowFile {
     /// Where its runs are reported besides their commit's checks.
     #[serde(default)]
     pub report: ReportInput,
+    /// Where this workflow's failures, drift and recoveries are announced, besides
+    /// `shoal.yml`'s `notify`.
+    #[serde(default)]
+    pub notify: Vec<super::NotifyTargetInput>,
     // The loader decodes each step on its own, so that one bad step does not hide the
     // errors of the next.
     /// The steps, run in order.

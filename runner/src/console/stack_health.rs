@@ -96,7 +96,9 @@ impl StackHealth {
 
 /// The swarms of `shoal serve`'s environments, reached as runs reach them.
 pub struct SwarmHealthReader {
-    pub docker_host: Option<String>,
+    /// The daemon every environment uses instead of its own (`--docker-host`,
+    /// `--docker-context`), as for runs.
+    pub daemon_override: Option<DaemonOverride>,
     pub timeout: Duration,
     pub known_swarms: Option<PathBuf>,
     pub secrets_folder: PathBuf,
@@ -143,14 +145,16 @@ impl SwarmHealthReader {
         let Some(environment) = repo.environments.iter().find(|e| e.name == name) else {
             return Ok(Vec::new());
         };
-        let override_daemon = self.docker_host.clone().map(DaemonOverride::Host);
-        let endpoints =
-            docker_endpoints(override_daemon.as_ref(), environment, &self.secrets_folder)
-                .map_err(|error| error.to_string())?;
+        let endpoints = docker_endpoints(
+            self.daemon_override.as_ref(),
+            environment,
+            &self.secrets_folder,
+        )
+        .map_err(|error| error.to_string())?;
         let known = self
             .known_swarms
             .as_deref()
-            .filter(|_| remembers_swarm(override_daemon.as_ref(), environment))
+            .filter(|_| remembers_swarm(self.daemon_override.as_ref(), environment))
             .map(KnownSwarms::at);
         let swarm = SwarmManagers::connect(
             ClientOpener {

@@ -1,8 +1,9 @@
 //! Loads `shoal.yml` into the list of environments.
 
+use super::notify_targets::{declared_secrets, notify_targets};
 use super::{Document, RepoFiles};
 use crate::config::{DockerInput, EnvironmentInput, ShoalFile, TlsPart};
-use crate::model::{Environment, UnimplementedSetting};
+use crate::model::{Environment, NotifyTarget, UnimplementedSetting};
 use crate::source::{Diagnostic, Diagnostics};
 use crate::yaml::Node;
 
@@ -13,6 +14,15 @@ pub fn load_environments(
     files: &dyn RepoFiles,
     diagnostics: &mut Diagnostics,
 ) -> Option<Vec<Environment>> {
+    load_shoal_file(files, diagnostics).map(|(environments, _)| environments)
+}
+
+/// The environments of `shoal.yml`, in order, and its top-level `notify` targets; `None`
+/// when the file cannot be used.
+pub fn load_shoal_file(
+    files: &dyn RepoFiles,
+    diagnostics: &mut Diagnostics,
+) -> Option<(Vec<Environment>, Vec<NotifyTarget>)> {
     if !files.exists(SHOAL_FILE) {
         diagnostics.push(
             Diagnostic::file_error(SHOAL_FILE, "file not found")
@@ -96,7 +106,20 @@ pub fn load_environments(
                 }
             }
         }
+        let environment_node = document
+            .root
+            .get("environments")
+            .and_then(|environments| environments.get(&name.value));
+        let declared: Vec<&str> = input.secrets.keys().map(String::as_str).collect();
+        let notify = notify_targets(
+            &document,
+            environment_node.and_then(|environment| environment.get("notify")),
+            &input.notify,
+            &[(name.value.as_str(), declared)],
+            diagnostics,
+        );
         environments.push(Environment {
+            notify,
             name: name.value,
             docker: input.docker,
             ssh: input.ssh,
@@ -111,7 +134,16 @@ pub fn load_environments(
             unimplemented_docker_settings,
         });
     }
-    Some(environments)
+    let every_environment: Vec<(&str, Vec<&str>)> =
+        environments.iter().map(declared_secrets).collect();
+    let notify = notify_targets(
+        &document,
+        document.root.get("notify"),
+        &shoal_file.notify,
+        &every_environment,
+        diagnostics,
+    );
+    Some((environments, notify))
 }
 
 /// What `plan` and `apply` can do about a `docker` setting they refuse.

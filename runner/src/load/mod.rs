@@ -5,13 +5,15 @@ mod commit_budget;
 mod cron;
 mod document;
 mod environments;
+mod notify_targets;
 mod repo_files;
 mod workflow;
 
 pub use commit_budget::{BudgetExceeded, CommitBudget};
 pub use cron::check_cron;
 pub use document::Document;
-pub use environments::{SHOAL_FILE, is_valid_name, load_environments};
+pub use environments::{SHOAL_FILE, is_valid_name, load_environments, load_shoal_file};
+pub use notify_targets::{DEFAULT_NOTIFY_TIMEOUT, declared_secrets, notify_targets};
 pub use repo_files::{
     DirectoryFiles, MemoryFiles, ReadError, RepoFiles, check_file_size, join_relative, normalize,
 };
@@ -26,7 +28,10 @@ pub const WORKFLOWS_FOLDER: &str = "workflows";
 /// diagnostics hold every error and warning, from every file.
 pub fn load_repo(files: &dyn RepoFiles) -> (Option<ConfigRepo>, Diagnostics) {
     let mut diagnostics = Diagnostics::default();
-    let environments = load_environments(files, &mut diagnostics);
+    let (environments, notify) = match load_shoal_file(files, &mut diagnostics) {
+        Some((environments, notify)) => (Some(environments), notify),
+        None => (None, Vec::new()),
+    };
     let workflow_paths: Vec<String> = files
         .list(WORKFLOWS_FOLDER)
         .into_iter()
@@ -62,6 +67,7 @@ pub fn load_repo(files: &dyn RepoFiles) -> (Option<ConfigRepo>, Diagnostics) {
     let repo = ConfigRepo {
         environments: environments.unwrap_or_default(),
         workflows,
+        notify,
     };
     (Some(repo), diagnostics)
 }

@@ -59,7 +59,21 @@ pub fn load_workflow(
     if diagnostics.error_count() > errors_before {
         return None;
     }
+    let served: Vec<(&str, Vec<&str>)> = checker
+        .environments
+        .iter()
+        .filter(|environment| environments.contains(&environment.name))
+        .map(super::declared_secrets)
+        .collect();
+    let notify = super::notify_targets(
+        &document,
+        document.root.get("notify"),
+        &input.notify,
+        &served,
+        diagnostics,
+    );
     Some(Workflow {
+        notify,
         name,
         path: path.to_owned(),
         triggers,

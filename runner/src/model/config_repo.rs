@@ -1,6 +1,6 @@
 //! A whole validated config repo.
 
-use super::{Environment, Workflow};
+use super::{Environment, NotifyTarget, Workflow};
 
 #[derive(Debug, Clone)]
 pub struct ConfigRepo {
@@ -8,6 +8,8 @@ pub struct ConfigRepo {
     pub environments: Vec<Environment>,
     /// In the order of their file names.
     pub workflows: Vec<Workflow>,
+    /// `notify:` at the top of `shoal.yml`: for every environment.
+    pub notify: Vec<NotifyTarget>,
 }
 
 impl ConfigRepo {

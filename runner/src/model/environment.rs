@@ -18,6 +18,8 @@ pub struct Environment {
     /// Global `vars` overridden by the environment's own.
     pub vars: IndexMap<String, serde_json::Value>,
     pub secrets: IndexMap<String, SecretSource>,
+    /// Its own `notify:` list.
+    pub notify: Vec<super::NotifyTarget>,
     /// What the `docker` block asks for that shoal cannot do yet (an npipe://
     /// host). A command that would connect to the environment's daemon through
     /// that block refuses to; one told to use another daemon (`--docker-host`) does not.

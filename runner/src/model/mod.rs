@@ -4,6 +4,7 @@
 mod config_repo;
 mod environment;
 mod image_push;
+mod notify_target;
 mod step;
 mod unimplemented_setting;
 mod workflow;
@@ -11,6 +12,7 @@ mod workflow;
 pub use config_repo::ConfigRepo;
 pub use environment::Environment;
 pub use image_push::ImagePush;
+pub use notify_target::{NotifyChannel, NotifyEvent, NotifyTarget};
 pub use step::{Step, is_template};
 pub use unimplemented_setting::UnimplementedSetting;
 pub use workflow::{

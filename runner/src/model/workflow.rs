@@ -17,6 +17,8 @@ pub struct Workflow {
     pub concurrency: String,
     /// Comment the plan on pull requests (`report.pull_request_comment`).
     pub pull_request_comment: bool,
+    /// Its own `notify:` list.
+    pub notify: Vec<super::NotifyTarget>,
     pub steps: Vec<Step>,
 }
 

@@ -31,6 +31,10 @@ const MIGRATIONS: &[Migration] = &[
         purpose: "record the commit a rollback run rolls back from",
         apply: add_rollback_from,
     },
+    Migration {
+        purpose: "remember what notifications announced of each workflow and environment",
+        apply: create_notify_conditions,
+    },
 ];
 
 /// The schema version this shoal writes.
@@ -110,6 +114,21 @@ fn add_rollback_from(transaction: &Transaction<'_>) -> rusqlite::Result<()> {
     transaction.execute_batch(
         "ALTER TABLE runs ADD COLUMN rollback_from TEXT;
          CREATE INDEX IF NOT EXISTS runs_by_workflow_and_mode ON runs (workflow, mode);",
+    )
+}
+
+/// Notifications announce a failure once, then its recovery: what was last announced of
+/// each workflow in each environment outlives a restart.
+fn create_notify_conditions(transaction: &Transaction<'_>) -> rusqlite::Result<()> {
+    transaction.execute_batch(
+        "CREATE TABLE IF NOT EXISTS notify_conditions (
+            workflow TEXT NOT NULL,
+            environment TEXT NOT NULL,
+            condition TEXT NOT NULL,
+            run_id INTEGER NOT NULL,
+            at TEXT NOT NULL,
+            PRIMARY KEY (workflow, environment)
+        );",
     )
 }
 

@@ -307,6 +307,41 @@ impl Store {
             .map_err(|e| self.error(e))
     }
 
+    /// What notifications last announced of `workflow`, by environment: `healthy`,
+    /// `failing` or `drifted`.
+    pub fn notify_conditions(&self, workflow: &str) -> Result<Vec<(String, String)>, StoreError> {
+        let mut statement = self
+            .connection
+            .prepare("SELECT environment, condition FROM notify_conditions WHERE workflow = ?1")
+            .map_err(|e| self.error(e))?;
+        let rows = statement
+            .query_map(params![workflow], |row| Ok((row.get(0)?, row.get(1)?)))
+            .map_err(|e| self.error(e))?;
+        rows.collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.error(e))
+    }
+
+    /// Remembers what run `run` left `workflow` in, in `environment`, for notifications.
+    pub fn set_notify_condition(
+        &self,
+        workflow: &str,
+        environment: &str,
+        condition: &str,
+        run: i64,
+        now: &str,
+    ) -> Result<(), StoreError> {
+        self.connection
+            .execute(
+                "INSERT INTO notify_conditions (workflow, environment, condition, run_id, at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (workflow, environment)
+                 DO UPDATE SET condition = ?3, run_id = ?4, at = ?5",
+                params![workflow, environment, condition, run, now],
+            )
+            .map(|_| ())
+            .map_err(|e| self.error(e))
+    }
+
     /// Whether runs were recorded for `commit` by `event`.
     pub fn has_runs(&self, commit: &str, event: &str) -> Result<bool, StoreError> {
         self.connection
@@ -614,6 +649,43 @@ mod tests {
             ]
         );
         assert_eq!(store.report_failures(run + 1).expect("read"), []);
+    }
+
+    #[test]
+    fn what_notifications_announced_survives_a_restart_per_workflow_and_environment() {
+        let folder = tempfile::tempdir().expect("temp");
+        {
+            let store = Store::open(folder.path()).expect("opens");
+            let writer = Store::open_reader(folder.path()).expect("a second connection");
+            writer
+                .set_notify_condition("deploy", "prod", "failing", 1, "t1")
+                .expect("written");
+            writer
+                .set_notify_condition("deploy", "staging", "failing", 1, "t1")
+                .expect("written");
+            writer
+                .set_notify_condition("deploy", "staging", "healthy", 2, "t2")
+                .expect("replaced");
+            writer
+                .set_notify_condition("drift", "prod", "drifted", 3, "t3")
+                .expect("written");
+            drop(store);
+        }
+        let store = Store::open(folder.path()).expect("reopens");
+        let mut deploy = store.notify_conditions("deploy").expect("read");
+        deploy.sort();
+        assert_eq!(
+            deploy,
+            [
+                ("prod".to_owned(), "failing".to_owned()),
+                ("staging".to_owned(), "healthy".to_owned())
+            ]
+        );
+        assert_eq!(
+            store.notify_conditions("drift").expect("read"),
+            [("prod".to_owned(), "drifted".to_owned())]
+        );
+        assert_eq!(store.notify_conditions("other").expect("read"), []);
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod private_swarm;
 pub mod serve_daemon;
 pub mod tcp_relay;
 pub mod test_pki;
+pub mod webhook_receiver;
 
 pub use private_swarm::PrivateSwarm;
 
