@@ -54,6 +54,9 @@ pub struct Applier<'a, E: DockerEngine> {
     waiting_for: BTreeMap<String, String>,
     /// How `ssh` steps reach their hosts; without it, an `ssh` step fails.
     hosts: Option<&'a dyn crate::hosts::HostConnector>,
+    /// How `swarm` steps reach each node's own engine; without it, a `swarm` step with
+    /// something to do fails.
+    nodes: Option<&'a dyn crate::docker::NodeEngines>,
 }
 
 impl<'a, E: DockerEngine> Applier<'a, E> {
@@ -71,7 +74,14 @@ impl<'a, E: DockerEngine> Applier<'a, E> {
             step_changes: Vec::new(),
             waiting_for: BTreeMap::new(),
             hosts: None,
+            nodes: None,
         }
+    }
+
+    /// Reaches the nodes' own engines, for `swarm` steps, through `engines`.
+    pub fn with_nodes(mut self, engines: &'a dyn crate::docker::NodeEngines) -> Applier<'a, E> {
+        self.nodes = Some(engines);
+        self
     }
 
     /// Reaches the hosts of `ssh` steps through `connector`.
@@ -351,6 +361,11 @@ impl<'a, E: DockerEngine> Applier<'a, E> {
         self.hosts
     }
 
+    /// How `swarm` steps reach each node's engine, if this apply was given a way.
+    pub fn nodes(&self) -> Option<&'a dyn crate::docker::NodeEngines> {
+        self.nodes
+    }
+
     /// Where the apply reports, for a step that reports from several hosts at once.
     pub fn observer(&mut self) -> &mut dyn ApplyObserver {
         &mut *self.observer
@@ -369,7 +384,9 @@ impl<'a, E: DockerEngine> Applier<'a, E> {
     /// Reports a write, and notes it in what the step has changed.
     pub fn record(&mut self, event: ApplyEvent) {
         let change = match &event {
-            ApplyEvent::Created { object, name } => format!("created {} {name}", object.name()),
+            ApplyEvent::Created { object, name } => {
+                format!("{} {} {name}", object.created_verb(), object.name())
+            }
             ApplyEvent::Updated { object, name } => format!("updated {} {name}", object.name()),
             ApplyEvent::Removed { object, name } => format!("removed {} {name}", object.name()),
             _ => String::new(),

@@ -14,10 +14,14 @@ pub async fn plan_workflows<E: DockerEngine>(
     live: LiveState,
 ) -> Result<(Vec<Plan>, LiveState), DockerError> {
     let plans: Vec<Plan> = workflows.iter().map(|steps| plan(steps, &live)).collect();
-    if !plans.iter().any(|plan| plan.needs_every_service) {
+    // A swarm a `swarm` step is still to make has no services to read.
+    if live.swarm_pending || !plans.iter().any(|plan| plan.needs_every_service) {
         return Ok((plans, live));
     }
-    let live = client.live_state().await?;
+    let live = LiveState {
+        nodes: live.nodes,
+        ..client.live_state().await?
+    };
     let plans = workflows.iter().map(|steps| plan(steps, &live)).collect();
     Ok((plans, live))
 }

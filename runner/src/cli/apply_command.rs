@@ -140,7 +140,9 @@ impl ApplyObserver for TerminalProgress {
         let line = match event {
             ApplyEvent::StepStarted { step } => format!("==> {step}"),
             ApplyEvent::StepSkipped { step, reason } => format!("==> {step}: skipped ({reason})"),
-            ApplyEvent::Created { object, name } => format!("    created {} {name}", object.name()),
+            ApplyEvent::Created { object, name } => {
+                format!("    {} {} {name}", object.created_verb(), object.name())
+            }
             ApplyEvent::Updated { object, name } => format!("    updated {} {name}", object.name()),
             ApplyEvent::Removed { object, name } => format!("    removed {} {name}", object.name()),
             ApplyEvent::Converging {

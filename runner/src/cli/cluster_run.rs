@@ -9,7 +9,7 @@ use crate::cli::{OutputFormat, RepoArgs, report};
 use crate::docker::KnownSwarms;
 use crate::pipeline::{
     DaemonOverride, PipelineError, PlannedRun, RunInput, SecretPolicy, SwarmReading,
-    desired_workflows, docker_endpoints, remembers_swarm,
+    desired_workflows, docker_endpoints, node_engines, remembers_swarm,
 };
 use crate::render::{SecretValues, TriggerInfo};
 
@@ -137,6 +137,11 @@ pub async fn prepare_in(
     // `ssh` steps are planned against their hosts, read (never written) over SSH.
     let hosts = crate::hosts::SshHosts::for_environment(environment, secrets_folder);
     run.plan_hosts(std::sync::Arc::new(hosts)).await;
+    // `swarm` steps are planned against each node's own engine, read only.
+    if run.has_swarm_steps() {
+        let engines = node_engines(environment, secrets_folder, args.docker_timeout)?;
+        run.plan_swarms(std::sync::Arc::new(engines)).await;
+    }
     for note in run.manager_notes() {
         eprintln!("{note}");
     }

@@ -68,6 +68,11 @@ pub struct DockerInput {
     /// Mutual TLS for `tcp://` hosts; see [`TlsInput`].
     #[serde(default)]
     pub tls: Option<TlsInput>,
+    /// Each node's own engine, for `swarm` steps: a template over `host` giving any
+    /// endpoint shoal reaches, e.g. `tcp://{{ host.address }}:2376` (with `tls`),
+    /// `ssh://root@{{ host.address }}` or a unix socket path per node.
+    #[serde(default)]
+    pub node_host: Option<Spanned<String>>,
 }
 
 impl DockerInput {

@@ -16,15 +16,13 @@ use crate::yaml::Spanned;
 
 /// The step kinds this version runs.
 pub const SUPPORTED_KINDS: &[&str] = &[
-    "stack", "network", "config", "secret", "certs", "wait", "remove", "ssh", "service",
+    "stack", "network", "config", "secret", "certs", "wait", "remove", "ssh", "service", "swarm",
+    "node",
 ];
 
 /// Step kinds that are planned but not implemented yet, with what they will do.
 /// A step using one is rejected, never silently skipped.
-pub const PLANNED_KINDS: &[(&str, &str)] = &[
-    ("node", "node labels and availability"),
-    ("swarm", "swarm init and join"),
-];
+pub const PLANNED_KINDS: &[(&str, &str)] = &[];
 
 /// One step.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -75,15 +73,12 @@ pub struct StepInput {
     /// Change one existing service: scale, image, forced update or rollback.
     #[serde(default)]
     pub service: Option<ServiceInput>,
-
-    // Planned kinds: accepted by the decoder so that validation can say they are not
-    // supported yet, and absent from the schema so that editors do not offer them.
+    /// Make the hosts of some groups one swarm: managers and workers.
     #[serde(default)]
-    #[schemars(skip)]
-    pub node: Option<serde::de::IgnoredAny>,
+    pub swarm: Option<crate::steps::swarm::SwarmInput>,
+    /// Set the labels, availability or role of the nodes of some hosts.
     #[serde(default)]
-    #[schemars(skip)]
-    pub swarm: Option<serde::de::IgnoredAny>,
+    pub node: Option<crate::steps::node::NodeInput>,
 }
 
 /// The keys of a step other than its kind.
@@ -116,8 +111,8 @@ impl StepInput {
             remove,
             ssh,
             service,
-            node: _,
-            swarm: _,
+            swarm,
+            node,
         } = self;
         let kinds = [
             stack.map(StepKindInput::Stack),
@@ -129,6 +124,8 @@ impl StepInput {
             remove.map(StepKindInput::Remove),
             ssh.map(StepKindInput::Ssh),
             service.map(StepKindInput::Service),
+            swarm.map(StepKindInput::Swarm),
+            node.map(StepKindInput::Node),
         ];
         let common = StepCommonInput {
             id,

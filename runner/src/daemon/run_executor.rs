@@ -404,6 +404,16 @@ async fn prepare(
     // `ssh` steps are planned against their hosts (a trusted run only).
     let hosts = crate::hosts::SshHosts::for_environment(environment, &settings.secrets_folder);
     run.plan_hosts(std::sync::Arc::new(hosts)).await;
+    // `swarm` steps are planned against each node's own engine (a trusted run only).
+    if run.has_swarm_steps() {
+        let engines = crate::pipeline::node_engines(
+            environment,
+            &settings.secrets_folder,
+            settings.docker_timeout,
+        )
+        .map_err(|error| Stopped::from(error.to_string()))?;
+        run.plan_swarms(std::sync::Arc::new(engines)).await;
+    }
     for note in run.manager_notes() {
         sink.log(note);
     }
@@ -477,7 +487,9 @@ impl ApplyObserver for SinkProgress<'_> {
                     error,
                 });
             }
-            ApplyEvent::Created { object, name } => format!("created {} {name}", object.name()),
+            ApplyEvent::Created { object, name } => {
+                format!("{} {} {name}", object.created_verb(), object.name())
+            }
             ApplyEvent::Updated { object, name } => format!("updated {} {name}", object.name()),
             ApplyEvent::Removed { object, name } => format!("removed {} {name}", object.name()),
             ApplyEvent::Converging {

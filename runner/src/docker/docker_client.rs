@@ -23,10 +23,10 @@ use crate::swarm::{
 pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub struct DockerClient {
-    docker: Docker,
-    connections: EngineConnections,
-    host: String,
-    timeout: Duration,
+    pub(super) docker: Docker,
+    pub(super) connections: EngineConnections,
+    pub(super) host: String,
+    pub(super) timeout: Duration,
 }
 
 impl DockerClient {
@@ -127,12 +127,12 @@ impl DockerClient {
     }
 
     /// `path` under the agreed API version, for a raw call.
-    fn api_path(&self, path: &str) -> String {
+    pub(super) fn api_path(&self, path: &str) -> String {
         format!("/v{}{path}", self.docker.client_version())
     }
 
     /// A raw call's failure, as the same error a bollard call would give.
-    fn raw_error(&self, operation: &str, error: raw_json::RawError) -> DockerError {
+    pub(super) fn raw_error(&self, operation: &str, error: raw_json::RawError) -> DockerError {
         match error {
             raw_json::RawError::Transport(reason) if reason.starts_with("no answer within") => {
                 DockerError::Timeout {
@@ -155,7 +155,7 @@ impl DockerClient {
 
     /// A worker node or a daemon outside a swarm answers swarm calls with an error that
     /// says so; say what to do about it.
-    fn explain_not_a_manager(&self, error: DockerError) -> DockerError {
+    pub(super) fn explain_not_a_manager(&self, error: DockerError) -> DockerError {
         match &error {
             DockerError::Api { message, .. }
                 if message.contains("not a swarm manager") || message.contains("swarm mode") =>
@@ -169,7 +169,7 @@ impl DockerClient {
     }
 
     /// Runs one API call with the timeout, mapping bollard's errors to ours.
-    async fn call<T>(
+    pub(super) async fn call<T>(
         &self,
         operation: &str,
         future: impl Future<Output = Result<T, bollard::errors::Error>>,
@@ -533,6 +533,23 @@ impl DockerEngine for DockerClient {
 
     async fn tasks(&self, service_ids: &[String]) -> Result<Vec<LiveTask>, DockerError> {
         DockerClient::tasks(self, service_ids).await
+    }
+
+    async fn nodes(&self) -> Result<Vec<crate::swarm::LiveNode>, DockerError> {
+        DockerClient::nodes(self).await
+    }
+
+    async fn update_node(
+        &self,
+        id: &str,
+        version: u64,
+        spec: &serde_json::Value,
+    ) -> Result<(), DockerError> {
+        DockerClient::update_node(self, id, version, spec).await
+    }
+
+    async fn node_tasks(&self, id: &str) -> Result<Vec<LiveTask>, DockerError> {
+        DockerClient::node_tasks(self, id).await
     }
 
     async fn create_service(&self, spec: &serde_json::Value) -> Result<String, DockerError> {

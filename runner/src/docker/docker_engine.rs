@@ -6,7 +6,7 @@ use std::future::Future;
 
 use super::DockerError;
 use crate::swarm::{
-    LiveService, LiveState, LiveTask, NetworkSpec, ObjectKind, ObjectSpec, ServiceScope,
+    LiveNode, LiveService, LiveState, LiveTask, NetworkSpec, ObjectKind, ObjectSpec, ServiceScope,
 };
 
 /// Every method's future is `Send`: the daemon applies in spawned tasks.
@@ -79,4 +79,22 @@ pub trait DockerEngine: Sync {
         id: &str,
         name: &str,
     ) -> impl Future<Output = Result<(), DockerError>> + Send;
+
+    /// Every node of the swarm.
+    fn nodes(&self) -> impl Future<Output = Result<Vec<LiveNode>, DockerError>> + Send;
+
+    /// Updates node `id` at `version` (as last read) to `spec` (a `NodeSpec` JSON); "out
+    /// of sequence" when it changed since.
+    fn update_node(
+        &self,
+        id: &str,
+        version: u64,
+        spec: &serde_json::Value,
+    ) -> impl Future<Output = Result<(), DockerError>> + Send;
+
+    /// The tasks the swarm has placed on node `id`.
+    fn node_tasks(
+        &self,
+        id: &str,
+    ) -> impl Future<Output = Result<Vec<LiveTask>, DockerError>> + Send;
 }

@@ -35,6 +35,7 @@ pub struct FakeSwarm {
     pub networks: Vec<LiveNetwork>,
     pub objects: Vec<LiveObject>,
     pub tasks: Vec<LiveTask>,
+    pub nodes: Vec<crate::swarm::LiveNode>,
     /// By service name; [`Schedule::Runs`] when not named.
     pub schedules: BTreeMap<String, Schedule>,
     /// By service name: how many more times another writer updates the service just
@@ -196,6 +197,8 @@ impl DockerEngine for FakeEngine {
             networks: swarm.networks.clone(),
             objects: swarm.objects.clone(),
             network_aliases: BTreeMap::new(),
+            nodes: None,
+            swarm_pending: false,
         })
     }
 
@@ -217,6 +220,49 @@ impl DockerEngine for FakeEngine {
             .tasks
             .iter()
             .filter(|task| service_ids.contains(&task.service_id))
+            .cloned()
+            .collect())
+    }
+
+    async fn nodes(&self) -> Result<Vec<crate::swarm::LiveNode>, DockerError> {
+        let mut swarm = self.swarm();
+        swarm.reads.push("nodes".to_owned());
+        Ok(swarm.nodes.clone())
+    }
+
+    async fn update_node(
+        &self,
+        id: &str,
+        version: u64,
+        spec: &serde_json::Value,
+    ) -> Result<(), DockerError> {
+        let mut swarm = self.swarm();
+        swarm
+            .writes
+            .push(format!("update node {id} at version {version}"));
+        let node = swarm
+            .nodes
+            .iter_mut()
+            .find(|node| node.id == id)
+            .ok_or_else(|| api(&format!("updating node {id}"), "node not found"))?;
+        if node.version != version {
+            return Err(api(
+                &format!("updating node {id}"),
+                "rpc error: code = Unknown desc = update out of sequence",
+            ));
+        }
+        node.version += 1;
+        node.spec = spec.clone();
+        Ok(())
+    }
+
+    async fn node_tasks(&self, id: &str) -> Result<Vec<LiveTask>, DockerError> {
+        let mut swarm = self.swarm();
+        swarm.reads.push(format!("tasks of node {id}"));
+        Ok(swarm
+            .tasks
+            .iter()
+            .filter(|task| task.node_id.as_deref() == Some(id))
             .cloned()
             .collect())
     }

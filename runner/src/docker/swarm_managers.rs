@@ -401,6 +401,28 @@ impl<O: EngineOpener> DockerEngine for SwarmManagers<O> {
             .await
     }
 
+    async fn nodes(&self) -> Result<Vec<crate::swarm::LiveNode>, DockerError> {
+        self.read(|engine| async move { engine.nodes().await })
+            .await
+    }
+
+    async fn update_node(
+        &self,
+        id: &str,
+        version: u64,
+        spec: &serde_json::Value,
+    ) -> Result<(), DockerError> {
+        // As a service's: made again at the same version, a landed update is "out of
+        // sequence", and the node step reads the node and compares again.
+        self.read(|engine| async move { engine.update_node(id, version, spec).await })
+            .await
+    }
+
+    async fn node_tasks(&self, id: &str) -> Result<Vec<LiveTask>, DockerError> {
+        self.read(|engine| async move { engine.node_tasks(id).await })
+            .await
+    }
+
     async fn create_service(&self, spec: &serde_json::Value) -> Result<String, DockerError> {
         let name = [spec
             .get("Name")

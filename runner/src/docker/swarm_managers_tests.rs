@@ -118,6 +118,27 @@ impl DockerEngine for FakeManager {
         self.swarm.tasks(service_ids).await
     }
 
+    async fn nodes(&self) -> Result<Vec<crate::swarm::LiveNode>, DockerError> {
+        self.answer("listing nodes")?;
+        self.swarm.nodes().await
+    }
+
+    async fn update_node(
+        &self,
+        id: &str,
+        version: u64,
+        spec: &serde_json::Value,
+    ) -> Result<(), DockerError> {
+        self.answer("updating a node")?;
+        let result = self.swarm.update_node(id, version, spec).await;
+        self.written("updating a node", result)
+    }
+
+    async fn node_tasks(&self, id: &str) -> Result<Vec<LiveTask>, DockerError> {
+        self.answer("listing a node's tasks")?;
+        self.swarm.node_tasks(id).await
+    }
+
     async fn create_service(&self, spec: &serde_json::Value) -> Result<String, DockerError> {
         self.answer("creating a service")?;
         let result = self.swarm.create_service(spec).await;

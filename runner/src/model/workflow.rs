@@ -25,6 +25,11 @@ pub struct Workflow {
 impl Workflow {
     /// The stacks its steps deploy or remove, known before anything renders: `None` when
     /// a template names one. Steps whose `if` may skip them count too.
+    /// Whether a step of it is of kind `kind` (`swarm`, `node`, …).
+    pub fn has_kind(&self, kind: &str) -> bool {
+        self.steps.iter().any(|step| step.kind.name() == kind)
+    }
+
     pub fn literal_stacks(&self) -> Option<Vec<&str>> {
         self.steps
             .iter()

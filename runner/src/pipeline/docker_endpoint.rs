@@ -100,6 +100,35 @@ pub fn docker_endpoints(
     Ok(vec![DockerEndpoint { host, tls, ssh }])
 }
 
+/// How `swarm` steps reach each node's own engine (`docker.node_host`, rendered per
+/// host): with the environment's `docker.tls` for `tcp://` endpoints and its `ssh` block
+/// for `ssh://` ones, each call within `timeout`.
+pub fn node_engines(
+    environment: &Environment,
+    files_folder: &Path,
+    timeout: std::time::Duration,
+) -> Result<crate::docker::ClientNodeEngines, PipelineError> {
+    let tls =
+        match environment
+            .docker
+            .as_ref()
+            .and_then(|docker| docker.tls.as_ref())
+        {
+            Some(tls) => Some(tls_from_input(tls, environment, files_folder).map_err(
+                |problem| PipelineError::DockerTls {
+                    environment: environment.name.clone(),
+                    problem,
+                },
+            )?),
+            None => None,
+        };
+    Ok(crate::docker::ClientNodeEngines::new(
+        timeout,
+        tls,
+        ssh_login(environment, files_folder),
+    ))
+}
+
 /// Whether the environment lists several managers (`docker.hosts`), whose swarm is
 /// remembered and checked, unless an override names another daemon.
 pub fn remembers_swarm(

@@ -17,7 +17,7 @@ mod secret_policy;
 mod swarm_reading;
 
 pub use desired_workflows::{DesiredWorkflow, DesiredWorkflows, desired_workflows};
-pub use docker_endpoint::{DaemonOverride, docker_endpoints, remembers_swarm};
+pub use docker_endpoint::{DaemonOverride, docker_endpoints, node_engines, remembers_swarm};
 pub use object_names::{name_objects, use_managed_objects};
 pub use pipeline_error::PipelineError;
 pub use planned_run::{PlannedRun, PlannedWorkflow, WorkflowOutcome, issued_names};

@@ -59,7 +59,9 @@ pub fn name_objects(steps: &mut [DesiredStep], key: &ObjectNameKey) {
             | Desired::Network(_)
             | Desired::Remove { .. }
             | Desired::Hosts(_)
-            | Desired::Service(_) => {}
+            | Desired::Service(_)
+            | Desired::Swarm(_)
+            | Desired::Nodes(_) => {}
         }
     }
 }
@@ -128,7 +130,9 @@ pub fn use_managed_objects(steps: &mut [DesiredStep]) {
             | Desired::Network(_)
             | Desired::Remove { .. }
             | Desired::Hosts(_)
-            | Desired::Service(_) => {}
+            | Desired::Service(_)
+            | Desired::Swarm(_)
+            | Desired::Nodes(_) => {}
         }
     }
 }

@@ -2,12 +2,13 @@
 
 use std::sync::Arc;
 
+use super::swarm_reading::read_live;
 use super::{RunProgress, SecretPolicy, name_objects};
 use crate::apply::{
     Applier, ApplyError, ApplyEvent, ApplyObserver, ApplyReport, CancelSignal, StepOutcome,
     plan_workflows,
 };
-use crate::docker::{DockerEngine as _, DockerError, SwarmManagers};
+use crate::docker::{DockerEngine as _, DockerError, NodeEngines, SwarmManagers};
 use crate::hosts::HostConnector;
 use crate::plan::{Action, DesiredStep, ObjectType, Plan, SensitiveFields};
 use crate::render::SecretValues;
@@ -34,6 +35,11 @@ pub struct PlannedRun {
     pub new_name_key: bool,
     /// How `ssh` steps reach their hosts, once [`PlannedRun::plan_hosts`] read them.
     pub hosts: Option<Arc<dyn HostConnector>>,
+    /// How `swarm` steps reach each node's engine, once [`PlannedRun::plan_swarms`] read
+    /// them.
+    pub nodes: Option<Arc<dyn NodeEngines>>,
+    /// The run has `node` steps: every reading of the swarm lists its nodes too.
+    pub with_nodes: bool,
 }
 
 /// One workflow: its desired steps, the plan that is applied and the plan that is shown.
@@ -134,6 +140,58 @@ impl PlannedRun {
         self.hosts = Some(connector);
     }
 
+    /// Whether a workflow has a `swarm` step that is not skipped.
+    pub fn has_swarm_steps(&self) -> bool {
+        self.workflows.iter().any(|workflow| {
+            workflow
+                .steps
+                .iter()
+                .any(|step| !step.skipped && matches!(step.desired, Desired::Swarm(_)))
+        })
+    }
+
+    /// Plans the `swarm` steps against their hosts' own engines through `engines`
+    /// (reading each one's membership, and the swarm from a manager; writing nothing),
+    /// into both plans of each workflow. Only a trusted run reads them: a pull request's
+    /// `docker.node_host` could name any endpoint.
+    pub async fn plan_swarms(&mut self, engines: Arc<dyn NodeEngines>) {
+        for workflow in &mut self.workflows {
+            for (index, step) in workflow.steps.iter().enumerate() {
+                let Desired::Swarm(desired) = &step.desired else {
+                    continue;
+                };
+                if step.skipped {
+                    continue;
+                }
+                let (changes, notes, problems) = if self.policy == SecretPolicy::Trusted {
+                    let reading =
+                        crate::steps::swarm::read_cluster(engines.as_ref(), desired).await;
+                    let planned = crate::steps::swarm::plan_cluster(desired, &reading);
+                    (planned.changes(desired), planned.notes, planned.problems)
+                } else {
+                    let hosts: Vec<String> =
+                        desired.hosts.iter().map(|host| host.label()).collect();
+                    (
+                        Vec::new(),
+                        vec![format!(
+                            "= nodes not read in a pull request's plan: {}",
+                            hosts.join(", ")
+                        )],
+                        Vec::new(),
+                    )
+                };
+                for plan in [&mut workflow.plan, &mut workflow.shown] {
+                    if let Some(step_plan) = plan.steps.get_mut(index) {
+                        step_plan.changes = changes.clone();
+                        step_plan.notes.extend(notes.iter().cloned());
+                        step_plan.problems.extend(problems.iter().cloned());
+                    }
+                }
+            }
+        }
+        self.nodes = Some(engines);
+    }
+
     /// Shows each host of the `ssh` steps, and of the certificates that go to hosts, as
     /// not read.
     fn show_hosts_not_read(&mut self) {
@@ -185,7 +243,12 @@ impl PlannedRun {
         // swarm's service specs are most of what an unchanged apply handles).
         let mut read_again = None;
         for (index, planned) in self.workflows.iter().enumerate() {
-            if key_pending && creates_objects(&planned.plan) && planned.plan.problems().is_empty() {
+            // A swarm a `swarm` step makes gets the key after the workflow that made it.
+            if key_pending
+                && !self.live.swarm_pending
+                && creates_objects(&planned.plan)
+                && planned.plan.problems().is_empty()
+            {
                 key_pending = false;
                 if let Err(error) = self.client.create_object(&self.name_key.config()).await {
                     let live = self.client.live_state_of(self.live.scope.clone()).await?;
@@ -200,7 +263,8 @@ impl PlannedRun {
                 if let Some(key) = &other_key {
                     name_objects(&mut steps, key);
                 }
-                let state = self.client.live_state_of(self.live.scope.clone()).await?;
+                let state =
+                    read_live(&self.client, self.live.scope.clone(), self.with_nodes).await?;
                 let (mut plans, state) = plan_workflows(&self.client, &[&steps], state).await?;
                 let mut plan = plans.pop().unwrap_or_default();
                 // Hosts were planned once, before the first workflow applied.
@@ -233,11 +297,18 @@ impl PlannedRun {
                 if let Some(hosts) = &self.hosts {
                     applier = applier.with_hosts(hosts.as_ref());
                 }
+                if let Some(nodes) = &self.nodes {
+                    applier = applier.with_nodes(nodes.as_ref());
+                }
                 let result = applier.apply(&workflow.steps, &workflow.plan).await;
                 observer.report_moves();
                 result
             };
             let failed = result.is_err();
+            if key_pending && self.live.swarm_pending && !failed {
+                key_pending = false;
+                self.client.create_object(&self.name_key.config()).await?;
+            }
             outcomes.push(WorkflowOutcome {
                 workflow: workflow.name.clone(),
                 had_changes: workflow.plan.has_changes(),

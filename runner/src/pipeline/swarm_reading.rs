@@ -22,6 +22,8 @@ pub struct SwarmReading {
     task: tokio::task::JoinHandle<Result<(SwarmManagers, LiveState), PipelineError>>,
     /// Where the scope goes, until it is known.
     scope: Option<oneshot::Sender<ServiceScope>>,
+    /// The run has `node` steps: the swarm's nodes are read too.
+    with_nodes: bool,
 }
 
 impl SwarmReading {
@@ -46,6 +48,8 @@ impl SwarmReading {
             None => Some(sender),
         };
         let environment = environment.to_owned();
+        let makes_swarm = workflows.iter().any(|workflow| workflow.has_kind("swarm"));
+        let with_nodes = workflows.iter().any(|workflow| workflow.has_kind("node"));
         let task = tokio::spawn(async move {
             let client = SwarmManagers::connect(ClientOpener { timeout }, endpoints, known)
                 .await
@@ -53,12 +57,26 @@ impl SwarmReading {
             let scope = receiver
                 .await
                 .map_err(|_| PipelineError::Reading("the workflows did not render".to_owned()))?;
-            let live = client.live_state_of(scope).await?;
+            // A run that makes the swarm may find its engine in none yet: it plans
+            // against an empty swarm, and its `swarm` step makes one before the rest.
+            if makes_swarm
+                && let Err(crate::docker::DockerError::NotAManager { .. }) = client.swarm_id().await
+            {
+                let live = LiveState {
+                    scope,
+                    nodes: Some(Vec::new()),
+                    swarm_pending: true,
+                    ..LiveState::default()
+                };
+                return Ok((client, live));
+            }
+            let live = read_live(&client, scope, with_nodes).await?;
             Ok((client, live))
         });
         SwarmReading {
             task,
             scope: sender,
+            with_nodes,
         }
     }
 
@@ -132,8 +150,28 @@ impl SwarmReading {
             name_key,
             new_name_key,
             hosts: None,
+            nodes: None,
+            with_nodes: self.with_nodes,
         })
     }
+}
+
+/// The swarm's networks, configs, secrets and the services of `scope`, with its nodes
+/// when `with_nodes` (a run with `node` steps), read at once.
+pub async fn read_live(
+    client: &SwarmManagers,
+    scope: ServiceScope,
+    with_nodes: bool,
+) -> Result<LiveState, crate::docker::DockerError> {
+    if !with_nodes {
+        return client.live_state_of(scope).await;
+    }
+    let (live, nodes) =
+        futures_util::future::join(client.live_state_of(scope), client.nodes()).await;
+    Ok(LiveState {
+        nodes: Some(nodes?),
+        ..live?
+    })
 }
 
 /// The stacks of the workflows, when no template names one.

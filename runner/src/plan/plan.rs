@@ -52,6 +52,10 @@ pub enum ObjectType {
     Config,
     Secret,
     Service,
+    /// The swarm itself (`swarm` steps).
+    Swarm,
+    /// A node of the swarm (`swarm` and `node` steps).
+    Node,
 }
 
 impl ObjectType {
@@ -69,6 +73,24 @@ impl ObjectType {
             ObjectType::Config => "config",
             ObjectType::Secret => "secret",
             ObjectType::Service => "service",
+            ObjectType::Swarm => "swarm",
+            ObjectType::Node => "node",
+        }
+    }
+
+    /// The verb of creating one, for plans: a node is not created but joined.
+    pub fn create_verb(self) -> &'static str {
+        match self {
+            ObjectType::Node => "join",
+            _ => "create",
+        }
+    }
+
+    /// The verb of having created one, for logs.
+    pub fn created_verb(self) -> &'static str {
+        match self {
+            ObjectType::Node => "joined",
+            _ => "created",
         }
     }
 }
@@ -100,6 +122,9 @@ pub enum RemoveReason {
     OldVersion,
     /// A `remove` step.
     Teardown,
+    /// A node of the swarm that no host group of a `swarm` step with `remove_missing`
+    /// names any more.
+    NotInHostGroups,
 }
 
 /// Counts of a plan's changes, for one-line summaries.

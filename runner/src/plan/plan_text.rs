@@ -26,7 +26,7 @@ pub fn plan_text(plan: &Plan, workflow: &str, environment: &str) -> String {
             let what = format!("{} {}", change.object.name(), change.name);
             match &change.action {
                 Action::Create => {
-                    let _ = writeln!(out, "    + create {what}");
+                    let _ = writeln!(out, "    + {} {what}", change.object.create_verb());
                 }
                 Action::Update { diffs } => {
                     let _ = writeln!(out, "    ~ update {what}");
@@ -51,6 +51,7 @@ pub fn plan_text(plan: &Plan, workflow: &str, environment: &str) -> String {
                         RemoveReason::Pruned => "no longer in the compose files",
                         RemoveReason::OldVersion => "an older version no service uses",
                         RemoveReason::Teardown => "teardown",
+                        RemoveReason::NotInHostGroups => "no longer in the host groups",
                     };
                     let _ = writeln!(out, "    - remove {what} ({why})");
                 }

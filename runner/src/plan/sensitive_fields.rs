@@ -49,6 +49,8 @@ pub struct SensitiveFields {
     /// Files and commands of `ssh` steps whose content depends on a secret, by
     /// `steps::ssh::file_key` and `command_key`.
     host_values: BTreeSet<String>,
+    /// Fields of `node` steps (`Labels.KEY`) whose value depends on a secret.
+    node_fields: BTreeSet<String>,
 }
 
 impl SensitiveFields {
@@ -174,6 +176,17 @@ impl SensitiveFields {
                         .insert("TaskTemplate.ContainerSpec.Image".to_owned());
                 }
             }
+            // A `swarm` step renders addresses and endpoints, never shown as values.
+            Desired::Swarm(_) => {}
+            Desired::Nodes(planned) => {
+                if let Desired::Nodes(other) = other {
+                    for (key, value) in &planned.labels {
+                        if other.labels.get(key) != Some(value) {
+                            self.node_fields.insert(format!("Labels.{key}"));
+                        }
+                    }
+                }
+            }
             Desired::Hosts(planned) => {
                 if let Desired::Hosts(other) = other {
                     planned.sensitive_between(other, &mut self.host_values);
@@ -218,6 +231,7 @@ impl Plan {
                 ObjectType::Network if fields.networks.contains(&change.name) => {
                     (&BTreeSet::from([String::new()]), BTreeSet::new())
                 }
+                ObjectType::Node => (&fields.node_fields, BTreeSet::new()),
                 _ => continue,
             };
             for diff in diffs {

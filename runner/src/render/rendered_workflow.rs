@@ -52,6 +52,10 @@ pub struct RenderedStep {
     /// For `ssh` steps: the step rendered for each of its hosts.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub hosts: Vec<crate::steps::ssh::RenderedHost>,
+    /// For `swarm` and `node` steps: the hosts they act on, with their roles and (for
+    /// `swarm`) each one's engine endpoint.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub nodes: Vec<crate::steps::swarm::SwarmHost>,
     /// Values a kind renders several of (a `certs` step's names and SANs), by keys of
     /// its own. Not shown: one may hold a secret.
     #[serde(skip)]
@@ -151,6 +155,7 @@ impl Renderer<'_> {
             url: None,
             files: Vec::new(),
             hosts: Vec::new(),
+            nodes: Vec::new(),
             values: std::collections::BTreeMap::new(),
         };
         if let Some((condition, span)) = &step.condition {

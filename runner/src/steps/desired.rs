@@ -31,6 +31,11 @@ pub enum Desired {
     Hosts(super::ssh::DesiredHosts),
     /// A `service` step: a change to one existing service.
     Service(DesiredService),
+    /// A `swarm` step: hosts made one swarm, planned against each node's own engine
+    /// (`PlannedRun::plan_swarms`).
+    Swarm(super::swarm::DesiredSwarm),
+    /// A `node` step: the labels, availability and role of some hosts' nodes.
+    Nodes(super::node::DesiredNodes),
 }
 
 impl Desired {
@@ -46,6 +51,8 @@ impl Desired {
             Desired::Remove { stack } => remove::plan(planner, stack, plan),
             Desired::Hosts(_) => {}
             Desired::Service(desired) => service::plan(planner, desired, plan),
+            Desired::Swarm(_) => {}
+            Desired::Nodes(desired) => super::node::plan(planner, desired, plan),
         }
     }
 
@@ -74,6 +81,12 @@ impl Desired {
             }
             Desired::Service(desired) => {
                 service::apply(applier, step, desired, plan, changes).await
+            }
+            Desired::Swarm(desired) => {
+                super::swarm::apply(applier, step, desired, plan, changes).await
+            }
+            Desired::Nodes(desired) => {
+                super::node::apply(applier, step, desired, plan, changes).await
             }
         }
     }

@@ -20,11 +20,13 @@ mod step_kind_input;
 pub mod certs;
 pub mod config;
 pub mod network;
+pub mod node;
 pub mod remove;
 pub mod secret;
 pub mod service;
 pub mod ssh;
 pub mod stack;
+pub mod swarm;
 pub mod wait;
 
 pub use desired::Desired;

@@ -26,6 +26,8 @@ pub enum StepKind {
     Remove(RemoveStep),
     Ssh(super::ssh::SshStep),
     Service(ServiceStep),
+    Swarm(super::swarm::SwarmStep),
+    Node(super::node::NodeStep),
 }
 
 impl StepKind {
@@ -41,6 +43,8 @@ impl StepKind {
             StepKind::Remove(_) => "remove",
             StepKind::Ssh(_) => "ssh",
             StepKind::Service(_) => "service",
+            StepKind::Swarm(_) => "swarm",
+            StepKind::Node(_) => "node",
         }
     }
 
@@ -59,6 +63,16 @@ impl StepKind {
             StepKind::Remove(step) => format!("remove {}", step.stack),
             StepKind::Ssh(step) => format!("ssh {}", step.hosts.join(", ")),
             StepKind::Service(step) => format!("service {}", step.name),
+            StepKind::Swarm(step) => format!(
+                "swarm {}",
+                step.managers
+                    .iter()
+                    .chain(&step.workers)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            StepKind::Node(step) => format!("node {}", step.hosts.join(", ")),
         }
     }
 
@@ -73,7 +87,9 @@ impl StepKind {
             | StepKind::Certs(_)
             | StepKind::Wait(_)
             | StepKind::Ssh(_)
-            | StepKind::Service(_) => None,
+            | StepKind::Service(_)
+            | StepKind::Swarm(_)
+            | StepKind::Node(_) => None,
         }
     }
 
@@ -96,6 +112,8 @@ impl StepKind {
             StepKind::Remove(step) => remove::render(step, renderer, rendered, diagnostics),
             StepKind::Ssh(step) => super::ssh::render(step, renderer, rendered, diagnostics),
             StepKind::Service(step) => service::render(step, renderer, rendered, diagnostics),
+            StepKind::Swarm(step) => super::swarm::render(step, renderer, rendered, diagnostics),
+            StepKind::Node(step) => super::node::render(step, renderer, rendered, diagnostics),
         }
     }
 
@@ -122,6 +140,8 @@ impl StepKind {
             },
             StepKind::Ssh(step) => Desired::Hosts(super::ssh::desired(step, rendered)),
             StepKind::Service(step) => Desired::Service(service::desired(step, rendered)),
+            StepKind::Swarm(step) => Desired::Swarm(super::swarm::desired(step, rendered)),
+            StepKind::Node(step) => Desired::Nodes(super::node::desired(step, rendered)),
         };
         Ok((desired, Diagnostics::default()))
     }

@@ -26,6 +26,8 @@ pub enum StepKindInput {
     Remove(RemoveInput),
     Ssh(super::ssh::SshStepInput),
     Service(ServiceInput),
+    Swarm(super::swarm::SwarmInput),
+    Node(super::node::NodeInput),
 }
 
 impl StepKindInput {
@@ -68,6 +70,12 @@ impl StepKindInput {
             }
             StepKindInput::Service(input) => {
                 StepKind::Service(service::check(input, node, checker, diagnostics))
+            }
+            StepKindInput::Swarm(input) => {
+                StepKind::Swarm(super::swarm::check(input, node, checker, diagnostics))
+            }
+            StepKindInput::Node(input) => {
+                StepKind::Node(super::node::check(input, node, checker, diagnostics))
             }
         })
     }

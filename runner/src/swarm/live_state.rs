@@ -16,6 +16,12 @@ pub struct LiveState {
     /// Names of network IDs services refer to that the network list does not show, such
     /// as the swarm's own ID of the `host` network.
     pub network_aliases: BTreeMap<String, String>,
+    /// The swarm's nodes, read only for a run with `node` steps; `None` when not read,
+    /// and empty when the engine is in no swarm yet (a `swarm` step will make one).
+    pub nodes: Option<Vec<super::LiveNode>>,
+    /// The engine is in no swarm yet: everything above is empty, and a `swarm` step of
+    /// the run makes the swarm.
+    pub swarm_pending: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -4,6 +4,7 @@
 //! `docker stack deploy` would send compare field by field. Built by [`crate::convert`]
 //! (pure), read from a cluster by [`crate::docker`] (edge), compared by [`crate::plan`].
 
+mod cluster;
 mod labels;
 mod live_state;
 mod network_spec;
@@ -13,6 +14,7 @@ mod service_scope;
 mod service_spec;
 mod stack_spec;
 
+pub use cluster::{LiveNode, NodeMembership, SwarmCluster};
 pub use labels::*;
 pub use live_state::{LiveNetwork, LiveObject, LiveService, LiveState, LiveTask};
 pub use network_spec::{IpamConfig, NetworkSpec};

@@ -27,8 +27,8 @@ pub use host_inventory::{DEFAULT_CONNECT_TIMEOUT, host_inventory};
 pub use host_plan::{CommandPlan, FileAction, FilePlan, HostPlan, HostReading, plan_host};
 pub use host_reading::{guard_holds, plan_hosts, read_host};
 pub use rendered_host::{
-    HostTemplates, RenderedCommand, RenderedHost, RenderedHostFile, host_values, render,
-    render_hosts,
+    HostTemplates, RenderedCommand, RenderedHost, RenderedHostFile, group_list, host_values,
+    render, render_hosts,
 };
 pub use ssh_step::{
     DEFAULT_PARALLEL, HostCommandSpec, HostFileSpec, SshStep, StepChecks, check, check_ssh_step,

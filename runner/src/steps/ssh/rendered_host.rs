@@ -245,7 +245,7 @@ fn resolve_hosts(
     targets
 }
 
-fn group_list(environment: &Environment) -> String {
+pub fn group_list(environment: &Environment) -> String {
     if environment.host_groups.is_empty() {
         return "none".to_owned();
     }
