@@ -39,4 +39,5 @@ mod service_step;
 mod ssh_step;
 mod ssh_transport;
 mod support;
+mod swarm_step;
 mod test_repo;

@@ -10,6 +10,9 @@ mod input;
 mod plan;
 mod render;
 
+#[cfg(test)]
+mod tests;
+
 pub use apply::apply;
 pub use check::check;
 pub use desired::{DesiredNodes, NodeHost, desired};

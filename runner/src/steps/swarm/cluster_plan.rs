@@ -124,7 +124,7 @@ pub fn plan_cluster(desired: &DesiredSwarm, reading: &ClusterReading) -> Cluster
         }
     }
     match swarm {
-        None if plan.problems.is_empty() => {
+        None if reading.manager_problem.is_none() => {
             let first_manager = joins
                 .iter()
                 .position(|&index| desired.hosts[index].role == NodeRole::Manager);
@@ -216,7 +216,7 @@ fn other_swarm(host: String, member: &crate::swarm::NodeMembership, ours: Option
     };
     let ours = match ours {
         Some(id) => format!("not of swarm {id}"),
-        None => "and none of the managers is in a swarm shoal can read".to_owned(),
+        None => "while no host of the managers' groups is in a swarm".to_owned(),
     };
     format!(
         "{host} is a {} of {theirs}, {ours}; shoal never makes a node leave a swarm: run \

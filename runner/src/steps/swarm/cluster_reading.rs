@@ -13,7 +13,8 @@ pub struct ClusterReading {
     /// Each host's membership, in the order of `DesiredSwarm::hosts`; a host that could
     /// not be read has why.
     pub members: Vec<Result<NodeMembership, String>>,
-    /// The swarm, as a host that manages it tells it.
+    /// The swarm, as the first host of the managers' groups that manages one tells it:
+    /// the swarm the step keeps. A worker's swarm is never adopted.
     pub manager: Option<ManagerView>,
     /// Why no manager could tell the swarm, when a host is one.
     pub manager_problem: Option<String>,
@@ -40,11 +41,6 @@ pub async fn read_cluster(engines: &dyn NodeEngines, desired: &DesiredSwarm) -> 
     let manager_host = desired.hosts.iter().enumerate().position(|(index, host)| {
         host.role == NodeRole::Manager
             && matches!(&members[index], Ok(member) if member.is_manager && member.local_state == "active")
-    });
-    let manager_host = manager_host.or_else(|| {
-        members.iter().position(
-            |member| matches!(member, Ok(member) if member.is_manager && member.local_state == "active"),
-        )
     });
     let mut reading = ClusterReading {
         members,

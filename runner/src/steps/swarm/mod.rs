@@ -17,6 +17,9 @@ mod input;
 mod render;
 mod swarm_settings;
 
+#[cfg(test)]
+mod tests;
+
 pub use apply::apply;
 pub use check::check;
 pub use cluster_plan::{ClusterAction, ClusterPlan, plan_cluster};
