@@ -56,6 +56,8 @@ pub fn render(
     diagnostics: &mut Diagnostics,
 ) {
     let environment = renderer.environment();
+    let managers = resolve_node_hosts(&step.managers, renderer, diagnostics);
+    let workers = resolve_node_hosts(&step.workers, renderer, diagnostics);
     let Some(node_host) = environment
         .docker
         .as_ref()
@@ -72,8 +74,6 @@ pub fn render(
         let values = host_values(host, "", 0, renderer.values());
         renderer.inline_with(text, what, &values, diagnostics)
     };
-    let managers = resolve_node_hosts(&step.managers, renderer, diagnostics);
-    let workers = resolve_node_hosts(&step.workers, renderer, diagnostics);
     let mut hosts: Vec<SwarmHost> = Vec::new();
     for (role, targets) in [(NodeRole::Manager, managers), (NodeRole::Worker, workers)] {
         for target in targets {
