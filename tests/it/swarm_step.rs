@@ -1,7 +1,8 @@
 //! The `swarm` and `node` steps on lab nodes, each with a dockerd of its own reached at
 //! its own socket (`docker.node_host`): a swarm made from bare engines in one apply,
 //! kept without a write, a node of another swarm refused with both IDs, a node joined
-//! later, and a node that left the groups drained, made to leave and removed. The docker
+//! later, and a node that left the groups drained, made to leave and removed; and the
+//! nodes' engines over `ssh://`. The docker
 //! CLI on node 1 is the oracle; the join tokens it shows never appear in shoal's output.
 
 use crate::support::lab::Lab;
@@ -186,4 +187,42 @@ fn a_swarm_is_made_from_bare_engines_kept_grown_and_shrunk() {
         lab.run_docker(4, &["info", "--format", "{{.Swarm.LocalNodeState}}"]),
         "inactive"
     );
+}
+
+/// Each node's engine over `ssh://`: `docker.node_host` a template naming the node's
+/// address and its socket, logged in with the environment's `ssh` block (the lab's key
+/// and known_hosts). The socket is a path on this machine's file system, which every
+/// node's sshd sees.
+#[test]
+fn the_nodes_engines_are_reached_over_ssh() {
+    let lab = Lab::start_with_docker(2);
+    let folder = lab.folder().display().to_string();
+    let repo = TestRepo::new()
+        .file(
+            "shoal.yml",
+            &format!(
+                "environments:\n  lab:\n    docker:\n      host: {}\n      node_host: \"ssh://root@{{{{ host.address }}}}{folder}/{{{{ host.name }}}}/docker.sock\"\n    ssh:\n      identity: {}\n      known_hosts: {}\n    hosts:\n      managers: [{{ address: {}, name: node1 }}]\n      workers: [{{ address: {}, name: node2 }}]\n",
+                lab.docker_socket(1),
+                lab.key.display(),
+                lab.known_hosts.display(),
+                lab.nodes[0],
+                lab.nodes[1],
+            ),
+        )
+        .file(
+            "workflows/cluster.yml",
+            "steps:\n  - swarm: { managers: [managers], workers: [workers] }\n",
+        );
+    let apply = repo.run(&["apply", "--env", "lab"]);
+    assert_ok(&apply, 0);
+    assert!(
+        apply.stdout.contains(&format!(
+            "    created swarm on node1 ({})\n    joined node node2 ({}) as worker\n",
+            lab.nodes[0], lab.nodes[1]
+        )),
+        "{}",
+        apply.stdout
+    );
+    assert_eq!(nodes(&lab), "node1 Ready manager\nnode2 Ready worker");
+    assert_ok(&repo.run(&["plan", "--env", "lab"]), 0);
 }
