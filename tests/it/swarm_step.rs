@@ -2,8 +2,8 @@
 //! its own socket (`docker.node_host`): a swarm made from bare engines in one apply,
 //! kept without a write, a node of another swarm refused with both IDs, a node joined
 //! later, and a node that left the groups drained, made to leave and removed; and the
-//! nodes' engines over `ssh://`. The docker
-//! CLI on node 1 is the oracle; the join tokens it shows never appear in shoal's output.
+//! nodes' engines over `ssh://`. The docker CLI on node 1 is the oracle; the join tokens
+//! it shows never appear in shoal's output.
 
 use crate::support::lab::Lab;
 use crate::test_repo::{Run, TestRepo};

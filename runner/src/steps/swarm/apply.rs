@@ -114,7 +114,7 @@ pub async fn apply<E: DockerEngine>(
                 node_id,
                 role,
             } => {
-                let engine = manager_engine(engines, desired, manager.as_ref()).await?;
+                let engine = manager_engine(&step.name, engines, desired, manager.as_ref()).await?;
                 let role = role.name();
                 update_node(engine.as_ref(), node_id, |spec| {
                     spec["Role"] = Value::from(role);
@@ -128,7 +128,7 @@ pub async fn apply<E: DockerEngine>(
                 });
             }
             ClusterAction::UpdateSpec { .. } => {
-                let engine = manager_engine(engines, desired, manager.as_ref()).await?;
+                let engine = manager_engine(&step.name, engines, desired, manager.as_ref()).await?;
                 let cluster = engine.cluster().await.map_err(docker)?;
                 let spec = desired.settings.applied_to(&cluster.spec);
                 engine
@@ -174,7 +174,7 @@ pub async fn apply<E: DockerEngine>(
             applier.record(joined(desired, host, NodeRole::Worker));
         }
     }
-    let engine = manager_engine(engines, desired, manager.as_ref()).await?;
+    let engine = manager_engine(&step.name, engines, desired, manager.as_ref()).await?;
     wait_until_ready(engine.as_ref(), desired, wait)
         .await
         .map_err(|error| match error {
@@ -213,20 +213,21 @@ fn joined(desired: &DesiredSwarm, host: usize, role: NodeRole) -> ApplyEvent {
 }
 
 async fn manager_engine(
+    step: &str,
     engines: &dyn NodeEngines,
     desired: &DesiredSwarm,
     manager: Option<&(usize, String)>,
 ) -> Result<Arc<dyn NodeEngine>, ApplyError> {
     let Some((host, _)) = manager else {
         return Err(ApplyError::Step {
-            step: "swarm".to_owned(),
+            step: step.to_owned(),
             message: "no manager of the swarm answered".to_owned(),
         });
     };
     engines
         .open(&desired.hosts[*host].endpoint)
         .await
-        .map_err(ApplyError::docker_in("swarm"))
+        .map_err(ApplyError::docker_in(step))
 }
 
 /// Joins `host` in `role`, with the token read from `leader` now.
