@@ -1,11 +1,14 @@
-//! Seed 003 as shipped (`examples/tls-swarm`), on a lab node with a dockerd of its own in
-//! a one-manager swarm: before, the node's Docker API answers in plain TCP; `shoal apply`
-//! issues the node's server certificate and a client certificate, writes daemon.json
-//! with TLS, checks it, restarts dockerd and confirms it answers over TLS; after, the
-//! API answers only over TLS with a certificate from the CA, and shoal's next plan, over
-//! TLS with that client certificate, shows no changes and restarts nothing. A daemon.json
-//! with which dockerd does not come back is undone by the host's lock-out guard, and
-//! dockerd answers over TLS again.
+//! Seed 003 as shipped (`examples/tls-swarm`), on three lab nodes, each with a dockerd of
+//! its own and in no swarm: before, each node's Docker API answers in plain TCP; one
+//! `shoal apply` (through node 1's plain API, the environment's TLS endpoint not being on
+//! yet) issues each node's server certificate and a client certificate, writes
+//! daemon.json with TLS, checks it, restarts dockerd and confirms it answers over TLS,
+//! then makes the three one swarm through their TLS endpoints (`docker.node_host` with
+//! shoal's own client certificate, from the same CA). After, the API answers only over
+//! TLS with a certificate from the CA, and shoal's next plan through the environment's
+//! own TLS endpoint shows no changes and restarts nothing. A daemon.json with which
+//! dockerd does not come back is undone by the host's lock-out guard, and dockerd answers
+//! over TLS again.
 //!
 //! What the lab stands in: the node's dockerd is started by the lab, not systemd, so
 //! `vars.docker.restart` is a script that stops it and starts it again with the node's
@@ -26,11 +29,11 @@ fn shipped(path: &str) -> String {
         .expect("a shipped file")
 }
 
-fn on_node(lab: &Lab, command: &str) -> String {
-    let output = lab.ssh(1, "root", command, 5);
+fn on_node(lab: &Lab, node: usize, command: &str) -> String {
+    let output = lab.ssh(node, "root", command, 5);
     assert!(
         output.status.success(),
-        "`{command}`: {}",
+        "`{command}` on node {node}: {}",
         String::from_utf8_lossy(&output.stderr)
     );
     String::from_utf8_lossy(&output.stdout).into_owned()
@@ -75,14 +78,17 @@ DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1 setsid /usr/sbin/dockerd "$@" \
     )
 }
 
-/// Stops the node's dockerd when dropped (before the lab): once restarted from the
-/// node, it is no longer one of the processes the lab stops.
+/// Stops the nodes' dockerd when dropped (before the lab): once restarted from a node,
+/// it is no longer one of the processes the lab stops.
 struct NodeDockerd<'a>(&'a Lab);
 
 impl Drop for NodeDockerd<'_> {
     fn drop(&mut self) {
-        let pid_file = self.0.folder().join("node1/docker.pid");
-        if let Ok(pid) = std::fs::read_to_string(pid_file) {
+        for node in 1..=self.0.nodes.len() {
+            let pid_file = self.0.folder().join(format!("node{node}/docker.pid"));
+            let Ok(pid) = std::fs::read_to_string(pid_file) else {
+                continue;
+            };
             let pid = pid.trim().to_owned();
             let _ = run(
                 Command::new("sh").args([
@@ -95,6 +101,31 @@ impl Drop for NodeDockerd<'_> {
             );
         }
     }
+}
+
+/// A client certificate for shoal itself, from the CA in `ca` (made with `openssl`,
+/// the oracle): `ca.pem`, `cert.pem` and `key.pem` in `folder`, as DOCKER_CERT_PATH holds
+/// them.
+fn runner_certificate(ca: &Path, folder: &Path) {
+    std::fs::create_dir_all(folder).expect("a folder");
+    std::fs::copy(ca.join("ca.pem"), folder.join("ca.pem")).expect("copy");
+    let made = run(
+        Command::new("sh").arg("-c").arg(format!(
+            "openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=shoal \
+               -keyout {folder}/key.pem -out {folder}/request.pem 2>/dev/null &&
+             printf 'extendedKeyUsage = clientAuth\n' > {folder}/extensions &&
+             openssl x509 -req -in {folder}/request.pem -CA {ca}/ca.pem -CAkey {ca}/ca-key.pem \
+               -CAcreateserial -days 1 -extfile {folder}/extensions -out {folder}/cert.pem 2>/dev/null",
+            folder = folder.display(),
+            ca = ca.display(),
+        )),
+        Duration::from_secs(30),
+    );
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
 }
 
 /// `docker version` against `host`, with the TLS settings in `args`.
@@ -115,21 +146,26 @@ fn docker(args: &[&str], host: &str) -> std::process::Output {
 }
 
 #[test]
-fn the_tls_swarm_workflow_turns_on_mutual_tls_and_the_next_plan_over_tls_changes_nothing() {
-    let lab = Lab::start_with_docker(1);
+fn the_tls_swarm_workflow_turns_on_mutual_tls_makes_the_swarm_over_tls_and_then_changes_nothing() {
+    let lab = Lab::start_with_docker(3);
     let _stops = NodeDockerd(&lab);
-    lab.make_swarm_of_managers();
     let address = lab.nodes[0].clone();
     let node_folder = lab.folder().join("node1");
-    on_node(
-        &lab,
-        &format!(
-            "cat > /usr/local/sbin/dockerd <<'EOF'\n{VALIDATE_STAND_IN}EOF\n\
-             cat > /usr/local/sbin/shoal-lab-restart-dockerd <<'EOF'\n{}EOF\n\
-             chmod 755 /usr/local/sbin/dockerd /usr/local/sbin/shoal-lab-restart-dockerd",
-            restart_stand_in(&node_folder, &address)
-        ),
-    );
+    for node in 1..=3 {
+        on_node(
+            &lab,
+            node,
+            &format!(
+                "cat > /usr/local/sbin/dockerd <<'EOF'\n{VALIDATE_STAND_IN}EOF\n\
+                 cat > /usr/local/sbin/shoal-lab-restart-dockerd <<'EOF'\n{}EOF\n\
+                 chmod 755 /usr/local/sbin/dockerd /usr/local/sbin/shoal-lab-restart-dockerd",
+                restart_stand_in(
+                    &lab.folder().join(format!("node{node}")),
+                    &lab.nodes[node - 1]
+                )
+            ),
+        );
+    }
 
     let folder = tempfile::tempdir().expect("a folder");
     let made = Run::from(
@@ -143,7 +179,9 @@ fn the_tls_swarm_workflow_turns_on_mutual_tls_and_the_next_plan_over_tls_changes
     let read = |name: &str| {
         std::fs::read_to_string(folder.path().join("ca").join(name)).expect("the CA's files")
     };
-    let shipped_workflow = shipped("workflows/tls-swarm.yml");
+    let runner = folder.path().join("runner");
+    runner_certificate(&folder.path().join("ca"), &runner);
+    let shipped_workflow = shipped("workflows/docker-tls.yml");
     let workflow = shipped_workflow.replace("$(seq 60)", "$(seq 15)").replace(
         "rollback_if_unreachable: 150s",
         "rollback_if_unreachable: 40s",
@@ -156,14 +194,17 @@ fn the_tls_swarm_workflow_turns_on_mutual_tls_and_the_next_plan_over_tls_changes
                 "
                 environments:
                   lab:
-                    docker: {{ host: \"{plain}\" }}
+                    docker:
+                      host: \"tcp://{address}:2376\"
+                      node_host: \"tcp://{{{{ host.address }}}}:2376\"
+                      tls: {{ cert_path: \"{runner}\" }}
                     ssh:
                       user: root
                       identity: \"{key}\"
                       known_hosts: \"{known_hosts}\"
                       connect_timeout: 15s
                     hosts:
-                      managers: [\"{address}\"]
+                      managers: [{managers}]
                     vars:
                       docker:
                         config: /etc/docker/daemon.json
@@ -173,7 +214,17 @@ fn the_tls_swarm_workflow_turns_on_mutual_tls_and_the_next_plan_over_tls_changes
                         systemd: false
                     secrets: {{ ca_key: {{ file: ca-key.pem }} }}
                 ",
-                plain = lab.docker_tcp(1),
+                runner = runner.display(),
+                managers = lab
+                    .nodes
+                    .iter()
+                    .enumerate()
+                    .map(|(index, node)| format!(
+                        "{{ address: \"{node}\", name: node{} }}",
+                        index + 1
+                    ))
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 key = lab.key.display(),
                 known_hosts = lab.known_hosts.display(),
                 node = node_folder.display(),
@@ -183,10 +234,18 @@ fn the_tls_swarm_workflow_turns_on_mutual_tls_and_the_next_plan_over_tls_changes
         .file("pki/ca.pem", &read("ca.pem"))
         // The shipped workflow, with a shorter wait for dockerd and guard, for the test's
         // sake.
-        .file("workflows/tls-swarm.yml", &workflow)
+        .file("workflows/docker-tls.yml", &workflow)
+        .file("workflows/swarm.yml", &shipped("workflows/swarm.yml"))
+        // Each lab node's socket is a path of its own on this machine.
         .file(
             "hosts/docker/daemon.json",
-            &shipped("hosts/docker/daemon.json"),
+            &shipped("hosts/docker/daemon.json").replace(
+                "{{ vars.docker.socket }}",
+                &format!(
+                    "unix://{}/{{{{ host.name }}}}/docker.sock",
+                    lab.folder().display()
+                ),
+            ),
         )
         .file(
             "hosts/docker/shoal-tls.conf",
@@ -201,8 +260,22 @@ fn the_tls_swarm_workflow_turns_on_mutual_tls_and_the_next_plan_over_tls_changes
         String::from_utf8_lossy(&plain.stderr)
     );
 
-    let plan = repo.run(&["plan", "--env", "lab"]);
-    assert_eq!(plan.code, 2, "{}{}", plan.stdout, plan.stderr);
+    // The first run reaches node 1's plain API (the environment's is TLS, not on yet);
+    // the nodes' engines are reached as the environment says, over TLS, once the earlier
+    // steps turned it on.
+    let first =
+        |command: &str| repo.run(&[command, "--env", "lab", "--docker-host", &lab.docker_tcp(1)]);
+    // The plan cannot read the engines' TLS endpoints yet: the swarm workflow is planned
+    // again, its engines read again, once docker-tls has applied.
+    let plan = first("plan");
+    assert_eq!(plan.code, 1, "{}{}", plan.stdout, plan.stderr);
+    assert!(
+        plan.stdout.contains(&format!(
+            "    error: cannot read the engine of node1 ({address}) at tcp://{address}:2376: cannot connect to the Docker daemon at tcp://{address}:2376: {address}:2376: Connection refused (os error 111)\n"
+        )),
+        "{}",
+        plan.stdout
+    );
     assert!(
         plan.stdout.contains("+ certificate dockerd@")
             && plan.stdout.contains("+ certificate dockerd-check@"),
@@ -210,7 +283,7 @@ fn the_tls_swarm_workflow_turns_on_mutual_tls_and_the_next_plan_over_tls_changes
         plan.stdout
     );
     assert!(!plan.stdout.contains("PRIVATE KEY"), "{}", plan.stdout);
-    let applied = repo.run(&["apply", "--env", "lab"]);
+    let applied = first("apply");
     assert_eq!(applied.code, 0, "{}{}", applied.stdout, applied.stderr);
     assert!(
         applied.stdout.contains("configuration OK"),
@@ -224,7 +297,7 @@ fn the_tls_swarm_workflow_turns_on_mutual_tls_and_the_next_plan_over_tls_changes
     );
 
     // After: no plain API; TLS only, and only with a certificate from the CA.
-    let daemon_json = on_node(&lab, "cat /etc/docker/daemon.json");
+    let daemon_json = on_node(&lab, 1, "cat /etc/docker/daemon.json");
     assert!(
         daemon_json.contains("\"tlsverify\": true")
             && daemon_json.contains(&format!("\"tcp://{address}:2376\"")),
@@ -236,7 +309,7 @@ fn the_tls_swarm_workflow_turns_on_mutual_tls_and_the_next_plan_over_tls_changes
     let client = folder.path().join("client");
     std::fs::create_dir(&client).expect("a folder");
     for file in ["ca.pem", "cert.pem", "key.pem"] {
-        let text = on_node(&lab, &format!("cat /etc/docker/tls/check/{file}"));
+        let text = on_node(&lab, 1, &format!("cat /etc/docker/tls/check/{file}"));
         std::fs::write(client.join(file), text).expect("write");
     }
     let path = |file: &str| client.join(file).display().to_string();
@@ -264,6 +337,7 @@ fn the_tls_swarm_workflow_turns_on_mutual_tls_and_the_next_plan_over_tls_changes
     );
     let server_certificate = on_node(
         &lab,
+        1,
         "openssl x509 -in /etc/docker/tls/cert.pem -noout -ext subjectAltName",
     );
     assert!(
@@ -272,29 +346,65 @@ fn the_tls_swarm_workflow_turns_on_mutual_tls_and_the_next_plan_over_tls_changes
     );
     let pid = std::fs::read_to_string(node_folder.join("docker.pid")).expect("a pid");
 
-    // shoal's next plan, over TLS with the client certificate, changes nothing.
-    let over_tls = |command: &str| {
-        Run::from(
-            shoal()
-                .args([
-                    command,
-                    "--env",
-                    "lab",
-                    "--docker-host",
-                    &tls_host,
-                    "--repo",
-                ])
-                .arg(repo.path())
-                .env("DOCKER_TLS_VERIFY", "1")
-                .env("DOCKER_CERT_PATH", &client)
-                .output()
-                .expect("shoal runs"),
-        )
-    };
+    // The swarm was made over TLS: three managers, each joined through its TLS endpoint.
+    assert!(
+        applied.stdout.contains(&format!(
+            "    created swarm on node1 ({address})\n    joined node node2 ({}) as manager\n    joined node node3 ({}) as manager\n",
+            lab.nodes[1], lab.nodes[2]
+        )),
+        "{}",
+        applied.stdout
+    );
+    let managers = run(
+        Command::new("docker")
+            .args([
+                "--tlsverify",
+                "--tlscacert",
+                &path("ca.pem"),
+                "--tlscert",
+                &path("cert.pem"),
+                "--tlskey",
+                &path("key.pem"),
+            ])
+            .args([
+                "-H",
+                &tls_host,
+                "node",
+                "ls",
+                "--format",
+                "{{.Hostname}} {{.Status}} {{.ManagerStatus}}",
+            ])
+            .env("DOCKER_CONFIG", folder.path())
+            .stdin(Stdio::null()),
+        Duration::from_secs(30),
+    );
+    let mut listed: Vec<String> = String::from_utf8_lossy(&managers.stdout)
+        .lines()
+        .map(|line| line.replace("Leader", "Reachable"))
+        .collect();
+    listed.sort();
+    assert_eq!(
+        listed,
+        [
+            "node1 Ready Reachable",
+            "node2 Ready Reachable",
+            "node3 Ready Reachable"
+        ],
+        "{}",
+        String::from_utf8_lossy(&managers.stderr)
+    );
+
+    // The environment's own endpoint is TLS now: shoal's next plan, over TLS with its
+    // client certificate, changes nothing, the swarm included.
+    let over_tls = |command: &str| repo.run(&[command, "--env", "lab"]);
     let next = over_tls("plan");
     assert_eq!(next.code, 0, "{}{}", next.stdout, next.stderr);
     assert!(
-        next.stdout.contains("= certificate dockerd@") && next.stdout.contains("no changes"),
+        next.stdout.contains("= certificate dockerd@")
+            && next
+                .stdout
+                .contains(": 3 managers, 0 workers\n    = 3 unchanged\n")
+            && next.stdout.contains("no changes"),
         "{}",
         next.stdout
     );
@@ -329,7 +439,7 @@ fn the_tls_swarm_workflow_turns_on_mutual_tls_and_the_next_plan_over_tls_changes
         broken.stdout,
         broken.stderr
     );
-    assert_eq!(on_node(&lab, "cat /etc/docker/daemon.json"), daemon_json);
+    assert_eq!(on_node(&lab, 1, "cat /etc/docker/daemon.json"), daemon_json);
     let back = docker(
         &[
             "--tlsverify",

@@ -30,6 +30,12 @@ impl Workflow {
         self.steps.iter().any(|step| step.kind.name() == kind)
     }
 
+    /// Whether a step of it reads or writes the swarm through `docker.host` (see
+    /// `StepKind::needs_swarm`).
+    pub fn needs_swarm(&self) -> bool {
+        self.steps.iter().any(|step| step.kind.needs_swarm())
+    }
+
     pub fn literal_stacks(&self) -> Option<Vec<&str>> {
         self.steps
             .iter()

@@ -142,12 +142,9 @@ impl PlannedRun {
 
     /// Whether a workflow has a `swarm` step that is not skipped.
     pub fn has_swarm_steps(&self) -> bool {
-        self.workflows.iter().any(|workflow| {
-            workflow
-                .steps
-                .iter()
-                .any(|step| !step.skipped && matches!(step.desired, Desired::Swarm(_)))
-        })
+        self.workflows
+            .iter()
+            .any(|workflow| makes_swarm(&workflow.steps))
     }
 
     /// Plans the `swarm` steps against their hosts' own engines through `engines`
@@ -164,10 +161,7 @@ impl PlannedRun {
                     continue;
                 }
                 let (changes, notes, problems) = if self.policy == SecretPolicy::Trusted {
-                    let reading =
-                        crate::steps::swarm::read_cluster(engines.as_ref(), desired).await;
-                    let planned = crate::steps::swarm::plan_cluster(desired, &reading);
-                    (planned.changes(desired), planned.notes, planned.problems)
+                    plan_swarm_step(engines.as_ref(), desired).await
                 } else {
                     let hosts: Vec<String> =
                         desired.hosts.iter().map(|host| host.label()).collect();
@@ -237,15 +231,18 @@ impl PlannedRun {
         // creates a config or secret. If another apply created one meanwhile, that one
         // names the objects: this workflow and the later ones are named and planned again.
         let mut key_pending = self.new_name_key;
+        // Bare hosts: the swarm exists once a workflow with a `swarm` step applied; until
+        // then `docker.host` is not read again (a workflow before may have turned TLS on
+        // there).
+        let mut swarm_pending = self.live.swarm_pending;
         let mut other_key = None;
         let mut outcomes = Vec::new();
         // The first workflow is planned against `self.live`, which is not copied (a
         // swarm's service specs are most of what an unchanged apply handles).
         let mut read_again = None;
         for (index, planned) in self.workflows.iter().enumerate() {
-            // A swarm a `swarm` step makes gets the key after the workflow that made it.
             if key_pending
-                && !self.live.swarm_pending
+                && !swarm_pending
                 && creates_objects(&planned.plan)
                 && planned.plan.problems().is_empty()
             {
@@ -263,13 +260,29 @@ impl PlannedRun {
                 if let Some(key) = &other_key {
                     name_objects(&mut steps, key);
                 }
-                let state =
-                    read_live(&self.client, self.live.scope.clone(), self.with_nodes).await?;
+                let state = if swarm_pending {
+                    self.live.clone()
+                } else {
+                    read_live(&self.client, self.live.scope.clone(), self.with_nodes).await?
+                };
                 let (mut plans, state) = plan_workflows(&self.client, &[&steps], state).await?;
                 let mut plan = plans.pop().unwrap_or_default();
-                // Hosts were planned once, before the first workflow applied.
-                for (step_plan, planned_step) in plan.steps.iter_mut().zip(&planned.plan.steps) {
+                // Hosts were planned once, before the first workflow applied; the nodes of
+                // `swarm` steps are read again, as an earlier workflow may have changed
+                // them (turned TLS on, say).
+                for ((step_plan, planned_step), step) in
+                    plan.steps.iter_mut().zip(&planned.plan.steps).zip(&steps)
+                {
                     step_plan.hosts = planned_step.hosts.clone();
+                    if let (Desired::Swarm(desired), Some(engines), false) =
+                        (&step.desired, &self.nodes, step.skipped)
+                    {
+                        let (changes, notes, problems) =
+                            plan_swarm_step(engines.as_ref(), desired).await;
+                        step_plan.changes = changes;
+                        step_plan.notes.extend(notes);
+                        step_plan.problems.extend(problems);
+                    }
                 }
                 let shown = plan
                     .concealed(&self.sensitive, &state, self.policy.concealment())
@@ -305,9 +318,16 @@ impl PlannedRun {
                 result
             };
             let failed = result.is_err();
-            if key_pending && self.live.swarm_pending && !failed {
-                key_pending = false;
-                self.client.create_object(&self.name_key.config()).await?;
+            // A swarm the first workflow made gets the key just after, when that workflow
+            // created configs or secrets (named with it); else as any swarm, before the
+            // first workflow that does. The engine may have moved to TLS meanwhile: it is
+            // only called again when needed.
+            if swarm_pending && !failed && makes_swarm(&workflow.steps) {
+                swarm_pending = false;
+                if key_pending && creates_objects(&workflow.plan) {
+                    key_pending = false;
+                    self.client.create_object(&self.name_key.config()).await?;
+                }
             }
             outcomes.push(WorkflowOutcome {
                 workflow: workflow.name.clone(),
@@ -345,6 +365,23 @@ impl ApplyObserver for MovesReported<'_> {
         self.report_moves();
         self.progress.event(event);
     }
+}
+
+/// Whether one of `steps` is a `swarm` step that is not skipped.
+fn makes_swarm(steps: &[DesiredStep]) -> bool {
+    steps
+        .iter()
+        .any(|step| !step.skipped && matches!(step.desired, Desired::Swarm(_)))
+}
+
+/// A `swarm` step planned against its nodes' engines: its changes, notes and problems.
+async fn plan_swarm_step(
+    engines: &dyn NodeEngines,
+    desired: &crate::steps::swarm::DesiredSwarm,
+) -> (Vec<crate::plan::Change>, Vec<String>, Vec<String>) {
+    let reading = crate::steps::swarm::read_cluster(engines, desired).await;
+    let planned = crate::steps::swarm::plan_cluster(desired, &reading);
+    (planned.changes(desired), planned.notes, planned.problems)
 }
 
 /// Whether applying `plan` creates a config or secret, whose name needs the key.

@@ -48,7 +48,10 @@ impl SwarmReading {
             None => Some(sender),
         };
         let environment = environment.to_owned();
-        let makes_swarm = workflows.iter().any(|workflow| workflow.has_kind("swarm"));
+        // Bare hosts: a run that makes the swarm, or that only works on hosts, may find
+        // its engine in no swarm yet.
+        let may_find_no_swarm = workflows.iter().any(|workflow| workflow.has_kind("swarm"))
+            || !workflows.iter().any(|workflow| workflow.needs_swarm());
         let with_nodes = workflows.iter().any(|workflow| workflow.has_kind("node"));
         let task = tokio::spawn(async move {
             let client = SwarmManagers::connect(ClientOpener { timeout }, endpoints, known)
@@ -57,9 +60,9 @@ impl SwarmReading {
             let scope = receiver
                 .await
                 .map_err(|_| PipelineError::Reading("the workflows did not render".to_owned()))?;
-            // A run that makes the swarm may find its engine in none yet: it plans
-            // against an empty swarm, and its `swarm` step makes one before the rest.
-            if makes_swarm
+            // Then it plans against an empty swarm; a `swarm` step makes one before the
+            // steps that need it.
+            if may_find_no_swarm
                 && let Err(crate::docker::DockerError::NotAManager { .. }) = client.swarm_id().await
             {
                 let live = LiveState {

@@ -93,6 +93,28 @@ impl StepKind {
         }
     }
 
+    /// Whether the step reads or writes the swarm through `docker.host`: not an `ssh`
+    /// step, a `swarm` step (it reaches each node's own engine) nor a `certs` step whose
+    /// certificates go to hosts only. A run of steps that do not may find its engine in
+    /// no swarm yet.
+    pub fn needs_swarm(&self) -> bool {
+        match self {
+            StepKind::Ssh(_) | StepKind::Swarm(_) => false,
+            StepKind::Certs(step) => step
+                .certificates
+                .iter()
+                .any(|certificate| certificate.target.is_some()),
+            StepKind::Stack(_)
+            | StepKind::Network(_)
+            | StepKind::Config(_)
+            | StepKind::Secret(_)
+            | StepKind::Wait(_)
+            | StepKind::Remove(_)
+            | StepKind::Service(_)
+            | StepKind::Node(_) => true,
+        }
+    }
+
     /// Renders the step's files and the names and values written in it, into `rendered`.
     pub fn render(
         &self,

@@ -133,6 +133,8 @@ pub fn plan_cluster(desired: &DesiredSwarm, reading: &ClusterReading) -> Cluster
                     let host = joins.remove(position);
                     plan.actions.insert(0, ClusterAction::Init { host });
                 }
+                // A manager that cannot be read is a problem already.
+                None if reading.members.iter().any(Result::is_err) => {}
                 None => plan.problems.push(
                     "no manager can make the swarm: every manager is already in a swarm that \
                      cannot be read"
