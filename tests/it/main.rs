@@ -27,6 +27,7 @@ mod registry_push;
 mod rollback;
 mod schemas;
 mod secret_plans;
+mod seed_esgf;
 mod seed_hosts;
 mod seed_maiev;
 mod seed_tls_swarm;

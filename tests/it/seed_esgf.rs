@@ -1,0 +1,207 @@
+//! Seed 002 as shipped (`examples/esgf`), end to end on five bare lab nodes, each with a
+//! dockerd of its own: one `shoal apply` opens the swarm ports on every node, makes three
+//! managers and two workers one swarm, labels the data node and deploys the stack (a
+//! global service on every node, a replicated one on the labelled node); a second plan
+//! changes nothing; a label removed by hand is drift the plan names, healed by apply;
+//! the teardown workflow removes the stack and leaves the swarm and the hosts as they
+//! were. The lab stands in: images are busybox imported on every node, and each node's
+//! engine is its own socket (`docker.node_host`).
+
+use crate::support::lab::Lab;
+use crate::test_repo::{Run, TestRepo, project_root};
+
+const IMAGE: &str = "shoal-test/busybox:esgf";
+
+fn shipped(path: &str) -> String {
+    std::fs::read_to_string(project_root().join("examples/esgf").join(path))
+        .expect("a shipped file")
+}
+
+fn repo(lab: &Lab) -> TestRepo {
+    let host = |node: usize| {
+        format!(
+            "{{ address: \"{}\", name: node{node} }}",
+            lab.nodes[node - 1]
+        )
+    };
+    let hosts = |nodes: &[usize]| {
+        nodes
+            .iter()
+            .map(|&node| host(node))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut repo = TestRepo::new().file(
+        "shoal.yml",
+        &format!(
+            "environments:\n  test:\n    docker:\n      host: \"{}\"\n      node_host: \"unix://{}/{{{{ host.name }}}}/docker.sock\"\n    ssh:\n      user: root\n      identity: \"{}\"\n      known_hosts: \"{}\"\n    hosts:\n      nodes: [{}]\n      managers: [{}]\n      workers: [{}]\n      data: [{}]\n    vars:\n      images: {{ proxy: \"{IMAGE}\", index: \"{IMAGE}\" }}\n",
+            lab.docker_socket(1),
+            lab.folder().display(),
+            lab.key.display(),
+            lab.known_hosts.display(),
+            hosts(&[1, 2, 3, 4, 5]),
+            hosts(&[1, 2, 3]),
+            hosts(&[4, 5]),
+            hosts(&[4]),
+        ),
+    );
+    for file in [
+        "workflows/swarm-ports.yml",
+        "workflows/swarm.yml",
+        "workflows/workloads.yml",
+        "workflows/teardown.yml",
+        "hosts/swarm-ports.rules",
+        "stacks/esgf.yml",
+    ] {
+        repo = repo.file(file, &shipped(file));
+    }
+    repo
+}
+
+fn assert_code(run: &Run, code: i32) {
+    assert_eq!(run.code, code, "{}{}", run.stdout, run.stderr);
+}
+
+/// The hostnames of the nodes running a task of `service`.
+fn placed(lab: &Lab, service: &str) -> Vec<String> {
+    let mut nodes: Vec<String> = lab
+        .run_docker(
+            1,
+            &[
+                "service",
+                "ps",
+                service,
+                "--filter",
+                "desired-state=running",
+                "--format",
+                "{{.Node}} {{.CurrentState}}",
+            ],
+        )
+        .lines()
+        .filter(|line| line.contains("Running"))
+        .map(|line| line.split(' ').next().unwrap_or_default().to_owned())
+        .collect();
+    nodes.sort();
+    nodes
+}
+
+#[test]
+fn the_esgf_swarm_from_bare_hosts_to_its_stack_and_back() {
+    let lab = Lab::start_with_docker(5);
+    lab.import_image(IMAGE);
+    let repo = repo(&lab);
+
+    let apply = repo.run(&["apply", "--env", "test"]);
+    assert_code(&apply, 0);
+
+    // The firewall on every node, over SSH.
+    for node in 1..=5 {
+        let rules = lab.ssh(node, "root", "iptables -S INPUT", 10);
+        assert!(
+            String::from_utf8_lossy(&rules.stdout).contains("-A INPUT -j SHOAL-SWARM"),
+            "node {node}: {}",
+            String::from_utf8_lossy(&rules.stderr)
+        );
+    }
+    // The swarm, through the Engine API (the docker CLI on node 1).
+    let mut nodes: Vec<String> = lab
+        .run_docker(
+            1,
+            &[
+                "node",
+                "ls",
+                "--format",
+                "{{.Hostname}} {{.Status}} {{if .ManagerStatus}}manager{{else}}worker{{end}}",
+            ],
+        )
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    nodes.sort();
+    assert_eq!(
+        nodes,
+        [
+            "node1 Ready manager",
+            "node2 Ready manager",
+            "node3 Ready manager",
+            "node4 Ready worker",
+            "node5 Ready worker"
+        ]
+    );
+    assert_eq!(
+        lab.run_docker(
+            1,
+            &[
+                "node",
+                "inspect",
+                "node4",
+                "--format",
+                "{{json .Spec.Labels}}"
+            ]
+        ),
+        r#"{"esgf.data":"true"}"#
+    );
+    // The stack: the global service on every node, the other on the data node.
+    assert_eq!(
+        placed(&lab, "esgf-stack_proxy"),
+        ["node1", "node2", "node3", "node4", "node5"]
+    );
+    assert_eq!(placed(&lab, "esgf-stack_index"), ["node4"]);
+
+    // Nothing to do the second time.
+    let again = repo.run(&["plan", "--env", "test"]);
+    assert_code(&again, 0);
+
+    // A label removed by hand is drift, named by the plan, healed by apply.
+    lab.run_docker(1, &["node", "update", "--label-rm", "esgf.data", "node4"]);
+    let drift = repo.run(&["plan", "--env", "test", "--workflow", "swarm"]);
+    assert_code(&drift, 2);
+    assert!(
+        drift.stdout.contains(&format!(
+            "    ~ update node node4 ({})\n        Labels.esgf.data: (none) -> \"true\"\n",
+            lab.nodes[3]
+        )),
+        "{}",
+        drift.stdout
+    );
+    assert_code(
+        &repo.run(&["apply", "--env", "test", "--workflow", "swarm"]),
+        0,
+    );
+    assert_eq!(
+        lab.run_docker(
+            1,
+            &[
+                "node",
+                "inspect",
+                "node4",
+                "--format",
+                "{{json .Spec.Labels}}"
+            ]
+        ),
+        r#"{"esgf.data":"true"}"#
+    );
+
+    // Teardown: the stack goes; the swarm and the firewall stay.
+    let teardown = repo.run(&[
+        "apply",
+        "--env",
+        "test",
+        "--workflow",
+        "teardown",
+        "--input",
+        "confirm=test",
+    ]);
+    assert_code(&teardown, 0);
+    assert_eq!(lab.run_docker(1, &["service", "ls", "--quiet"]), "");
+    assert_eq!(
+        lab.run_docker(1, &["node", "ls", "--quiet"])
+            .lines()
+            .count(),
+        5
+    );
+    let after = repo.run(&["plan", "--env", "test", "--workflow", "swarm"]);
+    assert_code(&after, 0);
+    let ports = repo.run(&["plan", "--env", "test", "--workflow", "swarm-ports"]);
+    assert_code(&ports, 0);
+}
