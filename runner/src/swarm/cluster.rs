@@ -94,3 +94,31 @@ pub struct SwarmCluster {
     pub subnet_size: Option<u64>,
     pub data_path_port: Option<u64>,
 }
+
+/// Whether the managers that stay when `leaving` (node IDs) stop managing keep the
+/// swarm: `Err` says why not (no manager left, or fewer than a majority of those that stay
+/// reachable).
+pub fn managers_stay_in_quorum(
+    nodes: &[LiveNode],
+    leaving: &std::collections::BTreeSet<&str>,
+) -> Result<(), String> {
+    let staying: Vec<&LiveNode> = nodes
+        .iter()
+        .filter(|node| node.role() == "manager" && !leaving.contains(node.id.as_str()))
+        .collect();
+    if staying.is_empty() {
+        return Err("would leave the swarm without a manager".to_owned());
+    }
+    let reachable = staying
+        .iter()
+        .filter(|node| node.reachability.as_deref() == Some("reachable"))
+        .count();
+    if reachable <= staying.len() / 2 {
+        return Err(format!(
+            "would lose the managers' quorum: {reachable} of the {} managers that stay are \
+             reachable",
+            staying.len()
+        ));
+    }
+    Ok(())
+}

@@ -14,7 +14,7 @@ mod service_scope;
 mod service_spec;
 mod stack_spec;
 
-pub use cluster::{LiveNode, NodeMembership, SwarmCluster};
+pub use cluster::{LiveNode, NodeMembership, SwarmCluster, managers_stay_in_quorum};
 pub use labels::*;
 pub use live_state::{LiveNetwork, LiveObject, LiveService, LiveState, LiveTask};
 pub use network_spec::{IpamConfig, NetworkSpec};

@@ -10,7 +10,7 @@ use crate::swarm::LiveNode;
 pub fn plan(planner: &mut Planner<'_>, desired: &DesiredNodes, plan: &mut StepPlan) {
     let live = planner.live();
     let nodes: &[LiveNode] = live.nodes.as_deref().unwrap_or_default();
-    let mut demoted = Vec::new();
+    let mut demoted = std::collections::BTreeSet::new();
     for host in &desired.hosts {
         let Some(node) = host.find(nodes) else {
             // The swarm is made, or the host joined, by an earlier `swarm` step.
@@ -29,7 +29,7 @@ pub fn plan(planner: &mut Planner<'_>, desired: &DesiredNodes, plan: &mut StepPl
         };
         let diffs = desired.diffs(&node.spec);
         if desired.role == Some(NodeRole::Worker) && node.role() == "manager" {
-            demoted.push(node.id.as_str());
+            demoted.insert(node.id.as_str());
         }
         plan.changes.push(Change {
             object: ObjectType::Node,
@@ -41,24 +41,9 @@ pub fn plan(planner: &mut Planner<'_>, desired: &DesiredNodes, plan: &mut StepPl
             },
         });
     }
-    if !demoted.is_empty() {
-        let staying: Vec<&LiveNode> = nodes
-            .iter()
-            .filter(|node| node.role() == "manager" && !demoted.contains(&node.id.as_str()))
-            .collect();
-        let reachable = staying
-            .iter()
-            .filter(|node| node.reachability.as_deref() == Some("reachable"))
-            .count();
-        if staying.is_empty() {
-            plan.problems
-                .push("demoting these nodes would leave the swarm without a manager".to_owned());
-        } else if reachable <= staying.len() / 2 {
-            plan.problems.push(format!(
-                "demoting these nodes would lose the managers' quorum: {reachable} of the {} \
-                 managers that stay are reachable",
-                staying.len()
-            ));
-        }
+    if !demoted.is_empty()
+        && let Err(why) = crate::swarm::managers_stay_in_quorum(nodes, &demoted)
+    {
+        plan.problems.push(format!("demoting these nodes {why}"));
     }
 }

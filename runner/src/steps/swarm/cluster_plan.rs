@@ -249,25 +249,8 @@ fn quorum_problems(
     if leaving.is_empty() {
         return;
     }
-    let staying: Vec<&LiveNode> = view
-        .nodes
-        .iter()
-        .filter(|node| node.role() == "manager" && !leaving.contains(node.id.as_str()))
-        .collect();
-    if staying.is_empty() {
-        problems.push("this would leave the swarm without a manager".to_owned());
-        return;
-    }
-    let reachable = staying
-        .iter()
-        .filter(|node| node.reachability.as_deref() == Some("reachable"))
-        .count();
-    if reachable <= staying.len() / 2 {
-        problems.push(format!(
-            "this would lose the managers' quorum: {reachable} of the {} managers that stay \
-             are reachable",
-            staying.len()
-        ));
+    if let Err(why) = crate::swarm::managers_stay_in_quorum(&view.nodes, &leaving) {
+        problems.push(format!("this {why}"));
     }
 }
 
