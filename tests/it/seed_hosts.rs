@@ -35,7 +35,15 @@ fn shipped(path: &str) -> String {
 /// managers are node 1 (also the NFS server) and workers node 2, with the guard's delay
 /// shortened to `guard`.
 fn seed_repo(lab: &Lab, share: &Path, management: &str, guard: &str) -> TestRepo {
-    let workflow = shipped("workflows/hosts.yml")
+    // The swarm and node steps at the end need a dockerd on each node: seed_nuvla.rs
+    // runs the whole workflow on a lab with Docker.
+    let whole = shipped("workflows/hosts.yml");
+    let host_steps = whole
+        .split("\n  # The guide's swarm:")
+        .next()
+        .expect("a first part");
+    assert_ne!(host_steps.len(), whole.len(), "hosts.yml has a swarm step");
+    let workflow = host_steps
         .replace(
             "rollback_if_unreachable: 60s",
             &format!("rollback_if_unreachable: {guard}"),

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use super::swarm_reading::read_live;
+use super::swarm_reading::{read_live, settle_steps};
 use super::{RunProgress, SecretPolicy, name_objects};
 use crate::apply::{
     Applier, ApplyError, ApplyEvent, ApplyObserver, ApplyReport, CancelSignal, StepOutcome,
@@ -52,6 +52,11 @@ pub struct PlannedWorkflow {
     /// [`PlannedWorkflow::plan`] with every field that depends on a secret concealed: the
     /// only plan printed, logged, stored or posted.
     pub shown: Plan,
+    /// For a workflow after the first with `certs` steps: its steps as rendered, before
+    /// their objects were named and their certificates settled. When its turn comes they
+    /// are settled again against what the earlier workflows left, so a certificate an
+    /// earlier workflow of the run issued is not issued a second time.
+    pub unsettled: Option<Vec<DesiredStep>>,
 }
 
 /// What applying one workflow came to.
@@ -256,14 +261,26 @@ impl PlannedRun {
             let workflow = if index == 0 && other_key.is_none() {
                 planned
             } else {
-                let mut steps = planned.steps.clone();
-                if let Some(key) = &other_key {
-                    name_objects(&mut steps, key);
-                }
                 let state = if swarm_pending {
                     self.live.clone()
                 } else {
                     read_live(&self.client, self.live.scope.clone(), self.with_nodes).await?
+                };
+                let steps = match &planned.unsettled {
+                    Some(unsettled) => {
+                        let mut steps = unsettled.clone();
+                        let key = other_key.as_ref().unwrap_or(&self.name_key);
+                        let now = time::OffsetDateTime::now_utc();
+                        settle_steps(&mut steps, &state, now, key, true);
+                        steps
+                    }
+                    None => {
+                        let mut steps = planned.steps.clone();
+                        if let Some(key) = &other_key {
+                            name_objects(&mut steps, key);
+                        }
+                        steps
+                    }
                 };
                 let (mut plans, state) = plan_workflows(&self.client, &[&steps], state).await?;
                 let mut plan = plans.pop().unwrap_or_default();
@@ -292,6 +309,7 @@ impl PlannedRun {
                     steps,
                     shown,
                     plan,
+                    unsettled: None,
                 };
                 read_again = Some(state);
                 progress.replanned(&replanned);

@@ -111,16 +111,20 @@ impl SwarmReading {
         };
         let now = time::OffsetDateTime::now_utc();
         let can_issue = desired.policy == SecretPolicy::Trusted;
+        // A later workflow's certificates are settled again when its turn comes, against
+        // what the earlier ones left: it keeps its steps as rendered (see
+        // `PlannedWorkflow::unsettled`).
+        let mut unsettled: Vec<Option<Vec<DesiredStep>>> = desired
+            .workflows
+            .iter()
+            .enumerate()
+            .map(|(index, workflow)| {
+                (index > 0 && settles_certificates(&workflow.steps))
+                    .then(|| workflow.steps.clone())
+            })
+            .collect();
         for workflow in &mut desired.workflows {
-            name_objects(&mut workflow.steps, &name_key);
-            for step in &mut workflow.steps {
-                if let Desired::Certs(certs) = &mut step.desired
-                    && !step.skipped
-                {
-                    crate::steps::certs::settle(certs, &live, now, &name_key, can_issue);
-                }
-            }
-            use_managed_objects(&mut workflow.steps);
+            settle_steps(&mut workflow.steps, &live, now, &name_key, can_issue);
         }
         let steps: Vec<&[DesiredStep]> = desired
             .workflows
@@ -133,13 +137,15 @@ impl SwarmReading {
             .workflows
             .into_iter()
             .zip(plans)
-            .map(|(workflow, plan)| PlannedWorkflow {
+            .zip(unsettled.iter_mut())
+            .map(|((workflow, plan), unsettled)| PlannedWorkflow {
                 shown: plan
                     .concealed(&desired.sensitive, &live, concealment)
                     .with_names_shown(&issued_names(&workflow.steps)),
                 name: workflow.name,
                 steps: workflow.steps,
                 plan,
+                unsettled: unsettled.take(),
             })
             .collect();
         Ok(PlannedRun {
@@ -157,6 +163,34 @@ impl SwarmReading {
             with_nodes: self.with_nodes,
         })
     }
+}
+
+/// Names the config and secret objects of `steps` with `key`, settles their `certs` steps
+/// against `live` (issuing what is due when `can_issue`), and points the stacks' external
+/// references at the managed objects' current versions.
+pub fn settle_steps(
+    steps: &mut [DesiredStep],
+    live: &LiveState,
+    now: time::OffsetDateTime,
+    key: &ObjectNameKey,
+    can_issue: bool,
+) {
+    name_objects(steps, key);
+    for step in steps.iter_mut() {
+        if let Desired::Certs(certs) = &mut step.desired
+            && !step.skipped
+        {
+            crate::steps::certs::settle(certs, live, now, key, can_issue);
+        }
+    }
+    use_managed_objects(steps);
+}
+
+/// Whether one of `steps` is a `certs` step that is not skipped.
+pub fn settles_certificates(steps: &[DesiredStep]) -> bool {
+    steps
+        .iter()
+        .any(|step| !step.skipped && matches!(step.desired, Desired::Certs(_)))
 }
 
 /// The swarm's networks, configs, secrets and the services of `scope`, with its nodes

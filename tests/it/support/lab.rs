@@ -195,6 +195,22 @@ impl Lab {
         }
     }
 
+    /// Imports a stand-in for each of `tags` on every node: busybox idling by its
+    /// ENTRYPOINT, whatever command a service gives it (imported once per node, then
+    /// tagged).
+    pub fn import_stand_in_images(&self, tags: &[&str]) {
+        let Some((first, others)) = tags.split_first() else {
+            return;
+        };
+        for node in 1..=self.nodes.len() {
+            let root = self.folder().join(format!("node{node}/stand-in"));
+            super::private_swarm::import_stand_in_image(&mut self.docker(node), &root, first);
+            for tag in others {
+                self.run_docker(node, &["tag", first, tag]);
+            }
+        }
+    }
+
     /// Kills node `node`'s dockerd at once (SIGKILL), as a machine that dies would stop.
     pub fn kill_dockerd(&self, node: usize) {
         let pid_file = self.folder().join(format!("node{node}/docker.pid"));

@@ -333,9 +333,24 @@ impl PrivateSwarm {
     }
 }
 
+/// How a stand-in for a real program idles whatever arguments a service gives it: its
+/// ENTRYPOINT (as scripts/quickstart's stand-ins), which a service's `command` does not
+/// replace.
+const STAND_IN_ENTRYPOINT: &str = r#"ENTRYPOINT ["/bin/busybox", "sh", "-c", "trap 'exit 0' TERM INT; while true; do sleep 3600 & wait; done", "stand-in"]"#;
+
 /// Imports the busybox image (see [`PrivateSwarm::image`]) as `tag` through `docker` (a
 /// docker command for some engine), building its tree in the new folder `root`.
 pub fn import_busybox_image(docker: &mut Command, root: &Path, tag: &str) {
+    import_busybox_tree(docker, root, tag, IDLE_COMMAND);
+}
+
+/// Imports a stand-in for a real program's image as `tag`: busybox idling by its
+/// ENTRYPOINT, whatever command a service gives it (see [`import_busybox_image`]).
+pub fn import_stand_in_image(docker: &mut Command, root: &Path, tag: &str) {
+    import_busybox_tree(docker, root, tag, STAND_IN_ENTRYPOINT);
+}
+
+fn import_busybox_tree(docker: &mut Command, root: &Path, tag: &str, change: &str) {
     {
         assert!(
             Path::new(BUSYBOX).exists(),
@@ -367,7 +382,7 @@ pub fn import_busybox_image(docker: &mut Command, root: &Path, tag: &str) {
         let archive = tar.stdout.take().expect("tar's output is piped");
         run_successfully(
             docker
-                .args(["import", "--change", IDLE_COMMAND, "-", tag])
+                .args(["import", "--change", change, "-", tag])
                 .stdin(archive),
             DOCKER_TIMEOUT,
         );
