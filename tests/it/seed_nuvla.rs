@@ -13,175 +13,9 @@
 //! `exportfs` and `systemctl` are scripts that record their calls, the share is a folder
 //! of the test's, and each node's engine is its own socket (`docker.node_host`).
 
-use std::path::Path;
-use std::process::Command;
-use std::time::Duration;
-
 use crate::support::lab::Lab;
-use crate::support::{run_successfully, write_file};
-use crate::test_repo::{Run, TestRepo, project_root};
-
-/// The `offline` environment's stand-in images, which the lab's staging uses.
-const STAND_INS: &[&str] = &[
-    "shoal-standin/traefik:v3.3",
-    "shoal-standin/prometheus:v2.53.4",
-    "shoal-standin/grafana:11.5.2",
-    "shoal-standin/node-exporter:v0.16.0",
-    "shoal-standin/cadvisor:v0.49.1",
-    "shoal-standin/minio:RELEASE.2025-04-22T22-12-26Z",
-];
-
-/// A stand-in for a program the lab does not run (see seed_hosts.rs).
-const STAND_IN_PROGRAM: &str = r#"#!/bin/sh
-echo "$(basename "$0") $*" >> /etc/shoal-lab-standins
-if [ "$(basename "$0")" = systemctl ]; then
-  case "$1" in
-    is-enabled) test -e "/etc/shoal-lab-enabled-$3" ;;
-    enable) touch "/etc/shoal-lab-enabled-$3" ;;
-  esac
-fi
-"#;
-
-/// The shipped config repo, its `staging` environment replaced by the lab's: managers
-/// nodes 1 to 3, workers 4 and 5, node 4 the NFS server.
-fn seed_repo(lab: &Lab, share: &Path) -> TestRepo {
-    let root = project_root();
-    let listed = run_successfully(
-        Command::new("git")
-            .args([
-                "ls-files",
-                "shoal.yml",
-                "workflows",
-                "stacks",
-                "hosts",
-                "pki",
-            ])
-            .current_dir(&root),
-        Duration::from_secs(30),
-    );
-    let repo = TestRepo::new();
-    for path in listed.lines() {
-        let text = std::fs::read_to_string(root.join(path)).expect("a shipped file");
-        write_file(repo.path(), path, &text);
-    }
-    let shipped = std::fs::read_to_string(root.join("shoal.yml")).expect("shoal.yml");
-    let start = shipped
-        .find("\n  staging:\n")
-        .expect("shoal.yml has a staging environment");
-    let end = shipped
-        .find("\n  prod:\n")
-        .expect("and a prod one after it");
-    // The comment before `prod` goes with it.
-    let end = shipped[..end].rfind("\n\n").map_or(end, |blank| blank + 1);
-    let shoal_yml = format!(
-        "{}\n{}{}",
-        &shipped[..start],
-        lab_staging(lab, share),
-        &shipped[end..]
-    );
-    write_file(repo.path(), "shoal.yml", &shoal_yml);
-    // The lab's staging signs with the throwaway CA of `local` (its key is in
-    // `local`'s secrets, which the lab's staging uses).
-    let local_ca = std::fs::read_to_string(root.join("pki/local/ca.pem")).expect("local's CA");
-    write_file(repo.path(), "pki/staging/ca.pem", &local_ca);
-    repo
-}
-
-fn lab_staging(lab: &Lab, share: &Path) -> String {
-    let host = |node: usize| {
-        format!(
-            "{{ address: \"{}\", name: node{node} }}",
-            lab.nodes[node - 1]
-        )
-    };
-    let folder = lab.folder().display();
-    format!(
-        "  staging:
-    docker:
-      host: \"{docker}\"
-      node_host: \"unix://{folder}/{{{{ host.name }}}}/docker.sock\"
-    ssh:
-      user: root
-      identity: \"{key}\"
-      known_hosts: \"{known_hosts}\"
-      connect_timeout: 3s
-    hosts:
-      managers: [{n1}, {n2}, {n3}]
-      workers: [{n4}, {n5}]
-      nfs: [{n4}]
-    vars:
-      domain: staging.example.org
-      tls_mode: self-signed
-      traefik_dashboard: true
-      firewall:
-        management: [{lab_host}]
-        nuvla: [192.0.2.200]
-        users: [any]
-      placement:
-        minio: [\"node.labels.nfs-server == true\"]
-      nfs_share: {share}
-      minio_data_path: {share}
-      healthchecks: false
-      resources: *local_resources
-      docker_socket: {folder}/node1/docker.sock
-      docker_data_root: {folder}
-      images:
-        traefik: \"{traefik}\"
-        prometheus: \"{prometheus}\"
-        grafana: \"{grafana}\"
-        node_exporter: \"{node_exporter}\"
-        cadvisor: \"{cadvisor}\"
-        minio: \"{minio}\"
-    secrets: *local_secrets
-",
-        docker = lab.docker_socket(1),
-        key = lab.key.display(),
-        known_hosts = lab.known_hosts.display(),
-        n1 = host(1),
-        n2 = host(2),
-        n3 = host(3),
-        n4 = host(4),
-        n5 = host(5),
-        lab_host = lab_host(lab),
-        share = share.display(),
-        traefik = STAND_INS[0],
-        prometheus = STAND_INS[1],
-        grafana = STAND_INS[2],
-        node_exporter = STAND_INS[3],
-        cadvisor = STAND_INS[4],
-        minio = STAND_INS[5],
-    )
-}
-
-/// The lab's host, where shoal runs: .254 on the lab's bridge.
-fn lab_host(lab: &Lab) -> String {
-    let node = &lab.nodes[0];
-    format!("{}.254", &node[..node.rfind('.').expect("an IPv4 address")])
-}
-
-fn on_node(lab: &Lab, node: usize, command: &str) -> String {
-    let output = lab.ssh(node, "root", command, 5);
-    assert!(
-        output.status.success(),
-        "`{command}` on node {node}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn install_stand_in_programs(lab: &Lab) {
-    for node in 1..=lab.nodes.len() {
-        for program in ["exportfs", "systemctl"] {
-            on_node(
-                lab,
-                node,
-                &format!(
-                    "cat > /usr/local/sbin/{program} <<'EOF'\n{STAND_IN_PROGRAM}EOF\nchmod 755 /usr/local/sbin/{program}"
-                ),
-            );
-        }
-    }
-}
+use crate::support::nuvla_lab::{STAND_INS, install_stand_in_programs, on_node, write_config_repo};
+use crate::test_repo::{Run, TestRepo};
 
 fn assert_code(run: &Run, code: i32) {
     assert_eq!(run.code, code, "{}{}", run.stdout, run.stderr);
@@ -224,7 +58,8 @@ fn the_nuvla_infrastructure_from_bare_hosts_to_its_stacks_and_back() {
     install_stand_in_programs(&lab);
     let share_parent = tempfile::tempdir().expect("a folder");
     let share = share_parent.path().join("nfs-root");
-    let repo = seed_repo(&lab, &share);
+    let repo = TestRepo::new();
+    write_config_repo(&lab, &share, repo.path());
 
     // On bare hosts, the plan reads every node's engine, changes nothing and names the
     // swarm it would make.

@@ -119,8 +119,7 @@ impl SwarmReading {
             .iter()
             .enumerate()
             .map(|(index, workflow)| {
-                (index > 0 && settles_certificates(&workflow.steps))
-                    .then(|| workflow.steps.clone())
+                (index > 0 && settles_certificates(&workflow.steps)).then(|| workflow.steps.clone())
             })
             .collect();
         for workflow in &mut desired.workflows {

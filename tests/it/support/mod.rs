@@ -6,6 +6,7 @@ pub mod fake_github;
 pub mod git_servers;
 pub mod hostile_input;
 pub mod lab;
+pub mod nuvla_lab;
 mod private_swarm;
 pub mod serve_daemon;
 pub mod tcp_relay;
