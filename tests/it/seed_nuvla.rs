@@ -6,16 +6,22 @@
 //! environment's CA, Prometheus and Grafana, and MinIO on the labelled node; a second
 //! plan changes nothing; a label removed by hand is drift the hourly check names, healed
 //! by apply; the teardown workflow removes the stacks and leaves the swarm, the network
-//! and the hosts as they were.
+//! and the hosts as they were. Last, the infrastructure is deployed again through the
+//! three managers (`docker.hosts`), and the leader's dockerd is killed in the middle: the
+//! run completes through another manager and the swarm keeps its quorum.
 //!
 //! What the lab cannot run is stood in, as in seed_hosts.rs: the images are busybox
 //! idling by its ENTRYPOINT (the `offline` environment's names, healthchecks off),
 //! `exportfs` and `systemctl` are scripts that record their calls, the share is a folder
 //! of the test's, and each node's engine is its own socket (`docker.node_host`).
 
+use std::io::{BufRead as _, BufReader, Read as _};
+use std::process::Stdio;
+use std::time::Duration;
+
 use crate::support::lab::Lab;
 use crate::support::nuvla_lab::{STAND_INS, install_stand_in_programs, on_node, write_config_repo};
-use crate::test_repo::{Run, TestRepo};
+use crate::test_repo::{Run, TestRepo, shoal};
 
 fn assert_code(run: &Run, code: i32) {
     assert_eq!(run.code, code, "{}{}", run.stdout, run.stderr);
@@ -216,6 +222,131 @@ fn the_nuvla_infrastructure_from_bare_hosts_to_its_stacks_and_back() {
         assert!(
             on_node(&lab, node, "iptables -S INPUT").contains("-A INPUT -j SHOAL-INPUT"),
             "node {node} keeps its firewall"
+        );
+    }
+
+    manager_failover_while_traefik_is_awaited(&lab, &repo);
+}
+
+/// The infrastructure deployed again through the three managers (`docker.hosts`); the
+/// leader's dockerd (node 1, which made the swarm) is killed while the run waits for
+/// Traefik, and the run completes through another manager; the swarm keeps its quorum.
+/// Monitoring is skipped: its global services would wait for node 1's tasks.
+fn manager_failover_while_traefik_is_awaited(lab: &Lab, repo: &TestRepo) {
+    let shoal_yml = std::fs::read_to_string(repo.path().join("shoal.yml")).expect("shoal.yml");
+    let one_manager = format!("      host: \"{}\"\n", lab.docker_socket(1));
+    let managers: Vec<String> = (1..=3)
+        .map(|node| format!("\"{}\"", lab.docker_socket(node)))
+        .collect();
+    let three_managers = format!("      hosts: [{}]\n", managers.join(", "));
+    assert!(shoal_yml.contains(&one_manager), "{shoal_yml}");
+    std::fs::write(
+        repo.path().join("shoal.yml"),
+        shoal_yml.replace(&one_manager, &three_managers),
+    )
+    .expect("shoal.yml is writable");
+    assert_eq!(
+        lab.run_docker(
+            1,
+            &[
+                "node",
+                "inspect",
+                "self",
+                "--format",
+                "{{.ManagerStatus.Leader}}"
+            ]
+        ),
+        "true",
+        "node 1 leads"
+    );
+
+    let state = tempfile::tempdir().expect("a folder");
+    let mut apply = shoal()
+        .args(["apply", "--env", "staging", "--workflow", "infrastructure"])
+        .args(["--input", "skip_monitoring=true", "--repo"])
+        .arg(repo.path())
+        .env("SHOAL_KNOWN_SWARMS", state.path().join("known_swarms"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("shoal starts");
+    let stdout = apply.stdout.take().expect("piped");
+    let (lines, received) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut output = String::new();
+    loop {
+        let line = received
+            .recv_timeout(Duration::from_secs(120))
+            .unwrap_or_else(|_| panic!("the apply never waited for Traefik: {output}"));
+        output.push_str(&line);
+        output.push('\n');
+        if line == "==> wait for Traefik" {
+            break;
+        }
+    }
+    lab.kill_dockerd(1);
+    output.extend(received.iter().map(|line| line + "\n"));
+    reader.join().expect("the reader ends");
+    let status = apply.wait().expect("the apply ends");
+    let mut stderr = String::new();
+    apply
+        .stderr
+        .take()
+        .expect("piped")
+        .read_to_string(&mut stderr)
+        .expect("readable");
+    assert!(status.success(), "{output}{stderr}");
+    assert!(
+        output.contains(&format!(
+            "    moved from manager {} to ",
+            lab.docker_socket(1)
+        )),
+        "{output}"
+    );
+
+    // Two managers of three answer: the swarm keeps its quorum, with a new leader.
+    let managers = lab.run_docker(
+        2,
+        &[
+            "node",
+            "ls",
+            "--filter",
+            "role=manager",
+            "--format",
+            "{{.Hostname}} {{.ManagerStatus}}",
+        ],
+    );
+    let mut managers: Vec<&str> = managers.lines().collect();
+    managers.sort_unstable();
+    assert_eq!(managers.len(), 3, "{managers:?}");
+    assert_eq!(managers[0], "node1 Unreachable", "{managers:?}");
+    assert!(
+        managers[1..].contains(&"node2 Leader") || managers[1..].contains(&"node3 Leader"),
+        "{managers:?}"
+    );
+    // Traefik runs at most one task per node ("1/1 (max 1 per node)").
+    for service in ["traefik_traefik", "minio_minio"] {
+        let replicas = lab.run_docker(
+            2,
+            &[
+                "service",
+                "ls",
+                "--filter",
+                &format!("name={service}"),
+                "--format",
+                "{{.Replicas}}",
+            ],
+        );
+        assert_eq!(
+            replicas.split(' ').next(),
+            Some("1/1"),
+            "{service}: {replicas}"
         );
     }
 }
