@@ -61,6 +61,20 @@ impl Commit {
         event: &'static str,
         secrets_folder: &Path,
     ) -> (EnvironmentOutcome, Vec<String>) {
+        self.execute_workflow("deploy", "local", mode, event, secrets_folder)
+    }
+
+    /// Runs `workflow` for `environment` as the daemon does (a schedule's drift check is
+    /// `RunMode::DriftCheck` with event `schedule`; with `heal: true`, `RunMode::Apply`);
+    /// its outcome and its log lines.
+    pub fn execute_workflow(
+        &self,
+        workflow: &str,
+        environment: &str,
+        mode: RunMode,
+        event: &'static str,
+        secrets_folder: &Path,
+    ) -> (EnvironmentOutcome, Vec<String>) {
         let settings = RunSettings {
             docker_host: None,
             docker_context: None,
@@ -69,8 +83,8 @@ impl Commit {
             secrets_folder: secrets_folder.to_owned(),
         };
         let request = RunRequest {
-            workflow: "deploy".into(),
-            environments: vec!["local".into()],
+            workflow: workflow.into(),
+            environments: vec![environment.into()],
             mode,
             commit: self.sha.clone(),
             event,
@@ -85,11 +99,11 @@ impl Commit {
             .build()
             .expect("runtime");
         let (updates, mut received) = tokio::sync::mpsc::unbounded_channel();
-        let mut sink = ProgressSink::new(1, "local", updates);
+        let mut sink = ProgressSink::new(1, environment, updates);
         let outcome = runtime.block_on(execute_environment(
             self.files.clone(),
             &request,
-            "local",
+            environment,
             &self.info,
             &settings,
             &mut sink,

@@ -4,8 +4,8 @@
 //! the hosts, makes three managers and two workers one swarm, labels the NFS server's
 //! node, and deploys the traefik-public network, Traefik with its certificate from the
 //! environment's CA, Prometheus and Grafana, and MinIO on the labelled node; a second
-//! plan changes nothing; a label removed by hand is drift the hourly check names, healed
-//! by apply; the teardown workflow removes the stacks and leaves the swarm, the network
+//! plan changes nothing; a label removed by hand is drift that `plan` and the hourly
+//! scheduled check (the daemon's run) name, healed by the schedule's apply; the teardown workflow removes the stacks and leaves the swarm, the network
 //! and the hosts as they were. Last, the infrastructure is deployed again through the
 //! three managers (`docker.hosts`), and the leader's dockerd is killed in the middle: the
 //! run completes through another manager and the swarm keeps its quorum.
@@ -19,6 +19,10 @@ use std::io::{BufRead as _, BufReader, Read as _};
 use std::process::Stdio;
 use std::time::Duration;
 
+use shoal::store::RunStatus;
+use shoal::trigger::RunMode;
+
+use crate::pipeline_parity::Commit;
 use crate::support::lab::Lab;
 use crate::support::nuvla_lab::{STAND_INS, install_stand_in_programs, on_node, write_config_repo};
 use crate::test_repo::{Run, TestRepo, shoal};
@@ -180,9 +184,30 @@ fn the_nuvla_infrastructure_from_bare_hosts_to_its_stacks_and_back() {
         "{}",
         drift.stdout
     );
-    assert_code(
-        &repo.run(&["apply", "--env", "staging", "--workflow", "hosts"]),
-        0,
+    // The hourly schedule of workflows/hosts.yml, as `shoal serve` runs it: a drift check
+    // reports the label; with `heal: true` the schedule applies, and the label is back.
+    let commit = Commit::of(repo.path(), "seed 001");
+    let (checked, log) = commit.execute_workflow(
+        "hosts",
+        "staging",
+        RunMode::DriftCheck,
+        "schedule",
+        repo.path(),
+    );
+    assert!(checked.drift, "{checked:?}\n{}", log.join("\n"));
+    assert_eq!(checked.summary, "drift: 1 to update", "{checked:?}");
+    assert_eq!(
+        labels_of(&lab, "node4"),
+        "{}",
+        "a drift check changes nothing"
+    );
+    let (healed, log) =
+        commit.execute_workflow("hosts", "staging", RunMode::Apply, "schedule", repo.path());
+    assert_eq!(
+        healed.status,
+        RunStatus::Success,
+        "{healed:?}\n{}",
+        log.join("\n")
     );
     assert_eq!(labels_of(&lab, "node4"), r#"{"nfs-server":"true"}"#);
 
