@@ -154,7 +154,7 @@ fn an_app_creates_a_check_run_then_updates_it_through_its_life() {
         "Applying to prod",
     ));
     fake.wait_for(WAIT, |r| r.len() == 2);
-    let mut done = check(completed(Conclusion::Success), "Applied 1 changes to prod");
+    let mut done = check(completed(Conclusion::Success), "Applied 1 change to prod");
     done.steps = vec![StepRow {
         name: "web".into(),
         result: "success".into(),
@@ -199,7 +199,7 @@ fn an_app_creates_a_check_run_then_updates_it_through_its_life() {
             "completed_at": "2026-11-22T06:30:04Z",
             "conclusion": "success",
             "output": {
-                "title": "Applied 1 changes to prod",
+                "title": "Applied 1 change to prod",
                 "summary": "| Step | Result | Duration |\n| --- | --- | --- |\n| web | success | 2.5 s |\n\n\
                             <details><summary>Plan for prod</summary>\n\n```diff\n\
                             ~ service web: replicas 1 -> 2\n```\n\n</details>\n",

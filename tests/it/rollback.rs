@@ -210,7 +210,7 @@ fn shoal_rollback_restores_the_stack_of_an_earlier_commit_after_a_bad_one() {
         done.stdout.contains(&format!("    {service}: converged\n"))
             && done
                 .stdout
-                .contains("applied workflow deploy to local: 1 changes"),
+                .contains("applied workflow deploy to local: 1 change"),
         "{}",
         done.stdout
     );

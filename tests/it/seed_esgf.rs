@@ -2,11 +2,16 @@
 //! dockerd of its own: one `shoal apply` opens the swarm ports on every node, makes three
 //! managers and two workers one swarm, labels the data node and deploys the stack (a
 //! global service on every node, a replicated one on the labelled node); a second plan
-//! changes nothing; a label removed by hand is drift the plan names, healed by apply;
+//! changes nothing; a label removed by hand is drift the plan names, healed by the hourly
+//! schedule (`heal: true`) as the daemon runs it;
 //! the teardown workflow removes the stack and leaves the swarm and the hosts as they
 //! were. The lab stands in: images are busybox imported on every node, and each node's
 //! engine is its own socket (`docker.node_host`).
 
+use shoal::store::RunStatus;
+use shoal::trigger::RunMode;
+
+use crate::pipeline_parity::Commit;
 use crate::support::lab::Lab;
 use crate::test_repo::{Run, TestRepo, project_root};
 
@@ -164,10 +169,25 @@ fn the_esgf_swarm_from_bare_hosts_to_its_stack_and_back() {
         "{}",
         drift.stdout
     );
-    assert_code(
-        &repo.run(&["apply", "--env", "test", "--workflow", "swarm"]),
-        0,
+    // The hourly schedule of swarm.yml (`heal: true`), as `shoal serve` runs it: the drift
+    // is applied, and the next drift check finds none.
+    let commit = Commit::of(repo.path(), "seed 002");
+    let (healed, log) =
+        commit.execute_workflow("swarm", "test", RunMode::Apply, "schedule", repo.path());
+    assert_eq!(
+        (healed.status, healed.summary.as_str()),
+        (RunStatus::Success, "Applied 1 change to test"),
+        "{healed:?}\n{}",
+        log.join("\n")
     );
+    let (checked, _) = commit.execute_workflow(
+        "swarm",
+        "test",
+        RunMode::DriftCheck,
+        "schedule",
+        repo.path(),
+    );
+    assert!(!checked.drift, "{checked:?}");
     assert_eq!(
         lab.run_docker(
             1,

@@ -107,7 +107,7 @@ fn serve_applies_pushes_checks_webhook_signatures_and_keeps_its_history() {
         })
         .unwrap_or_else(|| panic!("no line for the stack step:\n{}", shown.stdout));
     assert!(
-        step_line.contains("success") && step_line.ends_with("1 changes"),
+        step_line.contains("success") && step_line.ends_with("1 change"),
         "each step with its result, duration and changes: {step_line}"
     );
     assert!(

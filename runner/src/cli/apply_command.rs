@@ -2,7 +2,7 @@
 
 use std::io::Write as _;
 
-use crate::apply::{ApplyEvent, ApplyObserver, CancelSignal, progress_text};
+use crate::apply::{ApplyEvent, ApplyObserver, CancelSignal, ChangeCount, progress_text};
 use crate::cli::cluster_run::{ClusterArgs, PreparedRun, prepare, wants_json};
 use crate::cli::unimplemented_docker::refuse_unimplemented_docker_settings;
 use crate::exit_code::Outcome;
@@ -47,9 +47,9 @@ pub async fn carry_out(
                 };
                 if !progress.json {
                     println!(
-                        "applied workflow {workflow} to {}: {} changes",
+                        "applied workflow {workflow} to {}: {}",
                         prepared.environment,
-                        report.changes()
+                        ChangeCount(report.changes())
                     );
                 }
                 reports.push(serde_json::json!({ "workflow": workflow, "changes": report.changes(), "result": result }));

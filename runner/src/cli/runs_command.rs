@@ -108,12 +108,12 @@ pub fn run(args: &RunsArgs) -> anyhow::Result<Outcome> {
                 );
                 for step in steps {
                     println!(
-                        "  {:<12} {:<24} {:<11} {:>8}  {} changes{}",
+                        "  {:<12} {:<24} {:<11} {:>8}  {}{}",
                         step.environment,
                         step.name,
                         step.status.as_str(),
                         duration(&step.started_at, step.finished_at.as_deref()),
-                        step.changes,
+                        crate::apply::ChangeCount(usize::try_from(step.changes).unwrap_or(0)),
                         step.error.map(|e| format!(": {e}")).unwrap_or_default()
                     );
                 }

@@ -246,7 +246,10 @@ async fn execute(
     match outcome.result {
         Ok(report) => Ok((
             RunStatus::Success,
-            format!("Applied {} changes to {environment_name}", report.changes()),
+            format!(
+                "Applied {} to {environment_name}",
+                crate::apply::ChangeCount(report.changes())
+            ),
             report.changes(),
         )),
         Err((report, error)) => {
@@ -256,7 +259,10 @@ async fn execute(
             };
             Err(Stopped {
                 status,
-                message: format!("{error} ({} changes applied before)", report.changes()),
+                message: format!(
+                    "{error} ({} applied before)",
+                    crate::apply::ChangeCount(report.changes())
+                ),
                 diagnostics: Vec::new(),
                 timed_out: matches!(error, ApplyError::TimedOut { .. }),
             })
@@ -473,8 +479,11 @@ impl ApplyObserver for SinkProgress<'_> {
                 cancelled,
             } => {
                 self.0.log(match &error {
-                    None => format!("<== {step}: {changes} changes"),
-                    Some(error) => format!("<== {step}: failed after {changes} changes: {error}"),
+                    None => format!("<== {step}: {}", crate::apply::ChangeCount(changes)),
+                    Some(error) => format!(
+                        "<== {step}: failed after {}: {error}",
+                        crate::apply::ChangeCount(changes)
+                    ),
                 });
                 return self.0.send(Progress::StepFinished {
                     step,
