@@ -1,12 +1,14 @@
-//! Seed 003 as shipped (`examples/tls-swarm`), on three lab nodes, each with a dockerd of
-//! its own and in no swarm: before, each node's Docker API answers in plain TCP; one
+//! Seed 003 as shipped (`examples/tls-swarm`), on five lab nodes (three managers, two
+//! workers), each with a dockerd of its own and in no swarm: before, each node's Docker
+//! API answers in plain TCP; one
 //! `shoal apply` (through node 1's plain API, the environment's TLS endpoint not being on
 //! yet) issues each node's server certificate and a client certificate, writes
 //! daemon.json with TLS, checks it, restarts dockerd and confirms it answers over TLS,
-//! then makes the three one swarm through their TLS endpoints (`docker.node_host` with
+//! then makes the five one swarm through their TLS endpoints (`docker.node_host` with
 //! shoal's own client certificate, from the same CA). After, the API answers only over
 //! TLS with a certificate from the CA, and shoal's next plan through the environment's
-//! own TLS endpoint shows no changes and restarts nothing. A daemon.json with which
+//! own TLS endpoint shows no changes and restarts nothing. A manager demoted by hand is
+//! drift that the daily check (the daemon's run) reports and apply heals. A daemon.json with which
 //! dockerd does not come back is undone by the host's lock-out guard, and dockerd answers
 //! over TLS again.
 //!
@@ -20,6 +22,9 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use shoal::trigger::RunMode;
+
+use crate::pipeline_parity::Commit;
 use crate::support::lab::Lab;
 use crate::support::run;
 use crate::test_repo::{Run, TestRepo, project_root, shoal};
@@ -145,13 +150,26 @@ fn docker(args: &[&str], host: &str) -> std::process::Output {
     )
 }
 
+/// The lab's nodes `nodes` (1-based) as hosts of shoal.yml, named `nodeI`.
+fn hosts(lab: &Lab, nodes: std::ops::RangeInclusive<usize>) -> String {
+    nodes
+        .map(|node| {
+            format!(
+                "{{ address: \"{}\", name: node{node} }}",
+                lab.nodes[node - 1]
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 #[test]
 fn the_tls_swarm_workflow_turns_on_mutual_tls_makes_the_swarm_over_tls_and_then_changes_nothing() {
-    let lab = Lab::start_with_docker(3);
+    let lab = Lab::start_with_docker(5);
     let _stops = NodeDockerd(&lab);
     let address = lab.nodes[0].clone();
     let node_folder = lab.folder().join("node1");
-    for node in 1..=3 {
+    for node in 1..=5 {
         on_node(
             &lab,
             node,
@@ -205,6 +223,7 @@ fn the_tls_swarm_workflow_turns_on_mutual_tls_makes_the_swarm_over_tls_and_then_
                       connect_timeout: 15s
                     hosts:
                       managers: [{managers}]
+                      workers: [{workers}]
                     vars:
                       docker:
                         config: /etc/docker/daemon.json
@@ -215,16 +234,8 @@ fn the_tls_swarm_workflow_turns_on_mutual_tls_makes_the_swarm_over_tls_and_then_
                     secrets: {{ ca_key: {{ file: ca-key.pem }} }}
                 ",
                 runner = runner.display(),
-                managers = lab
-                    .nodes
-                    .iter()
-                    .enumerate()
-                    .map(|(index, node)| format!(
-                        "{{ address: \"{node}\", name: node{} }}",
-                        index + 1
-                    ))
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                managers = hosts(&lab, 1..=3),
+                workers = hosts(&lab, 4..=5),
                 key = lab.key.display(),
                 known_hosts = lab.known_hosts.display(),
                 node = node_folder.display(),
@@ -346,7 +357,8 @@ fn the_tls_swarm_workflow_turns_on_mutual_tls_makes_the_swarm_over_tls_and_then_
     );
     let pid = std::fs::read_to_string(node_folder.join("docker.pid")).expect("a pid");
 
-    // The swarm was made over TLS: three managers, each joined through its TLS endpoint.
+    // The swarm was made over TLS: three managers and two workers, each joined through
+    // its TLS endpoint (the managers one by one, the workers at once).
     assert!(
         applied.stdout.contains(&format!(
             "    created swarm on node1 ({address})\n    joined node node2 ({}) as manager\n    joined node node3 ({}) as manager\n",
@@ -355,6 +367,16 @@ fn the_tls_swarm_workflow_turns_on_mutual_tls_makes_the_swarm_over_tls_and_then_
         "{}",
         applied.stdout
     );
+    for worker in 4..=5 {
+        assert!(
+            applied.stdout.contains(&format!(
+                "    joined node node{worker} ({}) as worker\n",
+                lab.nodes[worker - 1]
+            )),
+            "{}",
+            applied.stdout
+        );
+    }
     let managers = run(
         Command::new("docker")
             .args([
@@ -380,7 +402,7 @@ fn the_tls_swarm_workflow_turns_on_mutual_tls_makes_the_swarm_over_tls_and_then_
     );
     let mut listed: Vec<String> = String::from_utf8_lossy(&managers.stdout)
         .lines()
-        .map(|line| line.replace("Leader", "Reachable"))
+        .map(|line| line.replace("Leader", "Reachable").trim_end().to_owned())
         .collect();
     listed.sort();
     assert_eq!(
@@ -388,7 +410,9 @@ fn the_tls_swarm_workflow_turns_on_mutual_tls_makes_the_swarm_over_tls_and_then_
         [
             "node1 Ready Reachable",
             "node2 Ready Reachable",
-            "node3 Ready Reachable"
+            "node3 Ready Reachable",
+            "node4 Ready",
+            "node5 Ready"
         ],
         "{}",
         String::from_utf8_lossy(&managers.stderr)
@@ -403,7 +427,7 @@ fn the_tls_swarm_workflow_turns_on_mutual_tls_makes_the_swarm_over_tls_and_then_
         next.stdout.contains("= certificate dockerd@")
             && next
                 .stdout
-                .contains(": 3 managers, 0 workers\n    = 3 unchanged\n")
+                .contains(": 3 managers, 2 workers\n    = 5 unchanged\n")
             && next.stdout.contains("no changes"),
         "{}",
         next.stdout
@@ -419,6 +443,56 @@ fn the_tls_swarm_workflow_turns_on_mutual_tls_makes_the_swarm_over_tls_and_then_
         pid,
         "dockerd was restarted though nothing changed"
     );
+
+    // A manager demoted by hand is drift: the daily check (the daemon's run) reports it
+    // without changing anything, and apply promotes it again, over TLS.
+    let tls_docker = |args: &[&str]| {
+        let output = run(
+            Command::new("docker")
+                .args([
+                    "--tlsverify",
+                    "--tlscacert",
+                    &path("ca.pem"),
+                    "--tlscert",
+                    &path("cert.pem"),
+                    "--tlskey",
+                    &path("key.pem"),
+                    "-H",
+                    &tls_host,
+                ])
+                .args(args)
+                .env("DOCKER_CONFIG", folder.path())
+                .stdin(Stdio::null()),
+            Duration::from_secs(30),
+        );
+        assert!(
+            output.status.success(),
+            "docker {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).trim().to_owned()
+    };
+    tls_docker(&["node", "demote", "node3"]);
+    let drift = repo.run(&["plan", "--env", "lab", "--workflow", "swarm"]);
+    assert_eq!(drift.code, 2, "{}{}", drift.stdout, drift.stderr);
+    assert!(
+        drift.stdout.contains(&format!(
+            "    ~ update node node3 ({})\n        Role: \"worker\" -> \"manager\"\n",
+            lab.nodes[2]
+        )),
+        "{}",
+        drift.stdout
+    );
+    let commit = Commit::of(repo.path(), "seed 003");
+    let (checked, log) =
+        commit.execute_workflow("swarm", "lab", RunMode::DriftCheck, "schedule", repo.path());
+    assert!(checked.drift, "{checked:?}\n{}", log.join("\n"));
+    assert_eq!(checked.summary, "drift: 1 to update", "{checked:?}");
+    let role = |node: &str| tls_docker(&["node", "inspect", node, "--format", "{{.Spec.Role}}"]);
+    assert_eq!(role("node3"), "worker", "a drift check changes nothing");
+    let healed = over_tls("apply");
+    assert_eq!(healed.code, 0, "{}{}", healed.stdout, healed.stderr);
+    assert_eq!(role("node3"), "manager");
 
     // A daemon.json that --validate accepts but with which dockerd cannot start (an
     // address the node does not have): the guard puts the previous one back.
