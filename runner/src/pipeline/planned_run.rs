@@ -156,7 +156,12 @@ impl PlannedRun {
     /// (reading each one's membership, and the swarm from a manager; writing nothing),
     /// into both plans of each workflow. Only a trusted run reads them: a pull request's
     /// `docker.node_host` could name any endpoint.
+    ///
+    /// A workflow after one with changes may find engines it cannot read yet (an earlier
+    /// workflow turns their TLS on, say): its `swarm` steps are planned again when its
+    /// turn comes, so such engines are a note that says so, not a problem.
     pub async fn plan_swarms(&mut self, engines: Arc<dyn NodeEngines>) {
+        let mut changed_before: Option<String> = None;
         for workflow in &mut self.workflows {
             for (index, step) in workflow.steps.iter().enumerate() {
                 let Desired::Swarm(desired) = &step.desired else {
@@ -166,7 +171,23 @@ impl PlannedRun {
                     continue;
                 }
                 let (changes, notes, problems) = if self.policy == SecretPolicy::Trusted {
-                    plan_swarm_step(engines.as_ref(), desired).await
+                    let reading =
+                        crate::steps::swarm::read_cluster(engines.as_ref(), desired).await;
+                    match (&changed_before, unreadable_engines(desired, &reading)) {
+                        (Some(earlier), unreadable) if !unreadable.is_empty() => (
+                            Vec::new(),
+                            unreadable
+                                .into_iter()
+                                .map(|engine| {
+                                    format!(
+                                        "= {engine}: planned again once workflow {earlier} has applied"
+                                    )
+                                })
+                                .collect(),
+                            Vec::new(),
+                        ),
+                        _ => planned_swarm_step(desired, &reading),
+                    }
                 } else {
                     let hosts: Vec<String> =
                         desired.hosts.iter().map(|host| host.label()).collect();
@@ -186,6 +207,9 @@ impl PlannedRun {
                         step_plan.problems.extend(problems.iter().cloned());
                     }
                 }
+            }
+            if changed_before.is_none() && workflow.plan.has_changes() {
+                changed_before = Some(workflow.name.clone());
             }
         }
         self.nodes = Some(engines);
@@ -398,8 +422,38 @@ async fn plan_swarm_step(
     desired: &crate::steps::swarm::DesiredSwarm,
 ) -> (Vec<crate::plan::Change>, Vec<String>, Vec<String>) {
     let reading = crate::steps::swarm::read_cluster(engines, desired).await;
-    let planned = crate::steps::swarm::plan_cluster(desired, &reading);
+    planned_swarm_step(desired, &reading)
+}
+
+/// A `swarm` step planned against what its nodes' engines said.
+fn planned_swarm_step(
+    desired: &crate::steps::swarm::DesiredSwarm,
+    reading: &crate::steps::swarm::ClusterReading,
+) -> (Vec<crate::plan::Change>, Vec<String>, Vec<String>) {
+    let planned = crate::steps::swarm::plan_cluster(desired, reading);
     (planned.changes(desired), planned.notes, planned.problems)
+}
+
+/// The engines of a `swarm` step that could not be read, each as "the engine of HOST at
+/// ENDPOINT cannot be read yet (why)".
+fn unreadable_engines(
+    desired: &crate::steps::swarm::DesiredSwarm,
+    reading: &crate::steps::swarm::ClusterReading,
+) -> Vec<String> {
+    desired
+        .hosts
+        .iter()
+        .zip(&reading.members)
+        .filter_map(|(host, member)| {
+            member.as_ref().err().map(|problem| {
+                format!(
+                    "the engine of {} at {} cannot be read yet ({problem})",
+                    host.label(),
+                    host.endpoint
+                )
+            })
+        })
+        .collect()
 }
 
 /// Whether applying `plan` creates a config or secret, whose name needs the key.
