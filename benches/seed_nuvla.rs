@@ -3,8 +3,9 @@
 //! traefik-public, Traefik with its certificate, Prometheus and Grafana, MinIO) from five
 //! bare lab nodes to converged stacks. shoal: one `shoal apply --env staging`. By hand:
 //! `benches/seed_nuvla_manual.sh`, the guide's steps in the same order with the docker CLI,
-//! `ssh`, `scp` and `openssl`, every stack deployed with `--detach=false` (waited for, as
-//! shoal waits), its files prepared before the clock starts. Goal: shoal at least 3 times
+//! `ssh`, `scp` and `openssl`, every stack waited for until its services run all their
+//! tasks (polled every half second, as shoal waits), its files prepared before the clock
+//! starts. Goal: shoal at least 3 times
 //! faster. Then a no-change `shoal apply` of the whole seed on the converged lab: goal
 //! under 2 seconds.
 //!

@@ -64,10 +64,21 @@ docker_on 1 secret create traefik-default-cert.pem "$work/cert.pem" >/dev/null
 docker_on 1 secret create traefik-default-key.pem "$work/key.pem" >/dev/null
 docker_on 1 secret create traefik-ca.pem "$CA_CERT" >/dev/null
 
-# 7. The stacks, each waited for until its services converged.
+# 7. The stacks, each waited for until every service runs all its tasks (polled every
+# half second: `docker stack deploy --detach=false` would also watch each service for 5 s
+# after it converged, which shoal does not).
+converged() {
+    local replicas
+    replicas=$(docker_on 1 stack services "$1" --format '{{.Replicas}}')
+    [[ -n "$replicas" ]] || return 1
+    while read -r count _; do
+        [[ "${count%%/*}" == "${count##*/}" && "${count%%/*}" != 0 ]] || return 1
+    done <<< "$replicas"
+}
 for stack in traefik monitoring minio; do
-    docker_on 1 stack deploy --detach=false \
+    docker_on 1 stack deploy --detach=true \
         -c "$FILES/rendered/infrastructure/stacks/$stack/docker-compose.yml" "$stack" >/dev/null
+    until converged "$stack"; do sleep 0.5; done
 done
 
 # 8. The endpoints, as a config for registering the swarm in Nuvla.

@@ -254,7 +254,7 @@ fn the_api_rolls_back_to_the_last_success_recorded_as_a_rollback_and_reported() 
         swarm,
         &[
             "--api-token-file".into(),
-            api_token_file.into_os_string(),
+            api_token_file.clone().into_os_string(),
             "--github-token-file".into(),
             github_token_file.into_os_string(),
             "--github-api-url".into(),
@@ -284,14 +284,50 @@ fn the_api_rolls_back_to_the_last_success_recorded_as_a_rollback_and_reported() 
             "{\"errors\":[\"input `confirm` is required\"]}".to_owned()
         )
     );
-    let (status, answer) = daemon.post(
-        "/api/v1/rollback",
-        &bearer,
-        &body(", \"inputs\": { \"confirm\": \"local\" }"),
+    // `shoal rollback --daemon` sends the same request, with the confirmation, and follows
+    // the run's log until it ends.
+    let through_daemon = |inputs: &[&str]| {
+        Run::from(run(
+            Command::new(env!("CARGO_BIN_EXE_shoal"))
+                .args([
+                    "rollback", "deploy", "--env", "local", "--daemon", "--server",
+                ])
+                .arg(format!("http://127.0.0.1:{}", daemon.port))
+                .arg("--api-token-file")
+                .arg(&api_token_file)
+                .args(inputs)
+                .env("USER", "ana")
+                .stdin(Stdio::null()),
+            Duration::from_secs(120),
+        ))
+    };
+    let unconfirmed = through_daemon(&[]);
+    assert_eq!(
+        (unconfirmed.code, unconfirmed.stderr.as_str()),
+        (
+            1,
+            "error: input `confirm` is required\nerror: the daemon refused the rollback; nothing was applied\n"
+        )
     );
-    assert_eq!(status, 202, "{answer}");
-    let answer: serde_json::Value = serde_json::from_str(&answer).expect("JSON");
-    let id = answer["runs"][0].as_i64().expect("a run ID");
+    let confirmed = through_daemon(&["--input", "confirm=local"]);
+    assert_eq!(
+        confirmed.code, 0,
+        "{}{}",
+        confirmed.stdout, confirmed.stderr
+    );
+    let id: i64 = confirmed
+        .stdout
+        .lines()
+        .next()
+        .and_then(|line| line.strip_prefix("run "))
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|id| id.parse().ok())
+        .unwrap_or_else(|| panic!("no run queued: {}", confirmed.stdout));
+    assert!(
+        confirmed.stdout.ends_with(&format!("run {id}: success\n")),
+        "{}",
+        confirmed.stdout
+    );
     let rolled_back = daemon.wait_for_run(|run| run["id"] == id);
     assert_eq!(
         (

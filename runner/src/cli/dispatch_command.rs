@@ -83,22 +83,28 @@ pub fn run(args: &DispatchArgs) -> anyhow::Result<Outcome> {
         if !args.follow {
             return Ok(Outcome::Success);
         }
-        let mut all_succeeded = true;
-        for id in runs {
-            client.follow_log(id).await?;
-            let (_, text) = client
-                .call(Method::GET, &format!("/api/v1/runs/{id}"), None)
-                .await?;
-            let detail: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
-            let status = detail["run"]["status"].as_str().unwrap_or("unknown");
-            println!("run {id}: {status}");
-            all_succeeded &= status == "success";
-        }
-        Ok(if all_succeeded {
-            Outcome::Success
-        } else {
-            Outcome::Failure
-        })
+        follow_runs(&client, runs).await
+    })
+}
+
+/// Streams the log of each run until it ends, then its status; a failure unless every
+/// run succeeded.
+pub(super) async fn follow_runs(client: &ApiClient, runs: Vec<i64>) -> anyhow::Result<Outcome> {
+    let mut all_succeeded = true;
+    for id in runs {
+        client.follow_log(id).await?;
+        let (_, text) = client
+            .call(Method::GET, &format!("/api/v1/runs/{id}"), None)
+            .await?;
+        let detail: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        let status = detail["run"]["status"].as_str().unwrap_or("unknown");
+        println!("run {id}: {status}");
+        all_succeeded &= status == "success";
+    }
+    Ok(if all_succeeded {
+        Outcome::Success
+    } else {
+        Outcome::Failure
     })
 }
 
@@ -131,7 +137,7 @@ pub fn cancel(args: &CancelArgs) -> anyhow::Result<Outcome> {
     })
 }
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+pub(super) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?)

@@ -126,12 +126,13 @@ enum Command {
     /// Apply a workflow as it was at an earlier commit: the last one whose run succeeded, or --to.
     #[command(
         after_help = "Examples:\n  shoal rollback web --env prod --state /var/lib/shoal\n  \
-                             shoal rollback web --env staging --to 3f2a9c1\n\n\
+                             shoal rollback web --env staging --to 3f2a9c1\n  \
+                             shoal rollback web --env prod --daemon --server http://runner:8080 --api-token-file ~/.shoal-token\n\n\
                              The workflow's files come from that commit of the config repo's git history, its \
                              secrets from today's sources. The plan is shown first; a workflow whose dispatch \
                              must be confirmed by the environment's name asks for it (or take it with \
                              --input NAME=ENV). shoal serve does the same, recorded and reported as a check, \
-                             on POST /api/v1/rollback.\n\
+                             on POST /api/v1/rollback, which --daemon sends (then follows the run's log).\n\
                              Exit codes: 0 rolled back (or nothing to do), 1 refused or failed."
     )]
     Rollback(Box<rollback_command::RollbackArgs>),

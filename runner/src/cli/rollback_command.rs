@@ -10,8 +10,12 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 
+use hyper::Method;
+
+use crate::cli::api_client::{ApiArgs, ApiClient};
 use crate::cli::apply_command::{TerminalProgress, carry_out};
 use crate::cli::cluster_run::{ClusterArgs, prepare_in, runtime, wants_json};
+use crate::cli::dispatch_command;
 use crate::cli::local_repo::{git_folder, named_commit};
 use crate::cli::render_session::RenderSession;
 use crate::cli::unimplemented_docker::refuse_unimplemented_docker_settings;
@@ -37,6 +41,13 @@ pub struct RollbackArgs {
     /// commit last succeeded.
     #[arg(long, env = "SHOAL_STATE", value_name = "DIR")]
     state: Option<PathBuf>,
+    /// Ask `shoal serve` (at --server) to roll back instead: the run is the daemon's,
+    /// from its own history and mirror, recorded as a rollback and reported as a check;
+    /// its log is followed here until it ends.
+    #[arg(long, conflicts_with_all = ["state", "docker_host", "docker_context"])]
+    daemon: bool,
+    #[command(flatten)]
+    api: ApiArgs,
     #[command(flatten)]
     cluster: ClusterArgs,
 }
@@ -52,6 +63,9 @@ pub fn run(args: &RollbackArgs) -> anyhow::Result<Outcome> {
         args.cluster.workflow.is_none(),
         "name the workflow as the first argument of shoal rollback, not with --workflow"
     );
+    if args.daemon {
+        return through_daemon(args);
+    }
     let mut cluster = args.cluster.clone();
     cluster.workflow = Some(args.workflow.clone());
     refuse_unimplemented_docker_settings(&cluster)?;
@@ -152,6 +166,56 @@ pub fn run(args: &RollbackArgs) -> anyhow::Result<Outcome> {
             }
         }
         carry_out(&prepared, &mut progress).await
+    })
+}
+
+/// `--daemon`: `POST /api/v1/rollback`, then the run's log until it ends. The daemon
+/// finds the commit in its own history (or resolves `--to` in its mirror) and checks the
+/// confirmation as a dispatch's.
+fn through_daemon(args: &RollbackArgs) -> anyhow::Result<Outcome> {
+    let mut inputs = serde_json::Map::new();
+    for pair in &args.cluster.inputs {
+        let (key, value) = pair
+            .split_once('=')
+            .ok_or_else(|| anyhow::anyhow!("--input `{pair}`: give NAME=VALUE"))?;
+        inputs.insert(key.to_owned(), serde_json::Value::String(value.to_owned()));
+    }
+    let actor = std::env::var("USER").unwrap_or_else(|_| "cli".to_owned());
+    let body = serde_json::json!({
+        "workflow": args.workflow,
+        "environment": args.cluster.env,
+        "to": args.to,
+        "inputs": inputs,
+        "actor": actor,
+    });
+    let client = ApiClient::new(&args.api)?;
+    dispatch_command::runtime()?.block_on(async {
+        let (status, text) = client
+            .call(Method::POST, "/api/v1/rollback", Some(&body))
+            .await?;
+        let answer: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        match status {
+            202 => {}
+            422 => {
+                for error in answer["errors"].as_array().into_iter().flatten() {
+                    eprintln!("error: {}", error.as_str().unwrap_or_default());
+                }
+                eprintln!("error: the daemon refused the rollback; nothing was applied");
+                return Ok(Outcome::Failure);
+            }
+            401 => anyhow::bail!("the daemon refused the API token: {}", text.trim()),
+            _ => anyhow::bail!("the daemon answered {status}: {}", text.trim()),
+        }
+        let runs: Vec<i64> = answer["runs"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(serde_json::Value::as_i64)
+            .collect();
+        for id in &runs {
+            println!("run {id} queued: shoal runs show {id}");
+        }
+        dispatch_command::follow_runs(&client, runs).await
     })
 }
 
