@@ -30,8 +30,8 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use support::lab::Lab;
-use support::nuvla_lab::{STAND_INS, install_stand_in_programs, lab_host, write_config_repo};
-use support::{run, write_file};
+use support::nuvla_lab::{STAND_INS, install_stand_in_programs, write_config_repo};
+use support::run;
 use swarm_bench::{Samples, Summary, Tool, order};
 
 /// What the test support expects of the test crate: where the project is.
@@ -98,31 +98,15 @@ impl Bench {
         elapsed
     }
 
-    /// The files the manual procedure starts from, written before its clock starts.
+    /// The files the manual procedure starts from, written before its clock starts: the
+    /// hosts' files and the stacks' as shoal renders them (`shoal render --out`).
     fn prepare_manual(&self, shoal: &Path) {
-        let files = self.files();
-        let rules = firewall_rules(&self.lab);
-        for node in 1..=5 {
-            write_file(&files, &format!("firewall-{node}.rules"), &rules);
-        }
-        let exports: Vec<String> = self
-            .lab
-            .nodes
-            .iter()
-            .map(|address| format!("{address}(ro,sync,no_subtree_check)"))
-            .collect();
-        write_file(
-            &files,
-            "exports",
-            &format!("{} {}\n", self.share().display(), exports.join(" ")),
-        );
         let output = run(
             Command::new(shoal)
-                .args(["render", "--env", "staging", "--workflow", "infrastructure"])
-                .arg("--repo")
+                .args(["render", "--env", "staging", "--repo"])
                 .arg(self.repo())
                 .arg("--out")
-                .arg(files.join("rendered")),
+                .arg(self.files().join("rendered")),
             RUN_TIMEOUT,
         );
         assert!(
@@ -182,41 +166,6 @@ impl Bench {
             );
         }
     }
-}
-
-/// The firewall table the manual procedure loads on every node: what
-/// `hosts/firewall/shoal-input.rules` renders for the lab's staging.
-fn firewall_rules(lab: &Lab) -> String {
-    let management = lab_host(lab);
-    let mut rules = vec![
-        "*filter".to_owned(),
-        ":SHOAL-INPUT - [0:0]".to_owned(),
-        "-A SHOAL-INPUT -i lo -j ACCEPT".to_owned(),
-        "-A SHOAL-INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT".to_owned(),
-        "-A SHOAL-INPUT -p icmp -j ACCEPT".to_owned(),
-        format!("-A SHOAL-INPUT -p tcp -m multiport --dports 22,8080 -s {management} -j ACCEPT"),
-    ];
-    for (protocol, ports) in [
-        ("tcp", "2377,7946"),
-        ("udp", "4789,7946"),
-        ("tcp", "111,2049,33333"),
-        ("udp", "111,2049,33333"),
-    ] {
-        for node in &lab.nodes {
-            rules.push(format!(
-                "-A SHOAL-INPUT -p {protocol} -m multiport --dports {ports} -s {node} -j ACCEPT"
-            ));
-        }
-    }
-    rules.extend([
-        "-A SHOAL-INPUT -p tcp -m multiport --dports 2376:2377 -s 192.0.2.200 -j ACCEPT".to_owned(),
-        format!("-A SHOAL-INPUT -p tcp -m multiport --dports 2376 -s {management} -j ACCEPT"),
-        "-A SHOAL-INPUT -p tcp -m multiport --dports 80,443 -s 192.0.2.200 -j ACCEPT".to_owned(),
-        "-A SHOAL-INPUT -p tcp -m multiport --dports 80,443 -j ACCEPT".to_owned(),
-        "-A SHOAL-INPUT -j DROP".to_owned(),
-        "COMMIT".to_owned(),
-    ]);
-    rules.join("\n") + "\n"
 }
 
 fn main() {

@@ -6,9 +6,8 @@
 # host after the other, each command waited for, as an operator following the guide would.
 #
 # The files were prepared before the clock started (an operator writes them before the
-# day of the installation): FILES/firewall-N.rules for node N, FILES/exports, and the
-# stacks' files as `shoal render --workflow infrastructure --out FILES/rendered` wrote
-# them. Environment: LAB (the lab's folder: each node's engine is LAB/nodeN/docker.sock),
+# day of the installation): the hosts' and the stacks' files as `shoal render --out
+# FILES/rendered` wrote them (a host's under rendered/hosts/hosts/nodeN/). Environment: LAB (the lab's folder: each node's engine is LAB/nodeN/docker.sock),
 # NODES (the five addresses, node 1 first), KEY and KNOWN_HOSTS (the lab's SSH login),
 # FILES, SHARE (the NFS share), CA_CERT and CA_KEY (the CA of Traefik's certificate),
 # DOMAIN.
@@ -22,14 +21,14 @@ docker_on() { local node=$1; shift; docker -H "unix://$LAB/node$node/docker.sock
 
 # 1. The firewall table on every node.
 for node in 1 2 3 4 5; do
-    copy_to "$node" "$FILES/firewall-$node.rules" /etc/shoal-firewall.rules
+    copy_to "$node" "$FILES/rendered/hosts/hosts/node$node/etc/shoal-firewall.rules" /etc/shoal-firewall.rules
     on_host "$node" 'chmod 600 /etc/shoal-firewall.rules &&
         iptables-restore --noflush /etc/shoal-firewall.rules &&
         { iptables -C INPUT -j SHOAL-INPUT 2>/dev/null || iptables -I INPUT 1 -j SHOAL-INPUT; }'
 done
 
 # 2. The NFS server and its share, on node 4.
-copy_to 4 "$FILES/exports" /etc/exports
+copy_to 4 "$FILES/rendered/hosts/hosts/node4/etc/exports" /etc/exports
 on_host 4 "mkdir -p '$SHARE' && chown nobody:nogroup '$SHARE' && chmod 777 '$SHARE' &&
     systemctl enable --now nfs-kernel-server && exportfs -ra"
 

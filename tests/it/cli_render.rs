@@ -240,3 +240,40 @@ fn secrets_transformed_by_filters_stay_hidden() {
         "TOKEN_B64=cGEkJHdvcmQ=\nTOKEN_ESCAPED=pa$$$$word\n"
     );
 }
+
+#[test]
+fn out_writes_each_hosts_files_under_the_host_owner_only() {
+    let repo = TestRepo::new()
+        .file(
+            "shoal.yml",
+            "environments:\n  prod:\n    hosts: { web: [{ address: 192.0.2.7, name: web1 }] }\n    ssh: { user: root }\n",
+        )
+        .file("hosts/motd", "hello from {{ host.name }}\n")
+        .file(
+            "workflows/hosts.yml",
+            "steps:\n  - ssh:\n      hosts: [web]\n      files:\n        - { src: hosts/motd, dest: /etc/motd }\n",
+        );
+    let out = tempfile::tempdir().expect("temp");
+    let out_path = out.path().to_str().expect("utf-8");
+    let run = repo.run(&["render", "--env", "prod", "--out", out_path]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let written = out.path().join("hosts/hosts/web1/etc/motd");
+    assert!(
+        run.stdout.contains(&format!(
+            "### host web1: /etc/motd (from hosts/motd, 16 bytes)\nwritten to {}\n",
+            written.display()
+        )),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        std::fs::read_to_string(&written).expect("the host's file"),
+        "hello from web1\n"
+    );
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = std::fs::metadata(&written)
+        .expect("meta")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o077, 0, "readable by others: {mode:o}");
+}

@@ -21,7 +21,8 @@ pub struct RenderArgs {
     /// Only this workflow (its name or file name); all that target the environment when absent.
     #[arg(long)]
     workflow: Option<String>,
-    /// Write the rendered files under DIR/<workflow>/<path> instead of printing them.
+    /// Write the rendered files under DIR/<workflow>/<path> (an `ssh` step's under
+    /// DIR/<workflow>/hosts/<host>/<dest>) instead of printing them.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// A dispatch input, as NAME=VALUE; repeat for more. Others take their defaults.
@@ -79,8 +80,37 @@ fn write_files(out: &Path, rendered: &[RenderedWorkflow]) -> anyhow::Result<()> 
             write_private_if_secret(&path, &file.content, file.role == FileRole::Secret)
                 .with_context(|| format!("failed to write {}", path.display()))?;
         }
+        for step in &workflow.steps {
+            for host in &step.hosts {
+                for file in &host.files {
+                    let path =
+                        host_file_path(out, &workflow.workflow, &host.target.name, &file.dest);
+                    if let Some(parent) = path.parent() {
+                        std::fs::create_dir_all(parent)
+                            .with_context(|| format!("failed to create {}", parent.display()))?;
+                    }
+                    // A host's file may hold a secret's value; it is readable by its owner
+                    // only, as on the host it usually is.
+                    write_private_if_secret(&path, &file.content, true)
+                        .with_context(|| format!("failed to write {}", path.display()))?;
+                }
+            }
+        }
     }
     Ok(())
+}
+
+/// Where `render --out` writes a file an `ssh` step puts on a host:
+/// `OUT/WORKFLOW/hosts/HOST/DEST` (DEST's `..` and root left out, so that it stays
+/// under OUT).
+fn host_file_path(out: &Path, workflow: &str, host: &str, dest: &str) -> PathBuf {
+    let mut path = out.join(workflow).join("hosts").join(host);
+    for component in Path::new(dest).components() {
+        if let std::path::Component::Normal(part) = component {
+            path.push(part);
+        }
+    }
+    path
 }
 
 fn write_private_if_secret(path: &Path, content: &str, secret: bool) -> std::io::Result<()> {
@@ -158,7 +188,8 @@ fn print_text(rendered: &[RenderedWorkflow], out: Option<&Path>) -> anyhow::Resu
                     }
                 }
             }
-            print_hosts(&mut stdout, step)?;
+            let written = out.map(|out| (out, workflow.workflow.as_str()));
+            print_hosts(&mut stdout, step, written)?;
         }
     }
     Ok(())
@@ -166,9 +197,11 @@ fn print_text(rendered: &[RenderedWorkflow], out: Option<&Path>) -> anyhow::Resu
 
 /// An `ssh` step's files and commands as rendered for each host (with masked secrets:
 /// safe to print as they are; `env` values are not shown).
+/// With `written` (`--out` and the workflow), where each file was written instead.
 fn print_hosts(
     stdout: &mut impl std::io::Write,
     step: &crate::render::RenderedStep,
+    written: Option<(&Path, &str)>,
 ) -> std::io::Result<()> {
     for host in &step.hosts {
         for file in &host.files {
@@ -180,6 +213,11 @@ fn print_hosts(
                 file.src,
                 file.content.len()
             )?;
+            if let Some((out, workflow)) = written {
+                let path = host_file_path(out, workflow, &host.target.name, &file.dest);
+                writeln!(stdout, "written to {}", path.display())?;
+                continue;
+            }
             stdout.write_all(file.content.as_bytes())?;
             if !file.content.ends_with('\n') {
                 writeln!(stdout)?;
