@@ -380,10 +380,12 @@ fn maiev_from_bare_hosts_to_its_stack_a_registry_push_and_back() {
     let drift = repo.run(&["plan", "--env", "test", "--workflow", "workloads"]);
     assert_code(&drift, 2);
     assert!(
-        drift
-            .stdout
-            .contains("    ~ update service maiev_scaler_docker\n")
-            && drift.stdout.contains("DOCKER_TLS_VERIFY=0"),
+        drift.stdout.contains(
+            "    ~ update service maiev_scaler_docker\n        \
+             TaskTemplate.ContainerSpec.Env:\n          \
+             - \"DOCKER_TLS_VERIFY=0\"\n          \
+             + \"DOCKER_TLS_VERIFY=1\"\n    = 5 unchanged\n"
+        ),
         "{}",
         drift.stdout
     );
@@ -477,8 +479,20 @@ fn maiev_from_bare_hosts_to_its_stack_a_registry_push_and_back() {
     );
     drop(registry);
     drop(daemon);
+    // The stack still names the image of `vars.images.scaler_docker`: its next run would
+    // put it back (see workflows/scaler-image.yml).
+    let next = repo.run(&["plan", "--env", "test", "--workflow", "workloads"]);
+    assert_code(&next, 2);
+    assert!(
+        next.stdout.contains(&format!(
+            "        TaskTemplate.ContainerSpec.Image: \"{reference}\" -> \"{deployed}\"\n"
+        )),
+        "{}",
+        next.stdout
+    );
 
-    // Teardown: the stack goes; the swarm, the network and the scaler's secret stay.
+    // Teardown: the stack goes; the swarm, the network, the scaler's secret and
+    // MongoDB's volume on its node stay.
     let teardown = repo.run(&[
         "apply",
         "--env",
@@ -507,6 +521,10 @@ fn maiev_from_bare_hosts_to_its_stack_a_registry_push_and_back() {
     assert_eq!(
         lab.run_docker(1, &["secret", "ls", "--format", "{{.Name}}"]),
         secret_name
+    );
+    assert_eq!(
+        lab.run_docker(4, &["volume", "ls", "--format", "{{.Name}}"]),
+        "maiev_mongodb-data"
     );
     assert_eq!(
         lab.run_docker(1, &["node", "ls", "--quiet"])
