@@ -169,6 +169,19 @@ fn wait_for_task(lab: &Lab, service: &str, node: &str, image: &str) {
     }
 }
 
+/// `shoal runs show` of a run of the daemon whose state is in `state`.
+fn runs_show(state: &Path, run: &serde_json::Value) -> String {
+    let shown = Run::from(
+        shoal()
+            .args(["runs", "show", &run["id"].to_string(), "--state"])
+            .arg(state)
+            .output()
+            .expect("runs show"),
+    );
+    assert_eq!(shown.code, 0, "{}", shown.stderr);
+    shown.stdout
+}
+
 #[test]
 fn maiev_from_bare_hosts_to_its_stack_a_registry_push_and_back() {
     let lab = Lab::start_with_docker(5);
@@ -430,6 +443,18 @@ fn maiev_from_bare_hosts_to_its_stack_a_registry_push_and_back() {
         let first =
             daemon.wait_for_run(|run| run["event"] == "push" && run["workflow"] == workflow);
         assert_eq!(first["status"], "success", "{first}");
+        let steps: Vec<String> = runs_show(&state, &first)
+            .lines()
+            .filter(|line| line.trim_start().starts_with("test "))
+            .map(str::to_owned)
+            .collect();
+        assert!(
+            steps.len() >= 2
+                && steps
+                    .iter()
+                    .all(|line| line.contains(" success ") && line.ends_with(" 0 changes")),
+            "{workflow}: {steps:#?}"
+        );
     }
     let registry = Registry::start(lab.host_address(), work.path(), shoal_port);
     let pushed = format!("{}/maiev/scaler:1.1", registry.host);
@@ -461,21 +486,14 @@ fn maiev_from_bare_hosts_to_its_stack_a_registry_push_and_back() {
         )
     );
     wait_for_task(&lab, scaler, "node1", &reference);
-    let shown = Run::from(
-        shoal()
-            .args(["runs", "show", &updated["id"].to_string(), "--state"])
-            .arg(&state)
-            .output()
-            .expect("runs show"),
-    );
+    let shown = runs_show(&state, &updated);
     // The engine keeps Docker Hub's images by their familiar names.
     let deployed = SCALER_IMAGE.trim_start_matches("docker.io/");
     assert!(
-        shown.stdout.contains(&format!(
+        shown.contains(&format!(
             "        TaskTemplate.ContainerSpec.Image: \"{deployed}\" -> \"{reference}\""
         )),
-        "{}",
-        shown.stdout
+        "{shown}"
     );
     drop(registry);
     drop(daemon);
