@@ -30,6 +30,7 @@ mod secret_plans;
 mod seed_esgf;
 mod seed_hosts;
 mod seed_maiev;
+mod seed_maiev_lab;
 mod seed_nuvla;
 mod seed_tls_swarm;
 mod serve;

@@ -5,88 +5,13 @@
 //! hook's refusals: off without a token, 401 on a missing or wrong one, 413 on a body
 //! too large.
 
-use std::net::Ipv4Addr;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::support::registry::{Registry, TOKEN};
 use crate::support::serve_daemon::{ServeDaemon, post, runs};
-use crate::support::{PrivateSwarm, free_tcp_port, git, http_get_at, write_file};
+use crate::support::{PrivateSwarm, free_tcp_port, git, write_file};
 use crate::test_repo::shoal;
-
-const TOKEN: &str = "registry-notification-token";
-const REGISTRY_PROGRAM: &str = "/usr/bin/docker-registry";
-
-/// A `docker-registry` process, killed when dropped, also when a test panics.
-struct Registry {
-    child: Child,
-    /// Where it listens, `address:port`: the name of its repositories' images.
-    host: String,
-}
-
-impl Registry {
-    /// Starts a registry on `address`:FREEPORT that stores in `folder` and notifies
-    /// 127.0.0.1:`notify_port`'s `/hooks/registry` with the bearer token, retrying every
-    /// second.
-    fn start(address: Ipv4Addr, folder: &Path, notify_port: u16) -> Registry {
-        assert!(
-            Path::new(REGISTRY_PROGRAM).exists(),
-            "{REGISTRY_PROGRAM} is missing: install Debian's docker-registry with \
-             scripts/install-test-deps. This test never skips."
-        );
-        let port = free_tcp_port();
-        let config = folder.join("config.yml");
-        std::fs::write(
-            &config,
-            format!(
-                "version: 0.1\n\
-                 log: {{ level: info }}\n\
-                 storage:\n  filesystem: {{ rootdirectory: {storage} }}\n\
-                 http: {{ addr: \"{address}:{port}\" }}\n\
-                 notifications:\n  endpoints:\n    - name: shoal\n      \
-                 url: http://127.0.0.1:{notify_port}/hooks/registry\n      \
-                 headers: {{ Authorization: [\"Bearer {TOKEN}\"] }}\n      \
-                 timeout: 2s\n      threshold: 3\n      backoff: 1s\n",
-                storage = folder.join("storage").display(),
-            ),
-        )
-        .expect("the registry's config");
-        let log = std::fs::File::create(folder.join("registry.log")).expect("a log file");
-        let child = Command::new(REGISTRY_PROGRAM)
-            .arg("serve")
-            .arg(&config)
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("the log file"))
-            .stderr(log)
-            .spawn()
-            .expect("docker-registry starts");
-        let registry = Registry {
-            child,
-            host: format!("{address}:{port}"),
-        };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while http_get_at(address, port, "/v2/", Duration::from_secs(2))
-            .map(|r| r.status)
-            .ok()
-            != Some(200)
-        {
-            assert!(
-                Instant::now() < deadline,
-                "docker-registry did not answer on {address}:{port}:\n{}",
-                std::fs::read_to_string(folder.join("registry.log")).unwrap_or_default()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        registry
-    }
-}
-
-impl Drop for Registry {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// Starts `shoal serve` on `port` and waits for `/healthz`; the registry token from a
 /// file when given, none otherwise.

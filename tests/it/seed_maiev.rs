@@ -82,7 +82,14 @@ fn maievs_scaler_gets_a_bundle_that_a_tlsverify_dockerd_lets_in() {
                     docker: {{ host: \"{host}\" }}
                     vars:
                       docker_manager: \"{address}\"
-                      images: {{ scaler_docker: \"{image}\", rabbitmq: \"{image}\" }}
+                      mongo_uris: \"mongodb://mongodb:27017/maiev\"
+                      images:
+                        scaler_docker: \"{image}\"
+                        rabbitmq: \"{image}\"
+                        mongodb: \"{image}\"
+                        overseer: \"{image}\"
+                        trigger: \"{image}\"
+                        monitorer_rabbitmq: \"{image}\"
                     secrets: {{ ca_key: {{ file: ca-key.pem }} }}
                 ",
                 host = swarm.docker_host(),
@@ -91,8 +98,23 @@ fn maievs_scaler_gets_a_bundle_that_a_tlsverify_dockerd_lets_in() {
         )
         .file("ca-key.pem", &read("ca-key.pem"))
         .file("pki/ca.pem", &read("ca.pem"))
-        .file("workflows/maiev.yml", &shipped("workflows/maiev.yml"))
+        .file(
+            "workflows/workloads.yml",
+            &shipped("workflows/workloads.yml"),
+        )
         .file("stacks/maiev.yml", &shipped("stacks/maiev.yml"));
+    // This one node is the scaler's and MongoDB's (on a swarm of several,
+    // workflows/swarm.yml labels them: seed_maiev_lab.rs).
+    let node = swarm.run_docker(&["info", "--format", "{{.Swarm.NodeID}}"]);
+    swarm.run_docker(&[
+        "node",
+        "update",
+        "--label-add",
+        "maiev.scaler=true",
+        "--label-add",
+        "maiev.mongodb=true",
+        node.trim(),
+    ]);
 
     let plan = repo.run(&["plan", "--env", "local"]);
     assert_eq!(plan.code, 2, "{}{}", plan.stdout, plan.stderr);

@@ -125,6 +125,15 @@ impl Lab {
         format!("unix://{}/node{node}/docker.sock", self.folder().display())
     }
 
+    /// The host's address on the lab's bridge, which every node reaches: a service the
+    /// test runs there (a registry, which the nodes' engines trust without TLS) listens
+    /// on it.
+    pub fn host_address(&self) -> std::net::Ipv4Addr {
+        format!("10.213.{}.254", self.slot)
+            .parse()
+            .expect("the lab's slot makes an address")
+    }
+
     /// `tcp://ADDRESS:2375` of node `node`'s dockerd: plain TCP, on the lab's bridge.
     pub fn docker_tcp(&self, node: usize) -> String {
         format!("tcp://{}:2375", self.nodes[node - 1])

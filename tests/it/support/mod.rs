@@ -8,6 +8,7 @@ pub mod hostile_input;
 pub mod lab;
 pub mod nuvla_lab;
 mod private_swarm;
+pub mod registry;
 pub mod serve_daemon;
 pub mod tcp_relay;
 pub mod test_pki;
@@ -134,8 +135,8 @@ pub fn http_get_with_token(
     )
 }
 
-/// [`http_get`] to `host`: loopback, or an address of a private engine's namespace. Tests
-/// make requests to nothing else.
+/// [`http_get`] to `host`: loopback, an address of a private engine's namespace, or the
+/// lab's host address (see `Lab::host_address`). Tests make requests to nothing else.
 pub fn http_get_at(
     host: Ipv4Addr,
     port: u16,
