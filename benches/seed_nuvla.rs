@@ -30,7 +30,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use support::lab::Lab;
-use support::nuvla_lab::{STAND_INS, install_stand_in_programs, write_config_repo};
+use support::nuvla_lab::{STAND_IN_PROGRAMS, STAND_INS, write_config_repo};
 use support::run;
 use swarm_bench::{Samples, Summary, Tool, order};
 
@@ -61,7 +61,7 @@ impl Bench {
     fn start() -> Bench {
         let lab = Lab::start_with_docker(5);
         lab.import_stand_in_images(STAND_INS);
-        install_stand_in_programs(&lab);
+        lab.install_stand_in_programs(STAND_IN_PROGRAMS);
         let folder = tempfile::tempdir().expect("a temporary folder");
         let bench = Bench { lab, folder };
         write_config_repo(&bench.lab, &bench.share(), &bench.repo());

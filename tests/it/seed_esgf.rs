@@ -67,29 +67,6 @@ fn assert_code(run: &Run, code: i32) {
     assert_eq!(run.code, code, "{}{}", run.stdout, run.stderr);
 }
 
-/// The hostnames of the nodes running a task of `service`.
-fn placed(lab: &Lab, service: &str) -> Vec<String> {
-    let mut nodes: Vec<String> = lab
-        .run_docker(
-            1,
-            &[
-                "service",
-                "ps",
-                service,
-                "--filter",
-                "desired-state=running",
-                "--format",
-                "{{.Node}} {{.CurrentState}}",
-            ],
-        )
-        .lines()
-        .filter(|line| line.contains("Running"))
-        .map(|line| line.split(' ').next().unwrap_or_default().to_owned())
-        .collect();
-    nodes.sort();
-    nodes
-}
-
 #[test]
 fn the_esgf_swarm_from_bare_hosts_to_its_stack_and_back() {
     let lab = Lab::start_with_docker(5);
@@ -148,10 +125,10 @@ fn the_esgf_swarm_from_bare_hosts_to_its_stack_and_back() {
     );
     // The stack: the global service on every node, the other on the data node.
     assert_eq!(
-        placed(&lab, "esgf-stack_proxy"),
+        lab.placed("esgf-stack_proxy"),
         ["node1", "node2", "node3", "node4", "node5"]
     );
-    assert_eq!(placed(&lab, "esgf-stack_index"), ["node4"]);
+    assert_eq!(lab.placed("esgf-stack_index"), ["node4"]);
 
     // Nothing to do the second time.
     let again = repo.run(&["plan", "--env", "test"]);

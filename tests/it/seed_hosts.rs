@@ -14,19 +14,6 @@ use crate::support::PrivateSwarm;
 use crate::support::lab::Lab;
 use crate::test_repo::{TestRepo, project_root};
 
-/// A stand-in for a program the lab does not run: it appends its name and arguments to
-/// /etc/shoal-lab-standins (the node's own /etc); `systemctl is-enabled UNIT` holds once
-/// `systemctl enable --now UNIT` was run.
-const STAND_IN: &str = r#"#!/bin/sh
-echo "$(basename "$0") $*" >> /etc/shoal-lab-standins
-if [ "$(basename "$0")" = systemctl ]; then
-  case "$1" in
-    is-enabled) test -e "/etc/shoal-lab-enabled-$3" ;;
-    enable) touch "/etc/shoal-lab-enabled-$3" ;;
-  esac
-fi
-"#;
-
 fn shipped(path: &str) -> String {
     std::fs::read_to_string(project_root().join(path)).expect("a shipped file")
 }
@@ -91,48 +78,18 @@ fn shoal_yml(lab: &Lab, share: &Path, management: &str) -> String {
     )
 }
 
-/// The lab's host, where shoal runs: .254 on the lab's bridge.
-fn lab_host(lab: &Lab) -> String {
-    let node = &lab.nodes[0];
-    format!("{}.254", &node[..node.rfind('.').expect("an IPv4 address")])
-}
-
-fn on_node(lab: &Lab, node: usize, command: &str) -> String {
-    let output = lab.ssh(node, "root", command, 5);
-    assert!(
-        output.status.success(),
-        "`{command}` on node {node}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
 fn rules_of(lab: &Lab, node: usize, chain: &str) -> String {
     let output = lab.in_node(node, &["iptables", "-S", chain]);
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-fn install_stand_ins(lab: &Lab) {
-    for node in 1..=lab.nodes.len() {
-        for program in ["exportfs", "systemctl"] {
-            on_node(
-                lab,
-                node,
-                &format!(
-                    "cat > /usr/local/sbin/{program} <<'EOF'\n{STAND_IN}EOF\nchmod 755 /usr/local/sbin/{program}"
-                ),
-            );
-        }
-    }
-}
-
 #[test]
 fn the_nuvla_hosts_workflow_sets_up_the_nfs_server_and_the_firewall() {
     let lab = Lab::start(2);
-    install_stand_ins(&lab);
+    lab.install_stand_in_programs(&["exportfs", "systemctl"]);
     let share_parent = tempfile::tempdir().expect("a folder");
     let share = share_parent.path().join("nfs-root");
-    let host = lab_host(&lab);
+    let host = lab.host_address().to_string();
     let repo = seed_repo(&lab, &share, &host, "60s");
     let (node1, node2) = (&lab.nodes[0], &lab.nodes[1]);
 
@@ -153,7 +110,7 @@ fn the_nuvla_hosts_workflow_sets_up_the_nfs_server_and_the_firewall() {
 
     // NFS, on node 1 only: its own /etc/exports, the share, the server enabled, exportfs.
     assert_eq!(
-        on_node(&lab, 1, "tail -n 1 /etc/exports"),
+        lab.on_node(1, "tail -n 1 /etc/exports"),
         format!(
             "{} {node1}(ro,sync,no_subtree_check) {node2}(ro,sync,no_subtree_check)\n",
             share.display()
@@ -167,11 +124,11 @@ fn the_nuvla_hosts_workflow_sets_up_the_nfs_server_and_the_firewall() {
     );
     // The guard (`systemctl is-enabled`) runs in each plan too; the rest once.
     assert_eq!(
-        on_node(&lab, 1, "grep -v is-enabled /etc/shoal-lab-standins"),
+        lab.on_node(1, "grep -v is-enabled /etc/shoal-lab-standins"),
         "systemctl enable --now nfs-kernel-server\nexportfs -ra\n"
     );
     assert!(
-        !on_node(&lab, 2, "cat /etc/exports 2>/dev/null || true")
+        !lab.on_node(2, "cat /etc/exports 2>/dev/null || true")
             .contains(&share.display().to_string()),
         "node 2 is no NFS server"
     );
@@ -219,7 +176,7 @@ fn the_nuvla_hosts_workflow_sets_up_the_nfs_server_and_the_firewall() {
     let apply = repo.run(&["apply", "--env", "staging"]);
     assert_eq!(apply.code, 0, "{}{}", apply.stdout, apply.stderr);
     assert_eq!(
-        on_node(&lab, 1, "grep -c exportfs /etc/shoal-lab-standins"),
+        lab.on_node(1, "grep -c exportfs /etc/shoal-lab-standins"),
         "1\n",
         "exportfs ran once"
     );
@@ -228,10 +185,10 @@ fn the_nuvla_hosts_workflow_sets_up_the_nfs_server_and_the_firewall() {
 #[test]
 fn a_firewall_table_that_shuts_shoal_out_is_undone_by_the_nodes() {
     let lab = Lab::start(2);
-    install_stand_ins(&lab);
+    lab.install_stand_in_programs(&["exportfs", "systemctl"]);
     let share_parent = tempfile::tempdir().expect("a folder");
     let share = share_parent.path().join("nfs-root");
-    let host = lab_host(&lab);
+    let host = lab.host_address().to_string();
 
     // The first table names another management address: applying it would shut shoal
     // out for good. Each node's guard takes the chain out again after 5 s.

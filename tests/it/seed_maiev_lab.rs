@@ -105,29 +105,6 @@ fn assert_code(run: &Run, code: i32) {
     assert_eq!(run.code, code, "{}{}", run.stdout, run.stderr);
 }
 
-/// The hostnames of the nodes running a task of `service`.
-fn placed(lab: &Lab, service: &str) -> Vec<String> {
-    let mut nodes: Vec<String> = lab
-        .run_docker(
-            1,
-            &[
-                "service",
-                "ps",
-                service,
-                "--filter",
-                "desired-state=running",
-                "--format",
-                "{{.Node}} {{.CurrentState}}",
-            ],
-        )
-        .lines()
-        .filter(|line| line.contains("Running"))
-        .map(|line| line.split(' ').next().unwrap_or_default().to_owned())
-        .collect();
-    nodes.sort();
-    nodes
-}
-
 /// `docker service inspect --format FORMAT service` on node 1.
 fn inspect(lab: &Lab, service: &str, format: &str) -> String {
     lab.run_docker(1, &["service", "inspect", "--format", format, service])
@@ -287,11 +264,11 @@ fn maiev_from_bare_hosts_to_its_stack_a_registry_push_and_back() {
             network,
             "{service}"
         );
-        assert_eq!(placed(&lab, service).len(), 1, "{service} runs one task");
+        assert_eq!(lab.placed(service).len(), 1, "{service} runs one task");
     }
     // Placed by the labels: the scaler on the manager it drives, MongoDB with its data.
-    assert_eq!(placed(&lab, "maiev_scaler_docker"), ["node1"]);
-    assert_eq!(placed(&lab, "maiev_mongodb"), ["node4"]);
+    assert_eq!(lab.placed("maiev_scaler_docker"), ["node1"]);
+    assert_eq!(lab.placed("maiev_mongodb"), ["node4"]);
     assert_eq!(
         inspect(
             &lab,

@@ -24,34 +24,11 @@ use shoal::trigger::RunMode;
 
 use crate::pipeline_parity::Commit;
 use crate::support::lab::Lab;
-use crate::support::nuvla_lab::{STAND_INS, install_stand_in_programs, on_node, write_config_repo};
+use crate::support::nuvla_lab::{STAND_IN_PROGRAMS, STAND_INS, write_config_repo};
 use crate::test_repo::{Run, TestRepo, shoal};
 
 fn assert_code(run: &Run, code: i32) {
     assert_eq!(run.code, code, "{}{}", run.stdout, run.stderr);
-}
-
-/// The hostnames of the nodes running a task of `service`.
-fn placed(lab: &Lab, service: &str) -> Vec<String> {
-    let mut nodes: Vec<String> = lab
-        .run_docker(
-            1,
-            &[
-                "service",
-                "ps",
-                service,
-                "--filter",
-                "desired-state=running",
-                "--format",
-                "{{.Node}} {{.CurrentState}}",
-            ],
-        )
-        .lines()
-        .filter(|line| line.contains("Running"))
-        .map(|line| line.split(' ').next().unwrap_or_default().to_owned())
-        .collect();
-    nodes.sort();
-    nodes
 }
 
 fn labels_of(lab: &Lab, node: &str) -> String {
@@ -65,7 +42,7 @@ fn labels_of(lab: &Lab, node: &str) -> String {
 fn the_nuvla_infrastructure_from_bare_hosts_to_its_stacks_and_back() {
     let lab = Lab::start_with_docker(5);
     lab.import_stand_in_images(STAND_INS);
-    install_stand_in_programs(&lab);
+    lab.install_stand_in_programs(STAND_IN_PROGRAMS);
     let share_parent = tempfile::tempdir().expect("a folder");
     let share = share_parent.path().join("nfs-root");
     let repo = TestRepo::new();
@@ -95,12 +72,14 @@ fn the_nuvla_infrastructure_from_bare_hosts_to_its_stacks_and_back() {
     // The hosts, over SSH: the firewall on every node, the NFS server on node 4.
     for node in 1..=5 {
         assert!(
-            on_node(&lab, node, "iptables -S INPUT").contains("-A INPUT -j SHOAL-INPUT"),
+            lab.on_node(node, "iptables -S INPUT")
+                .contains("-A INPUT -j SHOAL-INPUT"),
             "node {node}"
         );
     }
     assert!(
-        on_node(&lab, 4, "cat /etc/exports").contains(&share.display().to_string()),
+        lab.on_node(4, "cat /etc/exports")
+            .contains(&share.display().to_string()),
         "node 4 exports the share"
     );
     assert!(share.is_dir());
@@ -147,7 +126,7 @@ fn the_nuvla_infrastructure_from_bare_hosts_to_its_stacks_and_back() {
         ),
         "overlay true"
     );
-    let traefik = placed(&lab, "traefik_traefik");
+    let traefik = lab.placed("traefik_traefik");
     assert_eq!(traefik.len(), 1, "{traefik:?}");
     assert!(
         ["node1", "node2", "node3"].contains(&traefik[0].as_str()),
@@ -159,14 +138,14 @@ fn the_nuvla_infrastructure_from_bare_hosts_to_its_stacks_and_back() {
         "Traefik's certificate was issued"
     );
     assert_eq!(
-        placed(&lab, "monitoring_node-exporter"),
+        lab.placed("monitoring_node-exporter"),
         ["node1", "node2", "node3", "node4", "node5"]
     );
     assert_eq!(
-        placed(&lab, "monitoring_cadvisor"),
+        lab.placed("monitoring_cadvisor"),
         ["node1", "node2", "node3", "node4", "node5"]
     );
-    assert_eq!(placed(&lab, "minio_minio"), ["node4"]);
+    assert_eq!(lab.placed("minio_minio"), ["node4"]);
 
     // Nothing to do the second time, for every workflow.
     let again = repo.run(&["plan", "--env", "staging"]);
@@ -245,7 +224,8 @@ fn the_nuvla_infrastructure_from_bare_hosts_to_its_stacks_and_back() {
     );
     for node in 1..=5 {
         assert!(
-            on_node(&lab, node, "iptables -S INPUT").contains("-A INPUT -j SHOAL-INPUT"),
+            lab.on_node(node, "iptables -S INPUT")
+                .contains("-A INPUT -j SHOAL-INPUT"),
             "node {node} keeps its firewall"
         );
     }

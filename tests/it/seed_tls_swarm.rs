@@ -34,16 +34,6 @@ fn shipped(path: &str) -> String {
         .expect("a shipped file")
 }
 
-fn on_node(lab: &Lab, node: usize, command: &str) -> String {
-    let output = lab.ssh(node, "root", command, 5);
-    assert!(
-        output.status.success(),
-        "`{command}` on node {node}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
 /// `dockerd --validate --config-file FILE` for a dockerd that lacks it.
 const VALIDATE_STAND_IN: &str = r#"#!/bin/sh
 if [ "$1" = --validate ] && [ "$2" = --config-file ]; then
@@ -170,8 +160,7 @@ fn the_tls_swarm_workflow_turns_on_mutual_tls_makes_the_swarm_over_tls_and_then_
     let address = lab.nodes[0].clone();
     let node_folder = lab.folder().join("node1");
     for node in 1..=5 {
-        on_node(
-            &lab,
+        lab.on_node(
             node,
             &format!(
                 "cat > /usr/local/sbin/dockerd <<'EOF'\n{VALIDATE_STAND_IN}EOF\n\
@@ -308,7 +297,7 @@ fn the_tls_swarm_workflow_turns_on_mutual_tls_makes_the_swarm_over_tls_and_then_
     );
 
     // After: no plain API; TLS only, and only with a certificate from the CA.
-    let daemon_json = on_node(&lab, 1, "cat /etc/docker/daemon.json");
+    let daemon_json = lab.on_node(1, "cat /etc/docker/daemon.json");
     assert!(
         daemon_json.contains("\"tlsverify\": true")
             && daemon_json.contains(&format!("\"tcp://{address}:2376\"")),
@@ -320,7 +309,7 @@ fn the_tls_swarm_workflow_turns_on_mutual_tls_makes_the_swarm_over_tls_and_then_
     let client = folder.path().join("client");
     std::fs::create_dir(&client).expect("a folder");
     for file in ["ca.pem", "cert.pem", "key.pem"] {
-        let text = on_node(&lab, 1, &format!("cat /etc/docker/tls/check/{file}"));
+        let text = lab.on_node(1, &format!("cat /etc/docker/tls/check/{file}"));
         std::fs::write(client.join(file), text).expect("write");
     }
     let path = |file: &str| client.join(file).display().to_string();
@@ -346,8 +335,7 @@ fn the_tls_swarm_workflow_turns_on_mutual_tls_makes_the_swarm_over_tls_and_then_
         "{}",
         String::from_utf8_lossy(&with_certificate.stderr)
     );
-    let server_certificate = on_node(
-        &lab,
+    let server_certificate = lab.on_node(
         1,
         "openssl x509 -in /etc/docker/tls/cert.pem -noout -ext subjectAltName",
     );
@@ -513,7 +501,7 @@ fn the_tls_swarm_workflow_turns_on_mutual_tls_makes_the_swarm_over_tls_and_then_
         broken.stdout,
         broken.stderr
     );
-    assert_eq!(on_node(&lab, 1, "cat /etc/docker/daemon.json"), daemon_json);
+    assert_eq!(lab.on_node(1, "cat /etc/docker/daemon.json"), daemon_json);
     let back = docker(
         &[
             "--tlsverify",

@@ -56,35 +56,46 @@ pub fn run(args: &DispatchArgs) -> anyhow::Result<Outcome> {
     });
     let client = ApiClient::new(&args.api)?;
     runtime()?.block_on(async {
-        let (status, text) = client
-            .call(Method::POST, "/api/v1/dispatch", Some(&body))
-            .await?;
-        let answer: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
-        match status {
-            202 => {}
-            422 => {
-                for error in answer["errors"].as_array().into_iter().flatten() {
-                    eprintln!("error: {}", error.as_str().unwrap_or_default());
-                }
-                return Ok(Outcome::Failure);
-            }
-            401 => anyhow::bail!("the daemon refused the API token: {}", text.trim()),
-            _ => anyhow::bail!("the daemon answered {status}: {}", text.trim()),
-        }
-        let runs: Vec<i64> = answer["runs"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(serde_json::Value::as_i64)
-            .collect();
-        for id in &runs {
-            println!("run {id} queued: shoal runs show {id}");
-        }
+        let Some(runs) = queue_runs(&client, "/api/v1/dispatch", &body).await? else {
+            return Ok(Outcome::Failure);
+        };
         if !args.follow {
             return Ok(Outcome::Success);
         }
         follow_runs(&client, runs).await
     })
+}
+
+/// Asks the daemon for runs (`POST path`) and prints each one queued; `None` when the
+/// daemon refused (its reasons printed as errors).
+pub(super) async fn queue_runs(
+    client: &ApiClient,
+    path: &str,
+    body: &serde_json::Value,
+) -> anyhow::Result<Option<Vec<i64>>> {
+    let (status, text) = client.call(Method::POST, path, Some(body)).await?;
+    let answer: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+    match status {
+        202 => {}
+        422 => {
+            for error in answer["errors"].as_array().into_iter().flatten() {
+                eprintln!("error: {}", error.as_str().unwrap_or_default());
+            }
+            return Ok(None);
+        }
+        401 => anyhow::bail!("the daemon refused the API token: {}", text.trim()),
+        _ => anyhow::bail!("the daemon answered {status}: {}", text.trim()),
+    }
+    let runs: Vec<i64> = answer["runs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(serde_json::Value::as_i64)
+        .collect();
+    for id in &runs {
+        println!("run {id} queued: shoal runs show {id}");
+    }
+    Ok(Some(runs))
 }
 
 /// Streams the log of each run until it ends, then its status; a failure unless every

@@ -10,8 +10,6 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 
-use hyper::Method;
-
 use crate::cli::api_client::{ApiArgs, ApiClient};
 use crate::cli::apply_command::{TerminalProgress, carry_out};
 use crate::cli::cluster_run::{ClusterArgs, prepare_in, runtime, wants_json};
@@ -190,31 +188,11 @@ fn through_daemon(args: &RollbackArgs) -> anyhow::Result<Outcome> {
     });
     let client = ApiClient::new(&args.api)?;
     dispatch_command::runtime()?.block_on(async {
-        let (status, text) = client
-            .call(Method::POST, "/api/v1/rollback", Some(&body))
-            .await?;
-        let answer: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
-        match status {
-            202 => {}
-            422 => {
-                for error in answer["errors"].as_array().into_iter().flatten() {
-                    eprintln!("error: {}", error.as_str().unwrap_or_default());
-                }
-                eprintln!("error: the daemon refused the rollback; nothing was applied");
-                return Ok(Outcome::Failure);
-            }
-            401 => anyhow::bail!("the daemon refused the API token: {}", text.trim()),
-            _ => anyhow::bail!("the daemon answered {status}: {}", text.trim()),
-        }
-        let runs: Vec<i64> = answer["runs"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(serde_json::Value::as_i64)
-            .collect();
-        for id in &runs {
-            println!("run {id} queued: shoal runs show {id}");
-        }
+        let Some(runs) = dispatch_command::queue_runs(&client, "/api/v1/rollback", &body).await?
+        else {
+            eprintln!("error: the daemon refused the rollback; nothing was applied");
+            return Ok(Outcome::Failure);
+        };
         dispatch_command::follow_runs(&client, runs).await
     })
 }

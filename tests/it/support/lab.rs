@@ -14,6 +14,17 @@ use std::time::Duration;
 /// How long a lab may take to start, and a command in it to finish.
 const TIMEOUT: Duration = Duration::from_secs(60);
 
+/// See [`Lab::install_stand_in_programs`].
+const STAND_IN_PROGRAM: &str = r#"#!/bin/sh
+echo "$(basename "$0") $*" >> /etc/shoal-lab-standins
+if [ "$(basename "$0")" = systemctl ]; then
+  case "$1" in
+    is-enabled) test -e "/etc/shoal-lab-enabled-$3" ;;
+    enable) touch "/etc/shoal-lab-enabled-$3" ;;
+  esac
+fi
+"#;
+
 /// A running lab; dropping it stops the lab and deletes its folder.
 pub struct Lab {
     supervisor: Child,
@@ -97,6 +108,35 @@ impl Lab {
                 .stdin(Stdio::null()),
             TIMEOUT,
         )
+    }
+
+    /// Runs `command` on node `node` as root over SSH, which must succeed; its standard
+    /// output.
+    pub fn on_node(&self, node: usize, command: &str) -> String {
+        let output = self.ssh(node, "root", command, 5);
+        assert!(
+            output.status.success(),
+            "`{command}` on node {node}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    /// Puts a stand-in for each of `programs` (a program the lab does not run, such as
+    /// `exportfs` or `systemctl`) in every node's /usr/local/sbin: it appends its name
+    /// and arguments to /etc/shoal-lab-standins (the node's own /etc); `systemctl
+    /// is-enabled UNIT` holds once `systemctl enable --now UNIT` was run.
+    pub fn install_stand_in_programs(&self, programs: &[&str]) {
+        for node in 1..=self.nodes.len() {
+            for program in programs {
+                self.on_node(
+                    node,
+                    &format!(
+                        "cat > /usr/local/sbin/{program} <<'EOF'\n{STAND_IN_PROGRAM}EOF\nchmod 755 /usr/local/sbin/{program}"
+                    ),
+                );
+            }
+        }
     }
 
     /// The lab's folder: the key, known_hosts, and a folder `nodeI` per node with its
@@ -218,6 +258,29 @@ impl Lab {
                 self.run_docker(node, &["tag", first, tag]);
             }
         }
+    }
+
+    /// The hostnames of the nodes running a task of `service`, sorted (from node 1).
+    pub fn placed(&self, service: &str) -> Vec<String> {
+        let mut nodes: Vec<String> = self
+            .run_docker(
+                1,
+                &[
+                    "service",
+                    "ps",
+                    service,
+                    "--filter",
+                    "desired-state=running",
+                    "--format",
+                    "{{.Node}} {{.CurrentState}}",
+                ],
+            )
+            .lines()
+            .filter(|line| line.contains("Running"))
+            .map(|line| line.split(' ').next().unwrap_or_default().to_owned())
+            .collect();
+        nodes.sort();
+        nodes
     }
 
     /// Kills node `node`'s dockerd at once (SIGKILL), as a machine that dies would stop.

@@ -11,6 +11,9 @@ use super::lab::Lab;
 use super::{run_successfully, write_file};
 use crate::test_repo::project_root;
 
+/// The programs the lab stands in for seed 001 (see `Lab::install_stand_in_programs`).
+pub const STAND_IN_PROGRAMS: &[&str] = &["exportfs", "systemctl"];
+
 /// The `offline` environment's stand-in images, which the lab's staging uses.
 pub const STAND_INS: &[&str] = &[
     "shoal-standin/traefik:v3.3",
@@ -20,17 +23,6 @@ pub const STAND_INS: &[&str] = &[
     "shoal-standin/cadvisor:v0.49.1",
     "shoal-standin/minio:RELEASE.2025-04-22T22-12-26Z",
 ];
-
-/// A stand-in for a program the lab does not run (see seed_hosts.rs).
-const STAND_IN_PROGRAM: &str = r#"#!/bin/sh
-echo "$(basename "$0") $*" >> /etc/shoal-lab-standins
-if [ "$(basename "$0")" = systemctl ]; then
-  case "$1" in
-    is-enabled) test -e "/etc/shoal-lab-enabled-$3" ;;
-    enable) touch "/etc/shoal-lab-enabled-$3" ;;
-  esac
-fi
-"#;
 
 /// Writes the shipped config repo into `to`, its `staging` environment replaced by the
 /// lab's: managers nodes 1 to 3, workers 4 and 5, node 4 the NFS server, whose share is
@@ -131,7 +123,7 @@ fn lab_staging(lab: &Lab, share: &Path) -> String {
         n3 = host(3),
         n4 = host(4),
         n5 = host(5),
-        lab_host = lab_host(lab),
+        lab_host = lab.host_address(),
         share = share.display(),
         traefik = STAND_INS[0],
         prometheus = STAND_INS[1],
@@ -140,34 +132,4 @@ fn lab_staging(lab: &Lab, share: &Path) -> String {
         cadvisor = STAND_INS[4],
         minio = STAND_INS[5],
     )
-}
-
-/// The lab's host, where shoal runs: .254 on the lab's bridge.
-pub fn lab_host(lab: &Lab) -> String {
-    let node = &lab.nodes[0];
-    format!("{}.254", &node[..node.rfind('.').expect("an IPv4 address")])
-}
-
-pub fn on_node(lab: &Lab, node: usize, command: &str) -> String {
-    let output = lab.ssh(node, "root", command, 5);
-    assert!(
-        output.status.success(),
-        "`{command}` on node {node}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-pub fn install_stand_in_programs(lab: &Lab) {
-    for node in 1..=lab.nodes.len() {
-        for program in ["exportfs", "systemctl"] {
-            on_node(
-                lab,
-                node,
-                &format!(
-                    "cat > /usr/local/sbin/{program} <<'EOF'\n{STAND_IN_PROGRAM}EOF\nchmod 755 /usr/local/sbin/{program}"
-                ),
-            );
-        }
-    }
 }
