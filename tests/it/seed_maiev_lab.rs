@@ -186,22 +186,8 @@ fn maiev_from_bare_hosts_to_its_stack_a_registry_push_and_back() {
     );
 
     // The swarm, through the Engine API (the docker CLI on node 1).
-    let mut nodes: Vec<String> = lab
-        .run_docker(
-            1,
-            &[
-                "node",
-                "ls",
-                "--format",
-                "{{.Hostname}} {{.Status}} {{if .ManagerStatus}}manager{{else}}worker{{end}}",
-            ],
-        )
-        .lines()
-        .map(str::to_owned)
-        .collect();
-    nodes.sort();
     assert_eq!(
-        nodes,
+        lab.swarm_nodes(),
         [
             "node1 Ready manager",
             "node2 Ready manager",

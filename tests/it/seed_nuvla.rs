@@ -85,22 +85,8 @@ fn the_nuvla_infrastructure_from_bare_hosts_to_its_stacks_and_back() {
     assert!(share.is_dir());
 
     // The swarm, through the Engine API (the docker CLI on node 1).
-    let mut nodes: Vec<String> = lab
-        .run_docker(
-            1,
-            &[
-                "node",
-                "ls",
-                "--format",
-                "{{.Hostname}} {{.Status}} {{if .ManagerStatus}}manager{{else}}worker{{end}}",
-            ],
-        )
-        .lines()
-        .map(str::to_owned)
-        .collect();
-    nodes.sort();
     assert_eq!(
-        nodes,
+        lab.swarm_nodes(),
         [
             "node1 Ready manager",
             "node2 Ready manager",

@@ -33,21 +33,7 @@ fn repo(lab: &Lab, workers: &[usize], remove_missing: bool) -> TestRepo {
 }
 
 fn nodes(lab: &Lab) -> String {
-    lab.run_docker(
-        1,
-        &[
-            "node",
-            "ls",
-            "--format",
-            "{{.Hostname}} {{.Status}} {{if .ManagerStatus}}manager{{else}}worker{{end}}",
-        ],
-    )
-    .lines()
-    .map(str::to_owned)
-    .collect::<std::collections::BTreeSet<_>>()
-    .into_iter()
-    .collect::<Vec<_>>()
-    .join("\n")
+    lab.swarm_nodes().join("\n")
 }
 
 fn label(lab: &Lab, node: &str) -> String {

@@ -260,6 +260,26 @@ impl Lab {
         }
     }
 
+    /// The swarm's nodes as node 1 sees them, sorted: `HOSTNAME STATUS ROLE` each
+    /// (`node4 Ready worker`).
+    pub fn swarm_nodes(&self) -> Vec<String> {
+        let mut nodes: Vec<String> = self
+            .run_docker(
+                1,
+                &[
+                    "node",
+                    "ls",
+                    "--format",
+                    "{{.Hostname}} {{.Status}} {{if .ManagerStatus}}manager{{else}}worker{{end}}",
+                ],
+            )
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        nodes.sort();
+        nodes
+    }
+
     /// The hostnames of the nodes running a task of `service`, sorted (from node 1).
     pub fn placed(&self, service: &str) -> Vec<String> {
         let mut nodes: Vec<String> = self
