@@ -184,6 +184,13 @@ fn maiev_from_bare_hosts_to_its_stack_a_registry_push_and_back() {
         "{}",
         apply.stderr
     );
+    assert!(
+        apply.stderr.contains(
+            "note: workflow `scaler-image` not rendered: it runs on registry pushes only, for the image pushed (`shoal serve`); plan it with --workflow scaler-image\n"
+        ),
+        "{}",
+        apply.stderr
+    );
 
     // The swarm, through the Engine API (the docker CLI on node 1).
     assert_eq!(

@@ -63,6 +63,13 @@ pub fn select_workflows<'a>(
     }
     let mut selected = Vec::new();
     for workflow in candidates {
+        if runs_on_registry_pushes_only(workflow) {
+            eprintln!(
+                "note: workflow `{}` not rendered: it runs on registry pushes only, for the image pushed (`shoal serve`); plan it with --workflow {}",
+                workflow.name, workflow.name
+            );
+            continue;
+        }
         let own: Vec<(String, String)> = arguments
             .iter()
             .filter(|(name, _)| declares(workflow, name))
@@ -79,10 +86,21 @@ pub fn select_workflows<'a>(
     }
     anyhow::ensure!(
         !selected.is_empty(),
-        "every workflow for environment `{}` needs inputs: pass them with --input",
+        "no workflow for environment `{}` runs as it is: each needs inputs (pass them with --input) or a pushed image (name it with --workflow)",
         environment
     );
     Ok(selected)
+}
+
+/// A workflow whose only trigger is `registry_push`: without a pushed image
+/// (`trigger.image`) it has nothing to do.
+fn runs_on_registry_pushes_only(workflow: &Workflow) -> bool {
+    let triggers = &workflow.triggers;
+    !triggers.registry_push.is_empty()
+        && triggers.push.is_none()
+        && triggers.pull_request.is_none()
+        && triggers.schedules.is_empty()
+        && triggers.dispatch.is_none()
 }
 
 fn parse_input_arguments(arguments: &[String]) -> anyhow::Result<Vec<(String, String)>> {
