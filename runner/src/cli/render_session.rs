@@ -96,7 +96,16 @@ impl RenderSession {
         workflow: Option<&str>,
         inputs: &[String],
     ) -> anyhow::Result<Vec<SelectedWorkflow<'_>>> {
-        select_workflows(&self.repo, &self.environment.name, workflow, inputs)
+        // A render shows registry-push workflows with a placeholder image; a plan or
+        // apply has none to give them.
+        let without_pushed_image = !self.placeholder_images;
+        select_workflows(
+            &self.repo,
+            &self.environment.name,
+            workflow,
+            inputs,
+            without_pushed_image,
+        )
     }
 
     /// The template engine over the repo's files.

@@ -10,12 +10,14 @@ pub type SelectedWorkflow<'a> = (&'a Workflow, serde_json::Map<String, serde_jso
 
 /// The workflows to render, each with its inputs. Without `--workflow`, every workflow
 /// that targets the environment, each taking the `--input`s it declares; a workflow with
-/// a required input that is not given is left out, with a note.
+/// a required input that is not given is left out, with a note, and so is one that runs on
+/// registry pushes only when there is `without_pushed_image` (`plan`, `apply`).
 pub fn select_workflows<'a>(
     repo: &'a ConfigRepo,
     environment: &str,
     workflow: Option<&str>,
     input_arguments: &[String],
+    without_pushed_image: bool,
 ) -> anyhow::Result<Vec<SelectedWorkflow<'a>>> {
     let arguments = parse_input_arguments(input_arguments)?;
     if let Some(name) = workflow {
@@ -63,7 +65,7 @@ pub fn select_workflows<'a>(
     }
     let mut selected = Vec::new();
     for workflow in candidates {
-        if runs_on_registry_pushes_only(workflow) {
+        if without_pushed_image && runs_on_registry_pushes_only(workflow) {
             eprintln!(
                 "note: workflow `{}` not rendered: it runs on registry pushes only, for the image pushed (`shoal serve`); plan it with --workflow {}",
                 workflow.name, workflow.name

@@ -171,23 +171,8 @@ impl PlannedRun {
                     continue;
                 }
                 let (changes, notes, problems) = if self.policy == SecretPolicy::Trusted {
-                    let reading =
-                        crate::steps::swarm::read_cluster(engines.as_ref(), desired).await;
-                    match (&changed_before, unreadable_engines(desired, &reading)) {
-                        (Some(earlier), unreadable) if !unreadable.is_empty() => (
-                            Vec::new(),
-                            unreadable
-                                .into_iter()
-                                .map(|engine| {
-                                    format!(
-                                        "= {engine}: planned again once workflow {earlier} has applied"
-                                    )
-                                })
-                                .collect(),
-                            Vec::new(),
-                        ),
-                        _ => planned_swarm_step(desired, &reading),
-                    }
+                    plan_swarm_step_after(engines.as_ref(), desired, changed_before.as_deref())
+                        .await
                 } else {
                     let hosts: Vec<String> =
                         desired.hosts.iter().map(|host| host.label()).collect();
@@ -423,6 +408,30 @@ async fn plan_swarm_step(
 ) -> (Vec<crate::plan::Change>, Vec<String>, Vec<String>) {
     let reading = crate::steps::swarm::read_cluster(engines, desired).await;
     planned_swarm_step(desired, &reading)
+}
+
+/// A `swarm` step planned against its nodes' engines, in a workflow after `earlier`, the
+/// first workflow of the run with changes: engines it cannot read yet are notes (the
+/// step is planned again when its workflow comes), and nothing else is planned.
+async fn plan_swarm_step_after(
+    engines: &dyn NodeEngines,
+    desired: &crate::steps::swarm::DesiredSwarm,
+    earlier: Option<&str>,
+) -> (Vec<crate::plan::Change>, Vec<String>, Vec<String>) {
+    let reading = crate::steps::swarm::read_cluster(engines, desired).await;
+    let unreadable = unreadable_engines(desired, &reading);
+    match earlier {
+        Some(earlier) if !unreadable.is_empty() => {
+            let notes = unreadable
+                .into_iter()
+                .map(|engine| {
+                    format!("= {engine}: planned again once workflow {earlier} has applied")
+                })
+                .collect();
+            (Vec::new(), notes, Vec::new())
+        }
+        _ => planned_swarm_step(desired, &reading),
+    }
 }
 
 /// A `swarm` step planned against what its nodes' engines said.
