@@ -23,19 +23,6 @@ fn shipped(path: &str) -> String {
 }
 
 fn repo(lab: &Lab) -> TestRepo {
-    let host = |node: usize| {
-        format!(
-            "{{ address: \"{}\", name: node{node} }}",
-            lab.nodes[node - 1]
-        )
-    };
-    let hosts = |nodes: &[usize]| {
-        nodes
-            .iter()
-            .map(|&node| host(node))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
     let mut repo = TestRepo::new().file(
         "shoal.yml",
         &format!(
@@ -44,10 +31,10 @@ fn repo(lab: &Lab) -> TestRepo {
             lab.folder().display(),
             lab.key.display(),
             lab.known_hosts.display(),
-            hosts(&[1, 2, 3, 4, 5]),
-            hosts(&[1, 2, 3]),
-            hosts(&[4, 5]),
-            hosts(&[4]),
+            lab.hosts([1, 2, 3, 4, 5]),
+            lab.hosts([1, 2, 3]),
+            lab.hosts([4, 5]),
+            lab.hosts([4]),
         ),
     );
     for file in [
@@ -96,19 +83,7 @@ fn the_esgf_swarm_from_bare_hosts_to_its_stack_and_back() {
             "node5 Ready worker"
         ]
     );
-    assert_eq!(
-        lab.run_docker(
-            1,
-            &[
-                "node",
-                "inspect",
-                "node4",
-                "--format",
-                "{{json .Spec.Labels}}"
-            ]
-        ),
-        r#"{"esgf.data":"true"}"#
-    );
+    assert_eq!(lab.node_labels("node4"), r#"{"esgf.data":"true"}"#);
     // The stack: the global service on every node, the other on the data node.
     assert_eq!(
         lab.placed("esgf-stack_proxy"),
@@ -151,19 +126,7 @@ fn the_esgf_swarm_from_bare_hosts_to_its_stack_and_back() {
         repo.path(),
     );
     assert!(!checked.drift, "{checked:?}");
-    assert_eq!(
-        lab.run_docker(
-            1,
-            &[
-                "node",
-                "inspect",
-                "node4",
-                "--format",
-                "{{json .Spec.Labels}}"
-            ]
-        ),
-        r#"{"esgf.data":"true"}"#
-    );
+    assert_eq!(lab.node_labels("node4"), r#"{"esgf.data":"true"}"#);
 
     // Teardown: the stack goes; the swarm and the firewall stay.
     let teardown = repo.run(&[

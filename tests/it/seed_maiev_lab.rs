@@ -47,19 +47,6 @@ fn shipped(path: &str) -> String {
 /// `prod`: managers nodes 1 to 3, workers 4 and 5, the scaler on node 1 (the manager it
 /// drives), MongoDB on node 4; the CA in `ca`.
 fn repo(lab: &Lab, ca: &Path) -> TestRepo {
-    let host = |node: usize| {
-        format!(
-            "{{ address: \"{}\", name: node{node} }}",
-            lab.nodes[node - 1]
-        )
-    };
-    let hosts = |nodes: &[usize]| {
-        nodes
-            .iter()
-            .map(|&node| host(node))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
     let images = STAND_INS
         .iter()
         .zip([
@@ -80,10 +67,10 @@ fn repo(lab: &Lab, ca: &Path) -> TestRepo {
                 "environments:\n  test:\n    docker:\n      host: \"{}\"\n      node_host: \"unix://{}/{{{{ host.name }}}}/docker.sock\"\n    hosts:\n      managers: [{}]\n      workers: [{}]\n      scaler: [{}]\n      mongodb: [{}]\n    vars:\n      docker_manager: \"{}\"\n      mongo_uris: \"{MONGO_URIS}\"\n      images:\n{images}    secrets:\n      ca_key: {{ file: ca-key.pem }}\n",
                 lab.docker_socket(1),
                 lab.folder().display(),
-                hosts(&[1, 2, 3]),
-                hosts(&[4, 5]),
-                hosts(&[1]),
-                hosts(&[4]),
+                lab.hosts([1, 2, 3]),
+                lab.hosts([4, 5]),
+                lab.hosts([1]),
+                lab.hosts([4]),
                 lab.nodes[0],
             ),
         )
@@ -203,16 +190,10 @@ fn maiev_from_bare_hosts_to_its_stack_a_registry_push_and_back() {
             "node5 Ready worker"
         ]
     );
-    let labels = |node: &str| {
-        lab.run_docker(
-            1,
-            &["node", "inspect", node, "--format", "{{json .Spec.Labels}}"],
-        )
-    };
-    assert_eq!(labels("node1"), r#"{"maiev.scaler":"true"}"#);
-    assert_eq!(labels("node4"), r#"{"maiev.mongodb":"true"}"#);
+    assert_eq!(lab.node_labels("node1"), r#"{"maiev.scaler":"true"}"#);
+    assert_eq!(lab.node_labels("node4"), r#"{"maiev.mongodb":"true"}"#);
     for node in ["node2", "node3", "node5"] {
-        assert_eq!(labels(node), "{}", "{node}");
+        assert_eq!(lab.node_labels(node), "{}", "{node}");
     }
 
     // The network, with the seed's subnet, and every service on it.

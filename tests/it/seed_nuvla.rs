@@ -31,13 +31,6 @@ fn assert_code(run: &Run, code: i32) {
     assert_eq!(run.code, code, "{}{}", run.stdout, run.stderr);
 }
 
-fn labels_of(lab: &Lab, node: &str) -> String {
-    lab.run_docker(
-        1,
-        &["node", "inspect", node, "--format", "{{json .Spec.Labels}}"],
-    )
-}
-
 #[test]
 fn the_nuvla_infrastructure_from_bare_hosts_to_its_stacks_and_back() {
     let lab = Lab::start_with_docker(5);
@@ -95,7 +88,7 @@ fn the_nuvla_infrastructure_from_bare_hosts_to_its_stacks_and_back() {
             "node5 Ready worker"
         ]
     );
-    assert_eq!(labels_of(&lab, "node4"), r#"{"nfs-server":"true"}"#);
+    assert_eq!(lab.node_labels("node4"), r#"{"nfs-server":"true"}"#);
 
     // The stacks: the network, Traefik on a manager with its certificate, monitoring with
     // its exporters on every node, MinIO on the NFS server's node.
@@ -162,7 +155,7 @@ fn the_nuvla_infrastructure_from_bare_hosts_to_its_stacks_and_back() {
     assert!(checked.drift, "{checked:?}\n{}", log.join("\n"));
     assert_eq!(checked.summary, "drift: 1 to update", "{checked:?}");
     assert_eq!(
-        labels_of(&lab, "node4"),
+        lab.node_labels("node4"),
         "{}",
         "a drift check changes nothing"
     );
@@ -174,7 +167,7 @@ fn the_nuvla_infrastructure_from_bare_hosts_to_its_stacks_and_back() {
         "{healed:?}\n{}",
         log.join("\n")
     );
-    assert_eq!(labels_of(&lab, "node4"), r#"{"nfs-server":"true"}"#);
+    assert_eq!(lab.node_labels("node4"), r#"{"nfs-server":"true"}"#);
 
     // Teardown: the stacks go; the swarm, the network and the firewall stay.
     let teardown = repo.run(&[

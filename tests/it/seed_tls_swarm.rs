@@ -8,9 +8,9 @@
 //! shoal's own client certificate, from the same CA). After, the API answers only over
 //! TLS with a certificate from the CA, and shoal's next plan through the environment's
 //! own TLS endpoint shows no changes and restarts nothing. A manager demoted by hand is
-//! drift that the daily check (the daemon's run) reports and apply heals. A daemon.json with which
-//! dockerd does not come back is undone by the host's lock-out guard, and dockerd answers
-//! over TLS again.
+//! drift that the daily check (the daemon's run) reports and apply heals. A daemon.json
+//! with which dockerd does not come back is undone by the host's lock-out guard, and
+//! dockerd answers over TLS again.
 //!
 //! What the lab stands in: the node's dockerd is started by the lab, not systemd, so
 //! `vars.docker.restart` is a script that stops it and starts it again with the node's
@@ -140,19 +140,6 @@ fn docker(args: &[&str], host: &str) -> std::process::Output {
     )
 }
 
-/// The lab's nodes `nodes` (1-based) as hosts of shoal.yml, named `nodeI`.
-fn hosts(lab: &Lab, nodes: std::ops::RangeInclusive<usize>) -> String {
-    nodes
-        .map(|node| {
-            format!(
-                "{{ address: \"{}\", name: node{node} }}",
-                lab.nodes[node - 1]
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 #[test]
 fn the_tls_swarm_workflow_turns_on_mutual_tls_makes_the_swarm_over_tls_and_then_changes_nothing() {
     let lab = Lab::start_with_docker(5);
@@ -223,8 +210,8 @@ fn the_tls_swarm_workflow_turns_on_mutual_tls_makes_the_swarm_over_tls_and_then_
                     secrets: {{ ca_key: {{ file: ca-key.pem }} }}
                 ",
                 runner = runner.display(),
-                managers = hosts(&lab, 1..=3),
-                workers = hosts(&lab, 4..=5),
+                managers = lab.hosts(1..=3),
+                workers = lab.hosts(4..=5),
                 key = lab.key.display(),
                 known_hosts = lab.known_hosts.display(),
                 node = node_folder.display(),
@@ -313,6 +300,33 @@ fn the_tls_swarm_workflow_turns_on_mutual_tls_makes_the_swarm_over_tls_and_then_
         std::fs::write(client.join(file), text).expect("write");
     }
     let path = |file: &str| client.join(file).display().to_string();
+    // The docker CLI over TLS with the check certificate, which must succeed; its output.
+    let tls_docker = |args: &[&str]| {
+        let output = run(
+            Command::new("docker")
+                .args([
+                    "--tlsverify",
+                    "--tlscacert",
+                    &path("ca.pem"),
+                    "--tlscert",
+                    &path("cert.pem"),
+                    "--tlskey",
+                    &path("key.pem"),
+                    "-H",
+                    &tls_host,
+                ])
+                .args(args)
+                .env("DOCKER_CONFIG", folder.path())
+                .stdin(Stdio::null()),
+            Duration::from_secs(30),
+        );
+        assert!(
+            output.status.success(),
+            "docker {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).trim().to_owned()
+    };
     let no_certificate = docker(&["--tlsverify", "--tlscacert", &path("ca.pem")], &tls_host);
     assert!(
         !no_certificate.status.success(),
@@ -365,30 +379,13 @@ fn the_tls_swarm_workflow_turns_on_mutual_tls_makes_the_swarm_over_tls_and_then_
             applied.stdout
         );
     }
-    let managers = run(
-        Command::new("docker")
-            .args([
-                "--tlsverify",
-                "--tlscacert",
-                &path("ca.pem"),
-                "--tlscert",
-                &path("cert.pem"),
-                "--tlskey",
-                &path("key.pem"),
-            ])
-            .args([
-                "-H",
-                &tls_host,
-                "node",
-                "ls",
-                "--format",
-                "{{.Hostname}} {{.Status}} {{.ManagerStatus}}",
-            ])
-            .env("DOCKER_CONFIG", folder.path())
-            .stdin(Stdio::null()),
-        Duration::from_secs(30),
-    );
-    let mut listed: Vec<String> = String::from_utf8_lossy(&managers.stdout)
+    let managers = tls_docker(&[
+        "node",
+        "ls",
+        "--format",
+        "{{.Hostname}} {{.Status}} {{.ManagerStatus}}",
+    ]);
+    let mut listed: Vec<String> = managers
         .lines()
         .map(|line| line.replace("Leader", "Reachable").trim_end().to_owned())
         .collect();
@@ -401,9 +398,7 @@ fn the_tls_swarm_workflow_turns_on_mutual_tls_makes_the_swarm_over_tls_and_then_
             "node3 Ready Reachable",
             "node4 Ready",
             "node5 Ready"
-        ],
-        "{}",
-        String::from_utf8_lossy(&managers.stderr)
+        ]
     );
 
     // The environment's own endpoint is TLS now: shoal's next plan, over TLS with its
@@ -434,32 +429,6 @@ fn the_tls_swarm_workflow_turns_on_mutual_tls_makes_the_swarm_over_tls_and_then_
 
     // A manager demoted by hand is drift: the daily check (the daemon's run) reports it
     // without changing anything, and apply promotes it again, over TLS.
-    let tls_docker = |args: &[&str]| {
-        let output = run(
-            Command::new("docker")
-                .args([
-                    "--tlsverify",
-                    "--tlscacert",
-                    &path("ca.pem"),
-                    "--tlscert",
-                    &path("cert.pem"),
-                    "--tlskey",
-                    &path("key.pem"),
-                    "-H",
-                    &tls_host,
-                ])
-                .args(args)
-                .env("DOCKER_CONFIG", folder.path())
-                .stdin(Stdio::null()),
-            Duration::from_secs(30),
-        );
-        assert!(
-            output.status.success(),
-            "docker {args:?}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8_lossy(&output.stdout).trim().to_owned()
-    };
     tls_docker(&["node", "demote", "node3"]);
     let drift = repo.run(&["plan", "--env", "lab", "--workflow", "swarm"]);
     assert_eq!(drift.code, 2, "{}{}", drift.stdout, drift.stderr);

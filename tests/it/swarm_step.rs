@@ -36,13 +36,6 @@ fn nodes(lab: &Lab) -> String {
     lab.swarm_nodes().join("\n")
 }
 
-fn label(lab: &Lab, node: &str) -> String {
-    lab.run_docker(
-        1,
-        &["node", "inspect", node, "--format", "{{json .Spec.Labels}}"],
-    )
-}
-
 fn assert_ok(run: &Run, code: i32) {
     assert_eq!(run.code, code, "{}{}", run.stdout, run.stderr);
 }
@@ -81,7 +74,7 @@ fn a_swarm_is_made_from_bare_engines_kept_grown_and_shrunk() {
         nodes(&lab),
         "node1 Ready manager\nnode2 Ready manager\nnode3 Ready worker"
     );
-    assert_eq!(label(&lab, "node3"), r#"{"zone":"a"}"#);
+    assert_eq!(lab.node_labels("node3"), r#"{"zone":"a"}"#);
     assert_eq!(
         lab.run_docker(
             1,

@@ -114,7 +114,7 @@ impl SwarmReading {
         // A later workflow's certificates are settled again when its turn comes, against
         // what the earlier ones left: it keeps its steps as rendered (see
         // `PlannedWorkflow::unsettled`).
-        let mut unsettled: Vec<Option<Vec<DesiredStep>>> = desired
+        let unsettled: Vec<Option<Vec<DesiredStep>>> = desired
             .workflows
             .iter()
             .enumerate()
@@ -136,7 +136,7 @@ impl SwarmReading {
             .workflows
             .into_iter()
             .zip(plans)
-            .zip(unsettled.iter_mut())
+            .zip(unsettled)
             .map(|((workflow, plan), unsettled)| PlannedWorkflow {
                 shown: plan
                     .concealed(&desired.sensitive, &live, concealment)
@@ -144,7 +144,7 @@ impl SwarmReading {
                 name: workflow.name,
                 steps: workflow.steps,
                 plan,
-                unsettled: unsettled.take(),
+                unsettled,
             })
             .collect();
         Ok(PlannedRun {
@@ -186,7 +186,7 @@ pub fn settle_steps(
 }
 
 /// Whether one of `steps` is a `certs` step that is not skipped.
-pub fn settles_certificates(steps: &[DesiredStep]) -> bool {
+fn settles_certificates(steps: &[DesiredStep]) -> bool {
     steps
         .iter()
         .any(|step| !step.skipped && matches!(step.desired, Desired::Certs(_)))

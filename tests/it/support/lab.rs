@@ -260,6 +260,29 @@ impl Lab {
         }
     }
 
+    /// Nodes `nodes` (1-based) as hosts of shoal.yml, a flow sequence's items named
+    /// `nodeI`: `{ address: "10.213.1.4", name: node4 }, …`.
+    pub fn hosts(&self, nodes: impl IntoIterator<Item = usize>) -> String {
+        nodes
+            .into_iter()
+            .map(|node| {
+                format!(
+                    "{{ address: \"{}\", name: node{node} }}",
+                    self.nodes[node - 1]
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// The labels of swarm node `node` (its hostname) as JSON, as node 1 sees them.
+    pub fn node_labels(&self, node: &str) -> String {
+        self.run_docker(
+            1,
+            &["node", "inspect", node, "--format", "{{json .Spec.Labels}}"],
+        )
+    }
+
     /// The swarm's nodes as node 1 sees them, sorted: `HOSTNAME STATUS ROLE` each
     /// (`node4 Ready worker`).
     pub fn swarm_nodes(&self) -> Vec<String> {

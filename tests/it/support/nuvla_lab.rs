@@ -69,12 +69,6 @@ pub fn write_config_repo(lab: &Lab, share: &Path, to: &Path) {
 }
 
 fn lab_staging(lab: &Lab, share: &Path) -> String {
-    let host = |node: usize| {
-        format!(
-            "{{ address: \"{}\", name: node{node} }}",
-            lab.nodes[node - 1]
-        )
-    };
     let folder = lab.folder().display();
     format!(
         "  staging:
@@ -87,9 +81,9 @@ fn lab_staging(lab: &Lab, share: &Path) -> String {
       known_hosts: \"{known_hosts}\"
       connect_timeout: 3s
     hosts:
-      managers: [{n1}, {n2}, {n3}]
-      workers: [{n4}, {n5}]
-      nfs: [{n4}]
+      managers: [{managers}]
+      workers: [{workers}]
+      nfs: [{nfs}]
     vars:
       domain: staging.example.org
       tls_mode: self-signed
@@ -118,11 +112,9 @@ fn lab_staging(lab: &Lab, share: &Path) -> String {
         docker = lab.docker_socket(1),
         key = lab.key.display(),
         known_hosts = lab.known_hosts.display(),
-        n1 = host(1),
-        n2 = host(2),
-        n3 = host(3),
-        n4 = host(4),
-        n5 = host(5),
+        managers = lab.hosts(1..=3),
+        workers = lab.hosts(4..=5),
+        nfs = lab.hosts([4]),
         lab_host = lab.host_address(),
         share = share.display(),
         traefik = STAND_INS[0],
