@@ -287,15 +287,18 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<Outcome> {
     });
     let _watcher = watched.transpose()?;
     let looping = tokio::spawn(dispatcher.run(receiver));
+    // The first fetch is asked for before the API answers: a dispatch sent at once waits
+    // for it rather than find no branch in a new mirror.
+    sender.send(DaemonEvent::Poll).await?;
     tokio::spawn(serve_http(listener, api, sender.clone()));
     let poller = sender.clone();
     let interval = args.poll_interval;
     tokio::spawn(async move {
         loop {
+            tokio::time::sleep(interval).await;
             if poller.send(DaemonEvent::Poll).await.is_err() {
                 break;
             }
-            tokio::time::sleep(interval).await;
         }
     });
     let clock = sender.clone();

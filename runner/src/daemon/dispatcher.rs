@@ -186,6 +186,13 @@ pub struct Dispatcher {
     notices: broadcast::Sender<RunNotice>,
     /// A fetch is under way; polls meanwhile are folded into one more afterwards.
     fetching: bool,
+    /// A branch fetch has ended since the start: until then the mirror may not hold the
+    /// branch at all.
+    fetched_once: bool,
+    /// Events that read the branch (dispatches, rollbacks, registry pushes) that came
+    /// while the first fetch was under way: handled once it ends, so that a dispatch
+    /// sent just after the daemon started is not refused for a branch not fetched yet.
+    deferred: Vec<DaemonEvent>,
     poll_again: Option<(String, String)>,
     /// The branch head whose push was last taken up (recorded in the store once its runs
     /// are).
@@ -237,6 +244,8 @@ impl Dispatcher {
             work_receiver: Some(work_receiver),
             notices: broadcast::channel(NOTICE_BACKLOG).0,
             fetching: false,
+            fetched_once: false,
+            deferred: Vec::new(),
             poll_again: None,
             processed: None,
             rewrites: 0,
@@ -315,6 +324,18 @@ impl Dispatcher {
     }
 
     async fn event(&mut self, event: DaemonEvent) {
+        if self.fetching
+            && !self.fetched_once
+            && matches!(
+                event,
+                DaemonEvent::Dispatch { .. }
+                    | DaemonEvent::Rollback { .. }
+                    | DaemonEvent::RegistryPush(_)
+            )
+        {
+            self.deferred.push(event);
+            return;
+        }
         match event {
             DaemonEvent::Shutdown => self.drain(),
             DaemonEvent::Cancel { run, actor, reply } => {
@@ -565,10 +586,14 @@ impl Dispatcher {
             }
             AfterFetch::Branch { actor, reason } => {
                 self.fetching = false;
+                self.fetched_once = true;
                 match result {
                     Ok(Some(head)) if !self.draining => self.new_head(head, &actor).await,
                     Ok(_) => {}
                     Err(error) => tracing::warn!(%error, reason, "fetch failed"),
+                }
+                for event in std::mem::take(&mut self.deferred) {
+                    Box::pin(self.event(event)).await;
                 }
                 if let Some((actor, reason)) = self.poll_again.take()
                     && !self.draining

@@ -590,3 +590,35 @@ async fn a_rollback_applies_the_last_commit_that_succeeded_before_the_current_on
         ])
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dispatch_sent_while_the_first_fetch_runs_waits_for_it() {
+    let mirror = Arc::new(MemoryMirror::default());
+    mirror.commit("c1", None, repo("c1"));
+    mirror.push_to_remote("main", "c1", Duration::from_millis(800));
+    let daemon = Daemon::start(mirror, tempfile::tempdir().expect("temp"));
+    // The first poll fetches for 0.8 s; the dispatch comes meanwhile, before the mirror
+    // has the branch.
+    daemon.send(DaemonEvent::Poll).await;
+    let (reply, answer) = oneshot::channel();
+    daemon
+        .send(DaemonEvent::Dispatch {
+            workflow: "deploy".to_owned(),
+            environments: Vec::new(),
+            inputs: serde_json::Map::new(),
+            actor: "ada".to_owned(),
+            reply,
+        })
+        .await;
+    let ids = answer
+        .await
+        .expect("answered")
+        .expect("queued, not refused");
+    assert_eq!(ids.len(), 1);
+    let store = Store::open_reader(daemon.folder.path()).expect("reader");
+    let run = store.run(ids[0]).expect("read").expect("recorded");
+    assert_eq!(
+        (run.commit.as_str(), run.event.as_str()),
+        ("c1", "workflow_dispatch")
+    );
+}

@@ -1,7 +1,7 @@
 //! A [`RepoMirror`] in memory, for the dispatcher's tests: commits with a parent and
 //! their files, branches that tests move (forward, or back as a force push would), and
 //! counts of what was read. A commit can be made slow to read, as a hostile one is slow
-//! to load.
+//! to load, and a push can wait on the remote for a slow fetch.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -52,6 +52,10 @@ impl RepoFiles for CountedFiles {
 struct State {
     commits: HashMap<String, Commit>,
     branches: HashMap<String, String>,
+    /// Branches moved on the remote, which the next fetch brings.
+    remote: HashMap<String, String>,
+    /// How long a fetch of the branches takes.
+    fetch_delay: Duration,
 }
 
 struct Commit {
@@ -88,6 +92,14 @@ impl MemoryMirror {
             .insert(branch.to_owned(), sha.to_owned());
     }
 
+    /// Points `branch` at `sha` on the remote only: the mirror has it after its next
+    /// fetch, which takes `fetch_delay`.
+    pub fn push_to_remote(&self, branch: &str, sha: &str, fetch_delay: Duration) {
+        let mut state = self.lock();
+        state.remote.insert(branch.to_owned(), sha.to_owned());
+        state.fetch_delay = fetch_delay;
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -118,6 +130,11 @@ impl MemoryMirror {
 
 impl RepoMirror for MemoryMirror {
     fn fetch_branches(&self) -> Result<(), GitError> {
+        let delay = self.lock().fetch_delay;
+        std::thread::sleep(delay);
+        let mut state = self.lock();
+        let moved: Vec<(String, String)> = state.remote.drain().collect();
+        state.branches.extend(moved);
         Ok(())
     }
 
