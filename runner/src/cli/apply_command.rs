@@ -4,20 +4,21 @@ use std::io::Write as _;
 
 use crate::apply::{ApplyEvent, ApplyObserver, CancelSignal, ChangeCount, progress_text};
 use crate::cli::cluster_run::{ClusterArgs, PreparedRun, prepare, wants_json};
-use crate::cli::unimplemented_docker::refuse_unimplemented_docker_settings;
+use crate::cli::unimplemented_docker::early_environment;
 use crate::exit_code::Outcome;
+use crate::model::Environment;
 use crate::pipeline::{PlannedWorkflow, RunProgress};
 use crate::plan::plan_text;
 use crate::render::SecretValues;
 
 pub fn run(args: &ClusterArgs) -> anyhow::Result<Outcome> {
-    refuse_unimplemented_docker_settings(args)?;
+    let early = early_environment(args)?;
     let runtime = crate::cli::cluster_run::runtime()?;
-    runtime.block_on(apply(args))
+    runtime.block_on(apply(args, early))
 }
 
-async fn apply(args: &ClusterArgs) -> anyhow::Result<Outcome> {
-    let Some(prepared) = prepare(args).await? else {
+async fn apply(args: &ClusterArgs, early: Option<Environment>) -> anyhow::Result<Outcome> {
+    let Some(prepared) = prepare(args, early).await? else {
         return Ok(Outcome::Failure);
     };
     let mut progress = TerminalProgress::new(&prepared, wants_json(args));

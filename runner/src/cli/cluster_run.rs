@@ -7,9 +7,10 @@ use std::path::PathBuf;
 use crate::cli::render_session::RenderSession;
 use crate::cli::{OutputFormat, RepoArgs, report};
 use crate::docker::KnownSwarms;
+use crate::model::Environment;
 use crate::pipeline::{
-    DaemonOverride, PipelineError, PlannedRun, RunInput, SecretPolicy, SwarmReading,
-    desired_workflows, docker_endpoints, node_engines, remembers_swarm,
+    DaemonOverride, PipelineError, PlannedRun, RunInput, SecretPolicy, SwarmConnection,
+    SwarmReading, desired_workflows, docker_endpoints, node_engines, remembers_swarm,
 };
 use crate::render::{SecretValues, TriggerInfo};
 
@@ -75,17 +76,48 @@ pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
         .build()
 }
 
-pub async fn prepare(args: &ClusterArgs) -> anyhow::Result<Option<PreparedRun>> {
+/// Loads the repo, renders the workflows and plans them against the swarm. Connecting to
+/// the swarm starts first, from `early` (the environment as shoal.yml alone gives it, see
+/// [`early_environment`](crate::cli::unimplemented_docker::early_environment)), and goes on
+/// while the repo loads: a TLS handshake or an SSH login costs the run nothing when it
+/// takes less time than loading does.
+pub async fn prepare(
+    args: &ClusterArgs,
+    early: Option<Environment>,
+) -> anyhow::Result<Option<PreparedRun>> {
+    let connection = early.and_then(|environment| connect_early(args, &environment));
+    // A repo that does not load drops the connection, which stops it.
     let Some(session) = RenderSession::open(&args.repo, &args.env)? else {
         return Ok(None);
     };
-    prepare_in(args, &session).await
+    prepare_in(args, &session, connection).await
 }
 
-/// [`prepare`] on a session already open (`shoal rollback`'s is at an earlier commit).
+/// Starts connecting to the environment's swarm, when its endpoints can be made; else
+/// [`prepare_in`] makes them again and reports why they cannot.
+fn connect_early(args: &ClusterArgs, environment: &Environment) -> Option<SwarmConnection> {
+    let secrets_folder = args.secrets_folder.as_deref().unwrap_or(&args.repo.repo);
+    let override_daemon = daemon_override(args);
+    let known_swarms = match remembers_swarm(override_daemon.as_ref(), environment) {
+        true => Some(KnownSwarms::at(&known_swarms_file(args).ok()?)),
+        false => None,
+    };
+    let endpoints = docker_endpoints(override_daemon.as_ref(), environment, secrets_folder).ok()?;
+    Some(SwarmConnection::start(
+        endpoints,
+        known_swarms,
+        args.docker_timeout,
+        &environment.name,
+    ))
+}
+
+/// [`prepare`] on a session already open (`shoal rollback`'s is at an earlier commit),
+/// through `connection` when it reaches the session's environment (else it is stopped
+/// and another made).
 pub async fn prepare_in(
     args: &ClusterArgs,
     session: &RenderSession,
+    connection: Option<SwarmConnection>,
 ) -> anyhow::Result<Option<PreparedRun>> {
     let selected = session.select(args.workflow.as_deref(), &args.inputs)?;
     // The swarm is read while the files render and convert, on the runtime's worker
@@ -99,13 +131,18 @@ pub async fn prepare_in(
         .then(|| known_swarms_file(args))
         .transpose()?
         .map(|path| KnownSwarms::at(&path));
-    let mut reading = SwarmReading::start(
-        docker_endpoints(override_daemon.as_ref(), environment, secrets_folder)?,
-        known_swarms,
-        args.docker_timeout,
-        &environment.name,
-        &workflows,
-    );
+    let endpoints = docker_endpoints(override_daemon.as_ref(), environment, secrets_folder)?;
+    // Another connection than the one wanted is dropped, which stops it.
+    let connection = match connection {
+        Some(connection) if connection.reaches(&endpoints) => connection,
+        _ => SwarmConnection::start(
+            endpoints,
+            known_swarms,
+            args.docker_timeout,
+            &environment.name,
+        ),
+    };
+    let mut reading = SwarmReading::through(connection, &workflows);
     let trigger = TriggerInfo {
         event: "manual".to_owned(),
         actor: crate::cli::local_repo::actor(),

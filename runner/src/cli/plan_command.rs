@@ -1,14 +1,14 @@
 //! `shoal plan`: what applying would change on the environment's swarm.
 
 use crate::cli::cluster_run::{ClusterArgs, prepare, wants_json};
-use crate::cli::unimplemented_docker::refuse_unimplemented_docker_settings;
+use crate::cli::unimplemented_docker::early_environment;
 use crate::exit_code::Outcome;
 use crate::plan::plan_text;
 
 pub fn run(args: &ClusterArgs) -> anyhow::Result<Outcome> {
-    refuse_unimplemented_docker_settings(args)?;
+    let early = early_environment(args)?;
     let runtime = crate::cli::cluster_run::runtime()?;
-    let Some(prepared) = runtime.block_on(prepare(args))? else {
+    let Some(prepared) = runtime.block_on(prepare(args, early))? else {
         return Ok(Outcome::Failure);
     };
     let run = &prepared.run;

@@ -16,7 +16,7 @@ use crate::cli::cluster_run::{ClusterArgs, prepare_in, runtime, wants_json};
 use crate::cli::dispatch_command;
 use crate::cli::local_repo::{git_folder, named_commit};
 use crate::cli::render_session::RenderSession;
-use crate::cli::unimplemented_docker::refuse_unimplemented_docker_settings;
+use crate::cli::unimplemented_docker::early_environment;
 use crate::config::Confirms;
 use crate::exit_code::Outcome;
 use crate::git::CommitFiles;
@@ -66,7 +66,9 @@ pub fn run(args: &RollbackArgs) -> anyhow::Result<Outcome> {
     }
     let mut cluster = args.cluster.clone();
     cluster.workflow = Some(args.workflow.clone());
-    refuse_unimplemented_docker_settings(&cluster)?;
+    // Only to refuse what cannot be reached: the run connects to the environment as the
+    // earlier commit gives it, once that is loaded.
+    early_environment(&cluster)?;
     let root = cluster.repo.repo.clone();
     // Only the top folder of a work tree has `.git`: a commit's tree is the config repo's
     // files only there.
@@ -138,7 +140,7 @@ pub fn run(args: &RollbackArgs) -> anyhow::Result<Outcome> {
         println!("{heading}");
     }
     runtime()?.block_on(async {
-        let Some(prepared) = prepare_in(&cluster, &session).await? else {
+        let Some(prepared) = prepare_in(&cluster, &session, None).await? else {
             return Ok(Outcome::Failure);
         };
         let mut progress = TerminalProgress::new(&prepared, json);

@@ -1,27 +1,33 @@
-//! The refusal of `plan` and `apply` to reach a Docker daemon through settings shoal
-//! cannot honour (an npipe:// host), before they connect.
+//! The environment `plan` and `apply` reach, read from shoal.yml alone before the repo
+//! loads: to refuse a Docker daemon shoal cannot reach through the settings given (an
+//! npipe:// host) before anything connects, and to start connecting to it while the
+//! workflows load and render.
 
 use crate::cli::cluster_run::ClusterArgs;
 use crate::load::{DirectoryFiles, load_environments};
+use crate::model::Environment;
 use crate::source::Diagnostics;
 
-/// Fails when the environment's `docker` block, which `plan` and `apply` would connect
-/// through, asks for what is not implemented. Only shoal.yml is read: this runs before the
-/// repo loads, because loading and connecting start together. A `--docker-host` replaces
-/// the block, and the connector itself refuses the hosts it cannot reach.
-pub fn refuse_unimplemented_docker_settings(args: &ClusterArgs) -> anyhow::Result<()> {
-    if args.docker_host.is_some() || args.docker_context.is_some() {
-        return Ok(());
-    }
+/// The environment `args` names, as shoal.yml gives it; `None` when shoal.yml has problems
+/// or does not name it (the repo's loading reports those). Fails when the environment's
+/// `docker` block asks for what is not implemented; a `--docker-host` or
+/// `--docker-context` replaces the block, and the connector itself refuses the hosts it
+/// cannot reach.
+pub fn early_environment(args: &ClusterArgs) -> anyhow::Result<Option<Environment>> {
     let files = DirectoryFiles::new(&args.repo.repo);
-    // Problems in shoal.yml are reported when the repo loads.
-    let mut ignored = Diagnostics::default();
-    let Some(environments) = load_environments(&files, &mut ignored) else {
-        return Ok(());
+    let mut problems = Diagnostics::default();
+    let Some(environments) = load_environments(&files, &mut problems) else {
+        return Ok(None);
     };
-    let Some(environment) = environments.iter().find(|e| e.name == args.env) else {
-        return Ok(());
+    if problems.has_errors() {
+        return Ok(None);
+    }
+    let Some(environment) = environments.into_iter().find(|e| e.name == args.env) else {
+        return Ok(None);
     };
+    if args.docker_host.is_some() || args.docker_context.is_some() {
+        return Ok(Some(environment));
+    }
     match environment.unimplemented_docker_settings.first() {
         Some(setting) => anyhow::bail!(
             "environment `{}` cannot be reached: {setting}\n  = help: use `--docker-host` to \
@@ -29,6 +35,6 @@ pub fn refuse_unimplemented_docker_settings(args: &ClusterArgs) -> anyhow::Resul
              SSH tunnel's)",
             environment.name
         ),
-        None => Ok(()),
+        None => Ok(Some(environment)),
     }
 }

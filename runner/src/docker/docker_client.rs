@@ -197,28 +197,53 @@ impl DockerClient {
 
     /// Every network, config and secret of the swarm, and the services of `scope`.
     pub async fn live_state_of(&self, scope: ServiceScope) -> Result<LiveState, DockerError> {
-        // Independent reads: one round trip's time, not four.
-        let (services, networks, configs, secrets) = tokio::try_join!(
-            self.raw_services(&scope),
-            self.call(
+        // The services, which the daemon takes longest to list, beside the networks,
+        // configs and secrets one after the other on a second connection: a run's time is
+        // the services' list, and over TLS it opens two connections (the second resumes
+        // the first's session), not four full handshakes at once on a busy machine.
+        let (services, objects) = tokio::try_join!(self.raw_services(&scope), self.objects())
+            .map_err(|error| self.explain_not_a_manager(error))?;
+        self.with_listed_services(objects, scope, services).await
+    }
+
+    /// `objects` (a state read with no services) with the services of `scope` added.
+    pub async fn with_services_of(
+        &self,
+        objects: LiveState,
+        scope: ServiceScope,
+    ) -> Result<LiveState, DockerError> {
+        let services = self
+            .raw_services(&scope)
+            .await
+            .map_err(|error| self.explain_not_a_manager(error))?;
+        self.with_listed_services(objects, scope, services).await
+    }
+
+    /// The swarm's networks, configs and secrets, listed one after the other on one
+    /// connection; no service.
+    async fn objects(&self) -> Result<LiveState, DockerError> {
+        let networks = self
+            .call(
                 "listing networks",
-                self.docker.list_networks(None::<ListNetworksOptions>)
-            ),
-            self.call(
+                self.docker.list_networks(None::<ListNetworksOptions>),
+            )
+            .await?;
+        let configs = self
+            .call(
                 "listing configs",
-                self.docker.list_configs(None::<ListConfigsOptions>)
-            ),
-            self.call(
+                self.docker.list_configs(None::<ListConfigsOptions>),
+            )
+            .await?;
+        let secrets = self
+            .call(
                 "listing secrets",
-                self.docker.list_secrets(None::<ListSecretsOptions>)
-            ),
-        )
-        .map_err(|error| self.explain_not_a_manager(error))?;
+                self.docker.list_secrets(None::<ListSecretsOptions>),
+            )
+            .await?;
         let mut state = LiveState {
-            scope,
+            scope: ServiceScope::Stacks(std::collections::BTreeSet::new()),
             ..LiveState::default()
         };
-        state.services = services.into_iter().map(ListedService::into_live).collect();
         for network in networks {
             let ipam = network.ipam.map(|ipam| IpamConfig {
                 driver: ipam.driver.unwrap_or_default(),
@@ -268,12 +293,28 @@ impl DockerClient {
                 created_at: secret.created_at.map(|t| t.to_string()).unwrap_or_default(),
             });
         }
-        self.resolve_network_aliases(&mut state).await?;
-        state.services.sort_by(|a, b| a.name.cmp(&b.name));
         state.networks.sort_by(|a, b| a.spec.name.cmp(&b.spec.name));
         state
             .objects
             .sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
+        Ok(state)
+    }
+
+    /// `objects` with `services` (the services of `scope`) added, and the network IDs they
+    /// name that the network list does not show.
+    async fn with_listed_services(
+        &self,
+        objects: LiveState,
+        scope: ServiceScope,
+        services: Vec<ListedService>,
+    ) -> Result<LiveState, DockerError> {
+        let mut state = LiveState {
+            scope,
+            services: services.into_iter().map(ListedService::into_live).collect(),
+            ..objects
+        };
+        self.resolve_network_aliases(&mut state).await?;
+        state.services.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(state)
     }
 
@@ -525,6 +566,14 @@ impl DockerEngine for DockerClient {
 
     async fn live_state_of(&self, scope: ServiceScope) -> Result<LiveState, DockerError> {
         DockerClient::live_state_of(self, scope).await
+    }
+
+    async fn with_services_of(
+        &self,
+        objects: LiveState,
+        scope: ServiceScope,
+    ) -> Result<LiveState, DockerError> {
+        DockerClient::with_services_of(self, objects, scope).await
     }
 
     async fn services(&self, names: &[String]) -> Result<Vec<LiveService>, DockerError> {

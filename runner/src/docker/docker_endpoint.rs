@@ -4,7 +4,7 @@
 use super::TlsMaterial;
 use crate::ssh::SshSettings;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DockerEndpoint {
     /// Like `DOCKER_HOST`: `unix:///var/run/docker.sock`, `tcp://HOST:PORT`.
     pub host: String,
@@ -16,7 +16,7 @@ pub struct DockerEndpoint {
 }
 
 /// The login for an `ssh://` Docker host, from the environment's `ssh` block.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SshLogin {
     /// Used when the URL names no user.
     pub user: Option<String>,

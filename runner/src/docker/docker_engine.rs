@@ -24,6 +24,19 @@ pub trait DockerEngine: Sync {
         scope: ServiceScope,
     ) -> impl Future<Output = Result<LiveState, DockerError>> + Send;
 
+    /// `objects` (read by `live_state_of` with a scope of no stack) with the services of
+    /// `scope` added: a reading that lists the networks, configs and secrets before it
+    /// knows which stacks it plans, then their services. An engine that cannot list the
+    /// halves apart reads the whole state again.
+    fn with_services_of(
+        &self,
+        objects: LiveState,
+        scope: ServiceScope,
+    ) -> impl Future<Output = Result<LiveState, DockerError>> + Send {
+        let _ = objects;
+        self.live_state_of(scope)
+    }
+
     /// Every service, network, config and secret of the swarm.
     fn live_state(&self) -> impl Future<Output = Result<LiveState, DockerError>> + Send {
         self.live_state_of(ServiceScope::Every)

@@ -127,14 +127,23 @@ pub async fn api_version(
                 )
             });
         }
-        response
+        let version = response
             .headers()
             .get("api-version")
             .and_then(|value| value.to_str().ok())
             .map(str::to_owned)
             .ok_or_else(|| {
                 "the daemon's /_ping has no API-Version header; is it a Docker daemon?".to_owned()
-            })
+            })?;
+        // Read to its end (`OK`), so that the connection carries the run's next call: a
+        // connection whose answer was dropped unread is closed, and over TLS the next
+        // call would pay a handshake again.
+        response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|error| error.to_string())?;
+        Ok(version)
     };
     tokio::time::timeout(timeout, exchange)
         .await

@@ -391,6 +391,20 @@ impl<O: EngineOpener> DockerEngine for SwarmManagers<O> {
             .await
     }
 
+    async fn with_services_of(
+        &self,
+        objects: LiveState,
+        scope: ServiceScope,
+    ) -> Result<LiveState, DockerError> {
+        let (objects, scope) = (&objects, &scope);
+        self.read(|engine| async move {
+            engine
+                .with_services_of(objects.clone(), scope.clone())
+                .await
+        })
+        .await
+    }
+
     async fn services(&self, names: &[String]) -> Result<Vec<LiveService>, DockerError> {
         self.read(|engine| async move { engine.services(names).await })
             .await

@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TlsMaterial {
     /// The CA that signed the daemon's certificate: the only one trusted.
     pub ca: PemText,
@@ -15,7 +15,7 @@ pub struct TlsMaterial {
 }
 
 /// One PEM document and where it came from.
-#[derive(Clone)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct PemText {
     /// `/etc/shoal/ca.pem`, or `secret `docker_key``: for messages.
     pub origin: String,

@@ -14,6 +14,7 @@ mod planned_run;
 mod run_input;
 mod run_progress;
 mod secret_policy;
+mod swarm_connection;
 mod swarm_reading;
 
 pub use desired_workflows::{DesiredWorkflow, DesiredWorkflows, desired_workflows};
@@ -24,4 +25,5 @@ pub use planned_run::{PlannedRun, PlannedWorkflow, WorkflowOutcome, issued_names
 pub use run_input::RunInput;
 pub use run_progress::RunProgress;
 pub use secret_policy::SecretPolicy;
+pub use swarm_connection::SwarmConnection;
 pub use swarm_reading::SwarmReading;

@@ -1,24 +1,28 @@
-//! Reading the swarm while the files render: a task of its own connects at once, and
-//! lists the services of the workflows' stacks as soon as they are known. The Docker
+//! Reading the swarm while the files render: a task of its own connects at once (or
+//! takes a [`SwarmConnection`] started earlier), and lists the services of the workflows' stacks as soon as they are known. The Docker
 //! daemon takes about as long to answer as rendering and converting take, so a plan
 //! costs the longer of the two, not their sum.
 
+use std::collections::BTreeSet;
+use std::future::Future;
 use std::time::Duration;
 
 use tokio::sync::oneshot;
 
 use super::{
-    DesiredWorkflows, PipelineError, PlannedRun, PlannedWorkflow, SecretPolicy, issued_names,
-    name_objects, use_managed_objects,
+    DesiredWorkflows, PipelineError, PlannedRun, PlannedWorkflow, SecretPolicy, SwarmConnection,
+    issued_names, name_objects, use_managed_objects,
 };
 use crate::apply::plan_workflows;
-use crate::docker::{ClientOpener, DockerEndpoint, DockerEngine as _, KnownSwarms, SwarmManagers};
+use crate::docker::{DockerEndpoint, DockerEngine as _, KnownSwarms, SwarmManagers};
 use crate::model::Workflow;
 use crate::plan::DesiredStep;
 use crate::steps::Desired;
 use crate::swarm::{LiveState, ObjectNameKey, ServiceScope};
 
 pub struct SwarmReading {
+    /// The connection it reads through, stopped with it.
+    stop_connecting: Option<tokio::task::AbortHandle>,
     task: tokio::task::JoinHandle<Result<(SwarmManagers, LiveState), PipelineError>>,
     /// Where the scope goes, until it is known.
     scope: Option<oneshot::Sender<ServiceScope>>,
@@ -27,10 +31,9 @@ pub struct SwarmReading {
 }
 
 impl SwarmReading {
-    /// Starts connecting to the first of `endpoints` that answers (see [`SwarmManagers`];
-    /// with `known`, its swarm must be the one remembered there) for `environment`. When
-    /// no template of `workflows` names a stack (`Workflow::literal_stacks`), the services
-    /// are listed at once; else once [`SwarmReading::scope_known`] is called.
+    /// Starts connecting to the first of `endpoints` that answers (see
+    /// [`SwarmConnection::start`]) and reading the swarm through it (see
+    /// [`SwarmReading::through`]).
     pub fn start(
         endpoints: Vec<DockerEndpoint>,
         known: Option<KnownSwarms>,
@@ -38,6 +41,14 @@ impl SwarmReading {
         environment: &str,
         workflows: &[&Workflow],
     ) -> SwarmReading {
+        let connection = SwarmConnection::start(endpoints, known, timeout, environment);
+        SwarmReading::through(connection, workflows)
+    }
+
+    /// Reads the swarm for `workflows` once `connection` is made. When no template of
+    /// `workflows` names a stack (`Workflow::literal_stacks`), the services are listed at
+    /// once; else once [`SwarmReading::scope_known`] is called.
+    pub fn through(connection: SwarmConnection, workflows: &[&Workflow]) -> SwarmReading {
         let (sender, receiver) = oneshot::channel();
         let sender = match literal_scope(workflows) {
             Some(literal) => {
@@ -47,36 +58,44 @@ impl SwarmReading {
             }
             None => Some(sender),
         };
-        let environment = environment.to_owned();
         // Bare hosts: a run that makes the swarm, or that only works on hosts, may find
         // its engine in no swarm yet.
         let may_find_no_swarm = workflows.iter().any(|workflow| workflow.has_kind("swarm"))
             || !workflows.iter().any(|workflow| workflow.needs_swarm());
         let with_nodes = workflows.iter().any(|workflow| workflow.has_kind("node"));
+        let connecting = connection.into_task();
+        let stop_connecting = connecting
+            .as_ref()
+            .map(tokio::task::JoinHandle::abort_handle);
         let task = tokio::spawn(async move {
-            let client = SwarmManagers::connect(ClientOpener { timeout }, endpoints, known)
+            let connecting = connecting
+                .ok_or_else(|| PipelineError::Reading("the connection was taken".to_owned()))?;
+            let client = connecting
                 .await
-                .map_err(|error| PipelineError::Connect { environment, error })?;
-            let scope = receiver
-                .await
-                .map_err(|_| PipelineError::Reading("the workflows did not render".to_owned()))?;
+                .map_err(|error| PipelineError::Reading(error.to_string()))??;
+            let scope = async {
+                receiver
+                    .await
+                    .map_err(|_| PipelineError::Reading("the workflows did not render".to_owned()))
+            };
             // Then it plans against an empty swarm; a `swarm` step makes one before the
             // steps that need it.
             if may_find_no_swarm
                 && let Err(crate::docker::DockerError::NotAManager { .. }) = client.swarm_id().await
             {
                 let live = LiveState {
-                    scope,
+                    scope: scope.await?,
                     nodes: Some(Vec::new()),
                     swarm_pending: true,
                     ..LiveState::default()
                 };
                 return Ok((client, live));
             }
-            let live = read_live(&client, scope, with_nodes).await?;
+            let live = read_live_as_scope_comes(&client, scope, with_nodes).await?;
             Ok((client, live))
         });
         SwarmReading {
+            stop_connecting,
             task,
             scope: sender,
             with_nodes,
@@ -93,6 +112,9 @@ impl SwarmReading {
 
     /// Stops reading: the workflows could not be planned.
     pub fn abort(self) {
+        if let Some(connecting) = self.stop_connecting {
+            connecting.abort();
+        }
         self.task.abort();
     }
 
@@ -204,6 +226,27 @@ pub async fn read_live(
     }
     let (live, nodes) =
         futures_util::future::join(client.live_state_of(scope), client.nodes()).await;
+    Ok(LiveState {
+        nodes: Some(nodes?),
+        ..live?
+    })
+}
+
+/// As [`read_live`], for a scope that the rendering workflows will give: the networks,
+/// configs and secrets are listed while it is not known yet, on the connection just
+/// made, then the services of the scope.
+async fn read_live_as_scope_comes(
+    client: &SwarmManagers,
+    scope: impl Future<Output = Result<ServiceScope, PipelineError>>,
+    with_nodes: bool,
+) -> Result<LiveState, PipelineError> {
+    let objects = client.live_state_of(ServiceScope::Stacks(BTreeSet::new()));
+    let (objects, scope) = futures_util::future::join(objects, scope).await;
+    let live = client.with_services_of(objects?, scope?);
+    if !with_nodes {
+        return Ok(live.await?);
+    }
+    let (live, nodes) = futures_util::future::join(live, client.nodes()).await;
     Ok(LiveState {
         nodes: Some(nodes?),
         ..live?

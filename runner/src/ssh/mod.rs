@@ -7,6 +7,7 @@
 
 mod authentication;
 mod host_key_check;
+mod quick_ack;
 mod remote_command;
 mod remote_exit;
 mod ssh_error;

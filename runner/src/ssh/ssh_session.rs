@@ -14,6 +14,7 @@ use tokio::time::Instant;
 
 use super::authentication::authenticate;
 use super::host_key_check::{HandshakeError, HostKeyCheck};
+use super::quick_ack::QuickAckStream;
 use super::{OutputStream, RemoteExit, SshError, SshSettings, SshTarget};
 
 /// A byte stream to a Unix socket on the host (`direct-streamlocal@openssh.com`); the
@@ -63,6 +64,7 @@ impl SshSession {
         });
         let check = HostKeyCheck::new(target, settings.known_hosts.clone(), settings.accept_new);
         let login = async {
+            let stream = QuickAckStream::new(stream);
             let mut handle = russh::client::connect_stream(config, stream, check)
                 .await
                 .map_err(|error| match error {
