@@ -300,21 +300,23 @@ fn the_tls_swarm_workflow_turns_on_mutual_tls_makes_the_swarm_over_tls_and_then_
         std::fs::write(client.join(file), text).expect("write");
     }
     let path = |file: &str| client.join(file).display().to_string();
+    let (ca, cert, key) = (path("ca.pem"), path("cert.pem"), path("key.pem"));
+    // The docker CLI's flags for TLS with the check certificate.
+    let with_client = [
+        "--tlsverify",
+        "--tlscacert",
+        ca.as_str(),
+        "--tlscert",
+        cert.as_str(),
+        "--tlskey",
+        key.as_str(),
+    ];
     // The docker CLI over TLS with the check certificate, which must succeed; its output.
     let tls_docker = |args: &[&str]| {
         let output = run(
             Command::new("docker")
-                .args([
-                    "--tlsverify",
-                    "--tlscacert",
-                    &path("ca.pem"),
-                    "--tlscert",
-                    &path("cert.pem"),
-                    "--tlskey",
-                    &path("key.pem"),
-                    "-H",
-                    &tls_host,
-                ])
+                .args(with_client)
+                .args(["-H", &tls_host])
                 .args(args)
                 .env("DOCKER_CONFIG", folder.path())
                 .stdin(Stdio::null()),
@@ -327,23 +329,12 @@ fn the_tls_swarm_workflow_turns_on_mutual_tls_makes_the_swarm_over_tls_and_then_
         );
         String::from_utf8_lossy(&output.stdout).trim().to_owned()
     };
-    let no_certificate = docker(&["--tlsverify", "--tlscacert", &path("ca.pem")], &tls_host);
+    let no_certificate = docker(&["--tlsverify", "--tlscacert", &ca], &tls_host);
     assert!(
         !no_certificate.status.success(),
         "let in without a client certificate"
     );
-    let with_certificate = docker(
-        &[
-            "--tlsverify",
-            "--tlscacert",
-            &path("ca.pem"),
-            "--tlscert",
-            &path("cert.pem"),
-            "--tlskey",
-            &path("key.pem"),
-        ],
-        &tls_host,
-    );
+    let with_certificate = docker(&with_client, &tls_host);
     assert!(
         with_certificate.status.success(),
         "{}",
@@ -471,18 +462,7 @@ fn the_tls_swarm_workflow_turns_on_mutual_tls_makes_the_swarm_over_tls_and_then_
         broken.stderr
     );
     assert_eq!(lab.on_node(1, "cat /etc/docker/daemon.json"), daemon_json);
-    let back = docker(
-        &[
-            "--tlsverify",
-            "--tlscacert",
-            &path("ca.pem"),
-            "--tlscert",
-            &path("cert.pem"),
-            "--tlskey",
-            &path("key.pem"),
-        ],
-        &tls_host,
-    );
+    let back = docker(&with_client, &tls_host);
     assert!(
         back.status.success(),
         "dockerd is not back: {}",

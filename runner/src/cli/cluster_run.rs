@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use crate::cli::render_session::RenderSession;
 use crate::cli::{OutputFormat, RepoArgs, report};
-use crate::docker::KnownSwarms;
+use crate::docker::{DockerEndpoint, KnownSwarms};
 use crate::model::Environment;
 use crate::pipeline::{
     DaemonOverride, PipelineError, PlannedRun, RunInput, SecretPolicy, SwarmConnection,
@@ -97,18 +97,29 @@ pub async fn prepare(
 /// [`prepare_in`] makes them again and reports why they cannot.
 fn connect_early(args: &ClusterArgs, environment: &Environment) -> Option<SwarmConnection> {
     let secrets_folder = args.secrets_folder.as_deref().unwrap_or(&args.repo.repo);
-    let override_daemon = daemon_override(args);
-    let known_swarms = match remembers_swarm(override_daemon.as_ref(), environment) {
-        true => Some(KnownSwarms::at(&known_swarms_file(args).ok()?)),
-        false => None,
-    };
-    let endpoints = docker_endpoints(override_daemon.as_ref(), environment, secrets_folder).ok()?;
+    let (endpoints, known_swarms) = swarm_target(args, environment, secrets_folder).ok()?;
     Some(SwarmConnection::start(
         endpoints,
         known_swarms,
         args.docker_timeout,
         &environment.name,
     ))
+}
+
+/// The endpoints of the environment's managers (or of the daemon named on the command
+/// line), and where their swarm is remembered when there are several.
+fn swarm_target(
+    args: &ClusterArgs,
+    environment: &Environment,
+    secrets_folder: &std::path::Path,
+) -> anyhow::Result<(Vec<DockerEndpoint>, Option<KnownSwarms>)> {
+    let override_daemon = daemon_override(args);
+    let known_swarms = remembers_swarm(override_daemon.as_ref(), environment)
+        .then(|| known_swarms_file(args))
+        .transpose()?
+        .map(|path| KnownSwarms::at(&path));
+    let endpoints = docker_endpoints(override_daemon.as_ref(), environment, secrets_folder)?;
+    Ok((endpoints, known_swarms))
 }
 
 /// [`prepare`] on a session already open (`shoal rollback`'s is at an earlier commit),
@@ -126,12 +137,7 @@ pub async fn prepare_in(
     let environment = &session.environment;
     let workflows: Vec<_> = selected.iter().map(|(workflow, _)| *workflow).collect();
     let secrets_folder = args.secrets_folder.as_deref().unwrap_or(&session.root);
-    let override_daemon = daemon_override(args);
-    let known_swarms = remembers_swarm(override_daemon.as_ref(), environment)
-        .then(|| known_swarms_file(args))
-        .transpose()?
-        .map(|path| KnownSwarms::at(&path));
-    let endpoints = docker_endpoints(override_daemon.as_ref(), environment, secrets_folder)?;
+    let (endpoints, known_swarms) = swarm_target(args, environment, secrets_folder)?;
     // Another connection than the one wanted is dropped, which stops it.
     let connection = match connection {
         Some(connection) if connection.reaches(&endpoints) => connection,
