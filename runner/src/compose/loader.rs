@@ -18,11 +18,12 @@ use super::image_reference::check_image_reference;
 use super::interpolation::interpolate;
 use super::merge::merge_configs;
 use super::properties::{
-    DEFAULT_VERSION, DEPRECATED, EXTENSION_LEVELS, FORBIDDEN, MINIMUM_VERSIONS, SILENTLY_IGNORED,
-    UNSUPPORTED, VERSIONS, path_matches, version_less_than,
+    DEFAULT_VERSION, DEPRECATED, EXTENSION_LEVELS, FORBIDDEN, SILENTLY_IGNORED, UNSUPPORTED,
+    VERSIONS, path_matches, version_less_than,
 };
 use super::service_loader::load_service;
 use super::values::{External, ListOrDict, ScalarText, Text};
+use super::version_check::check_versions;
 use crate::load::normalize;
 use crate::source::{Diagnostic, Diagnostics, SourceFile, Span};
 use crate::yaml::{self, Node, NodeValue, Resolved, Spanned};
@@ -35,10 +36,13 @@ pub struct LoadOptions<'a> {
     pub files: &'a dyn Fn(&str) -> Option<Vec<u8>>,
 }
 
-/// Loads and merges `files`, in order. `None` when any error was found; the diagnostics
-/// hold every error and warning.
+/// Loads and merges `files`, in order. `trees` holds, for each file, its content as
+/// already parsed without a problem, if it was (rendering parses a compose file too); the
+/// others are parsed here. `None` when any error was found; the diagnostics hold every
+/// error and warning.
 pub fn load_compose(
     files: &[SourceFile],
+    trees: &[Option<&Node>],
     options: &LoadOptions<'_>,
     diagnostics: &mut Diagnostics,
 ) -> Option<ComposeConfig> {
@@ -46,7 +50,11 @@ pub fn load_compose(
     let mut configs = Vec::new();
     let mut first_version: Option<String> = None;
     for (index, file) in files.iter().enumerate() {
-        let Some(root) = parse(file, diagnostics) else {
+        let parsed = match trees.get(index).copied().flatten() {
+            Some(tree) => checked_root(file, tree.clone(), diagnostics),
+            None => parse(file, diagnostics),
+        };
+        let Some(root) = parsed else {
             continue;
         };
         let Some(version) = file_version(file, &root, diagnostics) else {
@@ -74,7 +82,7 @@ pub fn load_compose(
             version: &version,
             options,
         };
-        if let Some(config) = context.load(&root, diagnostics) {
+        if let Some(config) = context.load(root, diagnostics) {
             configs.push(config);
         }
     }
@@ -120,14 +128,18 @@ fn parse(file: &SourceFile, diagnostics: &mut Diagnostics) -> Option<Node> {
     for problem in parsed.problems {
         diagnostics.push(problem);
     }
-    let root = match parsed.root {
-        Some(root) => root,
+    match parsed.root {
+        Some(root) => checked_root(file, root, diagnostics),
         None if file.text().trim().is_empty() => {
             diagnostics.push(Diagnostic::file_error(file.path(), "file is empty"));
-            return None;
+            None
         }
-        None => return None,
-    };
+        None => None,
+    }
+}
+
+/// A compose file's root, which must be a mapping.
+fn checked_root(file: &SourceFile, root: Node, diagnostics: &mut Diagnostics) -> Option<Node> {
     if root.as_mapping().is_none() {
         diagnostics.push(Diagnostic::error(
             file,
@@ -228,11 +240,10 @@ impl FileContext<'_> {
         }
     }
 
-    fn load(&self, root: &Node, diagnostics: &mut Diagnostics) -> Option<ComposeConfig> {
+    fn load(&self, mut root: Node, diagnostics: &mut Diagnostics) -> Option<ComposeConfig> {
         let errors_before = diagnostics.error_count();
-        let mut root = root.clone();
         self.remove_forbidden(&mut root, diagnostics);
-        self.check_versions(&root, &mut Vec::new(), diagnostics);
+        check_versions(self, &root, diagnostics);
         self.warn_ignored(&root, diagnostics);
         let mut problems = Vec::new();
         let lookup = |name: &str| self.lookup(name);
@@ -376,45 +387,6 @@ impl FileContext<'_> {
                 );
                 false
             });
-        }
-    }
-
-    /// Reports keys newer than the file's `version:`, as docker's per-version schemas do.
-    fn check_versions(&self, node: &Node, path: &mut Vec<String>, diagnostics: &mut Diagnostics) {
-        match &node.value {
-            NodeValue::Mapping(entries) => {
-                for (key, value) in entries {
-                    path.push(key.as_scalar_text().unwrap_or_default().to_owned());
-                    let minimum = MINIMUM_VERSIONS
-                        .iter()
-                        .find(|(pattern, _)| path_matches(pattern, path));
-                    if let Some((_, minimum)) = minimum
-                        && version_less_than(self.version, minimum)
-                    {
-                        let name = path.last().map_or("", String::as_str);
-                        diagnostics.push(
-                            self.error(
-                                key.span,
-                                format!(
-                                    "`{name}` needs compose file version {minimum} or later; this file is version {}",
-                                    self.version
-                                ),
-                            )
-                            .with_help(format!("set `version: \"{minimum}\"` or later at the top of the file")),
-                        );
-                    }
-                    self.check_versions(value, path, diagnostics);
-                    path.pop();
-                }
-            }
-            NodeValue::Sequence(items) => {
-                for item in items {
-                    path.push("[]".to_owned());
-                    self.check_versions(item, path, diagnostics);
-                    path.pop();
-                }
-            }
-            NodeValue::Scalar(_) => {}
         }
     }
 

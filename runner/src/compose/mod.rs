@@ -18,6 +18,7 @@ mod shell_words;
 mod template;
 mod units;
 mod values;
+mod version_check;
 mod volume_spec;
 mod yaml_scalar;
 

@@ -154,12 +154,15 @@ pub const EXTENSION_LEVELS: &[&[&str]] = &[
 ];
 
 /// Whether a path of keys matches a pattern of [`MINIMUM_VERSIONS`] or [`EXTENSION_LEVELS`].
-pub fn path_matches(pattern: &[&str], path: &[String]) -> bool {
+pub fn path_matches(pattern: &[&str], path: &[impl AsRef<str>]) -> bool {
     pattern.len() == path.len()
-        && pattern.iter().zip(path).all(|(part, key)| match *part {
-            "*" => true,
-            "x-*" => key.starts_with("x-"),
-            part => part == key,
+        && pattern.iter().zip(path).all(|(part, key)| {
+            let key = key.as_ref();
+            match *part {
+                "*" => true,
+                "x-*" => key.starts_with("x-"),
+                part => part == key,
+            }
         })
 }
 

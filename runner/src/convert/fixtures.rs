@@ -14,7 +14,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{ComposeSource, ConvertOptions, Converted, convert_stack};
+use crate::source::SourceFile;
 use crate::swarm::{ObjectKind, ObjectSpec, StackSpec};
+use crate::yaml::{Node, parse_document};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -60,29 +62,49 @@ fn run(case: &Path) -> Result<String, String> {
             Ok((path.clone(), text))
         })
         .collect::<Result<_, String>>()?;
-    let sources: Vec<ComposeSource<'_>> = texts
+    // Each file also as rendering hands it over, already parsed: the result must not differ.
+    let trees: Vec<Option<Node>> = texts
         .iter()
-        .map(|(path, text)| ComposeSource { path, text })
+        .map(|(path, text)| {
+            let parsed = parse_document(&SourceFile::new(path, text.as_str()));
+            parsed.root.filter(|_| parsed.problems.is_empty())
+        })
         .collect();
     let read = |path: &str| std::fs::read(case.join(path)).ok();
     let stack = options.stack.clone().unwrap_or(name);
-    let converted = convert_stack(
-        &sources,
-        &ConvertOptions {
-            stack: &stack,
-            variables: &options.variables,
-            files: &read,
-            extra_labels: &options.extra_labels,
-        },
-    );
-    match converted {
-        Ok(converted) => Ok(stack_json(&converted)),
-        Err(diagnostics) => Err(diagnostics
-            .sorted()
+    let convert = |parsed: bool| {
+        let sources: Vec<ComposeSource<'_>> = texts
             .iter()
-            .map(ToString::to_string)
-            .collect()),
+            .zip(&trees)
+            .map(|((path, text), tree)| ComposeSource {
+                path,
+                text,
+                tree: tree.as_ref().filter(|_| parsed),
+            })
+            .collect();
+        let converted = convert_stack(
+            &sources,
+            &ConvertOptions {
+                stack: &stack,
+                variables: &options.variables,
+                files: &read,
+                extra_labels: &options.extra_labels,
+            },
+        );
+        match converted {
+            Ok(converted) => Ok(stack_json(&converted)),
+            Err(diagnostics) => Err(diagnostics
+                .sorted()
+                .iter()
+                .map(ToString::to_string)
+                .collect::<String>()),
+        }
+    };
+    let from_text = convert(false);
+    if convert(true) != from_text {
+        return Err("converting the files as already parsed gave another result".to_owned());
     }
+    from_text
 }
 
 fn stack_json(converted: &Converted) -> String {

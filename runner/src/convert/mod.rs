@@ -45,12 +45,15 @@ use self::service::ServiceConverter;
 use crate::compose::{LoadOptions, load_compose};
 use crate::source::{Diagnostic, Diagnostics, SourceFile};
 use crate::swarm::StackSpec;
+use crate::yaml::Node;
 
 /// One rendered compose file; several are merged in order, like
 /// `docker stack deploy -c a.yml -c b.yml`.
 pub struct ComposeSource<'a> {
     pub path: &'a str,
     pub text: &'a str,
+    /// `text` as already parsed without a problem, when it was.
+    pub tree: Option<&'a Node>,
 }
 
 pub struct ConvertOptions<'a> {
@@ -105,7 +108,8 @@ pub fn convert_stack(
         variables: options.variables,
         files: options.files,
     };
-    let Some(config) = load_compose(&files, &load_options, &mut diagnostics) else {
+    let trees: Vec<Option<&Node>> = sources.iter().map(|source| source.tree).collect();
+    let Some(config) = load_compose(&files, &trees, &load_options, &mut diagnostics) else {
         return Err(diagnostics);
     };
     let objects = convert_objects(&files, &config, options, &mut diagnostics);

@@ -28,6 +28,7 @@ fn convert_with(
         &[ComposeSource {
             path: "stacks/app/docker-compose.yml",
             text,
+            tree: None,
         }],
         &ConvertOptions {
             stack: "app",
@@ -356,6 +357,21 @@ fn named_volumes_carry_the_stack_label() {
             { "Type": "bind", "Source": "/srv/backup", "Target": "/backup", "ReadOnly": true },
         ]),
     );
+}
+
+#[test]
+fn keys_newer_than_the_file_are_found_as_deep_as_docker_lists_them() {
+    // The deepest key of docker's list, six levels down, in a file one version too old.
+    let text = "version: \"3.8\"\nservices:\n  web:\n    image: nginx:1\n    deploy:\n      resources:\n        limits:\n          pids: 10\n";
+    assert_eq!(
+        convert_with(text, &[], &[]).err().as_deref(),
+        Some(
+            "stacks/app/docker-compose.yml:8:11: `pids` needs compose file version 3.9 or later; this file is version 3.8"
+        )
+    );
+    // The newest version takes every key of the list.
+    let newest = "version: \"3.13\"\nservices:\n  web:\n    image: nginx:1\n    oom_score_adj: 10\n    deploy:\n      resources:\n        limits:\n          pids: 10\n";
+    assert!(convert_with(newest, &[], &[]).is_ok());
 }
 
 #[test]

@@ -29,19 +29,25 @@ pub struct FieldDiff {
 /// never make a difference on their own.
 pub const BOOKKEEPING_LABEL_PREFIX: &str = "dev.shoal.";
 
-/// Values the daemon stores when a spec leaves them out, by JSON pointer. A live field
+/// Values the daemon stores when a spec leaves them out, by path of keys. A live field
 /// holding one of these where the desired spec has nothing is the same spec.
-const DAEMON_DEFAULTS: &[(&str, DaemonDefault)] = &[
-    ("/TaskTemplate/ForceUpdate", DaemonDefault::Number(0)),
-    ("/TaskTemplate/Runtime", DaemonDefault::Text("container")),
+const DAEMON_DEFAULTS: &[(&[&str], DaemonDefault)] = &[
+    (&["TaskTemplate", "ForceUpdate"], DaemonDefault::Number(0)),
     (
-        "/TaskTemplate/ContainerSpec/Isolation",
+        &["TaskTemplate", "Runtime"],
+        DaemonDefault::Text("container"),
+    ),
+    (
+        &["TaskTemplate", "ContainerSpec", "Isolation"],
         DaemonDefault::Text("default"),
     ),
-    ("/EndpointSpec/Mode", DaemonDefault::Text("vip")),
-    ("/Mode/Replicated/Replicas", DaemonDefault::Number(1)),
-    ("/UpdateConfig/Parallelism", DaemonDefault::Number(1)),
-    ("/RollbackConfig/Parallelism", DaemonDefault::Number(1)),
+    (&["EndpointSpec", "Mode"], DaemonDefault::Text("vip")),
+    (
+        &["Mode", "Replicated", "Replicas"],
+        DaemonDefault::Number(1),
+    ),
+    (&["UpdateConfig", "Parallelism"], DaemonDefault::Number(1)),
+    (&["RollbackConfig", "Parallelism"], DaemonDefault::Number(1)),
 ];
 
 enum DaemonDefault {
@@ -81,7 +87,7 @@ pub fn diff_service_specs(
 /// references by name only, networks by name.
 pub fn normalize_service(spec: &Value, network_names: &BTreeMap<String, String>) -> Value {
     let mut spec = spec.clone();
-    if let Some(container) = spec.pointer_mut("/TaskTemplate/ContainerSpec") {
+    if let Some(container) = field_mut(&mut spec, &["TaskTemplate", "ContainerSpec"]) {
         for (list, id) in [("Configs", "ConfigID"), ("Secrets", "SecretID")] {
             if let Some(Value::Array(references)) = container.get_mut(list) {
                 for reference in references {
@@ -92,8 +98,8 @@ pub fn normalize_service(spec: &Value, network_names: &BTreeMap<String, String>)
             }
         }
     }
-    for pointer in ["/TaskTemplate/Networks", "/Networks"] {
-        if let Some(Value::Array(attachments)) = spec.pointer_mut(pointer) {
+    for path in [&["TaskTemplate", "Networks"][..], &["Networks"]] {
+        if let Some(Value::Array(attachments)) = field_mut(&mut spec, path) {
             for attachment in attachments.iter_mut() {
                 if let Some(Value::String(target)) = attachment.get_mut("Target")
                     && let Some(name) = network_names.get(target.as_str())
@@ -161,17 +167,15 @@ fn is_empty(value: &Value) -> bool {
 
 fn drop_daemon_defaults(desired: &Value, live: &mut Value) {
     let mut dropped = false;
-    for (pointer, default) in DAEMON_DEFAULTS {
-        if desired.pointer(pointer).is_some() {
+    for (path, default) in DAEMON_DEFAULTS {
+        if field(desired, path).is_some() {
             continue;
         }
-        if live
-            .pointer(pointer)
-            .is_some_and(|value| default.matches(value))
-            && let Some((parent, key)) = pointer.rsplit_once('/')
-            && let Some(Value::Object(map)) = live.pointer_mut(parent)
+        if field(live, path).is_some_and(|value| default.matches(value))
+            && let Some((key, parent)) = path.split_last()
+            && let Some(Value::Object(map)) = field_mut(live, parent)
         {
-            map.remove(key);
+            map.remove(*key);
             dropped = true;
         }
     }
@@ -179,6 +183,16 @@ fn drop_daemon_defaults(desired: &Value, live: &mut Value) {
     if dropped {
         prune(live);
     }
+}
+
+/// The value at a path of object keys (`Value::pointer` without its parsing and
+/// unescaping, which took a tenth of an unchanged run's comparisons).
+fn field<'v>(value: &'v Value, path: &[&str]) -> Option<&'v Value> {
+    path.iter().try_fold(value, |value, key| value.get(key))
+}
+
+fn field_mut<'v>(value: &'v mut Value, path: &[&str]) -> Option<&'v mut Value> {
+    path.iter().try_fold(value, |value, key| value.get_mut(key))
 }
 
 fn diff_values(

@@ -1,12 +1,15 @@
 //! Renders a workflow for one environment: each step's `if`, then what its kind renders
 //! (`steps/<kind>/render.rs`) through a [`StepRenderer`]: files, names and URLs.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
 use super::{RenderContext, TemplateEngine, template_diagnostic};
 use crate::load::RepoFiles;
 use crate::model::{Step, Workflow};
 use crate::source::{Diagnostic, Diagnostics, SourceFile};
+use crate::yaml::Node;
 
 /// What a rendered file is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -28,6 +31,10 @@ pub struct RenderedFile {
     pub rendered: bool,
     #[serde(skip)]
     pub content: String,
+    /// A compose file's content as parsed while rendering, when it parsed without a
+    /// problem: converting the stack reads this instead of parsing the file again.
+    #[serde(skip)]
+    pub tree: Option<Arc<Node>>,
 }
 
 #[derive(Debug, Clone, Serialize)]

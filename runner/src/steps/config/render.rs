@@ -31,6 +31,7 @@ pub fn render(
             role,
             rendered: was_rendered,
             content,
+            tree: None,
         });
     }
     rendered.object = renderer.inline(&config.name, "name", diagnostics);

@@ -40,6 +40,7 @@ pub fn desired(
         .map(|file| ComposeSource {
             path: &file.path,
             text: &file.content,
+            tree: file.tree.as_deref(),
         })
         .collect();
     let rendered_files: BTreeMap<&str, &str> = rendered

@@ -2,6 +2,8 @@
 //! top-level `configs:` and `secrets:` (rendered, or read as they are when a `verbatim`
 //! glob matches), then the stack's name.
 
+use std::sync::Arc;
+
 use super::StackStep;
 use crate::load::join_relative;
 use crate::render::{FileRole, RenderedFile, RenderedStep, StepRenderer};
@@ -19,7 +21,7 @@ pub fn render(
             continue;
         };
         let mut references = Vec::new();
-        compose_references(
+        let tree = compose_references(
             renderer,
             compose,
             &content,
@@ -32,6 +34,7 @@ pub fn render(
             role: FileRole::Compose,
             rendered: true,
             content,
+            tree,
         });
         rendered.files.append(&mut references);
     }
@@ -40,6 +43,7 @@ pub fn render(
 }
 
 /// Renders the files a compose file names under its top-level `configs:` and `secrets:`.
+/// Gives the rendered compose file as parsed, when it parsed without a problem.
 fn compose_references(
     renderer: &StepRenderer<'_>,
     compose_path: &str,
@@ -47,18 +51,19 @@ fn compose_references(
     verbatim: &[String],
     out: &mut Vec<RenderedFile>,
     diagnostics: &mut Diagnostics,
-) {
+) -> Option<Arc<Node>> {
     let rendered_file = SourceFile::new(compose_path, content);
     let parsed = yaml::parse_document(&rendered_file);
+    let parsed_cleanly = parsed.problems.is_empty();
     for mut problem in parsed.problems {
         problem.message = format!("{} (in the file as rendered)", problem.message);
         diagnostics.push(problem);
     }
     if let Err(exceeded) = renderer.files().budget().spend_yaml_nodes(parsed.nodes) {
         diagnostics.push(Diagnostic::file_error(compose_path, exceeded.to_string()));
-        return;
+        return None;
     }
-    let Some(root) = parsed.root else { return };
+    let root = Arc::new(parsed.root?);
     let verbatim_globs = build_globs(verbatim);
     for (section, role) in [("configs", FileRole::Config), ("secrets", FileRole::Secret)] {
         let Some(entries) = root.get(section).and_then(Node::as_mapping) else {
@@ -103,10 +108,12 @@ fn compose_references(
                     role,
                     rendered: !is_verbatim,
                     content,
+                    tree: None,
                 });
             }
         }
     }
+    parsed_cleanly.then_some(root)
 }
 
 fn build_globs(patterns: &[String]) -> Option<globset::GlobSet> {
