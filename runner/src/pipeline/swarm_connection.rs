@@ -4,17 +4,21 @@
 
 use std::time::Duration;
 
+use tokio_util::task::AbortOnDropHandle;
+
 use super::PipelineError;
 use crate::docker::{ClientOpener, DockerEndpoint, KnownSwarms, SwarmManagers};
 
+/// A connection nobody reads through any more (the repo had errors, or the run reads
+/// another swarm) stops connecting: dropping it, or the reading that took its task, aborts
+/// the task.
 pub struct SwarmConnection {
     /// What it connects to, to tell whether it is still the connection wanted.
     endpoints: Vec<DockerEndpoint>,
-    /// Taken by the reading; while here, dropping the connection stops it.
-    task: Option<ConnectTask>,
+    task: ConnectTask,
 }
 
-pub(super) type ConnectTask = tokio::task::JoinHandle<Result<SwarmManagers, PipelineError>>;
+pub(super) type ConnectTask = AbortOnDropHandle<Result<SwarmManagers, PipelineError>>;
 
 impl SwarmConnection {
     /// Starts connecting to the first of `endpoints` that answers (see [`SwarmManagers`];
@@ -37,7 +41,7 @@ impl SwarmConnection {
         });
         SwarmConnection {
             endpoints,
-            task: Some(task),
+            task: AbortOnDropHandle::new(task),
         }
     }
 
@@ -47,17 +51,54 @@ impl SwarmConnection {
     }
 
     /// The task that connects, for the reading to await.
-    pub(super) fn into_task(mut self) -> Option<ConnectTask> {
-        self.task.take()
+    pub(super) fn into_task(self) -> ConnectTask {
+        self.task
     }
 }
 
-/// A connection nobody reads through any more (the repo had errors, or the run reads
-/// another swarm) stops connecting.
-impl Drop for SwarmConnection {
-    fn drop(&mut self) {
-        if let Some(task) = &self.task {
-            task.abort();
-        }
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use tokio::io::AsyncReadExt as _;
+
+    use super::SwarmConnection;
+    use crate::docker::DockerEndpoint;
+
+    /// A daemon that takes the connection and never answers: the connection waits on its
+    /// `/_ping` until it is dropped, which closes the socket at once.
+    async fn dropping_it_closes_its_socket(drop_what: impl FnOnce(SwarmConnection)) {
+        let folder = tempfile::tempdir().expect("a folder");
+        let socket = folder.path().join("docker.sock");
+        let listener = tokio::net::UnixListener::bind(&socket).expect("binds the socket");
+        let endpoint = DockerEndpoint::plain(&format!("unix://{}", socket.display()));
+        let connection = SwarmConnection::start(
+            vec![endpoint.clone()],
+            None,
+            Duration::from_secs(60),
+            "staging",
+        );
+        assert!(connection.reaches(std::slice::from_ref(&endpoint)));
+        assert!(!connection.reaches(&[DockerEndpoint::plain("unix:///elsewhere.sock")]));
+        let (mut stream, _) = listener.accept().await.expect("the connection comes");
+        let mut ping = [0u8; 64];
+        let read = stream.read(&mut ping).await.expect("reads the ping");
+        assert!(ping[..read].starts_with(b"GET /_ping"));
+        drop_what(connection);
+        let mut rest = Vec::new();
+        let closed = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut rest))
+            .await
+            .expect("the socket is closed within 5 s, not after the 60 s timeout");
+        assert_eq!(closed.expect("reads to the end"), 0);
+    }
+
+    #[tokio::test]
+    async fn a_connection_dropped_stops_connecting() {
+        dropping_it_closes_its_socket(drop).await;
+    }
+
+    #[tokio::test]
+    async fn a_connection_whose_task_was_taken_stops_when_the_task_is_dropped() {
+        dropping_it_closes_its_socket(|connection| drop(connection.into_task())).await;
     }
 }

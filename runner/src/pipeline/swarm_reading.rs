@@ -21,8 +21,7 @@ use crate::steps::Desired;
 use crate::swarm::{LiveState, ObjectNameKey, ServiceScope};
 
 pub struct SwarmReading {
-    /// The connection it reads through, stopped with it.
-    stop_connecting: Option<tokio::task::AbortHandle>,
+    /// Reads through the connection it was given, whose task stops when this one does.
     task: tokio::task::JoinHandle<Result<(SwarmManagers, LiveState), PipelineError>>,
     /// Where the scope goes, until it is known.
     scope: Option<oneshot::Sender<ServiceScope>>,
@@ -64,12 +63,7 @@ impl SwarmReading {
             || !workflows.iter().any(|workflow| workflow.needs_swarm());
         let with_nodes = workflows.iter().any(|workflow| workflow.has_kind("node"));
         let connecting = connection.into_task();
-        let stop_connecting = connecting
-            .as_ref()
-            .map(tokio::task::JoinHandle::abort_handle);
         let task = tokio::spawn(async move {
-            let connecting = connecting
-                .ok_or_else(|| PipelineError::Reading("the connection was taken".to_owned()))?;
             let client = connecting
                 .await
                 .map_err(|error| PipelineError::Reading(error.to_string()))??;
@@ -95,7 +89,6 @@ impl SwarmReading {
             Ok((client, live))
         });
         SwarmReading {
-            stop_connecting,
             task,
             scope: sender,
             with_nodes,
@@ -112,9 +105,6 @@ impl SwarmReading {
 
     /// Stops reading: the workflows could not be planned.
     pub fn abort(self) {
-        if let Some(connecting) = self.stop_connecting {
-            connecting.abort();
-        }
         self.task.abort();
     }
 
