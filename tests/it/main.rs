@@ -21,6 +21,7 @@ mod git_mirror;
 mod git_remotes;
 mod github_report;
 mod lab;
+mod linked_libraries;
 mod notify;
 mod pipeline_parity;
 mod registry_push;

@@ -2,17 +2,19 @@
 //! dockerd of its own: one `shoal apply` opens the swarm ports on every node, makes three
 //! managers and two workers one swarm, labels the data node and deploys the stack (a
 //! global service on every node, a replicated one on the labelled node); a second plan
-//! changes nothing; a label removed by hand is drift the plan names, healed by the hourly
-//! schedule (`heal: true`) as the daemon runs it;
+//! changes nothing; under `shoal serve`, a label removed by hand is drift the plan names,
+//! healed by the next tick of swarm.yml's schedule (`heal: true`; the test's cron ticks
+//! every minute);
 //! the teardown workflow removes the stack and leaves the swarm and the hosts as they
 //! were. The lab stands in: images are busybox imported on every node, and each node's
 //! engine is its own socket (`docker.node_host`).
 
-use shoal::store::RunStatus;
-use shoal::trigger::RunMode;
+use serde_json::json;
 
 use crate::pipeline_parity::Commit;
+use crate::support::free_tcp_port;
 use crate::support::lab::Lab;
+use crate::support::serve_daemon::ServeDaemon;
 use crate::test_repo::{Run, TestRepo, project_root};
 
 const IMAGE: &str = "shoal-test/busybox:esgf";
@@ -95,7 +97,47 @@ fn the_esgf_swarm_from_bare_hosts_to_its_stack_and_back() {
     let again = repo.run(&["plan", "--env", "test"]);
     assert_code(&again, 0);
 
-    // A label removed by hand is drift, named by the plan, healed by apply.
+    // The hourly schedule of swarm.yml (`heal: true`), ticking in `shoal serve`. The
+    // test's one change to the shipped workflow is its cron, every minute rather than
+    // at 7 past the hour. serve first runs the commit's push workflows, which find
+    // nothing to change.
+    let swarm_yml = repo.path().join("workflows/swarm.yml");
+    let shipped_cron = "cron: \"7 * * * *\"";
+    let workflow = std::fs::read_to_string(&swarm_yml).expect("swarm.yml");
+    assert!(workflow.contains(shipped_cron), "{workflow}");
+    std::fs::write(
+        &swarm_yml,
+        workflow.replace(shipped_cron, "cron: \"* * * * *\""),
+    )
+    .expect("writes swarm.yml");
+    let commit = Commit::of(repo.path(), "seed 002, swarm checked every minute");
+    let state = tempfile::tempdir().expect("a state folder");
+    let daemon = ServeDaemon::start_with_docker(
+        free_tcp_port(),
+        state.path(),
+        repo.path(),
+        &lab.docker_socket(1),
+        &[],
+    );
+    for workflow in ["swarm-ports", "swarm", "workloads"] {
+        let run = daemon.wait_for_run(|run| {
+            run["commit"] == commit.sha.as_str()
+                && run["event"] == "push"
+                && run["workflow"] == workflow
+        });
+        assert_eq!(
+            (&run["status"], &run["summary"]),
+            (&json!("success"), &json!("test: Applied 0 changes to test")),
+            "{run}\n{}",
+            daemon.log()
+        );
+    }
+    let before = daemon
+        .runs()
+        .first()
+        .map_or(0, |run| run["id"].as_i64().unwrap_or(0));
+
+    // A label removed by hand is drift, named by the plan, healed by the next tick.
     lab.run_docker(1, &["node", "update", "--label-rm", "esgf.data", "node4"]);
     let drift = repo.run(&["plan", "--env", "test", "--workflow", "swarm"]);
     assert_code(&drift, 2);
@@ -107,26 +149,27 @@ fn the_esgf_swarm_from_bare_hosts_to_its_stack_and_back() {
         "{}",
         drift.stdout
     );
-    // The hourly schedule of swarm.yml (`heal: true`), as `shoal serve` runs it: the drift
-    // is applied, and the next drift check finds none.
-    let commit = Commit::of(repo.path(), "seed 002");
-    let (healed, log) =
-        commit.execute_workflow("swarm", "test", RunMode::Apply, "schedule", repo.path());
+    // The schedule is checked every 20 s and falls due every minute.
+    let healed = daemon.wait_for_run(|run| {
+        run["id"].as_i64().unwrap_or(0) > before
+            && run["event"] == "schedule"
+            && run["workflow"] == "swarm"
+            && run["summary"] != "test: Applied 0 changes to test"
+    });
     assert_eq!(
-        (healed.status, healed.summary.as_str()),
-        (RunStatus::Success, "Applied 1 change to test"),
-        "{healed:?}\n{}",
-        log.join("\n")
+        (&healed["mode"], &healed["status"], &healed["summary"]),
+        (
+            &json!("apply"),
+            &json!("success"),
+            &json!("test: Applied 1 change to test")
+        ),
+        "{healed}\n{}",
+        daemon.log()
     );
-    let (checked, _) = commit.execute_workflow(
-        "swarm",
-        "test",
-        RunMode::DriftCheck,
-        "schedule",
-        repo.path(),
-    );
-    assert!(!checked.drift, "{checked:?}");
     assert_eq!(lab.node_labels("node4"), r#"{"esgf.data":"true"}"#);
+    drop(daemon);
+    let checked = repo.run(&["plan", "--env", "test", "--workflow", "swarm"]);
+    assert_code(&checked, 0);
 
     // Teardown: the stack goes; the swarm and the firewall stay.
     let teardown = repo.run(&[
