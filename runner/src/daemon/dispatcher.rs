@@ -1033,6 +1033,8 @@ impl Dispatcher {
         let admission = self.queue.submit(QueuedRun {
             id: u64::try_from(id).unwrap_or(0),
             group: group.clone(),
+            workflow: request.workflow.clone(),
+            mode: request.mode,
             commit: request.commit.clone(),
             commit_order,
         });
@@ -1046,13 +1048,17 @@ impl Dispatcher {
             }
             Admission::ReplacedPending { replaced } => {
                 let replaced = i64::try_from(replaced).unwrap_or(0);
-                self.admitted.remove(&replaced);
-                self.end_unstarted(
-                    replaced,
-                    RunStatus::Skipped,
-                    &format!("superseded by run {id}, on a newer commit"),
-                )
-                .await;
+                let same_commit = self
+                    .admitted
+                    .remove(&replaced)
+                    .is_some_and(|(old, _)| old.commit == request.commit);
+                let summary = if same_commit {
+                    format!("superseded by run {id}, on the same commit")
+                } else {
+                    format!("superseded by run {id}, on a newer commit")
+                };
+                self.end_unstarted(replaced, RunStatus::Skipped, &summary)
+                    .await;
                 self.admitted.insert(id, (request, group));
             }
             Admission::Skipped { reason } => {

@@ -622,3 +622,52 @@ async fn a_dispatch_sent_while_the_first_fetch_runs_waits_for_it() {
         ("c1", "workflow_dispatch")
     );
 }
+
+/// One push starts three workflows for environment `local`, one concurrency group: each
+/// waits for the one before and all three run, in the order they came. The second
+/// used to be dropped as "superseded" by the third.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_workflow_one_push_starts_for_an_environment_runs_in_turn() {
+    let mirror = Arc::new(MemoryMirror::default());
+    let mut files = MemoryFiles::new().with("shoal.yml", "environments: { local: {} }\n");
+    for workflow in ["a-ports", "b-swarm", "c-workloads"] {
+        files = files.with(
+            &format!("workflows/{workflow}.yml"),
+            &format!(
+                "on:\n  push: {{ branches: [main] }}\nsteps:\n  - network: {{ name: {workflow} }}\n"
+            ),
+        );
+    }
+    mirror.commit("c1", None, files);
+    let daemon = Daemon::start(mirror, tempfile::tempdir().expect("temp"));
+    daemon.push("c1").await;
+    daemon
+        .eventually("one running, two waiting", |runs| {
+            runs == [
+                pair("c1", "running"),
+                pair("c1", "queued"),
+                pair("c1", "queued"),
+            ]
+        })
+        .await;
+    daemon.executor.release("c1");
+    daemon
+        .eventually("all three applied", |runs| {
+            runs.iter().all(|(_, status)| status == "success") && runs.len() == 3
+        })
+        .await;
+    let store = Store::open_reader(daemon.folder.path()).expect("reader");
+    let mut started: Vec<(String, String)> = store
+        .runs(100)
+        .expect("runs")
+        .into_iter()
+        .map(|run| (run.workflow, run.started_at.unwrap_or_default()))
+        .collect();
+    started.sort_by(|a, b| a.1.cmp(&b.1));
+    let order: Vec<&str> = started
+        .iter()
+        .map(|(workflow, _)| workflow.as_str())
+        .collect();
+    assert_eq!(order, ["a-ports", "b-swarm", "c-workloads"]);
+    daemon.stop().await;
+}
