@@ -671,3 +671,48 @@ async fn every_workflow_one_push_starts_for_an_environment_runs_in_turn() {
     assert_eq!(order, ["a-ports", "b-swarm", "c-workloads"]);
     daemon.stop().await;
 }
+
+/// While a push's run holds the group, two dispatches of the same workflow on the same
+/// commit: the second takes the first's place, which says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_waiting_run_replaced_on_the_same_commit_says_so() {
+    let mirror = Arc::new(MemoryMirror::default());
+    mirror.commit("c1", None, repo("c1"));
+    let daemon = Daemon::start(mirror, tempfile::tempdir().expect("temp"));
+    daemon.push("c1").await;
+    daemon
+        .eventually("the push's run running", |runs| {
+            runs == [pair("c1", "running")]
+        })
+        .await;
+    for actor in ["ada", "bob"] {
+        let (reply, answer) = oneshot::channel();
+        daemon
+            .send(DaemonEvent::Dispatch {
+                workflow: "deploy".to_owned(),
+                environments: Vec::new(),
+                inputs: serde_json::Map::new(),
+                actor: actor.to_owned(),
+                reply,
+            })
+            .await;
+        answer.await.expect("answered").expect("queued");
+    }
+    assert_eq!(
+        daemon.runs()[1..],
+        [
+            (
+                "c1".to_owned(),
+                "skipped".to_owned(),
+                "superseded by run 3, on the same commit".to_owned()
+            ),
+            ("c1".to_owned(), "queued".to_owned(), String::new()),
+        ]
+    );
+    daemon.executor.release("c1");
+    daemon
+        .eventually("both applied", |runs| {
+            runs[0] == pair("c1", "success") && runs[2] == pair("c1", "success")
+        })
+        .await;
+}
