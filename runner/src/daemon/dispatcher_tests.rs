@@ -192,6 +192,23 @@ impl Daemon {
         answer.await.expect("answered")
     }
 
+    /// Dispatches workflow `deploy` by `actor`; the IDs of the runs queued.
+    async fn dispatch(&self, actor: &str) -> Vec<i64> {
+        let (reply, answer) = oneshot::channel();
+        self.send(DaemonEvent::Dispatch {
+            workflow: "deploy".to_owned(),
+            environments: Vec::new(),
+            inputs: serde_json::Map::new(),
+            actor: actor.to_owned(),
+            reply,
+        })
+        .await;
+        answer
+            .await
+            .expect("answered")
+            .expect("queued, not refused")
+    }
+
     /// Drains and waits for the loop to end; returns the state folder.
     async fn stop(mut self) -> tempfile::TempDir {
         self.send(DaemonEvent::Shutdown).await;
@@ -600,20 +617,7 @@ async fn a_dispatch_sent_while_the_first_fetch_runs_waits_for_it() {
     // The first poll fetches for 0.8 s; the dispatch comes meanwhile, before the mirror
     // has the branch.
     daemon.send(DaemonEvent::Poll).await;
-    let (reply, answer) = oneshot::channel();
-    daemon
-        .send(DaemonEvent::Dispatch {
-            workflow: "deploy".to_owned(),
-            environments: Vec::new(),
-            inputs: serde_json::Map::new(),
-            actor: "ada".to_owned(),
-            reply,
-        })
-        .await;
-    let ids = answer
-        .await
-        .expect("answered")
-        .expect("queued, not refused");
+    let ids = daemon.dispatch("ada").await;
     assert_eq!(ids.len(), 1);
     let store = Store::open_reader(daemon.folder.path()).expect("reader");
     let run = store.run(ids[0]).expect("read").expect("recorded");
@@ -685,19 +689,8 @@ async fn a_waiting_run_replaced_on_the_same_commit_says_so() {
             runs == [pair("c1", "running")]
         })
         .await;
-    for actor in ["ada", "bob"] {
-        let (reply, answer) = oneshot::channel();
-        daemon
-            .send(DaemonEvent::Dispatch {
-                workflow: "deploy".to_owned(),
-                environments: Vec::new(),
-                inputs: serde_json::Map::new(),
-                actor: actor.to_owned(),
-                reply,
-            })
-            .await;
-        answer.await.expect("answered").expect("queued");
-    }
+    assert_eq!(daemon.dispatch("ada").await, [2]);
+    assert_eq!(daemon.dispatch("bob").await, [3]);
     assert_eq!(
         daemon.runs()[1..],
         [
