@@ -130,11 +130,13 @@ impl RunQueue {
         false
     }
 
+    #[cfg(test)]
     pub fn running(&self, group: &str) -> Option<&QueuedRun> {
         self.groups.get(group)?.running.as_ref()
     }
 
     /// The runs waiting in `group`, first to start first.
+    #[cfg(test)]
     pub fn pending(&self, group: &str) -> Vec<&QueuedRun> {
         self.groups
             .get(group)
