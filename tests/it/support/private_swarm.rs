@@ -77,6 +77,13 @@ impl PrivateSwarm {
         }
     }
 
+    /// A new engine of its own, for a test whose churn of stacks should not meet other
+    /// tests' on the shared one. It stops when the value is dropped. Panics if it cannot
+    /// start.
+    pub fn own() -> PrivateSwarm {
+        PrivateSwarm::start().unwrap_or_else(|reason| panic!("{reason}"))
+    }
+
     /// A new engine of its own that also listens with mutual TLS at
     /// [`PrivateSwarm::tls_host`]: its certificate is issued for its address by the CA in
     /// `ca_folder` (`ca.pem`, `ca-key.pem`), and it accepts the clients whose certificates
