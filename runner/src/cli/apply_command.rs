@@ -25,7 +25,9 @@ async fn apply(args: &ClusterArgs, early: Option<Environment>) -> anyhow::Result
     // The first plan is shown before anything is applied; later workflows are planned
     // again when their turn comes, and shown then.
     progress.show_first_plan(&prepared);
-    carry_out(&prepared, &mut progress).await
+    let outcome = carry_out(&prepared, &mut progress).await;
+    prepared.run.end_before_exit();
+    outcome
 }
 
 /// Applies a prepared run whose first plan was shown, reporting on the terminal.

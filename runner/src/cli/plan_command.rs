@@ -38,12 +38,14 @@ pub fn run(args: &ClusterArgs) -> anyhow::Result<Outcome> {
             );
         }
     }
-    Ok(if problems {
+    let outcome = if problems {
         eprintln!("error: the plan has problems (see above); `shoal apply` would refuse it");
         Outcome::Failure
     } else if changes {
         Outcome::ChangesPending
     } else {
         Outcome::Success
-    })
+    };
+    prepared.run.end_before_exit();
+    Ok(outcome)
 }

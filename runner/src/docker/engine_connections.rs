@@ -121,6 +121,15 @@ impl EngineConnections {
         }
     }
 
+    /// A pool of its own to the same daemon, for a sequence of calls sent beside another
+    /// so that neither waits for the other's connection. Its first connection is opened
+    /// when it is first used; over TLS it resumes the session of one made before (the
+    /// connector keeps the daemon's session tickets), which spares the daemon the
+    /// signature of a full handshake.
+    pub fn beside(&self) -> EngineConnections {
+        EngineConnections::new(self.connector.clone())
+    }
+
     /// Whether the daemon is spoken to over TLS.
     pub fn is_tls(&self) -> bool {
         self.connector.is_tls()

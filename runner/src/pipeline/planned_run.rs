@@ -69,6 +69,24 @@ pub struct WorkflowOutcome {
 }
 
 impl PlannedRun {
+    /// Ends the run in a process that exits next (`shoal plan`, `shoal apply`): its
+    /// connections close as usual, while the states read and the workflows planned (every
+    /// spec of a stack, several times over) are left to the process's end rather than
+    /// freed piece by piece first, which took about 0.6 ms of a 17 ms unchanged `shoal
+    /// apply` of 50 services. They hold no resource beyond memory.
+    pub fn end_before_exit(self) {
+        let PlannedRun {
+            client,
+            live,
+            workflows,
+            hosts,
+            nodes,
+            ..
+        } = self;
+        std::mem::forget((live, workflows));
+        drop((client, hosts, nodes));
+    }
+
     /// Which manager answered, for an environment with several (`docker.hosts`), after
     /// the moves made while reading: lines for the terminal or the run's log.
     pub fn manager_notes(&self) -> Vec<String> {

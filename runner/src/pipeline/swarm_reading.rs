@@ -4,7 +4,6 @@
 //! costs the longer of the two, not their sum.
 
 use std::collections::BTreeSet;
-use std::future::Future;
 use std::time::Duration;
 
 use tokio::sync::oneshot;
@@ -67,25 +66,20 @@ impl SwarmReading {
             let client = connecting
                 .await
                 .map_err(|error| PipelineError::Reading(error.to_string()))??;
-            let scope = async {
-                receiver
-                    .await
-                    .map_err(|_| PipelineError::Reading("the workflows did not render".to_owned()))
-            };
             // Then it plans against an empty swarm; a `swarm` step makes one before the
             // steps that need it.
             if may_find_no_swarm
                 && let Err(crate::docker::DockerError::NotAManager { .. }) = client.swarm_id().await
             {
                 let live = LiveState {
-                    scope: scope.await?,
+                    scope: scope_of(receiver).await?,
                     nodes: Some(Vec::new()),
                     swarm_pending: true,
                     ..LiveState::default()
                 };
                 return Ok((client, live));
             }
-            let live = read_live_as_scope_comes(&client, scope, with_nodes).await?;
+            let live = read_live_as_scope_comes(&client, receiver, with_nodes).await?;
             Ok((client, live))
         });
         SwarmReading {
@@ -222,16 +216,21 @@ pub async fn read_live(
     })
 }
 
-/// As [`read_live`], for a scope that the rendering workflows will give: the networks,
-/// configs and secrets are listed while it is not known yet, on the connection just
-/// made, then the services of the scope.
+/// As [`read_live`], for a scope that the rendering workflows give: read at once (the
+/// services beside the other objects) when it is known by now, as when the workflows name
+/// their stacks literally or rendered before the connection was made. Else the networks,
+/// configs and secrets are listed while it is not known yet, on the connection just made,
+/// then the services of the scope.
 async fn read_live_as_scope_comes(
     client: &SwarmManagers,
-    scope: impl Future<Output = Result<ServiceScope, PipelineError>>,
+    mut scope: oneshot::Receiver<ServiceScope>,
     with_nodes: bool,
 ) -> Result<LiveState, PipelineError> {
+    if let Ok(known) = scope.try_recv() {
+        return Ok(read_live(client, known, with_nodes).await?);
+    }
     let objects = client.live_state_of(ServiceScope::Stacks(BTreeSet::new()));
-    let (objects, scope) = futures_util::future::join(objects, scope).await;
+    let (objects, scope) = futures_util::future::join(objects, scope_of(scope)).await;
     let live = client.with_services_of(objects?, scope?);
     if !with_nodes {
         return Ok(live.await?);
@@ -241,6 +240,13 @@ async fn read_live_as_scope_comes(
         nodes: Some(nodes?),
         ..live?
     })
+}
+
+/// The scope the rendering workflows send; an error when they failed to render.
+async fn scope_of(scope: oneshot::Receiver<ServiceScope>) -> Result<ServiceScope, PipelineError> {
+    scope
+        .await
+        .map_err(|_| PipelineError::Reading("the workflows did not render".to_owned()))
 }
 
 /// The stacks of the workflows, when no template names one.
